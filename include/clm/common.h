@@ -1,0 +1,55 @@
+/* Small helpers every module uses: allocation that cannot fail silently,
+ * strings, NULL-terminated string vectors, and the version numbers. */
+#ifndef CLM_COMMON_H
+#define CLM_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLM_VERSION "0.1.0"
+
+/*
+ * The control protocol's version. Bump it whenever a request or reply
+ * changes shape or meaning: a CLI and a daemon of different versions refuse
+ * each other with a clear message instead of misreading.
+ */
+#define CLM_PROTOCOL_VERSION 1
+
+/* Largest request or reply line accepted on the control socket. */
+#define CLM_MAX_FRAME (1024 * 1024)
+
+#define CLM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define CLM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define CLM_NORETURN __attribute__((noreturn))
+#else
+#define CLM_PRINTF(f, a)
+#define CLM_NORETURN
+#endif
+
+/* Allocation: abort with a message on out-of-memory. */
+void *clm_malloc(size_t n);
+void *clm_calloc(size_t n, size_t size);
+void *clm_realloc(void *p, size_t n);
+char *clm_strdup(const char *s);		/* NULL stays NULL */
+char *clm_strndup(const char *s, size_t n);
+char *clm_asprintf(const char *fmt, ...) CLM_PRINTF(1, 2);
+char *clm_vasprintf(const char *fmt, va_list ap);
+
+/* NULL-terminated vectors of strings (argv, environ). */
+size_t clm_strv_len(char *const *v);
+char **clm_strv_dup(char *const *v);		/* NULL stays NULL */
+void clm_strv_push(char ***v, const char *s);	/* appends a copy */
+void clm_strv_free(char **v);
+
+/* Monotonic milliseconds and wall-clock milliseconds since the epoch. */
+uint64_t clm_now_ms(void);
+uint64_t clm_wall_ms(void);
+
+/* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. */
+int clm_parse_int(const char *s, long long min, long long max, long long *out);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * The control protocol between clm and clmd: one JSON object per line, both
+ * ways, over $CLM_HOME/clm.sock. This module is the only one that touches
+ * JSON; everything else sees the C structs below.
+ *
+ * Request:  {"v":1,"cmd":"stop","target":"web"}
+ *           {"v":1,"cmd":"start","spec":{...}}
+ * Reply:    {"v":1,"ok":true,"notes":[...],"workers":[...],...}
+ *           {"v":1,"ok":false,"error":{"code":"ENOAPP","message":"..."}}
+ * A reply with "more":true is followed by further replies to the same
+ * request (streaming); the last one has no "more".
+ *
+ * The error reply's shape ("v", "ok", "error.code", "error.message") never
+ * changes between versions, so that a version mismatch is always readable.
+ * Don't forget to bump CLM_PROTOCOL_VERSION (common.h) if anything else
+ * changes!
+ */
+#ifndef CLM_PROTO_H
+#define CLM_PROTO_H
+
+#include "clm/app.h"
+#include "clm/common.h"
+
+/* Stable error codes. Scripts may rely on them. */
+#define CLM_E_PROTO	"EPROTO"	/* protocol version mismatch */
+#define CLM_E_BADREQ	"EBADREQ"	/* not JSON, wrong types, missing fields */
+#define CLM_E_TOOBIG	"ETOOBIG"	/* a line over CLM_MAX_FRAME */
+#define CLM_E_UNKNOWN	"EUNKNOWN"	/* unknown command */
+#define CLM_E_NOAPP	"ENOAPP"	/* no app of that name */
+#define CLM_E_EXISTS	"EEXISTS"	/* an app of that name is running */
+#define CLM_E_INVAL	"EINVAL"	/* a bad argument value */
+#define CLM_E_SPAWN	"ESPAWN"	/* a worker could not be started */
+#define CLM_E_TIMEOUT	"ETIMEOUT"	/* a worker did not become ready */
+#define CLM_E_PERM	"EPERM"		/* peer not allowed */
+#define CLM_E_SHUTDOWN	"ESHUTDOWN"	/* the daemon is shutting down */
+#define CLM_E_INTERNAL	"EINTERNAL"
+
+struct clm_request {
+	int			 version;
+	char			*cmd;		/* "start", "stop", "list", ... */
+	char			*target;	/* app name or "all", or NULL */
+	struct clm_app_spec	*spec;		/* start with a script, or NULL */
+	long long		 count;		/* scale: the number */
+	bool			 relative;	/* scale: +N / -N */
+};
+
+struct clm_worker_info {
+	char		*name;		/* the app's name */
+	int		 id;		/* slot, 0..N-1 */
+	int		 pid;		/* 0 when not running */
+	char		*status;	/* launching, online, stopping, stopped,
+					   waiting-restart, errored */
+	unsigned	 restarts;
+	uint64_t	 uptime_ms;	/* 0 when not running */
+	double		 cpu;		/* percent of one core */
+	uint64_t	 memory;	/* resident bytes */
+	int		 exit_code;	/* of the last run; -1 if none */
+	int		 signal;	/* that ended the last run; 0 if none */
+};
+
+struct clm_reply {
+	int			 version;
+	bool			 ok;
+	bool			 more;		/* further replies follow */
+	char			*code;		/* error code when !ok */
+	char			*message;	/* error message when !ok */
+	char		       **notes;		/* lines for the user, may be NULL */
+	struct clm_worker_info	*workers;
+	size_t			 nworkers;
+	struct clm_app_spec	*spec;		/* describe */
+	int			 daemon_pid;	/* ping, kill */
+	char			*daemon_version;/* ping */
+};
+
+struct clm_request *proto_request_new(const char *cmd);
+void proto_request_free(struct clm_request *);
+
+struct clm_reply *proto_reply_new(void);			/* ok, empty */
+struct clm_reply *proto_reply_error(const char *code, const char *fmt, ...)
+    CLM_PRINTF(2, 3);
+void proto_reply_note(struct clm_reply *, const char *fmt, ...) CLM_PRINTF(2, 3);
+void proto_reply_free(struct clm_reply *);
+void proto_worker_info_clear(struct clm_worker_info *);
+
+/* Encode as one line, '\n' included. The caller frees. */
+char *proto_request_encode(const struct clm_request *);
+char *proto_reply_encode(const struct clm_reply *);
+
+/*
+ * Decode one line (without its '\n'; len bytes, need not be terminated).
+ * On failure return -1, set *code to one of the CLM_E_* codes (static) and
+ * *cause to a message the caller frees.
+ */
+int proto_request_decode(const char *line, size_t len, struct clm_request **out,
+    const char **code, char **cause);
+int proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
+    char **cause);
+
+/* Text for `clm list --json` and `clm describe --json`, with '\n'. */
+char *proto_workers_json(const struct clm_worker_info *, size_t n);
+char *proto_describe_json(const struct clm_app_spec *,
+    const struct clm_worker_info *, size_t n);
+
+#endif

@@ -1,0 +1,196 @@
+/* Small helpers every module uses. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clm/common.h"
+
+static CLM_NORETURN void
+clm_oom(size_t n)
+{
+	fprintf(stderr, "clm: out of memory (allocating %zu bytes)\n", n);
+	abort();
+}
+
+void *
+clm_malloc(size_t n)
+{
+	void	*p;
+
+	if (n == 0)
+		n = 1;
+	if ((p = malloc(n)) == NULL)
+		clm_oom(n);
+	return p;
+}
+
+void *
+clm_calloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if (n == 0 || size == 0)
+		n = size = 1;
+	if ((p = calloc(n, size)) == NULL)
+		clm_oom(n * size);
+	return p;
+}
+
+void *
+clm_realloc(void *p, size_t n)
+{
+	void	*q;
+
+	if (n == 0)
+		n = 1;
+	if ((q = realloc(p, n)) == NULL)
+		clm_oom(n);
+	return q;
+}
+
+char *
+clm_strdup(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	return clm_strndup(s, strlen(s));
+}
+
+char *
+clm_strndup(const char *s, size_t n)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	n = strnlen(s, n);
+	p = clm_malloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+clm_vasprintf(const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		clm_oom(strlen(fmt));
+	return s;
+}
+
+char *
+clm_asprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+size_t
+clm_strv_len(char *const *v)
+{
+	size_t	n = 0;
+
+	if (v == NULL)
+		return 0;
+	while (v[n] != NULL)
+		n++;
+	return n;
+}
+
+char **
+clm_strv_dup(char *const *v)
+{
+	char	**d;
+	size_t	  i, n;
+
+	if (v == NULL)
+		return NULL;
+	n = clm_strv_len(v);
+	d = clm_calloc(n + 1, sizeof *d);
+	for (i = 0; i < n; i++)
+		d[i] = clm_strdup(v[i]);
+	d[n] = NULL;
+	return d;
+}
+
+void
+clm_strv_push(char ***v, const char *s)
+{
+	size_t	n;
+
+	n = clm_strv_len(*v);
+	*v = clm_realloc(*v, (n + 2) * sizeof **v);
+	(*v)[n] = clm_strdup(s);
+	(*v)[n + 1] = NULL;
+}
+
+void
+clm_strv_free(char **v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static uint64_t
+clm_clock_ms(clockid_t id)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+clm_now_ms(void)
+{
+	return clm_clock_ms(CLOCK_MONOTONIC);
+}
+
+uint64_t
+clm_wall_ms(void)
+{
+	return clm_clock_ms(CLOCK_REALTIME);
+}
+
+/*
+ * A whole decimal integer: an optional sign then digits, nothing else (no
+ * spaces, no hex, no trailing characters), within [min, max].
+ */
+int
+clm_parse_int(const char *s, long long min, long long max, long long *out)
+{
+	const char	*p;
+	char		*end;
+	long long	 v;
+
+	if (s == NULL)
+		return -1;
+	p = s;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}

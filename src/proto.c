@@ -1,0 +1,889 @@
+/*
+ * The control protocol: C structs to JSON lines and back. This is the only
+ * module that uses cJSON; cJSON values never leave this file.
+ *
+ * Decoding treats its input as hostile: the size is checked first, then
+ * every field's type, range and content, and a failure is a message that
+ * names the field.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "clm/proto.h"
+
+/* Ranges of the numbers a peer may send. */
+#define PROTO_INSTANCES_MIN	-1
+#define PROTO_INSTANCES_MAX	4096
+#define PROTO_TIMEOUT_MAX	86400000	/* one day, in ms */
+#define PROTO_RESTARTS_MAX	1000000
+#define PROTO_COUNT_MAX		4096
+#define PROTO_ARRAY_MAX		65536		/* args, env, notes, workers */
+#define PROTO_U53_MAX		9007199254740992LL /* exact in a double */
+
+#define PROTO_MISMATCH_FIX \
+	"(restart the daemon with clm kill, or run clm update)"
+
+/* ------------------------------------------------------------------ */
+/* Building JSON. cJSON returns NULL when out of memory: we abort, as
+ * clm_malloc does. */
+
+static CLM_NORETURN void
+proto_oom(void)
+{
+	fprintf(stderr, "clm: out of memory (building JSON)\n");
+	abort();
+}
+
+static cJSON *
+proto_check(cJSON *item)
+{
+	if (item == NULL)
+		proto_oom();
+	return item;
+}
+
+static void
+proto_add(cJSON *obj, const char *key, cJSON *item)
+{
+	proto_check(item);
+	if (!cJSON_AddItemToObject(obj, key, item))
+		proto_oom();
+}
+
+static void
+proto_add_string(cJSON *obj, const char *key, const char *s)
+{
+	if (s != NULL)
+		proto_add(obj, key, cJSON_CreateString(s));
+}
+
+static void
+proto_add_number(cJSON *obj, const char *key, double d)
+{
+	if (!isfinite(d))
+		d = 0;
+	proto_add(obj, key, cJSON_CreateNumber(d));
+}
+
+static void
+proto_add_bool(cJSON *obj, const char *key, bool b)
+{
+	proto_add(obj, key, cJSON_CreateBool(b));
+}
+
+static void
+proto_add_strv(cJSON *obj, const char *key, char *const *v)
+{
+	cJSON	*array;
+	size_t	 i;
+
+	if (v == NULL)
+		return;
+	array = proto_check(cJSON_CreateArray());
+	for (i = 0; v[i] != NULL; i++) {
+		if (!cJSON_AddItemToArray(array,
+		    proto_check(cJSON_CreateString(v[i]))))
+			proto_oom();
+	}
+	proto_add(obj, key, array);
+}
+
+static cJSON *
+proto_spec_to_json(const struct clm_app_spec *spec)
+{
+	cJSON	*obj;
+
+	obj = proto_check(cJSON_CreateObject());
+	proto_add_string(obj, "name", spec->name);
+	proto_add_string(obj, "script", spec->script);
+	proto_add_string(obj, "interpreter", spec->interpreter);
+	proto_add_strv(obj, "args", spec->args);
+	proto_add_string(obj, "cwd", spec->cwd);
+	proto_add_strv(obj, "env", spec->env);
+	proto_add_number(obj, "instances", spec->instances);
+	proto_add_string(obj, "kill_signal",
+	    clm_signal_name(spec->kill_signal));
+	proto_add_number(obj, "kill_timeout_ms", spec->kill_timeout_ms);
+	proto_add_number(obj, "min_uptime_ms", spec->min_uptime_ms);
+	proto_add_number(obj, "max_restarts", spec->max_restarts);
+	proto_add_bool(obj, "autorestart", spec->autorestart);
+	proto_add_number(obj, "listen_timeout_ms", spec->listen_timeout_ms);
+	proto_add_strv(obj, "listen", spec->listen);
+	return obj;
+}
+
+static cJSON *
+proto_worker_to_json(const struct clm_worker_info *w)
+{
+	cJSON	*obj;
+
+	obj = proto_check(cJSON_CreateObject());
+	proto_add_string(obj, "name", w->name != NULL ? w->name : "");
+	proto_add_number(obj, "id", w->id);
+	proto_add_number(obj, "pid", w->pid);
+	proto_add_string(obj, "status", w->status != NULL ? w->status : "");
+	proto_add_number(obj, "restarts", w->restarts);
+	proto_add_number(obj, "uptime_ms", (double)w->uptime_ms);
+	proto_add_number(obj, "cpu", w->cpu);
+	proto_add_number(obj, "memory", (double)w->memory);
+	if (w->exit_code == -1)
+		proto_add(obj, "exit_code", cJSON_CreateNull());
+	else
+		proto_add_number(obj, "exit_code", w->exit_code);
+	if (w->signal == 0)
+		proto_add(obj, "signal", cJSON_CreateNull());
+	else
+		proto_add_string(obj, "signal", clm_signal_name(w->signal));
+	return obj;
+}
+
+static cJSON *
+proto_workers_to_json(const struct clm_worker_info *w, size_t n)
+{
+	cJSON	*array;
+	size_t	 i;
+
+	array = proto_check(cJSON_CreateArray());
+	for (i = 0; i < n; i++) {
+		if (!cJSON_AddItemToArray(array, proto_worker_to_json(&w[i])))
+			proto_oom();
+	}
+	return array;
+}
+
+/* Print obj (and free it) followed by '\n'. */
+static char *
+proto_print(cJSON *obj, bool pretty)
+{
+	char	*s, *line;
+
+	s = pretty ? cJSON_Print(obj) : cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (s == NULL)
+		proto_oom();
+	line = clm_asprintf("%s\n", s);
+	cJSON_free(s);
+	return line;
+}
+
+/* ------------------------------------------------------------------ */
+/* Structs. */
+
+struct clm_request *
+proto_request_new(const char *cmd)
+{
+	struct clm_request	*req;
+
+	req = clm_calloc(1, sizeof *req);
+	req->version = CLM_PROTOCOL_VERSION;
+	req->cmd = clm_strdup(cmd);
+	return req;
+}
+
+void
+proto_request_free(struct clm_request *req)
+{
+	if (req == NULL)
+		return;
+	free(req->cmd);
+	free(req->target);
+	clm_app_spec_free(req->spec);
+	free(req);
+}
+
+struct clm_reply *
+proto_reply_new(void)
+{
+	struct clm_reply	*reply;
+
+	reply = clm_calloc(1, sizeof *reply);
+	reply->version = CLM_PROTOCOL_VERSION;
+	reply->ok = true;
+	return reply;
+}
+
+struct clm_reply *
+proto_reply_error(const char *code, const char *fmt, ...)
+{
+	struct clm_reply	*reply;
+	va_list			 ap;
+
+	reply = proto_reply_new();
+	reply->ok = false;
+	reply->code = clm_strdup(code);
+	va_start(ap, fmt);
+	reply->message = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	return reply;
+}
+
+void
+proto_reply_note(struct clm_reply *reply, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	clm_strv_push(&reply->notes, s);
+	free(s);
+}
+
+void
+proto_worker_info_clear(struct clm_worker_info *w)
+{
+	if (w == NULL)
+		return;
+	free(w->name);
+	free(w->status);
+	memset(w, 0, sizeof *w);
+	w->exit_code = -1;
+}
+
+void
+proto_reply_free(struct clm_reply *reply)
+{
+	size_t	i;
+
+	if (reply == NULL)
+		return;
+	free(reply->code);
+	free(reply->message);
+	clm_strv_free(reply->notes);
+	for (i = 0; i < reply->nworkers; i++)
+		proto_worker_info_clear(&reply->workers[i]);
+	free(reply->workers);
+	clm_app_spec_free(reply->spec);
+	free(reply->daemon_version);
+	free(reply);
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoding. */
+
+char *
+proto_request_encode(const struct clm_request *req)
+{
+	cJSON	*obj;
+
+	obj = proto_check(cJSON_CreateObject());
+	proto_add_number(obj, "v", req->version);
+	proto_add_string(obj, "cmd", req->cmd);
+	proto_add_string(obj, "target", req->target);
+	if (req->spec != NULL)
+		proto_add(obj, "spec", proto_spec_to_json(req->spec));
+	if (req->count != 0)
+		proto_add_number(obj, "count", (double)req->count);
+	if (req->relative)
+		proto_add_bool(obj, "relative", true);
+	return proto_print(obj, false);
+}
+
+char *
+proto_reply_encode(const struct clm_reply *reply)
+{
+	cJSON	*obj, *error;
+
+	obj = proto_check(cJSON_CreateObject());
+	proto_add_number(obj, "v", reply->version);
+	proto_add_bool(obj, "ok", reply->ok);
+	if (reply->more)
+		proto_add_bool(obj, "more", true);
+	if (!reply->ok) {
+		error = proto_check(cJSON_CreateObject());
+		proto_add_string(error, "code", reply->code != NULL ?
+		    reply->code : CLM_E_INTERNAL);
+		proto_add_string(error, "message", reply->message != NULL ?
+		    reply->message : "unknown error");
+		proto_add(obj, "error", error);
+	}
+	proto_add_strv(obj, "notes", reply->notes);
+	if (reply->workers != NULL)
+		proto_add(obj, "workers",
+		    proto_workers_to_json(reply->workers, reply->nworkers));
+	if (reply->spec != NULL)
+		proto_add(obj, "spec", proto_spec_to_json(reply->spec));
+	if (reply->daemon_pid != 0)
+		proto_add_number(obj, "daemon_pid", reply->daemon_pid);
+	proto_add_string(obj, "daemon_version", reply->daemon_version);
+	return proto_print(obj, false);
+}
+
+char *
+proto_workers_json(const struct clm_worker_info *w, size_t n)
+{
+	return proto_print(proto_workers_to_json(w, n), true);
+}
+
+char *
+proto_describe_json(const struct clm_app_spec *spec,
+    const struct clm_worker_info *w, size_t n)
+{
+	cJSON	*obj;
+
+	obj = proto_check(cJSON_CreateObject());
+	if (spec != NULL)
+		proto_add(obj, "spec", proto_spec_to_json(spec));
+	else
+		proto_add(obj, "spec", cJSON_CreateNull());
+	proto_add(obj, "workers", proto_workers_to_json(w, n));
+	return proto_print(obj, true);
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding. Every getter takes the field's path for its message
+ * ("spec.env[2]") and fills *cause on failure. */
+
+struct proto_dec {
+	const char	*what;		/* "" or "bad reply from clmd: " */
+	const char	*code;		/* CLM_E_* of the failure */
+	char		*cause;
+};
+
+static int
+proto_fail(struct proto_dec *d, const char *code, const char *fmt, ...)
+    CLM_PRINTF(3, 4);
+
+static int
+proto_fail(struct proto_dec *d, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	free(d->cause);
+	d->cause = clm_asprintf("%s%s", d->what, msg);
+	free(msg);
+	d->code = code;
+	return -1;
+}
+
+/* A key's item, or NULL when it is absent or JSON null. */
+static cJSON *
+proto_get(const cJSON *obj, const char *key)
+{
+	cJSON	*item;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (item == NULL || cJSON_IsNull(item))
+		return NULL;
+	return item;
+}
+
+static int
+proto_get_int(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, long long min, long long max, bool required,
+    long long *out)
+{
+	cJSON	*item;
+	double	 v;
+
+	if ((item = proto_get(obj, key)) == NULL) {
+		if (!required)
+			return 0;
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' is missing "
+		    "(it must be an integer)", prefix, key);
+	}
+	if (!cJSON_IsNumber(item))
+		goto bad;
+	v = item->valuedouble;
+	if (!isfinite(v) || v != floor(v) || v < (double)min ||
+	    v > (double)max)
+		goto bad;
+	*out = (long long)v;
+	return 0;
+
+bad:
+	return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must be an integer "
+	    "from %lld to %lld", prefix, key, min, max);
+}
+
+static int
+proto_get_uint32(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, long long max, uint32_t *out)
+{
+	long long	v = *out;
+
+	if (proto_get_int(d, obj, prefix, key, 0, max, false, &v) != 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+proto_get_int32(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, long long min, long long max, bool required, int *out)
+{
+	long long	v = *out;
+
+	if (proto_get_int(d, obj, prefix, key, min, max, required, &v) != 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int
+proto_get_bool(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, bool required, bool *out)
+{
+	cJSON	*item;
+
+	if ((item = proto_get(obj, key)) == NULL) {
+		if (!required)
+			return 0;
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' is missing "
+		    "(it must be true or false)", prefix, key);
+	}
+	if (!cJSON_IsBool(item)) {
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must be true "
+		    "or false", prefix, key);
+	}
+	*out = cJSON_IsTrue(item);
+	return 0;
+}
+
+/* A string field: *out is replaced by a copy (left alone when absent). */
+static int
+proto_get_string(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, bool required, char **out)
+{
+	cJSON	*item;
+
+	if ((item = proto_get(obj, key)) == NULL) {
+		if (!required)
+			return 0;
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' is missing "
+		    "(it must be a string)", prefix, key);
+	}
+	if (!cJSON_IsString(item) || item->valuestring == NULL) {
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must be a "
+		    "string", prefix, key);
+	}
+	free(*out);
+	*out = clm_strdup(item->valuestring);
+	return 0;
+}
+
+/* An array of strings; with is_env, each must be KEY=VALUE. */
+static int
+proto_get_strv(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, bool is_env, char ***out)
+{
+	cJSON	*array, *item;
+	char	**v;
+	size_t	  i, n;
+
+	if ((array = proto_get(obj, key)) == NULL)
+		return 0;
+	if (!cJSON_IsArray(array)) {
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must be an "
+		    "array of strings", prefix, key);
+	}
+	n = 0;
+	cJSON_ArrayForEach(item, array) {
+		if (++n > PROTO_ARRAY_MAX) {
+			return proto_fail(d, CLM_E_BADREQ, "field '%s%s' has "
+			    "more than %d entries", prefix, key,
+			    PROTO_ARRAY_MAX);
+		}
+	}
+	v = clm_calloc(n + 1, sizeof *v);
+	i = 0;
+	cJSON_ArrayForEach(item, array) {
+		if (!cJSON_IsString(item) || item->valuestring == NULL) {
+			clm_strv_free(v);
+			return proto_fail(d, CLM_E_BADREQ, "field '%s%s[%zu]' "
+			    "must be a string", prefix, key, i);
+		}
+		if (is_env && (item->valuestring[0] == '=' ||
+		    strchr(item->valuestring, '=') == NULL)) {
+			clm_strv_free(v);
+			return proto_fail(d, CLM_E_BADREQ, "field '%s%s[%zu]' "
+			    "must have the form KEY=VALUE", prefix, key, i);
+		}
+		v[i++] = clm_strdup(item->valuestring);
+	}
+	v[i] = NULL;
+	clm_strv_free(*out);
+	*out = v;
+	return 0;
+}
+
+/* A nested object, or NULL when absent. */
+static int
+proto_get_object(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, cJSON **out)
+{
+	cJSON	*item;
+
+	*out = NULL;
+	if ((item = proto_get(obj, key)) == NULL)
+		return 0;
+	if (!cJSON_IsObject(item)) {
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must be an "
+		    "object", prefix, key);
+	}
+	*out = item;
+	return 0;
+}
+
+static int
+proto_spec_from_json(struct proto_dec *d, const cJSON *obj,
+    struct clm_app_spec **out)
+{
+	static const char	 p[] = "spec.";
+	struct clm_app_spec	*spec;
+	cJSON			*item;
+	char			*cause;
+	int			 sig;
+
+	spec = clm_app_spec_new();
+	if (proto_get_string(d, obj, p, "name", true, &spec->name) != 0 ||
+	    proto_get_string(d, obj, p, "script", true, &spec->script) != 0 ||
+	    proto_get_string(d, obj, p, "interpreter", false,
+	    &spec->interpreter) != 0 ||
+	    proto_get_strv(d, obj, p, "args", false, &spec->args) != 0 ||
+	    proto_get_strv(d, obj, p, "listen", false, &spec->listen) != 0 ||
+	    proto_get_string(d, obj, p, "cwd", false, &spec->cwd) != 0 ||
+	    proto_get_strv(d, obj, p, "env", true, &spec->env) != 0 ||
+	    proto_get_int32(d, obj, p, "instances", PROTO_INSTANCES_MIN,
+	    PROTO_INSTANCES_MAX, false, &spec->instances) != 0 ||
+	    proto_get_uint32(d, obj, p, "kill_timeout_ms", PROTO_TIMEOUT_MAX,
+	    &spec->kill_timeout_ms) != 0 ||
+	    proto_get_uint32(d, obj, p, "min_uptime_ms", PROTO_TIMEOUT_MAX,
+	    &spec->min_uptime_ms) != 0 ||
+	    proto_get_int32(d, obj, p, "max_restarts", 0, PROTO_RESTARTS_MAX,
+	    false, &spec->max_restarts) != 0 ||
+	    proto_get_bool(d, obj, p, "autorestart", false,
+	    &spec->autorestart) != 0 ||
+	    proto_get_uint32(d, obj, p, "listen_timeout_ms", PROTO_TIMEOUT_MAX,
+	    &spec->listen_timeout_ms) != 0)
+		goto fail;
+
+	if ((item = proto_get(obj, "kill_signal")) != NULL) {
+		if (!cJSON_IsString(item) || item->valuestring == NULL ||
+		    (sig = clm_signal_parse(item->valuestring)) <= 0) {
+			proto_fail(d, CLM_E_BADREQ, "field 'spec.kill_signal' "
+			    "must be a signal name like \"SIGINT\"");
+			goto fail;
+		}
+		spec->kill_signal = sig;
+	}
+
+	/* The name becomes part of file names: check it here already. */
+	if (clm_app_name_check(spec->name, &cause) != 0) {
+		proto_fail(d, CLM_E_INVAL, "%s", cause);
+		free(cause);
+		goto fail;
+	}
+	*out = spec;
+	return 0;
+
+fail:
+	clm_app_spec_free(spec);
+	return -1;
+}
+
+/* "v", the protocol version: checked before anything else, so that a peer
+ * of another version is told so rather than that a field is wrong. */
+static int
+proto_get_version(struct proto_dec *d, const cJSON *obj, long long *out)
+{
+	cJSON	*item;
+	double	 v;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, "v");
+	v = cJSON_IsNumber(item) ? item->valuedouble : -1;
+	if (!isfinite(v) || v != floor(v) || v < 0 || v > INT_MAX) {
+		return proto_fail(d, CLM_E_BADREQ, "field 'v' must be an "
+		    "integer (the protocol version, %d)", CLM_PROTOCOL_VERSION);
+	}
+	*out = (long long)v;
+	return 0;
+}
+
+/*
+ * Parse a line into a JSON object. The bytes are copied (they need not be
+ * terminated); a NUL byte, raw or escaped as \u0000, is refused because C
+ * strings would silently cut there.
+ */
+static cJSON *
+proto_parse(struct proto_dec *d, const char *line, size_t len,
+    const char *what)
+{
+	cJSON	*root;
+	char	*buf;
+	size_t	 i;
+
+	if (len > CLM_MAX_FRAME) {
+		proto_fail(d, CLM_E_TOOBIG, "%s of %zu bytes is over the limit "
+		    "of %d bytes", what, len, CLM_MAX_FRAME);
+		return NULL;
+	}
+	if (line == NULL || len == 0) {
+		proto_fail(d, CLM_E_BADREQ, "%s is empty (expected a JSON "
+		    "object)", what);
+		return NULL;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		proto_fail(d, CLM_E_BADREQ, "%s contains a NUL byte", what);
+		return NULL;
+	}
+	for (i = 0; i + 1 < len; i++) {
+		if (line[i] != '\\')
+			continue;
+		if (line[i + 1] == 'u' && i + 6 <= len &&
+		    memcmp(line + i + 2, "0000", 4) == 0) {
+			proto_fail(d, CLM_E_BADREQ, "%s contains a NUL "
+			    "character (\\u0000) in a string", what);
+			return NULL;
+		}
+		i++;	/* skip the escaped character */
+	}
+
+	buf = clm_malloc(len + 1);
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	root = cJSON_ParseWithOpts(buf, NULL, 1);
+	free(buf);
+	if (root == NULL) {
+		proto_fail(d, CLM_E_BADREQ, "%s is not valid JSON", what);
+		return NULL;
+	}
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		proto_fail(d, CLM_E_BADREQ, "%s must be a JSON object", what);
+		return NULL;
+	}
+	return root;
+}
+
+int
+proto_request_decode(const char *line, size_t len, struct clm_request **out,
+    const char **code, char **cause)
+{
+	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
+	struct clm_request	*req = NULL;
+	cJSON			*root, *spec;
+	long long		 v;
+
+	*out = NULL;
+	if ((root = proto_parse(&d, line, len, "request")) == NULL)
+		goto fail;
+
+	if (proto_get_version(&d, root, &v) != 0)
+		goto fail;
+	if (v != CLM_PROTOCOL_VERSION) {
+		proto_fail(&d, CLM_E_PROTO, "protocol version mismatch: client "
+		    "speaks %lld, clmd speaks %d " PROTO_MISMATCH_FIX, v,
+		    CLM_PROTOCOL_VERSION);
+		goto fail;
+	}
+
+	req = proto_request_new(NULL);
+	req->version = (int)v;
+	if (proto_get_string(&d, root, "", "cmd", true, &req->cmd) != 0 ||
+	    proto_get_string(&d, root, "", "target", false,
+	    &req->target) != 0 ||
+	    proto_get_int(&d, root, "", "count", -PROTO_COUNT_MAX,
+	    PROTO_COUNT_MAX, false, &req->count) != 0 ||
+	    proto_get_bool(&d, root, "", "relative", false,
+	    &req->relative) != 0 ||
+	    proto_get_object(&d, root, "", "spec", &spec) != 0)
+		goto fail;
+	if (spec != NULL &&
+	    proto_spec_from_json(&d, spec, &req->spec) != 0)
+		goto fail;
+
+	cJSON_Delete(root);
+	*out = req;
+	return 0;
+
+fail:
+	cJSON_Delete(root);
+	proto_request_free(req);
+	*code = d.code;
+	*cause = d.cause;
+	return -1;
+}
+
+static int
+proto_worker_from_json(struct proto_dec *d, const cJSON *obj, size_t idx,
+    struct clm_worker_info *w)
+{
+	cJSON		*item;
+	char		 prefix[64];
+	long long	 v;
+	int		 sig;
+
+	snprintf(prefix, sizeof prefix, "workers[%zu].", idx);
+	w->exit_code = -1;
+	if (!cJSON_IsObject(obj)) {
+		return proto_fail(d, CLM_E_BADREQ, "field 'workers[%zu]' must "
+		    "be an object", idx);
+	}
+	if (proto_get_string(d, obj, prefix, "name", true, &w->name) != 0 ||
+	    proto_get_int32(d, obj, prefix, "id", 0, INT_MAX, true,
+	    &w->id) != 0 ||
+	    proto_get_int32(d, obj, prefix, "pid", 0, INT_MAX, false,
+	    &w->pid) != 0 ||
+	    proto_get_string(d, obj, prefix, "status", true,
+	    &w->status) != 0)
+		return -1;
+
+	v = 0;
+	if (proto_get_int(d, obj, prefix, "restarts", 0, UINT_MAX, false,
+	    &v) != 0)
+		return -1;
+	w->restarts = (unsigned)v;
+	v = 0;
+	if (proto_get_int(d, obj, prefix, "uptime_ms", 0, PROTO_U53_MAX, false,
+	    &v) != 0)
+		return -1;
+	w->uptime_ms = (uint64_t)v;
+	v = 0;
+	if (proto_get_int(d, obj, prefix, "memory", 0, PROTO_U53_MAX, false,
+	    &v) != 0)
+		return -1;
+	w->memory = (uint64_t)v;
+	if (proto_get_int32(d, obj, prefix, "exit_code", -1, 255, false,
+	    &w->exit_code) != 0)
+		return -1;
+
+	if ((item = proto_get(obj, "cpu")) != NULL) {
+		if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble) ||
+		    item->valuedouble < 0) {
+			return proto_fail(d, CLM_E_BADREQ, "field '%scpu' must "
+			    "be a number of at least 0", prefix);
+		}
+		w->cpu = item->valuedouble;
+	}
+	if ((item = proto_get(obj, "signal")) != NULL) {
+		if (!cJSON_IsString(item) || item->valuestring == NULL ||
+		    (sig = clm_signal_parse(item->valuestring)) <= 0) {
+			return proto_fail(d, CLM_E_BADREQ, "field '%ssignal' "
+			    "must be a signal name like \"SIGKILL\" or null",
+			    prefix);
+		}
+		w->signal = sig;
+	}
+	return 0;
+}
+
+static int
+proto_workers_from_json(struct proto_dec *d, const cJSON *root,
+    struct clm_reply *reply)
+{
+	cJSON	*array, *item;
+	size_t	 n;
+
+	if ((array = proto_get(root, "workers")) == NULL)
+		return 0;
+	if (!cJSON_IsArray(array)) {
+		return proto_fail(d, CLM_E_BADREQ, "field 'workers' must be an "
+		    "array of objects");
+	}
+	n = 0;
+	cJSON_ArrayForEach(item, array) {
+		if (++n > PROTO_ARRAY_MAX) {
+			return proto_fail(d, CLM_E_BADREQ, "field 'workers' "
+			    "has more than %d entries", PROTO_ARRAY_MAX);
+		}
+	}
+	reply->workers = clm_calloc(n, sizeof *reply->workers);
+	cJSON_ArrayForEach(item, array) {
+		/* Count it first, so that reply_free clears a partial one. */
+		reply->nworkers++;
+		if (proto_worker_from_json(d, item, reply->nworkers - 1,
+		    &reply->workers[reply->nworkers - 1]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
+    char **cause)
+{
+	struct proto_dec	 d = { "bad reply from clmd: ", CLM_E_BADREQ,
+				    NULL };
+	struct clm_reply	*reply = NULL;
+	cJSON			*root, *error, *code, *spec, *item;
+	long long		 v;
+
+	*out = NULL;
+	if ((root = proto_parse(&d, line, len, "reply")) == NULL)
+		goto fail;
+
+	if (proto_get_version(&d, root, &v) != 0)
+		goto fail;
+	if (v != CLM_PROTOCOL_VERSION) {
+		/*
+		 * The error shape never changes: when clmd already explained
+		 * the mismatch, pass its words on.
+		 */
+		error = cJSON_GetObjectItemCaseSensitive(root, "error");
+		code = cJSON_GetObjectItemCaseSensitive(error, "code");
+		item = cJSON_GetObjectItemCaseSensitive(error, "message");
+		if (cJSON_IsString(code) && code->valuestring != NULL &&
+		    strcmp(code->valuestring, CLM_E_PROTO) == 0 &&
+		    cJSON_IsString(item) && item->valuestring != NULL) {
+			free(d.cause);
+			d.cause = clm_strdup(item->valuestring);
+			goto fail;
+		}
+		d.what = "";
+		proto_fail(&d, CLM_E_PROTO, "protocol version mismatch: clmd "
+		    "speaks %lld, client speaks %d " PROTO_MISMATCH_FIX, v,
+		    CLM_PROTOCOL_VERSION);
+		goto fail;
+	}
+
+	reply = proto_reply_new();
+	reply->version = (int)v;
+	if (proto_get_bool(&d, root, "", "ok", true, &reply->ok) != 0 ||
+	    proto_get_bool(&d, root, "", "more", false, &reply->more) != 0)
+		goto fail;
+	if (!reply->ok) {
+		if (proto_get_object(&d, root, "", "error", &error) != 0)
+			goto fail;
+		if (error == NULL) {
+			proto_fail(&d, CLM_E_BADREQ, "field 'error' is missing "
+			    "(it must be an object)");
+			goto fail;
+		}
+		if (proto_get_string(&d, error, "error.", "code", true,
+		    &reply->code) != 0 ||
+		    proto_get_string(&d, error, "error.", "message", true,
+		    &reply->message) != 0)
+			goto fail;
+	}
+	if (proto_get_strv(&d, root, "", "notes", false, &reply->notes) != 0 ||
+	    proto_workers_from_json(&d, root, reply) != 0 ||
+	    proto_get_object(&d, root, "", "spec", &spec) != 0 ||
+	    proto_get_int32(&d, root, "", "daemon_pid", 0, INT_MAX, false,
+	    &reply->daemon_pid) != 0 ||
+	    proto_get_string(&d, root, "", "daemon_version", false,
+	    &reply->daemon_version) != 0)
+		goto fail;
+	if (spec != NULL && proto_spec_from_json(&d, spec, &reply->spec) != 0)
+		goto fail;
+
+	cJSON_Delete(root);
+	*out = reply;
+	return 0;
+
+fail:
+	cJSON_Delete(root);
+	proto_reply_free(reply);
+	*cause = d.cause;
+	return -1;
+}
