@@ -1,0 +1,23 @@
+/* Where a daemon and its CLI keep their files: $CLM_HOME, default ~/.clm. */
+#ifndef CLM_HOME_H
+#define CLM_HOME_H
+
+#include "clm/common.h"
+
+struct clm_home {
+	char	*dir;		/* $CLM_HOME */
+	char	*sock;		/* dir/clm.sock */
+	char	*pidfile;	/* dir/clmd.pid */
+	char	*logfile;	/* dir/clmd.log */
+	char	*logdir;	/* dir/logs */
+	char	*startlock;	/* dir/start.lock: serialises daemon start-up */
+};
+
+/*
+ * Resolve the paths. With create, make dir (mode 0700) and logdir if they
+ * are missing; refuse a dir that another user owns. -1 with *cause set.
+ */
+int clm_home_init(struct clm_home *, bool create, char **cause);
+void clm_home_free(struct clm_home *);
+
+#endif

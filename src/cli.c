@@ -1,0 +1,1439 @@
+/*
+ * The clm command line: one table of verbs, a small option parser, and what
+ * each verb sends to the daemon and prints.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "clm/cli.h"
+#include "clm/client.h"
+#include "clm/home.h"
+#include "clm/proto.h"
+#include "clm/render.h"
+
+extern char **environ;
+
+#define CLI_INSTANCES_LIMIT	4096	/* as app.c and proto.c accept */
+#define CLI_KILL_WAIT_MS	10000
+#define CLI_KILL_POLL_MS	20
+
+/* Options. */
+
+enum {
+	OPT_HELP = 1,
+	OPT_JSON,
+	OPT_INSTANCES,
+	OPT_NAME,
+	OPT_CWD,
+	OPT_INTERPRETER,
+	OPT_KILL_SIGNAL,
+	OPT_KILL_TIMEOUT,
+	OPT_MIN_UPTIME,
+	OPT_MAX_RESTARTS,
+	OPT_NO_AUTORESTART,
+	OPT_LISTEN_TIMEOUT,
+};
+
+struct cli_option {
+	const char	*lng;		/* without "--" */
+	char		 shrt;		/* 0: none */
+	bool		 arg;		/* takes a value */
+	int		 id;
+};
+
+/* What is left of argv once the options are taken out. */
+struct cli_args {
+	char	**pos;		/* positional arguments */
+	size_t	  npos;
+	char	**rest;		/* after "--" (when kept apart) */
+	size_t	  nrest;
+	bool	  dashdash;	/* "--" was seen */
+	bool	  help;		/* -h or --help was seen */
+	size_t	  nopts;	/* options seen, --help aside */
+};
+
+/* Called for each option with its value (NULL for flags) and its spelling
+ * ("--name", "-n") for messages. Returns 0 or an exit code. */
+typedef int (*cli_option_fn)(void *, const struct cli_option *,
+    const char *, const char *, char **);
+
+static const struct cli_option cli_help_option = { "help", 'h', false,
+    OPT_HELP };
+
+static const struct cli_option cli_json_options[] = {
+	{ "json", 0, false, OPT_JSON },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct cli_option cli_start_options[] = {
+	{ "instances", 'i', true, OPT_INSTANCES },
+	{ "name", 'n', true, OPT_NAME },
+	{ "cwd", 0, true, OPT_CWD },
+	{ "interpreter", 0, true, OPT_INTERPRETER },
+	{ "kill-signal", 0, true, OPT_KILL_SIGNAL },
+	{ "kill-timeout", 0, true, OPT_KILL_TIMEOUT },
+	{ "min-uptime", 0, true, OPT_MIN_UPTIME },
+	{ "max-restarts", 0, true, OPT_MAX_RESTARTS },
+	{ "no-autorestart", 0, false, OPT_NO_AUTORESTART },
+	{ "listen-timeout", 0, true, OPT_LISTEN_TIMEOUT },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct cli_option *
+cli_find_long(const struct cli_option *opts, const char *name, size_t len)
+{
+	const struct cli_option	*o;
+
+	if (len == 4 && strncmp(name, "help", 4) == 0)
+		return &cli_help_option;
+	for (o = opts; o != NULL && o->lng != NULL; o++) {
+		if (strlen(o->lng) == len && strncmp(o->lng, name, len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static const struct cli_option *
+cli_find_short(const struct cli_option *opts, char c)
+{
+	const struct cli_option	*o;
+
+	if (c == 'h')
+		return &cli_help_option;
+	for (o = opts; o != NULL && o->lng != NULL; o++) {
+		if (o->shrt != 0 && o->shrt == c)
+			return o;
+	}
+	return NULL;
+}
+
+static void
+cli_args_free(struct cli_args *a)
+{
+	free(a->pos);
+	memset(a, 0, sizeof *a);
+}
+
+/*
+ * Split argv into options and positional arguments. Options may come
+ * before or after positional ones; "--" ends them. "-" and words like
+ * "-1" are positional. With keep_rest, what follows "--" goes to a->rest,
+ * else to the positional arguments. Returns 0 or an exit code with *cause.
+ */
+static int
+cli_parse_args(const struct cli_option *opts, bool keep_rest, int argc,
+    char **argv, cli_option_fn fn, void *fnarg, struct cli_args *a,
+    char **cause)
+{
+	const struct cli_option	*o;
+	const char		*s, *name, *eq, *value;
+	char			*spelled;
+	size_t			 len;
+	int			 i, rc;
+
+	memset(a, 0, sizeof *a);
+	a->pos = clm_calloc((size_t)argc + 1, sizeof *a->pos);
+	for (i = 0; i < argc; i++) {
+		s = argv[i];
+		if (strcmp(s, "--") == 0) {
+			a->dashdash = true;
+			for (i++; i < argc; i++) {
+				if (keep_rest) {
+					if (a->rest == NULL)
+						a->rest = argv + i;
+					a->nrest++;
+				} else
+					a->pos[a->npos++] = argv[i];
+			}
+			break;
+		}
+		if (s[0] != '-' || s[1] == '\0' ||
+		    isdigit((unsigned char)s[1])) {
+			a->pos[a->npos++] = argv[i];
+			continue;
+		}
+
+		value = NULL;
+		if (s[1] == '-') {
+			name = s + 2;
+			eq = strchr(name, '=');
+			len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+			if ((o = cli_find_long(opts, name, len)) == NULL) {
+				*cause = clm_asprintf("unknown option '--%.*s'",
+				    (int)len, name);
+				return CLM_EXIT_USAGE;
+			}
+			spelled = clm_asprintf("--%s", o->lng);
+			if (eq != NULL && !o->arg) {
+				*cause = clm_asprintf("option %s takes no "
+				    "value", spelled);
+				free(spelled);
+				return CLM_EXIT_USAGE;
+			}
+			if (eq != NULL)
+				value = eq + 1;
+		} else {
+			o = cli_find_short(opts, s[1]);
+			if (o == NULL || (!o->arg && s[2] != '\0')) {
+				*cause = clm_asprintf("unknown option '%s'", s);
+				return CLM_EXIT_USAGE;
+			}
+			spelled = clm_asprintf("-%c", s[1]);
+			if (s[2] != '\0')
+				value = s + 2;
+		}
+		if (o->arg && value == NULL) {
+			if (i + 1 >= argc) {
+				*cause = clm_asprintf("option %s needs a value",
+				    spelled);
+				free(spelled);
+				return CLM_EXIT_USAGE;
+			}
+			value = argv[++i];
+		}
+
+		rc = 0;
+		if (o->id == OPT_HELP)
+			a->help = true;
+		else {
+			a->nopts++;
+			if (fn != NULL)
+				rc = fn(fnarg, o, spelled, value, cause);
+		}
+		free(spelled);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Paths. */
+
+/* base/rel (or rel when absolute) without "//", "/./" or a trailing "/".
+ * ".." stays: symbolic links (a "current" release) keep their meaning. */
+static char *
+cli_path_join(const char *base, const char *rel)
+{
+	char		*joined, *out;
+	const char	*p, *end;
+	size_t		 o, len;
+
+	if (rel[0] == '/')
+		joined = clm_strdup(rel);
+	else
+		joined = clm_asprintf("%s/%s", base, rel);
+	out = clm_malloc(strlen(joined) + 2);
+	o = 0;
+	for (p = joined; *p != '\0'; p = end) {
+		while (*p == '/')
+			p++;
+		end = p;
+		while (*end != '\0' && *end != '/')
+			end++;
+		len = (size_t)(end - p);
+		if (len == 0 || (len == 1 && p[0] == '.'))
+			continue;
+		out[o++] = '/';
+		memcpy(out + o, p, len);
+		o += len;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	free(joined);
+	return out;
+}
+
+static bool
+cli_is_executable_file(const char *path)
+{
+	struct stat	sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+/* A program's absolute path: relative to cwd if it has a '/', else from
+ * $PATH. NULL if not found. */
+static char *
+cli_find_program(const char *prog, const char *cwd)
+{
+	const char	*path, *p, *end;
+	char		*dir, *candidate;
+
+	if (*prog == '\0')
+		return NULL;
+	if (strchr(prog, '/') != NULL) {
+		candidate = cli_path_join(cwd, prog);
+		if (cli_is_executable_file(candidate))
+			return candidate;
+		free(candidate);
+		return NULL;
+	}
+	path = getenv("PATH");
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		dir = clm_strndup(p, (size_t)(end - p));
+		if (*dir == '\0') {
+			free(dir);
+			dir = clm_strdup(".");
+		}
+		candidate = cli_path_join(cwd, dir);
+		free(dir);
+		dir = candidate;
+		candidate = clm_asprintf("%s/%s", strcmp(dir, "/") == 0 ? "" :
+		    dir, prog);
+		free(dir);
+		if (cli_is_executable_file(candidate))
+			return candidate;
+		free(candidate);
+		if (*end == '\0')
+			return NULL;
+	}
+}
+
+/* The current directory; $PWD when it is the same one (keeps symlinks). */
+static char *
+cli_getcwd(char **cause)
+{
+	struct stat	 a, b;
+	const char	*pwd;
+	char		*cwd;
+
+	pwd = getenv("PWD");
+	if (pwd != NULL && pwd[0] == '/' && stat(pwd, &a) == 0 &&
+	    stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return clm_strdup(pwd);
+	if ((cwd = getcwd(NULL, 0)) == NULL) {
+		*cause = clm_asprintf("cannot find the current directory: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	return cwd;
+}
+
+/* clm start: argument parsing. */
+
+struct cli_start {
+	struct clm_app_spec	*spec;
+	const char		*name;
+	const char		*cwd;
+	const char		*interpreter;
+};
+
+static int
+cli_parse_ms(const char *spelled, const char *value, uint32_t *out,
+    char **cause)
+{
+	long long	v;
+
+	if (clm_parse_int(value, 0, UINT32_MAX, &v) != 0) {
+		*cause = clm_asprintf("%s: '%s' is not a number of "
+		    "milliseconds", spelled, value);
+		return CLM_EXIT_USAGE;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	struct cli_start	*st = arg;
+	struct clm_app_spec	*spec = st->spec;
+	char			*why;
+	long long		 v;
+	int			 sig;
+
+	switch (o->id) {
+	case OPT_INSTANCES:
+		if (clm_instances_parse(value, &spec->instances, &why) != 0) {
+			*cause = clm_asprintf("%s: %s", spelled, why);
+			free(why);
+			return CLM_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_NAME:
+		st->name = value;
+		return 0;
+	case OPT_CWD:
+		st->cwd = value;
+		return 0;
+	case OPT_INTERPRETER:
+		st->interpreter = value;
+		return 0;
+	case OPT_KILL_SIGNAL:
+		if ((sig = clm_signal_parse(value)) == -1) {
+			*cause = clm_asprintf("%s: '%s' is not a signal (use a "
+			    "name like SIGTERM or a number)", spelled, value);
+			return CLM_EXIT_USAGE;
+		}
+		spec->kill_signal = sig;
+		return 0;
+	case OPT_KILL_TIMEOUT:
+		return cli_parse_ms(spelled, value, &spec->kill_timeout_ms,
+		    cause);
+	case OPT_MIN_UPTIME:
+		return cli_parse_ms(spelled, value, &spec->min_uptime_ms,
+		    cause);
+	case OPT_LISTEN_TIMEOUT:
+		return cli_parse_ms(spelled, value, &spec->listen_timeout_ms,
+		    cause);
+	case OPT_MAX_RESTARTS:
+		if (clm_parse_int(value, 0, INT_MAX, &v) != 0) {
+			*cause = clm_asprintf("%s: '%s' is not a number of "
+			    "restarts", spelled, value);
+			return CLM_EXIT_USAGE;
+		}
+		spec->max_restarts = (int)v;
+		return 0;
+	case OPT_NO_AUTORESTART:
+		spec->autorestart = false;
+		return 0;
+	}
+	return 0;
+}
+
+/* A word that can only be an app's name, not a script's path. */
+static bool
+cli_looks_like_name(const char *s)
+{
+	char	*why = NULL;
+	bool	 ok;
+
+	if (strchr(s, '/') != NULL || clm_app_default_interpreter(s) != NULL)
+		return false;
+	ok = clm_app_name_check(s, &why) == 0;
+	free(why);
+	return ok;
+}
+
+/* The directory named in "not found" messages. */
+static char *
+cli_looked_in(const char *path)
+{
+	const char	*slash;
+
+	slash = strrchr(path, '/');
+	if (slash == NULL || slash == path)
+		return clm_strdup("/");
+	return clm_strndup(path, (size_t)(slash - path));
+}
+
+int
+clm_cli_parse_start(int argc, char **argv, const char *cwd,
+    struct clm_app_spec *spec, bool *name_only, char **cause)
+{
+	struct cli_start	 st;
+	struct cli_args		 a;
+	struct stat		 sb;
+	const char		*script, *prog;
+	char			*dir = NULL, *path = NULL, *interp = NULL;
+	char			*name = NULL, *why, *where;
+	size_t			 i;
+	int			 rc;
+
+	*name_only = false;
+	memset(&st, 0, sizeof st);
+	st.spec = spec;
+	rc = cli_parse_args(cli_start_options, true, argc, argv,
+	    cli_start_option, &st, &a, cause);
+	if (rc != 0)
+		goto out;
+	rc = CLM_EXIT_USAGE;
+	if (a.npos == 0) {
+		*cause = clm_strdup("missing script (usage: clm start SCRIPT "
+		    "[options] [-- ARGS...])");
+		goto out;
+	}
+	if (a.npos > 1) {
+		*cause = clm_asprintf("unexpected argument '%s' (arguments for "
+		    "the script go after --)", a.pos[1]);
+		goto out;
+	}
+	if (st.name != NULL && clm_app_name_check(st.name, cause) != 0)
+		goto out;
+	script = a.pos[0];
+
+	rc = CLM_EXIT_FAIL;
+	if (st.cwd != NULL) {
+		dir = cli_path_join(cwd, st.cwd);
+		if (stat(dir, &sb) != 0) {
+			*cause = clm_asprintf("--cwd: directory %s: %s", dir,
+			    strerror(errno));
+			goto out;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			*cause = clm_asprintf("--cwd: %s is not a directory",
+			    dir);
+			goto out;
+		}
+	} else
+		dir = cli_path_join(cwd, ".");
+
+	path = cli_path_join(dir, script);
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (a.nopts == 0 && !a.dashdash &&
+		    cli_looks_like_name(script)) {
+			*name_only = true;
+			free(spec->name);
+			spec->name = clm_strdup(script);
+			rc = 0;
+			goto out;
+		}
+		where = script[0] == '/' ? cli_looked_in(path) :
+		    clm_strdup(dir);
+		if (access(path, F_OK) != 0) {
+			*cause = clm_asprintf("script '%s' not found (looked "
+			    "in %s)", script, where);
+		} else if (S_ISDIR(sb.st_mode)) {
+			*cause = clm_asprintf("script '%s' is a directory, not "
+			    "a file (in %s)", script, where);
+		} else {
+			*cause = clm_asprintf("script '%s' is not a regular "
+			    "file (in %s)", script, where);
+		}
+		free(where);
+		goto out;
+	}
+	if (access(path, R_OK) != 0) {
+		*cause = clm_asprintf("script '%s' is not readable (%s): %s",
+		    script, path, strerror(errno));
+		goto out;
+	}
+
+	if (st.interpreter != NULL)
+		prog = strcmp(st.interpreter, "none") == 0 ? NULL :
+		    st.interpreter;
+	else
+		prog = clm_app_default_interpreter(path);
+	if (prog != NULL) {
+		if ((interp = cli_find_program(prog, cwd)) == NULL) {
+			if (strchr(prog, '/') != NULL)
+				*cause = clm_asprintf("interpreter '%s' is not "
+				    "an executable file", prog);
+			else
+				*cause = clm_asprintf("interpreter '%s' not "
+				    "found on PATH (install it or pass "
+				    "--interpreter)", prog);
+			goto out;
+		}
+	} else if (access(path, X_OK) != 0) {
+		*cause = clm_asprintf("script '%s' is not executable (chmod +x "
+		    "it, or pass --interpreter)", script);
+		goto out;
+	}
+
+	if (st.name != NULL)
+		name = clm_strdup(st.name);
+	else {
+		name = clm_app_default_name(path);
+		if (clm_app_name_check(name, &why) != 0) {
+			*cause = clm_asprintf("%s; pass --name NAME", why);
+			free(why);
+			rc = CLM_EXIT_USAGE;
+			goto out;
+		}
+	}
+
+	free(spec->name);
+	spec->name = name;
+	name = NULL;
+	free(spec->script);
+	spec->script = path;
+	path = NULL;
+	free(spec->interpreter);
+	spec->interpreter = interp;
+	interp = NULL;
+	free(spec->cwd);
+	spec->cwd = dir;
+	dir = NULL;
+	clm_strv_free(spec->args);
+	spec->args = NULL;
+	for (i = 0; i < a.nrest; i++)
+		clm_strv_push(&spec->args, a.rest[i]);
+	clm_strv_free(spec->env);
+	spec->env = clm_strv_dup(environ);
+	rc = 0;
+
+out:
+	free(dir);
+	free(path);
+	free(interp);
+	free(name);
+	cli_args_free(&a);
+	return rc;
+}
+
+/* Verbs. */
+
+struct cli_verb;
+typedef int (*cli_exec_fn)(const struct cli_verb *, int, char **);
+
+struct cli_verb {
+	const char		*name;
+	const char		*alias;
+	cli_exec_fn		 exec;
+	const struct cli_option	*options;
+	const char		*args;		/* after "clm VERB" in usage */
+	const char		*summary;	/* one line in clm --help */
+	const char		*help;		/* more for clm VERB --help */
+	bool			 autostart;	/* starts a daemon if none */
+	bool			 show;		/* print the app's rows after */
+	int			 minargs;
+	int			 maxargs;
+};
+
+static int cli_verb_start(const struct cli_verb *, int, char **);
+static int cli_verb_target(const struct cli_verb *, int, char **);
+static int cli_verb_list(const struct cli_verb *, int, char **);
+static int cli_verb_describe(const struct cli_verb *, int, char **);
+static int cli_verb_ping(const struct cli_verb *, int, char **);
+static int cli_verb_kill(const struct cli_verb *, int, char **);
+static int cli_verb_scale(const struct cli_verb *, int, char **);
+static int cli_verb_help(const struct cli_verb *, int, char **);
+
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+
+/* Sorted by name: ambiguity messages list them in this order. */
+static const struct cli_verb cli_verbs[] = {
+	{ "delete", "del", cli_verb_target, NULL, "NAME|all",
+	  "stop an app and forget it",
+	  "Stops every worker of the app (or of every app) and removes it.\n",
+	  false, false, 1, 1 },
+	{ "describe", NULL, cli_verb_describe, cli_json_options,
+	  "NAME [--json]",
+	  "show an app's options and workers",
+	  "Options:\n"
+	  "      --json               print JSON instead of text\n",
+	  false, false, 1, 1 },
+	{ "help", NULL, cli_verb_help, NULL, "[COMMAND]",
+	  "show this help, or a command's",
+	  NULL,
+	  false, false, 0, 1 },
+	{ "kill", NULL, cli_verb_kill, NULL, "",
+	  "stop every app, then the daemon",
+	  "Waits until the daemon has exited. Succeeds when no daemon runs.\n",
+	  false, false, 0, 0 },
+	{ "list", "ls", cli_verb_list, cli_json_options, "[--json]",
+	  "show every app's workers",
+	  "Prints nothing but the header when no daemon runs (never starts "
+	  "one).\n"
+	  "Options:\n"
+	  "      --json               print a JSON array, one object per "
+	  "worker\n",
+	  false, false, 0, 0 },
+	{ "ping", NULL, cli_verb_ping, NULL, "",
+	  "check that the daemon answers",
+	  "Exit 0 when the daemon answers, 1 when none runs. Never starts "
+	  "one.\n",
+	  false, false, 0, 0 },
+	{ "reload", NULL, cli_verb_target, NULL, "NAME|all",
+	  "replace an app's workers one by one, without downtime",
+	  "Starts a new worker per slot, waits until it is ready, then stops "
+	  "the old one.\n",
+	  false, true, 1, 1 },
+	{ "restart", NULL, cli_verb_target, NULL, "NAME|all",
+	  "stop and start an app's workers",
+	  "Also starts an errored or stopped app again.\n",
+	  false, true, 1, 1 },
+	{ "scale", NULL, cli_verb_scale, NULL, "NAME N|+N|-N",
+	  "set the number of an app's workers",
+	  "N workers (0 or max: one per logical core), or N more (+N) or "
+	  "fewer (-N).\n",
+	  false, true, 2, 2 },
+	{ "start", NULL, cli_verb_start, cli_start_options,
+	  "SCRIPT [options] [-- ARGS...]\n"
+	  "       clm start NAME",
+	  "start a script as a new app, or a stopped app again",
+	  "The interpreter comes from the extension: .js .mjs .cjs node, .py "
+	  "python3,\n"
+	  ".sh sh; other files are executed directly. ARGS go to the script.\n"
+	  "Starts the daemon if none is running.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -i, --instances N        workers: N, 0 or max (one per logical "
+	  "core),\n"
+	  "                           -1 (all cores but one); default 1\n"
+	  "  -n, --name NAME          app name (default: the script's base "
+	  "name)\n"
+	  "      --cwd DIR            working directory (default: the current "
+	  "one)\n"
+	  "      --interpreter PROG   program that runs the script (none: run "
+	  "it directly)\n"
+	  "      --kill-signal SIG    signal that stops a worker (default "
+	  "SIGINT)\n"
+	  "      --kill-timeout MS    then SIGKILL after MS milliseconds "
+	  "(default "
+	  CLI_STR(CLM_DEFAULT_KILL_TIMEOUT_MS) ")\n"
+	  "      --min-uptime MS      a shorter run is unstable (default "
+	  CLI_STR(CLM_DEFAULT_MIN_UPTIME_MS) ")\n"
+	  "      --max-restarts N     unstable restarts in a row before "
+	  "errored (default "
+	  CLI_STR(CLM_DEFAULT_MAX_RESTARTS) ")\n"
+	  "      --no-autorestart     do not restart a worker that exits\n"
+	  "      --listen-timeout MS  how long to wait for a worker to be "
+	  "ready (default "
+	  CLI_STR(CLM_DEFAULT_LISTEN_TIMEOUT_MS) ")\n",
+	  true, true, 1, 1 },
+	{ "stop", NULL, cli_verb_target, NULL, "NAME|all",
+	  "stop an app's workers (the app stays listed)",
+	  "Sends the app's kill signal to each worker's process group, and "
+	  "SIGKILL\n"
+	  "after its kill timeout.\n",
+	  false, true, 1, 1 },
+};
+
+static const struct cli_verb *
+cli_find_verb(const char *word, char **cause)
+{
+	const struct cli_verb	*found = NULL;
+	size_t			 i, n = 0, len;
+	char			*list = NULL, *tmp;
+
+	len = strlen(word);
+	for (i = 0; i < CLM_ARRAY_SIZE(cli_verbs); i++) {
+		if (strcmp(word, cli_verbs[i].name) == 0 ||
+		    (cli_verbs[i].alias != NULL &&
+		    strcmp(word, cli_verbs[i].alias) == 0))
+			return &cli_verbs[i];
+	}
+	for (i = 0; len > 0 && i < CLM_ARRAY_SIZE(cli_verbs); i++) {
+		if (strncmp(word, cli_verbs[i].name, len) != 0)
+			continue;
+		found = &cli_verbs[i];
+		n++;
+		if (list == NULL)
+			list = clm_strdup(found->name);
+		else {
+			tmp = clm_asprintf("%s, %s", list, found->name);
+			free(list);
+			list = tmp;
+		}
+	}
+	if (n == 1) {
+		free(list);
+		return found;
+	}
+	if (n == 0)
+		*cause = clm_asprintf("unknown command: %s", word);
+	else
+		*cause = clm_asprintf("ambiguous command: %s, could be: %s",
+		    word, list);
+	free(list);
+	return NULL;
+}
+
+const char *
+clm_cli_resolve_verb(const char *word, char **cause)
+{
+	const struct cli_verb	*v;
+
+	if ((v = cli_find_verb(word, cause)) == NULL)
+		return NULL;
+	return v->name;
+}
+
+/* Output. */
+
+static int CLM_PRINTF(1, 2)
+cli_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fflush(stdout);
+	fputs("clm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLM_EXIT_FAIL;
+}
+
+/* Print cause for exit code rc (with a hint for usage errors), free it. */
+static int
+cli_report(const struct cli_verb *v, int rc, char *cause)
+{
+	fflush(stdout);
+	if (rc == CLM_EXIT_USAGE && v != NULL)
+		fprintf(stderr, "clm: %s (see clm %s --help)\n", cause,
+		    v->name);
+	else if (rc == CLM_EXIT_USAGE)
+		fprintf(stderr, "clm: %s (see clm --help)\n", cause);
+	else
+		fprintf(stderr, "clm: %s\n", cause);
+	free(cause);
+	return rc;
+}
+
+static void
+cli_print_help(FILE *f)
+{
+	const struct cli_verb	*v;
+	char			*name;
+	size_t			 i;
+
+	fprintf(f, "usage: clm COMMAND [ARGS...]\n"
+	    "       clm COMMAND --help | --help | --version\n\n"
+	    "clm runs apps under clmd, a small supervising daemon.\n\n"
+	    "Commands (any unique prefix works):\n");
+	for (i = 0; i < CLM_ARRAY_SIZE(cli_verbs); i++) {
+		v = &cli_verbs[i];
+		if (v->alias != NULL)
+			name = clm_asprintf("%s, %s", v->name, v->alias);
+		else
+			name = clm_strdup(v->name);
+		fprintf(f, "  %-12s %s\n", name, v->summary);
+		free(name);
+	}
+	fprintf(f, "\nEnvironment:\n"
+	    "  CLM_HOME     the daemon's directory (default ~/.clm)\n"
+	    "  CLM_DAEMON   the clmd binary to start (default: beside clm, "
+	    "then PATH)\n"
+	    "  NO_COLOR     no colours in tables\n\n"
+	    "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+static void
+cli_print_verb_help(const struct cli_verb *v)
+{
+	printf("usage: clm %s%s%s\n\n", v->name, *v->args != '\0' ? " " : "",
+	    v->args);
+	printf("%c%s.\n", toupper((unsigned char)v->summary[0]),
+	    v->summary + 1);
+	if (v->alias != NULL)
+		printf("Alias: %s.\n", v->alias);
+	if (v->help != NULL)
+		printf("%s", v->help);
+}
+
+/* Parse a verb's arguments; check their count. */
+static int
+cli_parse_verb(const struct cli_verb *v, int argc, char **argv,
+    cli_option_fn fn, void *fnarg, struct cli_args *a)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = cli_parse_args(v->options, false, argc, argv, fn, fnarg, a,
+	    &cause);
+	if (rc == 0 && a->npos < (size_t)v->minargs) {
+		cause = clm_asprintf("missing argument: clm %s %s",
+		    v->name, v->args);
+		rc = CLM_EXIT_USAGE;
+	} else if (rc == 0 && v->maxargs >= 0 &&
+	    a->npos > (size_t)v->maxargs) {
+		cause = clm_asprintf("unexpected argument '%s'",
+		    a->pos[v->maxargs]);
+		rc = CLM_EXIT_USAGE;
+	}
+	if (rc != 0) {
+		cli_args_free(a);
+		return cli_report(v, rc, cause);
+	}
+	return 0;
+}
+
+/* An option callback that just remembers --json. */
+static int
+cli_json_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	if (o->id == OPT_JSON)
+		*(bool *)arg = true;
+	return 0;
+}
+
+/* Talking to the daemon. */
+
+/*
+ * Find CLM_HOME (creating it for autostart) and connect. Returns 0, or
+ * an exit code once the failure is printed; with no daemon running,
+ * *no_daemon is set and nothing is printed.
+ */
+static int
+cli_connect(struct clm_home *home, bool autostart, struct clm_client **c,
+    bool *no_daemon)
+{
+	char	*cause = NULL;
+
+	*c = NULL;
+	*no_daemon = false;
+	if (clm_home_init(home, autostart, &cause) != 0)
+		return cli_report(NULL, CLM_EXIT_FAIL, cause);
+	if (clm_client_connect(home, autostart, c, no_daemon, &cause) != 0) {
+		if (*no_daemon) {
+			free(cause);
+			return CLM_EXIT_FAIL;
+		}
+		return cli_report(NULL, CLM_EXIT_FAIL, cause);
+	}
+	return 0;
+}
+
+static int
+cli_no_daemon(const struct clm_home *home)
+{
+	return cli_error("no daemon is running (CLM_HOME=%s; start one with "
+	    "clm start)", home->dir);
+}
+
+typedef int (*cli_reply_fn)(const struct clm_reply *, void *);
+
+/*
+ * Send req (freed here) and read its replies up to the last one. Notes go
+ * to stdout as they come, errors to stderr; fn sees every ok reply. When
+ * noapp is set, it replaces the message of an ENOAPP error.
+ */
+static int
+cli_exchange(struct clm_client *c, struct clm_request *req, cli_reply_fn fn,
+    void *arg, const char *noapp)
+{
+	struct clm_reply	*reply;
+	char			*cause = NULL;
+	size_t			 i;
+	bool			 more;
+	int			 rc = 0, r;
+
+	r = clm_client_send(c, req, &cause);
+	proto_request_free(req);
+	if (r != 0)
+		return cli_report(NULL, CLM_EXIT_FAIL, cause);
+	do {
+		if (clm_client_recv(c, &reply, &cause) != 0)
+			return cli_report(NULL, CLM_EXIT_FAIL, cause);
+		more = reply->more;
+		for (i = 0; reply->notes != NULL && reply->notes[i] != NULL;
+		    i++)
+			printf("%s\n", reply->notes[i]);
+		fflush(stdout);
+		if (!reply->ok) {
+			if (noapp != NULL && reply->code != NULL &&
+			    strcmp(reply->code, CLM_E_NOAPP) == 0)
+				cli_error("%s", noapp);
+			else
+				cli_error("%s", reply->message != NULL ?
+				    reply->message : "the daemon refused "
+				    "(no message)");
+			rc = CLM_EXIT_FAIL;
+		} else if (fn != NULL && (r = fn(reply, arg)) != 0)
+			rc = r;
+		proto_reply_free(reply);
+	} while (more);
+	return rc;
+}
+
+struct cli_list {
+	const char	*name;		/* only this app; NULL: all */
+	bool		 json;
+};
+
+static int
+cli_print_list(const struct clm_reply *reply, void *arg)
+{
+	struct cli_list	*l = arg;
+	char		*json;
+
+	if (l->json) {
+		json = proto_workers_json(reply->workers, reply->nworkers);
+		fputs(json, stdout);
+		free(json);
+	} else
+		render_workers(stdout, reply->workers, reply->nworkers, l->name,
+		    render_use_color(stdout));
+	return 0;
+}
+
+/* Print the table of one app (every app when name is NULL). */
+static int
+cli_show(const char *name)
+{
+	struct clm_home		 home;
+	struct clm_client	*c;
+	struct cli_list		 l = { name, false };
+	bool			 no_daemon;
+	int			 rc;
+
+	if ((rc = cli_connect(&home, false, &c, &no_daemon)) != 0) {
+		if (no_daemon)
+			rc = cli_no_daemon(&home);
+		goto out;
+	}
+	rc = cli_exchange(c, proto_request_new("list"), cli_print_list, &l,
+	    NULL);
+	clm_client_close(c);
+out:
+	clm_home_free(&home);
+	return rc;
+}
+
+/* The verbs. */
+
+static int
+cli_verb_start(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_app_spec	*spec;
+	struct clm_request	*req;
+	struct clm_home		 home;
+	struct clm_client	*c = NULL;
+	char			*cause = NULL, *cwd, *name = NULL;
+	char			*noapp = NULL;
+	bool			 name_only, no_daemon;
+	int			 rc;
+
+	memset(&home, 0, sizeof home);
+	if ((cwd = cli_getcwd(&cause)) == NULL)
+		return cli_report(v, CLM_EXIT_FAIL, cause);
+	spec = clm_app_spec_new();
+	rc = clm_cli_parse_start(argc, argv, cwd, spec, &name_only, &cause);
+	if (rc != 0) {
+		rc = cli_report(v, rc, cause);
+		goto out;
+	}
+	name = clm_strdup(spec->name);
+
+	if ((rc = cli_connect(&home, !name_only, &c, &no_daemon)) != 0) {
+		if (no_daemon)
+			rc = cli_error("no app named '%s' and no script '%s' "
+			    "in %s (no daemon is running; CLM_HOME=%s)", name,
+			    name, cwd, home.dir);
+		goto out;
+	}
+	req = proto_request_new("start");
+	if (name_only) {
+		req->target = clm_strdup(name);
+		noapp = clm_asprintf("no app named '%s' (see clm list) and no "
+		    "script '%s' in %s", name, name, cwd);
+	} else {
+		req->spec = spec;
+		spec = NULL;
+	}
+	rc = cli_exchange(c, req, NULL, NULL, noapp);
+	clm_client_close(c);
+	if (rc == 0)
+		rc = cli_show(name);
+
+out:
+	clm_app_spec_free(spec);
+	clm_home_free(&home);
+	free(noapp);
+	free(name);
+	free(cwd);
+	return rc;
+}
+
+/* Check an app name argument ("all" allowed). */
+static int
+cli_check_target(const struct cli_verb *v, const char *target)
+{
+	char	*cause = NULL;
+
+	if (strcmp(target, "all") == 0)
+		return 0;
+	if (clm_app_name_check(target, &cause) != 0)
+		return cli_report(v, CLM_EXIT_USAGE, cause);
+	return 0;
+}
+
+/* Send a request; no daemon is an error. */
+static int
+cli_simple(const struct cli_verb *v, struct clm_request *req, cli_reply_fn fn,
+    void *arg)
+{
+	struct clm_home		 home;
+	struct clm_client	*c;
+	bool			 no_daemon;
+	int			 rc;
+
+	if ((rc = cli_connect(&home, false, &c, &no_daemon)) != 0) {
+		if (no_daemon)
+			rc = cli_no_daemon(&home);
+		proto_request_free(req);
+		goto out;
+	}
+	rc = cli_exchange(c, req, fn, arg, NULL);
+	clm_client_close(c);
+out:
+	clm_home_free(&home);
+	return rc;
+}
+
+/* stop, restart, delete, reload: NAME|all. */
+static int
+cli_verb_target(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_request	*req;
+	struct cli_args		 a;
+	char			*target;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	target = clm_strdup(a.pos[0]);
+	cli_args_free(&a);
+	if ((rc = cli_check_target(v, target)) != 0)
+		goto out;
+
+	req = proto_request_new(v->name);
+	req->target = clm_strdup(target);
+	rc = cli_simple(v, req, NULL, NULL);
+	if (rc == 0 && v->show)
+		rc = cli_show(strcmp(target, "all") == 0 ? NULL : target);
+out:
+	free(target);
+	return rc;
+}
+
+static int
+cli_verb_list(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_home		 home;
+	struct clm_client	*c;
+	struct cli_list		 l = { NULL, false };
+	struct cli_args		 a;
+	bool			 no_daemon;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, cli_json_option, &l.json,
+	    &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+
+	if ((rc = cli_connect(&home, false, &c, &no_daemon)) != 0) {
+		if (no_daemon) {
+			/* No daemon, no apps: an empty list is the answer. */
+			if (l.json)
+				fputs("[]\n", stdout);
+			else
+				render_workers(stdout, NULL, 0, NULL,
+				    render_use_color(stdout));
+			rc = CLM_EXIT_OK;
+		}
+		goto out;
+	}
+	rc = cli_exchange(c, proto_request_new("list"), cli_print_list, &l,
+	    NULL);
+	clm_client_close(c);
+out:
+	clm_home_free(&home);
+	return rc;
+}
+
+static int
+cli_print_describe(const struct clm_reply *reply, void *arg)
+{
+	char	*json;
+
+	if (*(bool *)arg) {
+		json = proto_describe_json(reply->spec, reply->workers,
+		    reply->nworkers);
+		fputs(json, stdout);
+		free(json);
+	} else
+		render_describe(stdout, reply->spec, reply->workers,
+		    reply->nworkers, render_use_color(stdout));
+	return 0;
+}
+
+static int
+cli_verb_describe(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_request	*req;
+	struct cli_args		 a;
+	bool			 json = false;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, cli_json_option, &json,
+	    &a)) != 0)
+		return rc;
+	if ((rc = cli_check_target(v, a.pos[0])) != 0 ||
+	    strcmp(a.pos[0], "all") == 0) {
+		if (rc == 0)
+			rc = cli_report(v, CLM_EXIT_USAGE,
+			    clm_strdup("describe takes one app's name, not "
+			    "all"));
+		cli_args_free(&a);
+		return rc;
+	}
+	req = proto_request_new("describe");
+	req->target = clm_strdup(a.pos[0]);
+	cli_args_free(&a);
+	return cli_simple(v, req, cli_print_describe, &json);
+}
+
+static int
+cli_print_pong(const struct clm_reply *reply, void *arg)
+{
+	printf("pong (clmd pid %d, version %s)\n", reply->daemon_pid,
+	    reply->daemon_version != NULL ? reply->daemon_version : "?");
+	return 0;
+}
+
+static int
+cli_verb_ping(const struct cli_verb *v, int argc, char **argv)
+{
+	struct cli_args	a;
+	int		rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+	return cli_simple(v, proto_request_new("ping"), cli_print_pong, NULL);
+}
+
+static int
+cli_take_pid(const struct clm_reply *reply, void *arg)
+{
+	if (reply->daemon_pid > 0)
+		*(pid_t *)arg = reply->daemon_pid;
+	return 0;
+}
+
+/* The first line of the pid file, or 0. */
+static pid_t
+cli_read_pidfile(const char *path)
+{
+	FILE		*f;
+	long long	 v;
+	char		 line[64];
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(line, sizeof line, f) == NULL) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	if (clm_parse_int(line, 1, INT_MAX, &v) != 0)
+		return 0;
+	return (pid_t)v;
+}
+
+/* Whether pid is gone (no such process, or a zombie nobody reaped yet). */
+static bool
+cli_pid_gone(pid_t pid)
+{
+	char	 path[64], buf[256], *paren;
+	FILE	*f;
+	bool	 zombie = false;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof buf, f) != NULL &&
+	    (paren = strrchr(buf, ')')) != NULL)
+		zombie = paren[1] == ' ' && paren[2] == 'Z';
+	fclose(f);
+	return zombie;
+}
+
+static int
+cli_verb_kill(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_home		 home;
+	struct clm_client	*c;
+	struct cli_args		 a;
+	uint64_t		 deadline;
+	pid_t			 pid = 0;
+	bool			 no_daemon;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+
+	if ((rc = cli_connect(&home, false, &c, &no_daemon)) != 0) {
+		if (no_daemon) {
+			printf("no daemon is running (CLM_HOME=%s)\n",
+			    home.dir);
+			rc = CLM_EXIT_OK;
+		}
+		goto out;
+	}
+	pid = cli_read_pidfile(home.pidfile);
+	rc = cli_exchange(c, proto_request_new("kill"), cli_take_pid, &pid,
+	    NULL);
+	clm_client_close(c);
+	if (rc != 0)
+		goto out;
+
+	if (pid > 0) {
+		deadline = clm_now_ms() + CLI_KILL_WAIT_MS;
+		while (!cli_pid_gone(pid)) {
+			if (clm_now_ms() >= deadline) {
+				rc = cli_error("clmd (pid %d) is still running "
+				    "after %d s (see %s)", (int)pid,
+				    CLI_KILL_WAIT_MS / 1000, home.logfile);
+				goto out;
+			}
+			usleep(CLI_KILL_POLL_MS * 1000);
+		}
+	}
+	printf("clmd stopped\n");
+out:
+	clm_home_free(&home);
+	return rc;
+}
+
+/* N, max, +N or -N. */
+static int
+cli_parse_count(const char *s, long long *count, bool *relative)
+{
+	long long	v;
+
+	*relative = false;
+	if (strcasecmp(s, "max") == 0) {
+		*count = 0;
+		return 0;
+	}
+	if (s[0] == '+' || s[0] == '-') {
+		if (!isdigit((unsigned char)s[1]) ||
+		    clm_parse_int(s + 1, 0, CLI_INSTANCES_LIMIT, &v) != 0)
+			return -1;
+		*relative = true;
+		*count = s[0] == '-' ? -v : v;
+		return 0;
+	}
+	if (clm_parse_int(s, 0, CLI_INSTANCES_LIMIT, &v) != 0)
+		return -1;
+	*count = v;
+	return 0;
+}
+
+static int
+cli_verb_scale(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_request	*req;
+	struct cli_args		 a;
+	long long		 count;
+	char			*name;
+	bool			 relative;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	if (strcmp(a.pos[0], "all") == 0) {
+		cli_args_free(&a);
+		return cli_report(v, CLM_EXIT_USAGE, clm_strdup("scale takes "
+		    "one app's name, not all"));
+	}
+	if ((rc = cli_check_target(v, a.pos[0])) != 0) {
+		cli_args_free(&a);
+		return rc;
+	}
+	if (cli_parse_count(a.pos[1], &count, &relative) != 0) {
+		rc = cli_report(v, CLM_EXIT_USAGE, clm_asprintf("'%s' is not a "
+		    "number of workers (use N, max, +N or -N)", a.pos[1]));
+		cli_args_free(&a);
+		return rc;
+	}
+	name = clm_strdup(a.pos[0]);
+	cli_args_free(&a);
+
+	req = proto_request_new("scale");
+	req->target = clm_strdup(name);
+	req->count = count;
+	req->relative = relative;
+	rc = cli_simple(v, req, NULL, NULL);
+	if (rc == 0)
+		rc = cli_show(name);
+	free(name);
+	return rc;
+}
+
+static int
+cli_verb_help(const struct cli_verb *v, int argc, char **argv)
+{
+	const struct cli_verb	*which;
+	struct cli_args		 a;
+	char			*cause = NULL;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	if (a.npos == 0) {
+		cli_args_free(&a);
+		cli_print_help(stdout);
+		return CLM_EXIT_OK;
+	}
+	which = cli_find_verb(a.pos[0], &cause);
+	cli_args_free(&a);
+	if (which == NULL)
+		return cli_report(NULL, CLM_EXIT_USAGE, cause);
+	cli_print_verb_help(which);
+	return CLM_EXIT_OK;
+}
+
+static int
+cli_finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "clm: cannot write the output: %s\n",
+		    strerror(errno));
+		return rc == CLM_EXIT_OK ? CLM_EXIT_FAIL : rc;
+	}
+	return rc;
+}
+
+int
+clm_cli_main(int argc, char **argv)
+{
+	const struct cli_verb	*v;
+	struct cli_args		 a;
+	const char		*word;
+	char			*cause = NULL;
+
+	if (argc < 2) {
+		cli_print_help(stderr);
+		return CLM_EXIT_USAGE;
+	}
+	word = argv[1];
+	if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+		cli_print_help(stdout);
+		return cli_finish(CLM_EXIT_OK);
+	}
+	if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0 ||
+	    strcmp(word, "-v") == 0) {
+		printf("clm %s (protocol %d)\n", CLM_VERSION,
+		    CLM_PROTOCOL_VERSION);
+		return cli_finish(CLM_EXIT_OK);
+	}
+	if (word[0] == '-') {
+		return cli_report(NULL, CLM_EXIT_USAGE,
+		    clm_asprintf("unknown option '%s'", word));
+	}
+	if ((v = cli_find_verb(word, &cause)) == NULL)
+		return cli_report(NULL, CLM_EXIT_USAGE, cause);
+
+	/* VERB --help wins over whatever else is wrong after it. */
+	if (cli_parse_args(v->options, true, argc - 2, argv + 2, NULL, NULL,
+	    &a, &cause) != 0) {
+		free(cause);
+		cause = NULL;
+	}
+	if (a.help) {
+		cli_args_free(&a);
+		cli_print_verb_help(v);
+		return cli_finish(CLM_EXIT_OK);
+	}
+	cli_args_free(&a);
+	return cli_finish(v->exec(v, argc - 2, argv + 2));
+}

@@ -1,0 +1,202 @@
+/* $CLM_HOME: where the daemon and its CLI find each other. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clm/home.h"
+
+#define HOME_SOCK_NAME "clm.sock"
+
+/* The user's home directory from $HOME or the password database. */
+static char *
+home_user_dir(char **cause)
+{
+	const char	*env;
+	struct passwd	*pw;
+
+	env = getenv("HOME");
+	if (env != NULL && *env != '\0')
+		return clm_strdup(env);
+	pw = getpwuid(getuid());
+	if (pw != NULL && pw->pw_dir != NULL && *pw->pw_dir != '\0')
+		return clm_strdup(pw->pw_dir);
+	*cause = clm_asprintf("cannot find the home directory of uid %u (set "
+	    "HOME or CLM_HOME)", (unsigned)getuid());
+	return NULL;
+}
+
+/* path made absolute against the current directory; trailing slashes go. */
+static char *
+home_absolute(const char *what, const char *path, char **cause)
+{
+	char	*cwd, *abs;
+	size_t	 len;
+
+	if (path[0] == '/')
+		abs = clm_strdup(path);
+	else {
+		if ((cwd = getcwd(NULL, 0)) == NULL) {
+			*cause = clm_asprintf("cannot make %s '%s' absolute: "
+			    "getcwd: %s", what, path, strerror(errno));
+			return NULL;
+		}
+		abs = clm_asprintf("%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
+		    path);
+		free(cwd);
+	}
+	len = strlen(abs);
+	while (len > 1 && abs[len - 1] == '/')
+		abs[--len] = '\0';
+	return abs;
+}
+
+/* A user's name for messages: "alice (uid 1000)" or "uid 1000". */
+static char *
+home_user_name(uid_t uid)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(uid)) != NULL && pw->pw_name != NULL)
+		return clm_asprintf("%s (uid %u)", pw->pw_name, (unsigned)uid);
+	return clm_asprintf("uid %u", (unsigned)uid);
+}
+
+/* mkdir -p: parents with 0755 (less the umask), dir itself with mode. */
+static int
+home_mkdir_p(const char *dir, mode_t mode, char **cause)
+{
+	char	*copy, *p;
+
+	copy = clm_strdup(dir);
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
+			*cause = clm_asprintf("cannot create %s: %s (set "
+			    "CLM_HOME to a directory you can write)", copy,
+			    strerror(errno));
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(copy);
+	if (mkdir(dir, mode) != 0 && errno != EEXIST) {
+		*cause = clm_asprintf("cannot create %s: %s (set CLM_HOME to a "
+		    "directory you can write)", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* dir must be a directory of ours (or we are root). */
+static int
+home_check_owner(const char *dir, const struct stat *sb, char **cause)
+{
+	char	*owner, *me;
+	uid_t	 euid;
+
+	if (!S_ISDIR(sb->st_mode)) {
+		*cause = clm_asprintf("CLM_HOME %s is not a directory (remove "
+		    "it or set CLM_HOME elsewhere)", dir);
+		return -1;
+	}
+	euid = geteuid();
+	if (euid == 0 || sb->st_uid == euid)
+		return 0;
+	owner = home_user_name(sb->st_uid);
+	me = home_user_name(euid);
+	*cause = clm_asprintf("CLM_HOME %s belongs to %s, but you are %s; "
+	    "set CLM_HOME to a directory of your own", dir, owner, me);
+	free(owner);
+	free(me);
+	return -1;
+}
+
+int
+clm_home_init(struct clm_home *home, bool create, char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 sb;
+	const char		*env, *sep;
+	char			*dir, *user;
+	size_t			 socklen;
+
+	memset(home, 0, sizeof *home);
+
+	env = getenv("CLM_HOME");
+	if (env != NULL && *env != '\0')
+		dir = home_absolute("CLM_HOME", env, cause);
+	else {
+		if ((user = home_user_dir(cause)) == NULL)
+			return -1;
+		dir = clm_asprintf("%s/.clm", user);
+		free(user);
+		user = dir;
+		dir = home_absolute("HOME", user, cause);
+		free(user);
+	}
+	if (dir == NULL)
+		return -1;
+	sep = strcmp(dir, "/") == 0 ? "" : "/";
+
+	socklen = strlen(dir) + strlen(sep) + strlen(HOME_SOCK_NAME);
+	if (socklen >= sizeof sun.sun_path) {
+		*cause = clm_asprintf("CLM_HOME %s is too long: its socket "
+		    "path would be %zu bytes, at most %zu fit in a UNIX socket "
+		    "address (set a shorter CLM_HOME)", dir, socklen,
+		    sizeof sun.sun_path - 1);
+		free(dir);
+		return -1;
+	}
+
+	home->dir = dir;
+	home->sock = clm_asprintf("%s%s%s", dir, sep, HOME_SOCK_NAME);
+	home->pidfile = clm_asprintf("%s%sclmd.pid", dir, sep);
+	home->logfile = clm_asprintf("%s%sclmd.log", dir, sep);
+	home->logdir = clm_asprintf("%s%slogs", dir, sep);
+	home->startlock = clm_asprintf("%s%sstart.lock", dir, sep);
+
+	if (create && home_mkdir_p(dir, 0700, cause) != 0)
+		goto fail;
+	if (stat(dir, &sb) != 0) {
+		if (!create && errno == ENOENT)
+			return 0;	/* nothing there yet: no daemon */
+		*cause = clm_asprintf("cannot use CLM_HOME %s: %s", dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if (home_check_owner(dir, &sb, cause) != 0)
+		goto fail;
+	if (create && mkdir(home->logdir, 0700) != 0 && errno != EEXIST) {
+		*cause = clm_asprintf("cannot create %s: %s", home->logdir,
+		    strerror(errno));
+		goto fail;
+	}
+	return 0;
+
+fail:
+	clm_home_free(home);
+	return -1;
+}
+
+void
+clm_home_free(struct clm_home *home)
+{
+	if (home == NULL)
+		return;
+	free(home->dir);
+	free(home->sock);
+	free(home->pidfile);
+	free(home->logfile);
+	free(home->logdir);
+	free(home->startlock);
+	memset(home, 0, sizeof *home);
+}

@@ -1,0 +1,244 @@
+/* What the CLI prints for people: the workers' table, an app's options. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clm/render.h"
+
+#define RENDER_NCOLS	8
+#define RENDER_GAP	2
+
+#define RENDER_RESET	"\033[0m"
+#define RENDER_BOLD	"\033[1m"
+#define RENDER_RED	"\033[31m"
+#define RENDER_GREEN	"\033[32m"
+#define RENDER_YELLOW	"\033[33m"
+
+static const char *const render_headers[RENDER_NCOLS] = {
+	"id", "name", "pid", "uptime", "restarts", "status", "cpu", "memory"
+};
+#define RENDER_STATUS_COL 5
+
+bool
+render_use_color(FILE *f)
+{
+	const char	*term;
+
+	if (getenv("NO_COLOR") != NULL)
+		return false;
+	term = getenv("TERM");
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(fileno(f));
+}
+
+void
+render_duration(char *buf, size_t len, uint64_t ms)
+{
+	uint64_t	s = ms / 1000;
+
+	if (s < 60)
+		snprintf(buf, len, "%" PRIu64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 "h", s / 3600);
+	else
+		snprintf(buf, len, "%" PRIu64 "D", s / 86400);
+}
+
+void
+render_bytes(char *buf, size_t len, uint64_t bytes)
+{
+	if (bytes < 1024)
+		snprintf(buf, len, "%" PRIu64 "b", bytes);
+	else if (bytes < 1024 * 1024)
+		snprintf(buf, len, "%.1fkb", bytes / 1024.0);
+	else if (bytes < 1024ULL * 1024 * 1024)
+		snprintf(buf, len, "%.1fmb", bytes / (1024.0 * 1024));
+	else
+		snprintf(buf, len, "%.1fgb", bytes / (1024.0 * 1024 * 1024));
+}
+
+static const char *
+render_status_color(const char *status)
+{
+	if (strcmp(status, "online") == 0)
+		return RENDER_GREEN;
+	if (strcmp(status, "errored") == 0)
+		return RENDER_RED;
+	return RENDER_YELLOW;
+}
+
+/* The cells of one worker's row; the caller frees each. */
+static void
+render_row(const struct clm_worker_info *w, char *cells[RENDER_NCOLS])
+{
+	char	buf[32];
+	bool	running = w->pid > 0;
+
+	cells[0] = clm_asprintf("%d", w->id);
+	cells[1] = clm_strdup(w->name != NULL ? w->name : "?");
+	cells[2] = running ? clm_asprintf("%d", w->pid) : clm_strdup("-");
+	if (running) {
+		render_duration(buf, sizeof buf, w->uptime_ms);
+		cells[3] = clm_strdup(buf);
+	} else
+		cells[3] = clm_strdup("-");
+	cells[4] = clm_asprintf("%u", w->restarts);
+	cells[5] = clm_strdup(w->status != NULL ? w->status : "?");
+	if (running) {
+		cells[6] = clm_asprintf("%.1f%%", w->cpu);
+		render_bytes(buf, sizeof buf, w->memory);
+		cells[7] = clm_strdup(buf);
+	} else {
+		cells[6] = clm_strdup("-");
+		cells[7] = clm_strdup("-");
+	}
+}
+
+static void
+render_line(FILE *f, char *const cells[RENDER_NCOLS],
+    const size_t width[RENDER_NCOLS], bool color, bool header)
+{
+	const char	*on;
+	size_t		 i, len;
+
+	for (i = 0; i < RENDER_NCOLS; i++) {
+		len = strlen(cells[i]);
+		on = NULL;
+		if (color && header)
+			on = RENDER_BOLD;
+		else if (color && i == RENDER_STATUS_COL)
+			on = render_status_color(cells[i]);
+		if (on != NULL)
+			fprintf(f, "%s%s%s", on, cells[i], RENDER_RESET);
+		else
+			fputs(cells[i], f);
+		if (i + 1 < RENDER_NCOLS)
+			fprintf(f, "%*s", (int)(width[i] - len + RENDER_GAP),
+			    "");
+	}
+	fputc('\n', f);
+}
+
+void
+render_workers(FILE *f, const struct clm_worker_info *w, size_t n,
+    const char *name, bool color)
+{
+	char	***rows, *header[RENDER_NCOLS];
+	size_t	   width[RENDER_NCOLS], i, j, nrows, len;
+
+	for (j = 0; j < RENDER_NCOLS; j++) {
+		header[j] = (char *)render_headers[j];
+		width[j] = strlen(render_headers[j]);
+	}
+	rows = clm_calloc(n + 1, sizeof *rows);
+	nrows = 0;
+	for (i = 0; i < n; i++) {
+		if (name != NULL &&
+		    (w[i].name == NULL || strcmp(w[i].name, name) != 0))
+			continue;
+		rows[nrows] = clm_calloc(RENDER_NCOLS, sizeof **rows);
+		render_row(&w[i], rows[nrows]);
+		for (j = 0; j < RENDER_NCOLS; j++) {
+			len = strlen(rows[nrows][j]);
+			if (len > width[j])
+				width[j] = len;
+		}
+		nrows++;
+	}
+
+	render_line(f, header, width, color, true);
+	for (i = 0; i < nrows; i++) {
+		render_line(f, rows[i], width, color, false);
+		for (j = 0; j < RENDER_NCOLS; j++)
+			free(rows[i][j]);
+		free(rows[i]);
+	}
+	free(rows);
+	if (nrows == 0 && name == NULL)
+		fputs("(no apps; start one with clm start SCRIPT)\n", f);
+	else if (nrows == 0)
+		fprintf(f, "(no workers of app %s)\n", name);
+}
+
+/* An argument for display: quoted when a shell would need it. */
+static void
+render_arg(FILE *f, const char *s)
+{
+	const char	*p;
+
+	if (*s != '\0' && strpbrk(s, " \t\n'\"\\$`*?[]{}()<>|&;#~") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*p, f);
+	}
+	fputc('\'', f);
+}
+
+static void
+render_instances(FILE *f, int instances)
+{
+	if (instances == CLM_INSTANCES_MAX)
+		fputs("max (every logical core)\n", f);
+	else if (instances == CLM_INSTANCES_ALL_BUT_ONE)
+		fputs("-1 (all logical cores but one)\n", f);
+	else
+		fprintf(f, "%d\n", instances);
+}
+
+void
+render_describe(FILE *f, const struct clm_app_spec *spec,
+    const struct clm_worker_info *w, size_t n, bool color)
+{
+	size_t	i;
+
+	if (spec != NULL) {
+#define RENDER_KEY(k) fprintf(f, "%-16s", k)
+		RENDER_KEY("name");
+		fprintf(f, "%s\n", spec->name != NULL ? spec->name : "-");
+		RENDER_KEY("script");
+		fprintf(f, "%s\n", spec->script != NULL ? spec->script : "-");
+		RENDER_KEY("interpreter");
+		fprintf(f, "%s\n", spec->interpreter != NULL ?
+		    spec->interpreter : "none (executed directly)");
+		RENDER_KEY("args");
+		if (spec->args == NULL || spec->args[0] == NULL)
+			fputs("-", f);
+		for (i = 0; spec->args != NULL && spec->args[i] != NULL; i++) {
+			if (i > 0)
+				fputc(' ', f);
+			render_arg(f, spec->args[i]);
+		}
+		fputc('\n', f);
+		RENDER_KEY("cwd");
+		fprintf(f, "%s\n", spec->cwd != NULL ? spec->cwd : "-");
+		RENDER_KEY("instances");
+		render_instances(f, spec->instances);
+		RENDER_KEY("kill_signal");
+		fprintf(f, "%s\n", clm_signal_name(spec->kill_signal));
+		RENDER_KEY("kill_timeout");
+		fprintf(f, "%" PRIu32 " ms\n", spec->kill_timeout_ms);
+		RENDER_KEY("min_uptime");
+		fprintf(f, "%" PRIu32 " ms\n", spec->min_uptime_ms);
+		RENDER_KEY("max_restarts");
+		fprintf(f, "%d\n", spec->max_restarts);
+		RENDER_KEY("autorestart");
+		fprintf(f, "%s\n", spec->autorestart ? "yes" : "no");
+		RENDER_KEY("listen_timeout");
+		fprintf(f, "%" PRIu32 " ms\n", spec->listen_timeout_ms);
+		RENDER_KEY("env");
+		fprintf(f, "%zu variables\n", clm_strv_len(spec->env));
+#undef RENDER_KEY
+		fputc('\n', f);
+	}
+	render_workers(f, w, n, spec != NULL ? spec->name : NULL, color);
+}
