@@ -1,0 +1,14 @@
+/* clmd's life: detach, lock the home, listen, serve, shut down. */
+#ifndef CLM_DAEMON_H
+#define CLM_DAEMON_H
+
+#include "clm/common.h"
+
+struct clm_daemon_options {
+	bool	foreground;	/* stay attached, log to stderr too */
+};
+
+/* Run a daemon until it is told to stop; returns the exit status. */
+int clm_daemon_run(const struct clm_daemon_options *);
+
+#endif

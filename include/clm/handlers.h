@@ -1,0 +1,25 @@
+/* The daemon's commands: one handler per request name, in one table. */
+#ifndef CLM_HANDLERS_H
+#define CLM_HANDLERS_H
+
+#include <uv.h>
+
+#include "clm/home.h"
+#include "clm/server.h"
+#include "clm/supervisor.h"
+
+struct clm_daemon_ctx {
+	uv_loop_t		*loop;
+	struct clm_home		 home;
+	struct clm_supervisor	*sup;
+	struct clm_server	*srv;
+	bool			 shutting_down;
+	struct clm_call	       **kill_calls;	/* answered when all stopped */
+	size_t			 nkill_calls;
+	void			(*shutdown)(struct clm_daemon_ctx *);
+};
+
+/* server_dispatch_cb: ctx is the struct clm_daemon_ctx. */
+void handlers_dispatch(void *ctx, struct clm_call *);
+
+#endif

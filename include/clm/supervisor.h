@@ -1,0 +1,76 @@
+/*
+ * The process table: apps, their workers, and the state machine that
+ * starts, watches, restarts and stops them. Every long operation (stop,
+ * restart, delete, ...) completes through a callback once the workers have
+ * reached the state it waits for; nothing here blocks.
+ */
+#ifndef CLM_SUPERVISOR_H
+#define CLM_SUPERVISOR_H
+
+#include <uv.h>
+
+#include "clm/app.h"
+#include "clm/home.h"
+#include "clm/proto.h"
+
+struct clm_supervisor;
+
+/*
+ * Completion of a long operation: code is NULL on success, else one of the
+ * CLM_E_* codes with message saying what failed (owned by the callee;
+ * copy it to keep it).
+ */
+typedef void (*supervisor_done_cb)(void *arg, const char *code,
+    const char *message);
+
+struct clm_supervisor *supervisor_new(uv_loop_t *, const struct clm_home *);
+/* Close every handle; all workers must be down (see supervisor_stop). */
+void supervisor_free(struct clm_supervisor *);
+
+/*
+ * Add the app that spec describes and start its workers; done fires when
+ * they are online (or failed). The supervisor takes spec. Adding a name that
+ * is running fails at once (-1, *code, *cause); a stopped app of that name
+ * is replaced. Notes for the user (clamping) are appended to *notes.
+ */
+int supervisor_add(struct clm_supervisor *, struct clm_app_spec *spec,
+    char ***notes, supervisor_done_cb, void *arg, const char **code,
+    char **cause);
+
+/* The names of the apps that target denotes ("all" or a name), or -1
+ * with *code, *cause when there is no such app. */
+int supervisor_select(struct clm_supervisor *, const char *target,
+    char ***names, const char **code, char **cause);
+
+/* Operations on the named apps. Apps deleted meanwhile count as done. */
+void supervisor_start(struct clm_supervisor *, char **names,
+    supervisor_done_cb, void *arg);
+void supervisor_stop(struct clm_supervisor *, char **names,
+    supervisor_done_cb, void *arg);
+void supervisor_restart(struct clm_supervisor *, char **names,
+    supervisor_done_cb, void *arg);
+void supervisor_delete(struct clm_supervisor *, char **names,
+    supervisor_done_cb, void *arg);
+/*
+ * Rolling reload, one slot at a time: start a new worker, wait until it is
+ * online, then stop the old one. A new worker that fails is stopped, the old
+ * one keeps serving, and done reports the failure.
+ */
+void supervisor_reload(struct clm_supervisor *, char **names,
+    supervisor_done_cb, void *arg);
+/* Set the number of workers of an app (relative: add count). */
+int supervisor_scale(struct clm_supervisor *, const char *name,
+    long long count, bool relative, char ***notes, supervisor_done_cb,
+    void *arg, const char **code, char **cause);
+/* Stop every app (shutdown); done fires when no worker runs. */
+void supervisor_stop_all(struct clm_supervisor *, supervisor_done_cb,
+    void *arg);
+
+/* Worker rows for list/describe: the app named (NULL: all). */
+void supervisor_info(struct clm_supervisor *, const char *name,
+    struct clm_worker_info **out, size_t *n);
+/* The spec of a named app, or NULL. */
+const struct clm_app_spec *supervisor_spec(struct clm_supervisor *,
+    const char *name);
+
+#endif

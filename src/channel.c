@@ -1,0 +1,195 @@
+/* clmd's end of the channel to one worker. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clm/channel.h"
+#include "clm/log.h"
+
+#define CHANNEL_BURST 16	/* messages read per wake-up, at most */
+
+struct clm_channel {
+	uv_poll_t			 poll;
+	int				 fd;
+	const struct channel_cbs	*cbs;
+	void				*arg;
+};
+
+enum channel_kind
+channel_parse(const char *buf, size_t len, struct channel_msg *out)
+{
+	char		 msg[CHANNEL_MSG_MAX + 1], host[64], *line, *save;
+	int		 fam, port, v6only, n = 0;
+	enum channel_kind kind = CHANNEL_IGNORED;
+
+	memset(out, 0, sizeof *out);
+	if (len == 0 || len > CHANNEL_MSG_MAX || memchr(buf, '\0', len))
+		return out->kind = CHANNEL_INVALID;
+	memcpy(msg, buf, len);
+	msg[len] = '\0';
+	if (strcmp(msg, "LISTEN") == 0)
+		return out->kind = CHANNEL_LISTEN;
+	if (strncmp(msg, "BIND ", 5) == 0) {
+		if (sscanf(msg, "BIND %d %63s %d %d%n", &fam, host, &port,
+		    &v6only, &n) != 4 || (size_t)n != len ||
+		    (fam != 4 && fam != 6) || port < 1 || port > 65535 ||
+		    (v6only != 0 && v6only != 1))
+			return out->kind = CHANNEL_INVALID;
+		out->addr.family = fam == 4 ? AF_INET : AF_INET6;
+		out->addr.host = clm_strdup(host);
+		out->addr.port = port;
+		out->addr.v6only = v6only == 1;
+		return out->kind = CHANNEL_BIND;
+	}
+	/* sd_notify style: KEY=VALUE lines. */
+	for (line = strtok_r(msg, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strchr(line, '=') == NULL)
+			return out->kind = CHANNEL_INVALID;
+		if (strcmp(line, "READY=1") == 0)
+			kind = CHANNEL_READY;
+	}
+	return out->kind = kind;
+}
+
+static void
+channel_reply(struct clm_channel *ch, const char *text, int fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+
+	memset(&msg, 0, sizeof msg);
+	iov.iov_base = (void *)text;
+	iov.iov_len = strlen(text);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&cbuf, 0, sizeof cbuf);
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof cbuf.buf;
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	/* A worker that does not read its replies loses them, nothing more. */
+	if (sendmsg(ch->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("channel reply: %s", strerror(errno));
+}
+
+static void
+channel_handle(struct clm_channel *ch, const char *buf, size_t len)
+{
+	struct channel_msg	 m;
+	char			 text[CHANNEL_MSG_MAX], *cause = NULL;
+	int			 fd, err = 0;
+
+	switch (channel_parse(buf, len, &m)) {
+	case CHANNEL_BIND:
+		fd = ch->cbs->bind(ch->arg, &m.addr, &err, &cause);
+		if (fd == -1) {
+			snprintf(text, sizeof text, "ERR %d %s", err,
+			    cause ? cause : strerror(err));
+			channel_reply(ch, text, -1);
+		} else
+			channel_reply(ch, "OK", fd);
+		free(cause);
+		listeners_addr_clear(&m.addr);
+		break;
+	case CHANNEL_LISTEN:
+		ch->cbs->ready(ch->arg, "listening");
+		break;
+	case CHANNEL_READY:
+		ch->cbs->ready(ch->arg, "READY=1");
+		break;
+	case CHANNEL_IGNORED:
+		break;
+	case CHANNEL_INVALID:
+		log_debug("channel: ignored a malformed message of %zu bytes",
+		    len);
+		break;
+	}
+}
+
+static void
+channel_poll_cb(uv_poll_t *p, int status, int events)
+{
+	struct clm_channel	*ch = p->data;
+	char			 buf[CHANNEL_MSG_MAX + 1];
+	ssize_t			 n;
+	int			 i;
+
+	if (status < 0) {
+		uv_poll_stop(p);
+		return;
+	}
+	for (i = 0; i < CHANNEL_BURST; i++) {
+		n = recv(ch->fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* Every holder of the worker's end has closed it. */
+			uv_poll_stop(p);
+			return;
+		}
+		channel_handle(ch, buf, (size_t)n);
+	}
+}
+
+int
+channel_open(uv_loop_t *loop, const struct channel_cbs *cbs, void *arg,
+    struct clm_channel **out, int *child_fd, char **cause)
+{
+	struct clm_channel	*ch;
+	int			 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		*cause = clm_asprintf("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	ch = clm_calloc(1, sizeof *ch);
+	ch->fd = sv[0];
+	ch->cbs = cbs;
+	ch->arg = arg;
+	if (uv_poll_init(loop, &ch->poll, ch->fd) != 0) {
+		*cause = clm_strdup("cannot watch the worker channel");
+		close(sv[0]);
+		close(sv[1]);
+		free(ch);
+		return -1;
+	}
+	ch->poll.data = ch;
+	uv_poll_start(&ch->poll, UV_READABLE | UV_DISCONNECT, channel_poll_cb);
+	*out = ch;
+	*child_fd = sv[1];
+	return 0;
+}
+
+static void
+channel_free_cb(uv_handle_t *h)
+{
+	struct clm_channel	*ch = h->data;
+
+	close(ch->fd);
+	free(ch);
+}
+
+void
+channel_close(struct clm_channel *ch)
+{
+	if (ch == NULL)
+		return;
+	uv_poll_stop(&ch->poll);
+	uv_close((uv_handle_t *)&ch->poll, channel_free_cb);
+}

@@ -1,0 +1,249 @@
+/*
+ * clmd's life: detach from the terminal, take the home's lock, listen on
+ * the control socket, run the loop, and on SIGTERM, SIGINT or `clm kill`
+ * stop every app before it exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clm/daemon.h"
+#include "clm/handlers.h"
+#include "clm/log.h"
+
+struct daemon {
+	struct clm_daemon_ctx	 ctx;		/* first: handlers see this */
+	uv_loop_t		 loop;
+	uv_signal_t		 sigterm;
+	uv_signal_t		 sigint;
+	int			 lock_fd;
+	int			 ready_fd;	/* tells the parent we listen */
+};
+
+/*
+ * Take the home's lock: the pid file, locked with flock() for the whole
+ * life of the daemon. -1 with *cause when another daemon holds it.
+ */
+static int
+lock_home(struct daemon *dm, char **cause)
+{
+	const char	*path = dm->ctx.home.pidfile;
+	char		 buf[32];
+	ssize_t		 n;
+	int		 fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		*cause = clm_asprintf("cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		*cause = clm_asprintf("another clmd (pid %s) is running for %s",
+		    *buf ? buf : "?", dm->ctx.home.dir);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n) {
+		*cause = clm_asprintf("cannot write %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	dm->lock_fd = fd;
+	return 0;
+}
+
+/*
+ * Without --foreground: fork; the parent waits until the child says it
+ * listens (or why it cannot) and exits with that. Returns in the child.
+ */
+static void
+detach(struct daemon *dm)
+{
+	char	buf[4096];
+	size_t	len = 0;
+	ssize_t	n;
+	pid_t	pid;
+	int	fds[2], status;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		fprintf(stderr, "clmd: pipe: %s\n", strerror(errno));
+		exit(1);
+	}
+	switch (pid = fork()) {
+	case -1:
+		fprintf(stderr, "clmd: fork: %s\n", strerror(errno));
+		exit(1);
+	case 0:
+		close(fds[0]);
+		dm->ready_fd = fds[1];
+		if (setsid() == -1)
+			_exit(1);
+		return;
+	default:
+		close(fds[1]);
+		while (len < sizeof buf - 1 &&
+		    ((n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0 ||
+		    (n == -1 && errno == EINTR)))
+			len += n > 0 ? (size_t)n : 0;
+		buf[len] = '\0';
+		if (strncmp(buf, "ok\n", 3) == 0)
+			exit(0);
+		if (len > 0)
+			fprintf(stderr, "clmd: %s\n", buf);
+		else
+			fprintf(stderr, "clmd: the daemon died while "
+			    "starting\n");
+		waitpid(pid, &status, WNOHANG);
+		exit(1);
+	}
+}
+
+/* Tell the waiting parent (if any) how the start went. */
+static void
+report_start(struct daemon *dm, const char *cause)
+{
+	int	fd;
+
+	if (dm->ready_fd == -1) {
+		if (cause != NULL)
+			fprintf(stderr, "clmd: %s\n", cause);
+		return;
+	}
+	if (cause == NULL) {
+		if (write(dm->ready_fd, "ok\n", 3) != 3)
+			(void)0;
+		/* From now on the log is the only output. */
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+	} else if (write(dm->ready_fd, cause, strlen(cause)) == -1)
+		(void)0;
+	close(dm->ready_fd);
+	dm->ready_fd = -1;
+}
+
+static void
+shutdown_done(void *arg, const char *code, const char *message)
+{
+	struct daemon	*dm = arg;
+	size_t		 i;
+
+	for (i = 0; i < dm->ctx.nkill_calls; i++) {
+		struct clm_reply	*r = proto_reply_new();
+
+		r->daemon_pid = getpid();
+		server_reply(dm->ctx.kill_calls[i], r);
+	}
+	free(dm->ctx.kill_calls);
+	dm->ctx.kill_calls = NULL;
+	dm->ctx.nkill_calls = 0;
+	supervisor_free(dm->ctx.sup);
+	dm->ctx.sup = NULL;
+	server_close(dm->ctx.srv);
+	dm->ctx.srv = NULL;
+	uv_close((uv_handle_t *)&dm->sigterm, NULL);
+	uv_close((uv_handle_t *)&dm->sigint, NULL);
+	log_info("every app stopped; exiting");
+}
+
+static void
+daemon_shutdown(struct clm_daemon_ctx *ctx)
+{
+	struct daemon	*dm = (struct daemon *)ctx;
+
+	if (ctx->shutting_down)
+		return;
+	ctx->shutting_down = true;
+	supervisor_stop_all(ctx->sup, shutdown_done, dm);
+}
+
+static void
+signal_cb(uv_signal_t *h, int sig)
+{
+	struct daemon	*dm = h->data;
+
+	log_info("%s: stopping every app, then the daemon",
+	    clm_signal_name(sig));
+	daemon_shutdown(&dm->ctx);
+}
+
+int
+clm_daemon_run(const struct clm_daemon_options *opts)
+{
+	struct daemon	 dm;
+	char		*cause = NULL;
+	int		 r;
+
+	memset(&dm, 0, sizeof dm);
+	dm.lock_fd = -1;
+	dm.ready_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	if (clm_home_init(&dm.ctx.home, true, &cause) == -1) {
+		fprintf(stderr, "clmd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if (!opts->foreground)
+		detach(&dm);
+	if (lock_home(&dm, &cause) == -1)
+		goto fail;
+	if (log_open(dm.ctx.home.logfile, opts->foreground, &cause) == -1)
+		goto fail;
+
+	uv_loop_init(&dm.loop);
+	dm.ctx.loop = &dm.loop;
+	dm.ctx.shutdown = daemon_shutdown;
+	/* We hold the lock: a socket file left there is a dead daemon's. */
+	unlink(dm.ctx.home.sock);
+	dm.ctx.srv = server_new(&dm.loop, dm.ctx.home.sock, handlers_dispatch,
+	    &dm.ctx, &cause);
+	if (dm.ctx.srv == NULL) {
+		uv_run(&dm.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&dm.loop);
+		goto fail;
+	}
+	dm.ctx.sup = supervisor_new(&dm.loop, &dm.ctx.home);
+	uv_signal_init(&dm.loop, &dm.sigterm);
+	uv_signal_init(&dm.loop, &dm.sigint);
+	dm.sigterm.data = dm.sigint.data = &dm;
+	uv_signal_start(&dm.sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&dm.sigint, signal_cb, SIGINT);
+
+	log_info("clmd %s (protocol %d) listening on %s", CLM_VERSION,
+	    CLM_PROTOCOL_VERSION, dm.ctx.home.sock);
+	report_start(&dm, NULL);
+	uv_run(&dm.loop, UV_RUN_DEFAULT);
+	if ((r = uv_loop_close(&dm.loop)) != 0)
+		log_warnx("loop not closed cleanly: %s", uv_strerror(r));
+	unlink(dm.ctx.home.pidfile);
+	close(dm.lock_fd);
+	log_close();
+	clm_home_free(&dm.ctx.home);
+	return 0;
+
+fail:
+	log_warnx("%s", cause);
+	report_start(&dm, cause);
+	free(cause);
+	if (dm.lock_fd != -1)
+		close(dm.lock_fd);
+	log_close();
+	clm_home_free(&dm.ctx.home);
+	return 1;
+}

@@ -1,0 +1,108 @@
+// clm's Node.js preload (node --require, through NODE_OPTIONS). It changes
+// nothing in an app that is not run by clm. Under clm it:
+//  - gives process.send('ready') its PM2 meaning (wait_ready) when the app
+//    has no IPC channel of its own: it tells clmd the worker is ready;
+//  - drains HTTP servers gracefully on the kill signal: stop accepting,
+//    answer in-flight and next requests with "Connection: close", close
+//    keep-alive connections that stay idle past a short grace, then exit.
+'use strict';
+
+const fd = Number(process.env.CLM_NOTIFY_FD);
+if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
+  const fs = require('fs');
+  const http = require('http');
+  const https = require('https');
+
+  // The channel belongs to this process, not to its children.
+  delete process.env.CLM_NOTIFY_FD;
+
+  const notify = (line) => {
+    try { fs.writeSync(fd, line); } catch (e) { /* clmd gone: nothing to tell */ }
+  };
+
+  if (typeof process.send !== 'function') {
+    process.send = function send(msg, ...rest) {
+      if (msg === 'ready') notify('READY=1');
+      const cb = rest.find((a) => typeof a === 'function');
+      if (cb) process.nextTick(cb, null);
+      return true;
+    };
+  }
+
+  const servers = new Set();
+  const killSignal = process.env.CLM_KILL_SIGNAL || 'SIGINT';
+  const graceMs = Number(process.env.CLM_DRAIN_GRACE_MS) || 500;
+  let draining = false;
+
+  const track = (server) => {
+    if (servers.has(server)) return;
+    servers.add(server);
+    server.on('close', () => servers.delete(server));
+    // Per connection: is a request in flight on it?
+    server.on('connection', (sock) => {
+      sock.__clmBusy = 0;
+      if (draining) armIdle(sock);
+    });
+    server.prependListener('request', (req, res) => {
+      const sock = req.socket;
+      sock.__clmBusy = (sock.__clmBusy || 0) + 1;
+      if (sock.__clmIdle) { clearTimeout(sock.__clmIdle); sock.__clmIdle = null; }
+      if (draining && !res.headersSent) res.setHeader('Connection', 'close');
+      res.on('finish', () => {
+        sock.__clmBusy--;
+        if (draining) armIdle(sock);
+      });
+    });
+  };
+
+  function armIdle(sock) {
+    if (sock.destroyed || sock.__clmBusy > 0 || sock.__clmIdle) return;
+    sock.__clmIdle = setTimeout(() => sock.destroy(), graceMs);
+    sock.__clmIdle.unref();
+  }
+
+  for (const mod of [http, https]) {
+    const orig = mod.Server.prototype.listen;
+    mod.Server.prototype.listen = function listen(...args) {
+      track(this);
+      return orig.apply(this, args);
+    };
+  }
+
+  const drain = () => {
+    if (draining) return;
+    draining = true;
+    let open = 0;
+    const done = () => { if (--open === 0) finish(); };
+    for (const server of servers) {
+      open++;
+      server.close(done);
+      // Connections in flight get "Connection: close" on their next
+      // response; idle ones are closed after the grace period.
+      if (typeof server.getConnections === 'function') {
+        for (const sock of connectionsOf(server)) armIdle(sock);
+      }
+    }
+    if (open === 0) finish();
+  };
+
+  function connectionsOf(server) {
+    // Node keeps the sockets of an http.Server in server[kConnections]
+    // (18.2+); fall back to nothing when it is not there.
+    const conns = server[Object.getOwnPropertySymbols(server)
+      .find((s) => String(s) === 'Symbol(http.server.connections)')];
+    if (conns && typeof conns.all === 'function') return conns.all();
+    return [];
+  }
+
+  function finish() {
+    // The app's own handlers for the signal decide when it exits. Without
+    // any, once every server has closed, the signal does what it would have
+    // done without us: end the process, as killed by that signal.
+    if (process.listenerCount(killSignal) > 1) return;
+    process.removeListener(killSignal, drain);
+    process.kill(process.pid, killSignal);
+  }
+
+  process.on(killSignal, drain);
+}

@@ -1,0 +1,411 @@
+/* The daemon's end of the control socket. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clm/log.h"
+#include "clm/server.h"
+
+struct conn {
+	uv_pipe_t		 pipe;
+	struct clm_server	*srv;
+	char			*buf;
+	size_t			 len;
+	size_t			 cap;
+	struct clm_call		*call;		/* the request in progress */
+	unsigned		 writes;	/* writes under way */
+	bool			 closing;
+	bool			 close_after;	/* close once writes are out */
+	struct conn		*prev, *next;
+};
+
+struct clm_call {
+	struct conn		*conn;		/* NULL once the client left */
+	struct clm_request	*req;
+};
+
+struct clm_server {
+	uv_pipe_t		 listener;
+	char			*path;
+	server_dispatch_cb	 dispatch;
+	void			*ctx;
+	struct conn		*conns;
+	bool			 closing;
+	unsigned		 open_handles;
+};
+
+struct write_req {
+	uv_write_t	 req;
+	char		*data;
+};
+
+static void	conn_process(struct conn *);
+static void	alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
+static void	read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+
+static void
+server_maybe_free(struct clm_server *srv)
+{
+	if (srv->closing && srv->open_handles == 0) {
+		free(srv->path);
+		free(srv);
+	}
+}
+
+static void
+conn_close_cb(uv_handle_t *h)
+{
+	struct conn		*c = h->data;
+	struct clm_server	*srv = c->srv;
+
+	free(c->buf);
+	free(c);
+	srv->open_handles--;
+	server_maybe_free(srv);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->call != NULL)
+		c->call->conn = NULL;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	uv_close((uv_handle_t *)&c->pipe, conn_close_cb);
+}
+
+static void
+shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct conn	*c = req->data;
+
+	free(req);
+	conn_close(c);
+}
+
+/* Close once every write has gone out. */
+static void
+conn_finish(struct conn *c)
+{
+	if (c->closing)
+		return;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	if (c->writes == 0) {
+		conn_close(c);
+		return;
+	}
+	c->close_after = true;
+}
+
+static void
+write_cb(uv_write_t *req, int status)
+{
+	struct write_req	*wr = (struct write_req *)req;
+	struct conn		*c = req->data;
+
+	free(wr->data);
+	free(wr);
+	c->writes--;
+	if (status != 0 && !c->closing) {
+		log_debug("client write: %s", uv_strerror(status));
+		conn_close(c);
+		return;
+	}
+	if (c->close_after && c->writes == 0 && !c->closing) {
+		uv_shutdown_t	*sreq = clm_calloc(1, sizeof *sreq);
+
+		sreq->data = c;
+		if (uv_shutdown(sreq, (uv_stream_t *)&c->pipe, shutdown_cb) != 0) {
+			free(sreq);
+			conn_close(c);
+		}
+	}
+}
+
+static void
+conn_write(struct conn *c, char *data)
+{
+	struct write_req	*wr;
+	uv_buf_t		 buf;
+	size_t			 len = strlen(data);
+	int			 n;
+
+	if (c->closing) {
+		free(data);
+		return;
+	}
+	if (c->writes == 0) {
+		buf = uv_buf_init(data, len);
+		n = uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
+		if (n == (int)len) {
+			free(data);
+			return;
+		}
+		if (n > 0) {
+			memmove(data, data + n, len - n + 1);
+			len -= n;
+		}
+	}
+	wr = clm_calloc(1, sizeof *wr);
+	wr->data = data;
+	wr->req.data = c;
+	buf = uv_buf_init(data, len);
+	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &buf, 1, write_cb) != 0) {
+		free(data);
+		free(wr);
+		conn_close(c);
+		return;
+	}
+	c->writes++;
+}
+
+const struct clm_request *
+server_call_request(const struct clm_call *call)
+{
+	return call->req;
+}
+
+void
+server_reply(struct clm_call *call, struct clm_reply *reply)
+{
+	struct conn	*c = call->conn;
+	bool		 final = !reply->more;
+
+	if (c != NULL)
+		conn_write(c, proto_reply_encode(reply));
+	proto_reply_free(reply);
+	if (!final)
+		return;
+	proto_request_free(call->req);
+	free(call);
+	if (c != NULL && !c->closing) {
+		c->call = NULL;
+		conn_process(c);
+	}
+}
+
+void
+server_reply_error(struct clm_call *call, const char *code, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	server_reply(call, proto_reply_error(code, "%s", msg));
+	free(msg);
+}
+
+/* An error that ends the connection: the stream can't be trusted after. */
+static void
+conn_fail(struct conn *c, const char *code, const char *msg)
+{
+	struct clm_reply	*r = proto_reply_error(code, "%s", msg);
+
+	conn_write(c, proto_reply_encode(r));
+	proto_reply_free(r);
+	conn_finish(c);
+}
+
+/* Handle the complete lines in the buffer, one request at a time. */
+static void
+conn_process(struct conn *c)
+{
+	struct clm_request	*req;
+	struct clm_call		*call;
+	const char		*code;
+	char			*nl, *cause;
+	size_t			 linelen;
+
+	while (c->call == NULL && !c->closing && !c->close_after) {
+		nl = memchr(c->buf, '\n', c->len);
+		if (nl == NULL) {
+			if (c->len > CLM_MAX_FRAME) {
+				conn_fail(c, CLM_E_TOOBIG, "request line "
+				    "longer than the limit of 1 MiB");
+				return;
+			}
+			uv_read_start((uv_stream_t *)&c->pipe, alloc_cb,
+			    read_cb);
+			break;
+		}
+		linelen = nl - c->buf;
+		cause = NULL;
+		req = NULL;
+		if (linelen > CLM_MAX_FRAME) {
+			conn_fail(c, CLM_E_TOOBIG,
+			    "request line longer than the limit of 1 MiB");
+			return;
+		}
+		if (proto_request_decode(c->buf, linelen, &req, &code,
+		    &cause) == -1) {
+			struct clm_reply	*r;
+
+			r = proto_reply_error(code, "%s", cause);
+			conn_write(c, proto_reply_encode(r));
+			proto_reply_free(r);
+			free(cause);
+		}
+		memmove(c->buf, nl + 1, c->len - linelen - 1);
+		c->len -= linelen + 1;
+		if (req == NULL)
+			continue;
+		call = clm_calloc(1, sizeof *call);
+		call->conn = c;
+		call->req = req;
+		c->call = call;
+		c->srv->dispatch(c->srv->ctx, call);
+	}
+}
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct conn	*c = h->data;
+
+	if (c->cap - c->len < 65536) {
+		c->cap = c->cap ? c->cap * 2 : 65536;
+		c->buf = clm_realloc(c->buf, c->cap);
+	}
+	*buf = uv_buf_init(c->buf + c->len, c->cap - c->len);
+}
+
+static void
+read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct conn	*c = s->data;
+
+	if (n < 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += n;
+	if (c->call != NULL) {
+		/* Busy: read no more until the current call ends. */
+		uv_read_stop(s);
+		return;
+	}
+	conn_process(c);
+	if (c->call != NULL && !c->closing)
+		uv_read_stop(s);
+}
+
+static bool
+peer_allowed(struct conn *c)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof cred;
+	uv_os_fd_t	fd;
+
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("cannot read a client's credentials");
+		return false;
+	}
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	log_warnx("refused a client: uid %ld, pid %ld",
+	    (long)cred.uid, (long)cred.pid);
+	return false;
+}
+
+static void
+connection_cb(uv_stream_t *listener, int status)
+{
+	struct clm_server	*srv = listener->data;
+	struct conn		*c;
+
+	if (status != 0) {
+		log_warnx("accept: %s", uv_strerror(status));
+		return;
+	}
+	c = clm_calloc(1, sizeof *c);
+	c->srv = srv;
+	uv_pipe_init(listener->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	srv->open_handles++;
+	c->next = srv->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	srv->conns = c;
+	if (uv_accept(listener, (uv_stream_t *)&c->pipe) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (!peer_allowed(c)) {
+		conn_fail(c, CLM_E_PERM, "permission denied: this daemon "
+		    "serves only its own user and root");
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+}
+
+static void
+listener_close_cb(uv_handle_t *h)
+{
+	struct clm_server	*srv = h->data;
+
+	srv->open_handles--;
+	server_maybe_free(srv);
+}
+
+struct clm_server *
+server_new(uv_loop_t *loop, const char *path, server_dispatch_cb dispatch,
+    void *ctx, char **cause)
+{
+	struct clm_server	*srv = clm_calloc(1, sizeof *srv);
+	mode_t			 old;
+	int			 r;
+
+	srv->path = clm_strdup(path);
+	srv->dispatch = dispatch;
+	srv->ctx = ctx;
+	uv_pipe_init(loop, &srv->listener, 0);
+	srv->listener.data = srv;
+	srv->open_handles = 1;
+	/* Nobody but us may connect between bind() and chmod(). */
+	old = umask(0177);
+	r = uv_pipe_bind(&srv->listener, path);
+	umask(old);
+	if (r == 0 && chmod(path, 0600) == -1)
+		r = uv_translate_sys_error(errno);
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)&srv->listener, 128,
+		    connection_cb);
+	if (r != 0) {
+		*cause = clm_asprintf("cannot listen on %s: %s", path,
+		    uv_strerror(r));
+		srv->closing = true;
+		uv_close((uv_handle_t *)&srv->listener, listener_close_cb);
+		return NULL;
+	}
+	return srv;
+}
+
+void
+server_close(struct clm_server *srv)
+{
+	struct conn	*c, *next;
+
+	srv->closing = true;
+	uv_close((uv_handle_t *)&srv->listener, listener_close_cb);
+	if (unlink(srv->path) == -1 && errno != ENOENT)
+		log_warn("unlink %s", srv->path);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_finish(c);
+	}
+}

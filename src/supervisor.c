@@ -1,0 +1,834 @@
+/*
+ * The process table: apps and the long operations on them.
+ *
+ * Long operations (start, stop, restart, delete, reload, scale) are `ops`:
+ * each waits for a condition on the workers of some apps, or steps through
+ * a sequence (reload), and then calls its callback. After anything changes
+ * the supervisor is "kicked" and looks at every op once, in an idle
+ * callback, so that no callback runs inside another.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clm/log.h"
+#include "worker.h"
+
+enum op_kind {
+	OP_ONLINE,	/* every worker online */
+	OP_DOWN,	/* no worker running */
+	OP_DELETE,	/* no worker running, then remove the apps */
+	OP_RELOAD,	/* replace every worker, slot by slot */
+	OP_SHRINK,	/* the workers past `target` stopped, then removed */
+};
+
+enum reload_phase {
+	RELOAD_BEGIN,	/* start the new worker of the slot */
+	RELOAD_NEW,	/* wait for it to be online */
+	RELOAD_OLD,	/* wait for the old one to stop */
+	RELOAD_ABORT,	/* wait for the failed new one to stop */
+};
+
+struct op {
+	struct clm_supervisor	*sup;
+	enum op_kind		 kind;
+	char		       **names;
+	supervisor_done_cb	 done;
+	void			*arg;
+	uint64_t		 deadline_ms;	/* 0: none */
+	/* reload */
+	size_t			 app;
+	int			 slot;
+	enum reload_phase	 phase;
+	char			*failure;
+	/* shrink */
+	int			 target;
+	struct op		*next;
+};
+
+static void	sup_deadline_cb(uv_timer_t *);
+
+/* ---- apps ---- */
+
+static struct app *
+app_find(struct clm_supervisor *sup, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sup->napps; i++) {
+		if (strcmp(sup->apps[i]->spec->name, name) == 0)
+			return sup->apps[i];
+	}
+	return NULL;
+}
+
+static bool
+app_running(const struct app *a)
+{
+	int	i;
+
+	for (i = 0; i < a->nworkers; i++) {
+		if (worker_running(a->workers[i]) ||
+		    a->workers[i]->state == WS_WAITING)
+			return true;
+	}
+	return (a->incoming != NULL && worker_running(a->incoming)) ||
+	    (a->retiring != NULL && worker_running(a->retiring));
+}
+
+static void
+app_grow(struct app *a, int n)
+{
+	a->workers = clm_realloc(a->workers, n * sizeof *a->workers);
+	while (a->nworkers < n) {
+		a->workers[a->nworkers] = worker_new(a, a->nworkers);
+		a->nworkers++;
+	}
+}
+
+static struct app *
+app_new(struct clm_supervisor *sup, struct clm_app_spec *spec)
+{
+	struct app	*a = clm_calloc(1, sizeof *a);
+
+	a->sup = sup;
+	a->spec = spec;
+	sup->apps = clm_realloc(sup->apps, (sup->napps + 1) * sizeof *sup->apps);
+	sup->apps[sup->napps++] = a;
+	return a;
+}
+
+/* Only for an app none of whose workers runs. */
+static void
+app_remove(struct app *a)
+{
+	struct clm_supervisor	*sup = a->sup;
+	size_t			 i;
+	int			 j;
+
+	for (i = 0; i < sup->napps; i++) {
+		if (sup->apps[i] == a) {
+			memmove(&sup->apps[i], &sup->apps[i + 1],
+			    (sup->napps - i - 1) * sizeof *sup->apps);
+			sup->napps--;
+			break;
+		}
+	}
+	for (j = 0; j < a->nworkers; j++)
+		worker_destroy(a->workers[j]);
+	if (a->incoming != NULL)
+		worker_destroy(a->incoming);
+	if (a->retiring != NULL)
+		worker_destroy(a->retiring);
+	listeners_close(&a->listeners);
+	free(a->listen_fds);
+	free(a->workers);
+	clm_app_spec_free(a->spec);
+	free(a);
+}
+
+/* Bind the --listen addresses up front. -1 with *cause. */
+static int
+app_listen(struct app *a, char **cause)
+{
+	struct clm_listen_addr	addr;
+	size_t			i;
+	int			fd, err;
+
+	for (i = 0; a->spec->listen != NULL && a->spec->listen[i] != NULL;
+	    i++) {
+		if (listeners_parse(a->spec->listen[i], &addr, cause) == -1)
+			return -1;
+		fd = listeners_get(&a->listeners, &addr, &err, cause);
+		listeners_addr_clear(&addr);
+		if (fd == -1)
+			return -1;
+		a->listen_fds = clm_realloc(a->listen_fds,
+		    (a->nlisten_fds + 1) * sizeof *a->listen_fds);
+		a->listen_fds[a->nlisten_fds++] = fd;
+	}
+	return 0;
+}
+
+/* ---- ops ---- */
+
+static void
+op_free(struct op *op)
+{
+	clm_strv_free(op->names);
+	free(op->failure);
+	free(op);
+}
+
+static struct op *
+op_add(struct clm_supervisor *sup, enum op_kind kind, char **names,
+    uint64_t timeout_ms, supervisor_done_cb done, void *arg)
+{
+	struct op	*op = clm_calloc(1, sizeof *op);
+
+	op->sup = sup;
+	op->kind = kind;
+	op->names = clm_strv_dup(names);
+	op->done = done;
+	op->arg = arg;
+	if (timeout_ms != 0)
+		op->deadline_ms = clm_now_ms() + timeout_ms;
+	op->next = sup->ops;
+	sup->ops = op;
+	sup_kick(sup);
+	return op;
+}
+
+/* OP_ONLINE: 1 when every worker is online, -1 when one cannot be. */
+static int
+check_online(struct op *op, struct app *a, char **cause)
+{
+	int	j;
+
+	if (!a->up) {
+		*cause = clm_asprintf("app %s was stopped meanwhile",
+		    a->spec->name);
+		return -1;
+	}
+	for (j = 0; j < a->nworkers; j++) {
+		if (a->workers[j]->state == WS_ONLINE)
+			continue;
+		if ((*cause = worker_failure(a->workers[j])) != NULL)
+			return -1;
+		return 0;
+	}
+	return 1;
+}
+
+/* OP_RELOAD: one step of the rolling replacement. */
+static int
+reload_step(struct op *op, char **cause)
+{
+	struct worker	*old, *nw;
+	struct app	*a;
+
+	for (;;) {
+		if (op->names[op->app] == NULL)
+			return 1;
+		a = app_find(op->sup, op->names[op->app]);
+		if (a == NULL || (op->phase == RELOAD_BEGIN &&
+		    op->slot >= a->nworkers)) {
+			op->app++;
+			op->slot = 0;
+			op->phase = RELOAD_BEGIN;
+			continue;
+		}
+		switch (op->phase) {
+		case RELOAD_BEGIN:
+			if (!a->up) {
+				*cause = clm_asprintf("app %s was stopped "
+				    "during the reload", a->spec->name);
+				return -1;
+			}
+			nw = worker_new(a, op->slot);
+			nw->probation = true;
+			a->incoming = nw;
+			op->phase = RELOAD_NEW;
+			worker_spawn(nw);
+			continue;
+		case RELOAD_NEW:
+			nw = a->incoming;
+			if (nw->state == WS_ONLINE && a->up) {
+				old = a->workers[op->slot];
+				nw->probation = false;
+				nw->restarts = old->restarts + 1;
+				nw->runs = old->runs + 1;
+				a->workers[op->slot] = nw;
+				a->incoming = NULL;
+				a->retiring = old;
+				old->respawn = false;
+				worker_stop(old);
+				op->phase = RELOAD_OLD;
+				continue;
+			}
+			if (!a->up)
+				op->failure = clm_asprintf("app %s was stopped "
+				    "during the reload", a->spec->name);
+			else
+				op->failure = worker_failure(nw);
+			if (op->failure == NULL)
+				return 0;
+			log_warnx("reload: %s; the old worker keeps serving",
+			    op->failure);
+			worker_stop(nw);
+			op->phase = RELOAD_ABORT;
+			continue;
+		case RELOAD_OLD:
+			if (worker_running(a->retiring))
+				return 0;
+			worker_destroy(a->retiring);
+			a->retiring = NULL;
+			op->slot++;
+			op->phase = RELOAD_BEGIN;
+			continue;
+		case RELOAD_ABORT:
+			if (worker_running(a->incoming))
+				return 0;
+			worker_destroy(a->incoming);
+			a->incoming = NULL;
+			*cause = op->failure;
+			op->failure = NULL;
+			return -1;
+		}
+	}
+}
+
+/* OP_SHRINK: the workers past the target have stopped: drop them. */
+static int
+shrink_step(struct op *op, char **cause)
+{
+	struct app	*a = app_find(op->sup, op->names[0]);
+	int		 j;
+
+	if (a == NULL)
+		return 1;
+	for (j = op->target; j < a->nworkers; j++) {
+		if (worker_running(a->workers[j]))
+			return 0;
+	}
+	while (a->nworkers > op->target)
+		worker_destroy(a->workers[--a->nworkers]);
+	return 1;
+}
+
+/* 1: done; 0: not yet; -1: failed (*cause set). */
+static int
+op_check(struct op *op, char **cause)
+{
+	struct app	*a;
+	size_t		 i;
+	int		 r;
+
+	if (op->kind == OP_RELOAD)
+		return reload_step(op, cause);
+	if (op->kind == OP_SHRINK)
+		return shrink_step(op, cause);
+	for (i = 0; op->names[i] != NULL; i++) {
+		if ((a = app_find(op->sup, op->names[i])) == NULL)
+			continue;
+		if (op->kind == OP_ONLINE) {
+			if ((r = check_online(op, a, cause)) != 1)
+				return r;
+		} else if (app_running(a))
+			return 0;
+	}
+	return 1;
+}
+
+static char *
+op_timeout_cause(struct op *op)
+{
+	char		*list = clm_strdup(""), *s;
+	struct app	*a;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; op->names[i] != NULL; i++) {
+		if ((a = app_find(op->sup, op->names[i])) == NULL)
+			continue;
+		for (j = 0; j < a->nworkers; j++) {
+			struct worker	*w = a->workers[j];
+
+			if (w->state == WS_ONLINE && op->kind == OP_ONLINE)
+				continue;
+			s = clm_asprintf("%s%s%s:%d (%s)", list,
+			    *list ? ", " : "", a->spec->name, w->slot,
+			    worker_state_names[w->state]);
+			free(list);
+			list = s;
+		}
+	}
+	s = clm_asprintf("timed out waiting for %s: %s",
+	    op->kind == OP_ONLINE ? "workers to come online" :
+	    "workers to stop", list);
+	free(list);
+	return s;
+}
+
+static void
+op_finish(struct op *op, const char *code, const char *msg)
+{
+	size_t		 i;
+	struct app	*a;
+
+	if (op->kind == OP_DELETE && code == NULL) {
+		for (i = 0; op->names[i] != NULL; i++) {
+			if ((a = app_find(op->sup, op->names[i])) != NULL) {
+				log_info("%s: deleted", a->spec->name);
+				app_remove(a);
+			}
+		}
+	}
+	if (op->done != NULL)
+		op->done(op->arg, code, msg);
+}
+
+static void
+sup_check_ops(struct clm_supervisor *sup)
+{
+	struct op	**opp = &sup->ops, *op;
+	uint64_t	  now = clm_now_ms(), next = 0;
+	char		 *cause;
+	int		  r;
+
+	while ((op = *opp) != NULL) {
+		cause = NULL;
+		r = op_check(op, &cause);
+		if (r == 0 && op->deadline_ms != 0 && now >= op->deadline_ms) {
+			cause = op_timeout_cause(op);
+			r = -2;
+		}
+		if (r == 0) {
+			if (op->deadline_ms != 0 &&
+			    (next == 0 || op->deadline_ms < next))
+				next = op->deadline_ms;
+			opp = &op->next;
+			continue;
+		}
+		*opp = op->next;
+		op_finish(op, r == 1 ? NULL : r == -2 ? CLM_E_TIMEOUT :
+		    CLM_E_SPAWN, cause);
+		free(cause);
+		op_free(op);
+		/* The callback may have added ops: start over. */
+		opp = &sup->ops;
+	}
+	uv_timer_stop(&sup->deadline);
+	if (next != 0)
+		uv_timer_start(&sup->deadline, sup_deadline_cb, next - now, 0);
+}
+
+static void
+sup_deadline_cb(uv_timer_t *t)
+{
+	sup_check_ops(t->data);
+}
+
+static void
+sup_kick_cb(uv_idle_t *idle)
+{
+	uv_idle_stop(idle);
+	sup_check_ops(idle->data);
+}
+
+void
+sup_kick(struct clm_supervisor *sup)
+{
+	if (sup->ops != NULL)
+		uv_idle_start(&sup->kick, sup_kick_cb);
+}
+
+/* ---- the interface ---- */
+
+/* A helper file installed with clmd: beside the binary (a build tree), or
+ * in the package's library folder. NULL if neither has it. */
+static char *
+helper_path(const char *name)
+{
+	char	 exe[PATH_MAX], *slash, *path;
+	ssize_t	 n;
+
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			path = clm_asprintf("%s/%s", exe, name);
+			if (access(path, R_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	path = clm_asprintf("%s/%s", CLM_PKGLIBDIR, name);
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+	log_warnx("%s not found beside clmd nor in %s: workers run without "
+	    "it", name, CLM_PKGLIBDIR);
+	return NULL;
+}
+
+struct clm_supervisor *
+supervisor_new(uv_loop_t *loop, const struct clm_home *home)
+{
+	struct clm_supervisor	*sup = clm_calloc(1, sizeof *sup);
+
+	sup->loop = loop;
+	sup->home = home;
+	sup->ncpu = clm_ncpu();
+	sup->preload = helper_path("libclm-preload.so");
+	sup->node_preload = helper_path("clm-node.js");
+	sup->exec_shim = helper_path("clm-exec");
+	uv_idle_init(loop, &sup->kick);
+	sup->kick.data = sup;
+	uv_timer_init(loop, &sup->deadline);
+	sup->deadline.data = sup;
+	return sup;
+}
+
+static void
+sup_free_cb(uv_handle_t *h)
+{
+	struct clm_supervisor	*sup = h->data;
+
+	free(sup->preload);
+	free(sup->node_preload);
+	free(sup->exec_shim);
+	free(sup);
+}
+
+void
+supervisor_free(struct clm_supervisor *sup)
+{
+	struct op	*op;
+
+	while ((op = sup->ops) != NULL) {
+		sup->ops = op->next;
+		if (op->done != NULL)
+			op->done(op->arg, CLM_E_SHUTDOWN,
+			    "the daemon is shutting down");
+		op_free(op);
+	}
+	while (sup->napps > 0)
+		app_remove(sup->apps[sup->napps - 1]);
+	free(sup->apps);
+	uv_close((uv_handle_t *)&sup->kick, NULL);
+	uv_close((uv_handle_t *)&sup->deadline, sup_free_cb);
+}
+
+/* How long to wait for workers to come online, stopping them first. */
+static uint64_t
+apps_timeout(struct clm_supervisor *sup, char **names, bool stopping)
+{
+	uint64_t	 t = 0, u;
+	struct app	*a;
+	size_t		 i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((a = app_find(sup, names[i])) == NULL)
+			continue;
+		u = a->spec->listen_timeout_ms;
+		if (stopping)
+			u += a->spec->kill_timeout_ms;
+		if (u > t)
+			t = u;
+	}
+	return t + 1000;
+}
+
+static void
+note(char ***notes, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	clm_strv_push(notes, s);
+	free(s);
+}
+
+int
+supervisor_add(struct clm_supervisor *sup, struct clm_app_spec *spec,
+    char ***notes, supervisor_done_cb done, void *arg, const char **code,
+    char **cause)
+{
+	struct app	*a;
+	bool		 clamped;
+	int		 n, i;
+	char		*names[2];
+
+	if ((a = app_find(sup, spec->name)) != NULL) {
+		if (a->deleting || a->up || app_running(a)) {
+			*code = CLM_E_EXISTS;
+			*cause = clm_asprintf("an app named '%s' is already "
+			    "running (use clm restart %s, or pick another "
+			    "name with --name)", spec->name, spec->name);
+			clm_app_spec_free(spec);
+			return -1;
+		}
+		app_remove(a);
+	}
+	n = clm_instances_resolve(spec->instances, sup->ncpu, &clamped);
+	if (clamped)
+		note(notes, "-i %d clamped to %d (the number of logical cores)",
+		    spec->instances, n);
+	a = app_new(sup, spec);
+	if (app_listen(a, cause) == -1) {
+		*code = CLM_E_INVAL;
+		app_remove(a);
+		return -1;
+	}
+	app_grow(a, n);
+	a->up = true;
+	log_info("%s: starting %d worker%s: %s%s%s", spec->name, n,
+	    n == 1 ? "" : "s", spec->interpreter ? spec->interpreter : "",
+	    spec->interpreter ? " " : "", spec->script);
+	for (i = 0; i < n; i++)
+		worker_spawn(a->workers[i]);
+	names[0] = spec->name;
+	names[1] = NULL;
+	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, false), done,
+	    arg);
+	return 0;
+}
+
+int
+supervisor_select(struct clm_supervisor *sup, const char *target,
+    char ***names, const char **code, char **cause)
+{
+	struct app	*a;
+	size_t		 i;
+
+	*names = NULL;
+	if (strcmp(target, "all") == 0) {
+		*names = clm_calloc(1, sizeof **names);
+		for (i = 0; i < sup->napps; i++) {
+			if (!sup->apps[i]->deleting)
+				clm_strv_push(names, sup->apps[i]->spec->name);
+		}
+		return 0;
+	}
+	if ((a = app_find(sup, target)) == NULL) {
+		*code = CLM_E_NOAPP;
+		*cause = clm_asprintf("no app named '%s' (see clm list)",
+		    target);
+		return -1;
+	}
+	if (a->deleting) {
+		*code = CLM_E_NOAPP;
+		*cause = clm_asprintf("app '%s' is being deleted", target);
+		return -1;
+	}
+	clm_strv_push(names, target);
+	return 0;
+}
+
+void
+supervisor_start(struct clm_supervisor *sup, char **names,
+    supervisor_done_cb done, void *arg)
+{
+	struct app	*a;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((a = app_find(sup, names[i])) == NULL || a->deleting)
+			continue;
+		a->up = true;
+		for (j = 0; j < a->nworkers; j++)
+			worker_start(a->workers[j]);
+	}
+	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true), done,
+	    arg);
+}
+
+static void
+stop_apps(struct clm_supervisor *sup, char **names, bool deleting)
+{
+	struct app	*a;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((a = app_find(sup, names[i])) == NULL)
+			continue;
+		a->up = false;
+		if (deleting)
+			a->deleting = true;
+		for (j = 0; j < a->nworkers; j++) {
+			a->workers[j]->respawn = false;
+			worker_stop(a->workers[j]);
+		}
+		if (a->incoming != NULL)
+			worker_stop(a->incoming);
+	}
+}
+
+void
+supervisor_stop(struct clm_supervisor *sup, char **names,
+    supervisor_done_cb done, void *arg)
+{
+	stop_apps(sup, names, false);
+	op_add(sup, OP_DOWN, names, 0, done, arg);
+}
+
+void
+supervisor_restart(struct clm_supervisor *sup, char **names,
+    supervisor_done_cb done, void *arg)
+{
+	struct app	*a;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((a = app_find(sup, names[i])) == NULL || a->deleting)
+			continue;
+		a->up = true;
+		for (j = 0; j < a->nworkers; j++)
+			worker_restart(a->workers[j]);
+	}
+	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true), done,
+	    arg);
+}
+
+void
+supervisor_delete(struct clm_supervisor *sup, char **names,
+    supervisor_done_cb done, void *arg)
+{
+	stop_apps(sup, names, true);
+	op_add(sup, OP_DELETE, names, 0, done, arg);
+}
+
+void
+supervisor_reload(struct clm_supervisor *sup, char **names,
+    supervisor_done_cb done, void *arg)
+{
+	struct app	*a;
+	size_t		 i;
+
+	/* A stopped app is started first; its workers are then replaced. */
+	for (i = 0; names[i] != NULL; i++) {
+		if ((a = app_find(sup, names[i])) != NULL && !a->up &&
+		    !a->deleting) {
+			int	j;
+
+			a->up = true;
+			for (j = 0; j < a->nworkers; j++)
+				worker_start(a->workers[j]);
+		}
+	}
+	op_add(sup, OP_RELOAD, names, 0, done, arg);
+}
+
+int
+supervisor_scale(struct clm_supervisor *sup, const char *name,
+    long long count, bool relative, char ***notes, supervisor_done_cb done,
+    void *arg, const char **code, char **cause)
+{
+	struct app	*a = app_find(sup, name);
+	struct op	*op;
+	long long	 want;
+	bool		 clamped = false;
+	char		*names[2] = { (char *)name, NULL };
+	int		 n, j;
+
+	if (a == NULL || a->deleting) {
+		*code = CLM_E_NOAPP;
+		*cause = clm_asprintf("no app named '%s' (see clm list)", name);
+		return -1;
+	}
+	if (a->incoming != NULL || a->retiring != NULL) {
+		*code = CLM_E_INVAL;
+		*cause = clm_asprintf("app '%s' is being reloaded; scale it "
+		    "when the reload is done", name);
+		return -1;
+	}
+	if (relative) {
+		want = a->nworkers + count;
+		if (want < 1) {
+			note(notes, "%+lld leaves no worker: scaled to 1 (use "
+			    "clm stop %s to stop them all)", count, name);
+			want = 1;
+		}
+		n = clm_instances_resolve(want > sup->ncpu ? sup->ncpu + 1 :
+		    (int)want, sup->ncpu, &clamped);
+	} else {
+		if (count < -1 || count > 4096) {
+			*code = CLM_E_INVAL;
+			*cause = clm_asprintf("scale %s %lld: the count must "
+			    "be from 1 to the number of cores, 0 or max for "
+			    "all, -1 for all but one", name, count);
+			return -1;
+		}
+		want = count;
+		n = clm_instances_resolve((int)count, sup->ncpu, &clamped);
+	}
+	if (clamped)
+		note(notes, "%lld workers clamped to %d (the number of logical "
+		    "cores)", want, n);
+	a->spec->instances = n;
+	if (n == a->nworkers) {
+		note(notes, "%s already has %d worker%s", name, n,
+		    n == 1 ? "" : "s");
+		op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, false),
+		    done, arg);
+		return 0;
+	}
+	log_info("%s: scaling from %d to %d workers", name, a->nworkers, n);
+	if (n > a->nworkers) {
+		j = a->nworkers;
+		app_grow(a, n);
+		if (a->up) {
+			for (; j < n; j++)
+				worker_spawn(a->workers[j]);
+		}
+		op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, false),
+		    done, arg);
+		return 0;
+	}
+	for (j = n; j < a->nworkers; j++) {
+		a->workers[j]->respawn = false;
+		/* Stopped for good: no restart when it exits. */
+		a->workers[j]->probation = true;
+		worker_stop(a->workers[j]);
+	}
+	op = op_add(sup, OP_SHRINK, names, 0, done, arg);
+	op->target = n;
+	return 0;
+}
+
+void
+supervisor_stop_all(struct clm_supervisor *sup, supervisor_done_cb done,
+    void *arg)
+{
+	char	**names;
+	size_t	  i;
+
+	names = clm_calloc(1, sizeof *names);
+	for (i = 0; i < sup->napps; i++)
+		clm_strv_push(&names, sup->apps[i]->spec->name);
+	supervisor_stop(sup, names, done, arg);
+	clm_strv_free(names);
+}
+
+void
+supervisor_info(struct clm_supervisor *sup, const char *name,
+    struct clm_worker_info **out, size_t *n)
+{
+	uint64_t	 now = clm_now_ms();
+	size_t		 i, k = 0, total = 0;
+	int		 j;
+
+	for (i = 0; i < sup->napps; i++) {
+		if (name == NULL || strcmp(name, sup->apps[i]->spec->name) == 0)
+			total += sup->apps[i]->nworkers;
+	}
+	*out = total ? clm_calloc(total, sizeof **out) : NULL;
+	for (i = 0; i < sup->napps; i++) {
+		struct app	*a = sup->apps[i];
+
+		if (name != NULL && strcmp(name, a->spec->name) != 0)
+			continue;
+		for (j = 0; j < a->nworkers; j++)
+			worker_info(a->workers[j], &(*out)[k++], now);
+	}
+	*n = k;
+}
+
+const struct clm_app_spec *
+supervisor_spec(struct clm_supervisor *sup, const char *name)
+{
+	struct app	*a = app_find(sup, name);
+
+	return a ? a->spec : NULL;
+}

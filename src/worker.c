@@ -1,0 +1,588 @@
+/* One worker's life: spawn, readiness, exit, restart with backoff, stop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clm/backoff.h"
+#include "clm/log.h"
+#include "worker.h"
+
+const char *const worker_state_names[] = {
+	[WS_LAUNCHING] = "launching",
+	[WS_ONLINE] = "online",
+	[WS_STOPPING] = "stopping",
+	[WS_STOPPED] = "stopped",
+	[WS_WAITING] = "waiting-restart",
+	[WS_ERRORED] = "errored",
+};
+
+/* Variables clm sets for each worker; the app's own values are dropped. */
+static const char *const worker_vars[] = {
+	"CLM_APP_NAME=", "CLM_INSTANCE=", "NODE_APP_INSTANCE=",
+	"CLM_NOTIFY_FD=", "CLM_DAEMON_PID=", "CLM_KILL_SIGNAL=",
+	"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
+};
+
+static void	worker_ended(struct worker *, uint64_t uptime_ms);
+
+static const char *
+wname(const struct worker *w)
+{
+	return w->app->spec->name;
+}
+
+static void
+worker_free_cb(uv_handle_t *h)
+{
+	struct worker	*w = h->data;
+
+	free(w->last_error);
+	free(w);
+}
+
+struct worker *
+worker_new(struct app *a, int slot)
+{
+	struct worker	*w = clm_calloc(1, sizeof *w);
+
+	w->app = a;
+	w->slot = slot;
+	w->state = WS_STOPPED;
+	w->exit_code = -1;
+	uv_timer_init(a->sup->loop, &w->timer);
+	w->timer.data = w;
+	return w;
+}
+
+void
+worker_destroy(struct worker *w)
+{
+	uv_timer_stop(&w->timer);
+	uv_close((uv_handle_t *)&w->timer, worker_free_cb);
+}
+
+bool
+worker_running(const struct worker *w)
+{
+	return w->run != NULL;
+}
+
+static void
+worker_set_state(struct worker *w, enum wstate s)
+{
+	if (w->state != s)
+		log_debug("%s:%d: %s -> %s", wname(w), w->slot,
+		    worker_state_names[w->state], worker_state_names[s]);
+	w->state = s;
+	sup_kick(w->app->sup);
+}
+
+static void
+worker_set_error(struct worker *w, char *msg)
+{
+	free(w->last_error);
+	w->last_error = msg;
+}
+
+static void
+signal_group(struct worker *w, int sig)
+{
+	if (w->pid > 0 && kill(-w->pid, sig) == -1 && errno != ESRCH)
+		log_warn("%s:%d: kill %s to group %d", wname(w), w->slot,
+		    clm_signal_name(sig), w->pid);
+}
+
+static int
+open_log(struct worker *w, const char *kind)
+{
+	char	*path;
+	int	 fd;
+
+	path = clm_asprintf("%s/%s-%d-%s.log", w->app->sup->home->logdir,
+	    wname(w), w->slot, kind);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd == -1)
+		log_warn("%s:%d: open %s", wname(w), w->slot, path);
+	free(path);
+	return fd;
+}
+
+static void
+env_set(char ***env, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	clm_strv_push(env, s);
+	free(s);
+}
+
+/* The value of name in env, or NULL. */
+static const char *
+env_get(char **env, const char *name)
+{
+	size_t	len = strlen(name), i;
+
+	for (i = 0; env[i] != NULL; i++) {
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			return env[i] + len + 1;
+	}
+	return NULL;
+}
+
+/*
+ * The worker's environment: the app's, with clm's variables set, and the
+ * preload libraries added to LD_PRELOAD and NODE_OPTIONS.
+ */
+static char **
+worker_env(struct worker *w, int chan_fd)
+{
+	extern char			**environ;
+	const struct clm_supervisor	 *sup = w->app->sup;
+	char			        **src, **env = NULL;
+	const char			 *old;
+	size_t				  i, k;
+
+	src = w->app->spec->env ? w->app->spec->env : environ;
+	for (i = 0; src[i] != NULL; i++) {
+		for (k = 0; k < CLM_ARRAY_SIZE(worker_vars); k++) {
+			if (strncmp(src[i], worker_vars[k],
+			    strlen(worker_vars[k])) == 0)
+				break;
+		}
+		if (k < CLM_ARRAY_SIZE(worker_vars) ||
+		    strncmp(src[i], "LD_PRELOAD=", 11) == 0 ||
+		    strncmp(src[i], "NODE_OPTIONS=", 13) == 0)
+			continue;
+		clm_strv_push(&env, src[i]);
+	}
+	env_set(&env, "CLM_APP_NAME=%s", wname(w));
+	env_set(&env, "CLM_INSTANCE=%d", w->slot);
+	env_set(&env, "NODE_APP_INSTANCE=%d", w->slot);
+	env_set(&env, "CLM_KILL_SIGNAL=%s",
+	    clm_signal_name(w->app->spec->kill_signal));
+	if (chan_fd != -1) {
+		env_set(&env, "CLM_NOTIFY_FD=%d", chan_fd);
+		env_set(&env, "CLM_DAEMON_PID=%ld", (long)getpid());
+	}
+	if (w->app->nlisten_fds > 0) {
+		char	*names = clm_strdup("");
+
+		for (i = 0; i < w->app->nlisten_fds; i++) {
+			char *s = clm_asprintf("%s%s%s", names, i ? ":" : "",
+			    wname(w));
+			free(names);
+			names = s;
+		}
+		env_set(&env, "LISTEN_FDS=%zu", w->app->nlisten_fds);
+		env_set(&env, "LISTEN_FDNAMES=%s", names);
+		free(names);
+	}
+	old = env_get(src, "LD_PRELOAD");
+	if (sup->preload != NULL)
+		env_set(&env, "LD_PRELOAD=%s%s%s", sup->preload,
+		    old && *old ? ":" : "", old ? old : "");
+	else if (old != NULL)
+		env_set(&env, "LD_PRELOAD=%s", old);
+	old = env_get(src, "NODE_OPTIONS");
+	if (sup->node_preload != NULL)
+		env_set(&env, "NODE_OPTIONS=--require \"%s\"%s%s",
+		    sup->node_preload, old && *old ? " " : "", old ? old : "");
+	else if (old != NULL)
+		env_set(&env, "NODE_OPTIONS=%s", old);
+	return env;
+}
+
+static char **
+worker_argv(struct worker *w)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+	char			       **argv = NULL;
+	size_t				 i;
+
+	/* LISTEN_PID must be the worker's own pid, known only after fork:
+	 * clm-exec sets it, then execs the app. */
+	if (w->app->nlisten_fds > 0 && w->app->sup->exec_shim != NULL)
+		clm_strv_push(&argv, w->app->sup->exec_shim);
+	if (spec->interpreter != NULL)
+		clm_strv_push(&argv, spec->interpreter);
+	clm_strv_push(&argv, spec->script);
+	for (i = 0; spec->args != NULL && spec->args[i] != NULL; i++)
+		clm_strv_push(&argv, spec->args[i]);
+	return argv;
+}
+
+static void
+run_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+worker_retry_cb(uv_timer_t *t)
+{
+	struct worker	*w = t->data;
+
+	if (w->state == WS_WAITING && w->app->up)
+		worker_spawn(w);
+}
+
+static void
+worker_kill_cb(uv_timer_t *t)
+{
+	struct worker	*w = t->data;
+
+	if (w->state != WS_STOPPING)
+		return;
+	log_info("%s:%d: pid %d still running %u ms after %s: SIGKILL",
+	    wname(w), w->slot, w->pid, w->app->spec->kill_timeout_ms,
+	    clm_signal_name(w->app->spec->kill_signal));
+	signal_group(w, SIGKILL);
+}
+
+static void
+worker_online(struct worker *w, const char *how)
+{
+	uv_timer_stop(&w->timer);
+	log_info("%s:%d: pid %d online (%s)", wname(w), w->slot, w->pid, how);
+	worker_set_state(w, WS_ONLINE);
+}
+
+/* The readiness timer: no signal came in time. */
+static void
+worker_ready_cb(uv_timer_t *t)
+{
+	struct worker	*w = t->data;
+
+	if (w->state != WS_LAUNCHING)
+		return;
+	if (!w->app->signals_ready) {
+		worker_online(w, "up and running");
+		return;
+	}
+	log_warnx("%s:%d: pid %d did not listen nor say READY=1 within %u ms",
+	    wname(w), w->slot, w->pid, w->app->spec->listen_timeout_ms);
+	w->ready_late = true;
+	if (w->probation)
+		sup_kick(w->app->sup);
+	else
+		worker_online(w, "not ready in time, taken as online");
+}
+
+/* channel callbacks */
+
+static int
+chan_bind(void *arg, const struct clm_listen_addr *addr, int *err,
+    char **cause)
+{
+	struct worker	*w = arg;
+	int		 fd;
+
+	fd = listeners_get(&w->app->listeners, addr, err, cause);
+	if (fd == -1)
+		log_warnx("%s:%d: %s", wname(w), w->slot, *cause);
+	return fd;
+}
+
+static void
+chan_ready(void *arg, const char *how)
+{
+	struct worker	*w = arg;
+
+	w->app->signals_ready = true;
+	if (w->state == WS_LAUNCHING)
+		worker_online(w, how);
+}
+
+static const struct channel_cbs worker_chan_cbs = { chan_bind, chan_ready };
+
+/* A run has ended, by exit or by failing to start: decide what is next. */
+static void
+worker_ended(struct worker *w, uint64_t uptime_ms)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+	uint32_t			 delay;
+
+	if (w->state == WS_STOPPING || !w->app->up) {
+		if (w->respawn && w->app->up) {
+			w->respawn = false;
+			worker_spawn(w);
+		} else {
+			w->respawn = false;
+			worker_set_state(w, WS_STOPPED);
+		}
+		return;
+	}
+	if (w->probation) {
+		worker_set_state(w, WS_STOPPED);
+		return;
+	}
+	if (!spec->autorestart) {
+		log_info("%s:%d: exited; autorestart is off, so it stays "
+		    "stopped", spec->name, w->slot);
+		worker_set_state(w, WS_STOPPED);
+		return;
+	}
+	if (backoff_judge(&w->unstable, uptime_ms, spec->min_uptime_ms,
+	    spec->max_restarts) == BACKOFF_GIVE_UP) {
+		log_warnx("%s:%d: %u unstable restarts in a row (each run "
+		    "shorter than %u ms): errored, not restarted until "
+		    "clm restart %s", spec->name, w->slot, w->unstable,
+		    spec->min_uptime_ms, spec->name);
+		worker_set_state(w, WS_ERRORED);
+		return;
+	}
+	delay = backoff_delay_ms(w->unstable);
+	log_info("%s:%d: restarting in %u ms", spec->name, w->slot, delay);
+	worker_set_state(w, WS_WAITING);
+	uv_timer_start(&w->timer, worker_retry_cb, delay, 0);
+}
+
+static void
+worker_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+	struct run	*run = proc->data;
+	struct worker	*w = run->w;
+	uint64_t	 uptime = clm_now_ms() - w->started_ms;
+
+	/* Whatever the worker left in its process group goes with it. */
+	signal_group(w, SIGKILL);
+	uv_close((uv_handle_t *)proc, run_close_cb);
+	uv_timer_stop(&w->timer);
+	channel_close(w->chan);
+	w->chan = NULL;
+	w->run = NULL;
+	w->exit_code = sig != 0 ? -1 : (int)status;
+	w->term_signal = sig;
+	if (w->state != WS_STOPPING) {
+		w->launch_failed = w->state == WS_LAUNCHING;
+		if (sig != 0)
+			worker_set_error(w, clm_asprintf("killed by %s",
+			    clm_signal_name(sig)));
+		else
+			worker_set_error(w, clm_asprintf("exited with code %d",
+			    (int)status));
+		log_info("%s:%d: pid %d %s after %llu ms", wname(w), w->slot,
+		    w->pid, w->last_error, (unsigned long long)uptime);
+	} else
+		log_debug("%s:%d: pid %d stopped", wname(w), w->slot, w->pid);
+	w->pid = 0;
+	worker_ended(w, uptime);
+}
+
+void
+worker_spawn(struct worker *w)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+	struct app			*a = w->app;
+	uv_process_options_t		 opts;
+	uv_stdio_container_t		*stdio;
+	struct run			*run;
+	char			       **argv, **env, *cause = NULL;
+	int				 out, err, chan_fd = -1, nstdio, r;
+	size_t				 i;
+
+	uv_timer_stop(&w->timer);
+	w->ready_late = false;
+	w->launch_failed = false;
+	if (channel_open(a->sup->loop, &worker_chan_cbs, w, &w->chan,
+	    &chan_fd, &cause) == -1) {
+		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
+		free(cause);
+		w->chan = NULL;
+	}
+	out = open_log(w, "out");
+	err = open_log(w, "err");
+	/* fds 0-2, then LISTEN_FDS from 3, then the channel. */
+	nstdio = 3 + (int)a->nlisten_fds + (chan_fd != -1);
+	stdio = clm_calloc(nstdio, sizeof *stdio);
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = out == -1 ? UV_IGNORE : UV_INHERIT_FD;
+	stdio[1].data.fd = out;
+	stdio[2].flags = err == -1 ? UV_IGNORE : UV_INHERIT_FD;
+	stdio[2].data.fd = err;
+	for (i = 0; i < a->nlisten_fds; i++) {
+		stdio[3 + i].flags = UV_INHERIT_FD;
+		stdio[3 + i].data.fd = a->listen_fds[i];
+	}
+	if (chan_fd != -1) {
+		stdio[nstdio - 1].flags = UV_INHERIT_FD;
+		stdio[nstdio - 1].data.fd = chan_fd;
+	}
+	argv = worker_argv(w);
+	env = worker_env(w, chan_fd != -1 ? nstdio - 1 : -1);
+
+	memset(&opts, 0, sizeof opts);
+	opts.file = argv[0];
+	opts.args = argv;
+	opts.env = env;
+	opts.cwd = spec->cwd;
+	opts.exit_cb = worker_exit_cb;
+	/* A session and process group of its own: stop signals the group. */
+	opts.flags = UV_PROCESS_DETACHED;
+	opts.stdio = stdio;
+	opts.stdio_count = nstdio;
+
+	run = clm_calloc(1, sizeof *run);
+	run->w = w;
+	run->proc.data = run;
+	r = uv_spawn(a->sup->loop, &run->proc, &opts);
+	if (w->runs++ > 0)
+		w->restarts++;
+	w->started_ms = clm_now_ms();
+	if (r != 0) {
+		char	*msg;
+
+		uv_close((uv_handle_t *)&run->proc, run_close_cb);
+		channel_close(w->chan);
+		w->chan = NULL;
+		msg = clm_asprintf("cannot start %s: %s (in %s)", argv[0],
+		    uv_strerror(r), spec->cwd ? spec->cwd : ".");
+		log_warnx("%s:%d: %s", spec->name, w->slot, msg);
+		if (err != -1 && dprintf(err, "clm: %s\n", msg) < 0)
+			(void)0;
+		worker_set_error(w, msg);
+		w->exit_code = -1;
+		w->term_signal = 0;
+		w->state = WS_LAUNCHING;
+		w->launch_failed = true;
+		worker_ended(w, 0);
+	} else {
+		uint32_t	wait = spec->listen_timeout_ms;
+
+		w->run = run;
+		w->pid = run->proc.pid;
+		w->cpu.at_ms = 0;
+		log_info("%s:%d: started pid %d", spec->name, w->slot, w->pid);
+		worker_set_state(w, WS_LAUNCHING);
+		if (!a->signals_ready && spec->min_uptime_ms < wait)
+			wait = spec->min_uptime_ms;
+		uv_timer_start(&w->timer, worker_ready_cb, wait, 0);
+	}
+	if (out != -1)
+		close(out);
+	if (err != -1)
+		close(err);
+	if (chan_fd != -1)
+		close(chan_fd);
+	free(stdio);
+	clm_strv_free(argv);
+	clm_strv_free(env);
+}
+
+void
+worker_stop(struct worker *w)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+
+	switch (w->state) {
+	case WS_LAUNCHING:
+	case WS_ONLINE:
+		worker_set_state(w, WS_STOPPING);
+		signal_group(w, spec->kill_signal);
+		uv_timer_start(&w->timer, worker_kill_cb,
+		    spec->kill_timeout_ms, 0);
+		break;
+	case WS_WAITING:
+		uv_timer_stop(&w->timer);
+		worker_set_state(w, WS_STOPPED);
+		break;
+	case WS_STOPPING:
+	case WS_STOPPED:
+	case WS_ERRORED:
+		break;
+	}
+}
+
+void
+worker_restart(struct worker *w)
+{
+	w->unstable = 0;
+	if (worker_running(w)) {
+		w->respawn = true;
+		worker_stop(w);
+	} else
+		worker_spawn(w);
+}
+
+void
+worker_start(struct worker *w)
+{
+	switch (w->state) {
+	case WS_STOPPED:
+	case WS_ERRORED:
+	case WS_WAITING:
+		w->unstable = 0;
+		worker_spawn(w);
+		break;
+	case WS_STOPPING:
+		w->respawn = true;
+		break;
+	case WS_LAUNCHING:
+	case WS_ONLINE:
+		break;
+	}
+}
+
+char *
+worker_failure(const struct worker *w)
+{
+	const char	*name = wname(w), *logdir = w->app->sup->home->logdir;
+	const char	*why = w->last_error ? w->last_error : "it exited";
+
+	if (w->probation && w->ready_late)
+		return clm_asprintf("new worker %s:%d (pid %d) did not listen "
+		    "nor say READY=1 within %u ms", name, w->slot, w->pid,
+		    w->app->spec->listen_timeout_ms);
+	switch (w->state) {
+	case WS_ERRORED:
+		return clm_asprintf("worker %s:%d errored after %u restarts "
+		    "(%s; see %s/%s-%d-err.log)", name, w->slot, w->restarts,
+		    why, logdir, name, w->slot);
+	case WS_STOPPED:
+		if (w->probation)
+			return clm_asprintf("new worker %s:%d %s before it "
+			    "was ready (see %s/%s-%d-err.log)", name, w->slot,
+			    why, logdir, name, w->slot);
+		return clm_asprintf("worker %s:%d %s and autorestart is off",
+		    name, w->slot, why);
+	case WS_WAITING:
+		if (!w->launch_failed)
+			return NULL;
+		return clm_asprintf("worker %s:%d %s before it was online; clm "
+		    "keeps restarting it (see %s/%s-%d-err.log)", name,
+		    w->slot, why, logdir, name, w->slot);
+	default:
+		return NULL;
+	}
+}
+
+void
+worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
+{
+	uint64_t	cpu_ms, rss;
+
+	memset(info, 0, sizeof *info);
+	info->name = clm_strdup(wname(w));
+	info->id = w->slot;
+	info->pid = w->pid;
+	info->status = clm_strdup(worker_state_names[w->state]);
+	info->restarts = w->restarts;
+	info->exit_code = w->exit_code;
+	info->signal = w->term_signal;
+	if (w->pid > 0) {
+		info->uptime_ms = now - w->started_ms;
+		if (procstat_read(w->pid, &cpu_ms, &rss) == 0) {
+			info->cpu = procstat_cpu_percent(&w->cpu, cpu_ms, now,
+			    w->started_ms);
+			info->memory = rss;
+		}
+	}
+}
