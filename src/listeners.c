@@ -89,7 +89,7 @@ addr_equal(const struct clm_listen_addr *a, const struct clm_listen_addr *b)
 }
 
 static int
-open_socket(const struct clm_listen_addr *a, int *err)
+open_socket(const struct clm_listen_addr *a, bool reuseport, int *err)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
@@ -119,6 +119,8 @@ open_socket(const struct clm_listen_addr *a, int *err)
 	if (fd == -1)
 		return *err = errno, -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof one) == -1) ||
 	    (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
 	    &v6only, sizeof v6only) == -1) ||
 	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
@@ -132,7 +134,7 @@ open_socket(const struct clm_listen_addr *a, int *err)
 
 int
 listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
-    int *err, char **cause)
+    int slot, int *err, char **cause)
 {
 	struct clm_listener	*l;
 	char			*name;
@@ -140,10 +142,10 @@ listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
 	int			 fd;
 
 	for (i = 0; i < ls->n; i++) {
-		if (addr_equal(&ls->v[i].addr, a))
+		if (addr_equal(&ls->v[i].addr, a) && ls->v[i].slot == slot)
 			return ls->v[i].fd;
 	}
-	if ((fd = open_socket(a, err)) == -1) {
+	if ((fd = open_socket(a, slot >= 0, err)) == -1) {
 		name = listeners_format(a);
 		*cause = clm_asprintf("cannot listen on %s: %s", name,
 		    strerror(*err));
@@ -153,6 +155,7 @@ listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
 	ls->v = clm_realloc(ls->v, (ls->n + 1) * sizeof *ls->v);
 	l = &ls->v[ls->n++];
 	l->fd = fd;
+	l->slot = slot;
 	l->addr = *a;
 	l->addr.host = clm_strdup(a->host);
 	return fd;
@@ -170,4 +173,20 @@ listeners_close(struct clm_listeners *ls)
 	free(ls->v);
 	ls->v = NULL;
 	ls->n = 0;
+}
+
+void
+listeners_close_slot(struct clm_listeners *ls, int slot)
+{
+	size_t	i = 0;
+
+	while (i < ls->n) {
+		if (ls->v[i].slot != slot) {
+			i++;
+			continue;
+		}
+		close(ls->v[i].fd);
+		listeners_addr_clear(&ls->v[i].addr);
+		ls->v[i] = ls->v[--ls->n];
+	}
 }

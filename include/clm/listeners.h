@@ -18,6 +18,7 @@ struct clm_listen_addr {
 
 struct clm_listener {
 	struct clm_listen_addr	 addr;
+	int			 slot;	/* SO_REUSEPORT: the worker slot; else -1 */
 	int			 fd;
 };
 
@@ -34,10 +35,16 @@ int listeners_parse(const char *s, struct clm_listen_addr *out, char **cause);
 char *listeners_format(const struct clm_listen_addr *);	/* "host:port" */
 void listeners_addr_clear(struct clm_listen_addr *);
 
-/* The socket for addr: the one already bound, or a new one. -1 with
- * *err (an errno) and *cause. */
+/*
+ * The socket for addr: the one already bound, or a new one. With slot -1,
+ * one socket that every worker shares; with a slot, a socket of that slot
+ * in an SO_REUSEPORT group, among which the kernel spreads connections.
+ * -1 with *err (an errno) and *cause.
+ */
 int listeners_get(struct clm_listeners *, const struct clm_listen_addr *,
-    int *err, char **cause);
+    int slot, int *err, char **cause);
+/* Close the sockets of one slot: what waits in their queues is reset. */
+void listeners_close_slot(struct clm_listeners *, int slot);
 void listeners_close(struct clm_listeners *);
 
 #endif

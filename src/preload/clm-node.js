@@ -37,10 +37,13 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
   const track = (server) => {
     if (servers.has(server)) return;
     servers.add(server);
+    server.__clmSockets = new Set();
     server.on('close', () => servers.delete(server));
-    // Per connection: is a request in flight on it?
+    // Per connection: how many requests are in flight on it?
     server.on('connection', (sock) => {
       sock.__clmBusy = 0;
+      server.__clmSockets.add(sock);
+      sock.on('close', () => server.__clmSockets.delete(sock));
       if (draining) armIdle(sock);
     });
     server.prependListener('request', (req, res) => {
@@ -55,6 +58,8 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
     });
   };
 
+  // A keep-alive connection that looks idle may carry a request the client
+  // is sending right now: close it only after a grace period without one.
   function armIdle(sock) {
     if (sock.destroyed || sock.__clmBusy > 0 || sock.__clmIdle) return;
     sock.__clmIdle = setTimeout(() => sock.destroy(), graceMs);
@@ -76,24 +81,14 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
     const done = () => { if (--open === 0) finish(); };
     for (const server of servers) {
       open++;
+      // Node 19+ closes idle connections in close(), at once: that is the
+      // race above. Idle connections get the grace period instead.
+      server.closeIdleConnections = () => {};
       server.close(done);
-      // Connections in flight get "Connection: close" on their next
-      // response; idle ones are closed after the grace period.
-      if (typeof server.getConnections === 'function') {
-        for (const sock of connectionsOf(server)) armIdle(sock);
-      }
+      for (const sock of server.__clmSockets) armIdle(sock);
     }
     if (open === 0) finish();
   };
-
-  function connectionsOf(server) {
-    // Node keeps the sockets of an http.Server in server[kConnections]
-    // (18.2+); fall back to nothing when it is not there.
-    const conns = server[Object.getOwnPropertySymbols(server)
-      .find((s) => String(s) === 'Symbol(http.server.connections)')];
-    if (conns && typeof conns.all === 'function') return conns.all();
-    return [];
-  }
 
   function finish() {
     // The app's own handlers for the signal decide when it exits. Without
