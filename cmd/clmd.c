@@ -5,12 +5,17 @@
 #include "clm/daemon.h"
 
 static const char usage[] =
-    "usage: clmd [--foreground] [--version] [--help]\n"
+    "usage: clmd [-Fn] [-f FILE] [--resurrect] [--version] [--help]\n"
     "\n"
     "The clm daemon: supervises the apps of one CLM_HOME (default ~/.clm).\n"
     "Usually started by clm itself, or by systemd with --foreground.\n"
     "\n"
     "  -F, --foreground  stay attached; log to stderr as well as clmd.log\n"
+    "  -f, --config FILE the configuration (default: $CLM_HOME/clm.ini if it\n"
+    "                    exists; every key is in config/clm.ini)\n"
+    "  -n, --check       check the configuration, print 'configuration OK'\n"
+    "                    or its errors, and exit\n"
+    "      --resurrect   start the apps saved by clm save (dump.json)\n"
     "  -V, --version     print the version and exit\n"
     "  -h, --help        print this help and exit\n";
 
@@ -24,7 +29,20 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--foreground") == 0 ||
 		    strcmp(argv[i], "-F") == 0)
 			opts.foreground = true;
-		else if (strcmp(argv[i], "--version") == 0 ||
+		else if (strcmp(argv[i], "--check") == 0 ||
+		    strcmp(argv[i], "-n") == 0)
+			opts.check_only = true;
+		else if (strcmp(argv[i], "--resurrect") == 0)
+			opts.resurrect = true;
+		else if (strcmp(argv[i], "--config") == 0 ||
+		    strcmp(argv[i], "-f") == 0) {
+			if (++i == argc) {
+				fprintf(stderr, "clmd: %s needs a file (see "
+				    "clmd --help)\n", argv[i - 1]);
+				return 2;
+			}
+			opts.config = argv[i];
+		} else if (strcmp(argv[i], "--version") == 0 ||
 		    strcmp(argv[i], "-V") == 0) {
 			printf("clmd %s (protocol %d)\n", CLM_VERSION,
 			    CLM_PROTOCOL_VERSION);

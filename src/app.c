@@ -1,6 +1,9 @@
-/* An app's specification, and the pure rules about names, instance counts,
- * interpreters and signals. */
+/* An app's specification, the pure rules about names, instance counts,
+ * interpreters and signals, and the resolution of its files. */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,13 +24,28 @@ clm_app_spec_new(void)
 
 	spec = clm_calloc(1, sizeof *spec);
 	spec->instances = 1;
-	spec->kill_signal = CLM_DEFAULT_KILL_SIGNAL;
-	spec->kill_timeout_ms = CLM_DEFAULT_KILL_TIMEOUT_MS;
-	spec->min_uptime_ms = CLM_DEFAULT_MIN_UPTIME_MS;
-	spec->max_restarts = CLM_DEFAULT_MAX_RESTARTS;
+	spec->kill_signal = CLM_UNSET_SIGNAL;
+	spec->kill_timeout_ms = CLM_UNSET_MS;
+	spec->min_uptime_ms = CLM_UNSET_MS;
+	spec->max_restarts = CLM_UNSET_RESTARTS;
 	spec->autorestart = true;
-	spec->listen_timeout_ms = CLM_DEFAULT_LISTEN_TIMEOUT_MS;
+	spec->listen_timeout_ms = CLM_UNSET_MS;
 	return spec;
+}
+
+void
+clm_app_spec_fill(struct clm_app_spec *spec, const struct clm_app_spec *def)
+{
+	if (spec->kill_signal == CLM_UNSET_SIGNAL)
+		spec->kill_signal = def->kill_signal;
+	if (spec->kill_timeout_ms == CLM_UNSET_MS)
+		spec->kill_timeout_ms = def->kill_timeout_ms;
+	if (spec->min_uptime_ms == CLM_UNSET_MS)
+		spec->min_uptime_ms = def->min_uptime_ms;
+	if (spec->max_restarts == CLM_UNSET_RESTARTS)
+		spec->max_restarts = def->max_restarts;
+	if (spec->listen_timeout_ms == CLM_UNSET_MS)
+		spec->listen_timeout_ms = def->listen_timeout_ms;
 }
 
 struct clm_app_spec *
@@ -275,6 +293,211 @@ clm_app_default_interpreter(const char *script)
 			return table[i].interpreter;
 	}
 	return NULL;
+}
+
+/* Paths and programs. */
+
+char *
+clm_path_join(const char *base, const char *rel)
+{
+	char		*joined, *out;
+	const char	*p, *end;
+	size_t		 o, len;
+
+	if (rel[0] == '/')
+		joined = clm_strdup(rel);
+	else
+		joined = clm_asprintf("%s/%s", base, rel);
+	out = clm_malloc(strlen(joined) + 2);
+	o = 0;
+	for (p = joined; *p != '\0'; p = end) {
+		while (*p == '/')
+			p++;
+		end = p;
+		while (*end != '\0' && *end != '/')
+			end++;
+		len = (size_t)(end - p);
+		if (len == 0 || (len == 1 && p[0] == '.'))
+			continue;
+		out[o++] = '/';
+		memcpy(out + o, p, len);
+		o += len;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	free(joined);
+	return out;
+}
+
+char *
+clm_getcwd(char **cause)
+{
+	struct stat	 a, b;
+	const char	*pwd;
+	char		*cwd;
+
+	pwd = getenv("PWD");
+	if (pwd != NULL && pwd[0] == '/' && stat(pwd, &a) == 0 &&
+	    stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return clm_strdup(pwd);
+	if ((cwd = getcwd(NULL, 0)) == NULL) {
+		*cause = clm_asprintf("cannot find the current directory: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	return cwd;
+}
+
+static bool
+app_is_executable_file(const char *path)
+{
+	struct stat	sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+/* A program's absolute path: relative to base if it has a '/', else from
+ * path_env. NULL if not found. */
+static char *
+app_find_program(const char *prog, const char *base, const char *path_env)
+{
+	const char	*p, *end;
+	char		*dir, *candidate;
+
+	if (*prog == '\0')
+		return NULL;
+	if (strchr(prog, '/') != NULL) {
+		candidate = clm_path_join(base, prog);
+		if (app_is_executable_file(candidate))
+			return candidate;
+		free(candidate);
+		return NULL;
+	}
+	if (path_env == NULL)
+		path_env = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path_env;; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		dir = clm_strndup(p, (size_t)(end - p));
+		if (*dir == '\0') {
+			free(dir);
+			dir = clm_strdup(".");
+		}
+		candidate = clm_path_join(base, dir);
+		free(dir);
+		dir = candidate;
+		candidate = clm_asprintf("%s/%s", strcmp(dir, "/") == 0 ? "" :
+		    dir, prog);
+		free(dir);
+		if (app_is_executable_file(candidate))
+			return candidate;
+		free(candidate);
+		if (*end == '\0')
+			return NULL;
+	}
+}
+
+/* The directory named in "not found" messages. */
+static char *
+app_looked_in(const char *path)
+{
+	const char	*slash;
+
+	slash = strrchr(path, '/');
+	if (slash == NULL || slash == path)
+		return clm_strdup("/");
+	return clm_strndup(path, (size_t)(slash - path));
+}
+
+int
+clm_app_resolve(struct clm_app_spec *spec, const char *base,
+    const char *path_env, const char *how_interp, const char **field,
+    char **cause)
+{
+	struct stat	 sb;
+	const char	*script, *prog;
+	char		*dir, *path = NULL, *interp = NULL, *where;
+
+	*field = "cwd";
+	dir = clm_path_join(base, spec->cwd != NULL ? spec->cwd : ".");
+	if (stat(dir, &sb) != 0) {
+		*cause = clm_asprintf("directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		*cause = clm_asprintf("%s is not a directory", dir);
+		goto fail;
+	}
+
+	*field = "script";
+	script = spec->script;
+	if (script == NULL || *script == '\0') {
+		*cause = clm_strdup("no script given");
+		goto fail;
+	}
+	path = clm_path_join(dir, script);
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		where = script[0] == '/' ? app_looked_in(path) :
+		    clm_strdup(dir);
+		if (access(path, F_OK) != 0) {
+			*cause = clm_asprintf("script '%s' not found (looked "
+			    "in %s)", script, where);
+		} else if (S_ISDIR(sb.st_mode)) {
+			*cause = clm_asprintf("script '%s' is a directory, not "
+			    "a file (in %s)", script, where);
+		} else {
+			*cause = clm_asprintf("script '%s' is not a regular "
+			    "file (in %s)", script, where);
+		}
+		free(where);
+		goto fail;
+	}
+	if (access(path, R_OK) != 0) {
+		*cause = clm_asprintf("script '%s' is not readable (%s): %s",
+		    script, path, strerror(errno));
+		goto fail;
+	}
+
+	if (spec->interpreter != NULL) {
+		*field = "interpreter";
+		prog = strcmp(spec->interpreter, "none") == 0 ? NULL :
+		    spec->interpreter;
+	} else
+		prog = clm_app_default_interpreter(path);
+	if (prog != NULL) {
+		if ((interp = app_find_program(prog, base, path_env)) == NULL) {
+			if (strchr(prog, '/') != NULL)
+				*cause = clm_asprintf("interpreter '%s' is not "
+				    "an executable file", prog);
+			else
+				*cause = clm_asprintf("interpreter '%s' not "
+				    "found on PATH (install it or %s)", prog,
+				    how_interp);
+			goto fail;
+		}
+	} else if (access(path, X_OK) != 0) {
+		*field = "script";
+		*cause = clm_asprintf("script '%s' is not executable (chmod +x "
+		    "it, or %s)", script, how_interp);
+		goto fail;
+	}
+
+	free(spec->cwd);
+	spec->cwd = dir;
+	free(spec->script);
+	spec->script = path;
+	free(spec->interpreter);
+	spec->interpreter = interp;
+	return 0;
+
+fail:
+	free(dir);
+	free(path);
+	free(interp);
+	return -1;
 }
 
 /*

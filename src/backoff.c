@@ -2,16 +2,16 @@
 #include "clm/backoff.h"
 
 uint32_t
-backoff_delay_ms(unsigned unstable)
+backoff_delay_ms(unsigned unstable, uint32_t first, uint32_t max)
 {
-	uint64_t	d = CLM_BACKOFF_FIRST_MS;
+	uint64_t	d = first;
 
 	if (unstable > 1) {
-		if (unstable > 20)
-			return CLM_BACKOFF_MAX_MS;
+		if (unstable > 33)
+			return max;
 		d <<= unstable - 1;
 	}
-	return d > CLM_BACKOFF_MAX_MS ? CLM_BACKOFF_MAX_MS : (uint32_t)d;
+	return d > max ? max : (uint32_t)d;
 }
 
 enum backoff_verdict

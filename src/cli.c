@@ -16,7 +16,9 @@
 
 #include "clm/cli.h"
 #include "clm/client.h"
+#include "clm/config.h"
 #include "clm/home.h"
+#include "clm/listeners.h"
 #include "clm/proto.h"
 #include "clm/render.h"
 
@@ -41,6 +43,9 @@ enum {
 	OPT_MAX_RESTARTS,
 	OPT_NO_AUTORESTART,
 	OPT_LISTEN_TIMEOUT,
+	OPT_LISTEN,
+	OPT_ONLY,
+	OPT_UPDATE_ENV,
 };
 
 struct cli_option {
@@ -85,6 +90,18 @@ static const struct cli_option cli_start_options[] = {
 	{ "max-restarts", 0, true, OPT_MAX_RESTARTS },
 	{ "no-autorestart", 0, false, OPT_NO_AUTORESTART },
 	{ "listen-timeout", 0, true, OPT_LISTEN_TIMEOUT },
+	{ "listen", 0, true, OPT_LISTEN },
+	{ "only", 0, true, OPT_ONLY },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct cli_option cli_reload_options[] = {
+	{ "only", 0, true, OPT_ONLY },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct cli_option cli_restart_options[] = {
+	{ "update-env", 0, false, OPT_UPDATE_ENV },
 	{ NULL, 0, false, 0 }
 };
 
@@ -216,115 +233,6 @@ cli_parse_args(const struct cli_option *opts, bool keep_rest, int argc,
 	return 0;
 }
 
-/* Paths. */
-
-/* base/rel (or rel when absolute) without "//", "/./" or a trailing "/".
- * ".." stays: symbolic links (a "current" release) keep their meaning. */
-static char *
-cli_path_join(const char *base, const char *rel)
-{
-	char		*joined, *out;
-	const char	*p, *end;
-	size_t		 o, len;
-
-	if (rel[0] == '/')
-		joined = clm_strdup(rel);
-	else
-		joined = clm_asprintf("%s/%s", base, rel);
-	out = clm_malloc(strlen(joined) + 2);
-	o = 0;
-	for (p = joined; *p != '\0'; p = end) {
-		while (*p == '/')
-			p++;
-		end = p;
-		while (*end != '\0' && *end != '/')
-			end++;
-		len = (size_t)(end - p);
-		if (len == 0 || (len == 1 && p[0] == '.'))
-			continue;
-		out[o++] = '/';
-		memcpy(out + o, p, len);
-		o += len;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	free(joined);
-	return out;
-}
-
-static bool
-cli_is_executable_file(const char *path)
-{
-	struct stat	sb;
-
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    access(path, X_OK) == 0;
-}
-
-/* A program's absolute path: relative to cwd if it has a '/', else from
- * $PATH. NULL if not found. */
-static char *
-cli_find_program(const char *prog, const char *cwd)
-{
-	const char	*path, *p, *end;
-	char		*dir, *candidate;
-
-	if (*prog == '\0')
-		return NULL;
-	if (strchr(prog, '/') != NULL) {
-		candidate = cli_path_join(cwd, prog);
-		if (cli_is_executable_file(candidate))
-			return candidate;
-		free(candidate);
-		return NULL;
-	}
-	path = getenv("PATH");
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;; p = end + 1) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		dir = clm_strndup(p, (size_t)(end - p));
-		if (*dir == '\0') {
-			free(dir);
-			dir = clm_strdup(".");
-		}
-		candidate = cli_path_join(cwd, dir);
-		free(dir);
-		dir = candidate;
-		candidate = clm_asprintf("%s/%s", strcmp(dir, "/") == 0 ? "" :
-		    dir, prog);
-		free(dir);
-		if (cli_is_executable_file(candidate))
-			return candidate;
-		free(candidate);
-		if (*end == '\0')
-			return NULL;
-	}
-}
-
-/* The current directory; $PWD when it is the same one (keeps symlinks). */
-static char *
-cli_getcwd(char **cause)
-{
-	struct stat	 a, b;
-	const char	*pwd;
-	char		*cwd;
-
-	pwd = getenv("PWD");
-	if (pwd != NULL && pwd[0] == '/' && stat(pwd, &a) == 0 &&
-	    stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-		return clm_strdup(pwd);
-	if ((cwd = getcwd(NULL, 0)) == NULL) {
-		*cause = clm_asprintf("cannot find the current directory: %s",
-		    strerror(errno));
-		return NULL;
-	}
-	return cwd;
-}
-
 /* clm start: argument parsing. */
 
 struct cli_start {
@@ -332,6 +240,7 @@ struct cli_start {
 	const char		*name;
 	const char		*cwd;
 	const char		*interpreter;
+	bool			 only;		/* --only was given */
 };
 
 static int
@@ -393,8 +302,17 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
 	case OPT_LISTEN_TIMEOUT:
 		return cli_parse_ms(spelled, value, &spec->listen_timeout_ms,
 		    cause);
+	case OPT_LISTEN: {
+		struct clm_listen_addr	addr;
+
+		if (listeners_parse(value, &addr, cause) == -1)
+			return CLM_EXIT_USAGE;
+		listeners_addr_clear(&addr);
+		clm_strv_push(&spec->listen, value);
+		return 0;
+	}
 	case OPT_MAX_RESTARTS:
-		if (clm_parse_int(value, 0, INT_MAX, &v) != 0) {
+		if (clm_parse_int(value, 0, 1000000, &v) != 0) {
 			*cause = clm_asprintf("%s: '%s' is not a number of "
 			    "restarts", spelled, value);
 			return CLM_EXIT_USAGE;
@@ -403,6 +321,9 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
 		return 0;
 	case OPT_NO_AUTORESTART:
 		spec->autorestart = false;
+		return 0;
+	case OPT_ONLY:
+		st->only = true;
 		return 0;
 	}
 	return 0;
@@ -422,18 +343,6 @@ cli_looks_like_name(const char *s)
 	return ok;
 }
 
-/* The directory named in "not found" messages. */
-static char *
-cli_looked_in(const char *path)
-{
-	const char	*slash;
-
-	slash = strrchr(path, '/');
-	if (slash == NULL || slash == path)
-		return clm_strdup("/");
-	return clm_strndup(path, (size_t)(slash - path));
-}
-
 int
 clm_cli_parse_start(int argc, char **argv, const char *cwd,
     struct clm_app_spec *spec, bool *name_only, char **cause)
@@ -441,9 +350,8 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 	struct cli_start	 st;
 	struct cli_args		 a;
 	struct stat		 sb;
-	const char		*script, *prog;
-	char			*dir = NULL, *path = NULL, *interp = NULL;
-	char			*name = NULL, *why, *where;
+	const char		*script, *field;
+	char			*path, *name = NULL, *why;
 	size_t			 i;
 	int			 rc;
 
@@ -465,83 +373,50 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 		    "the script go after --)", a.pos[1]);
 		goto out;
 	}
+	if (st.only) {
+		*cause = clm_strdup("--only applies to an app file (clm start "
+		    "FILE.ini --only NAME)");
+		goto out;
+	}
 	if (st.name != NULL && clm_app_name_check(st.name, cause) != 0)
 		goto out;
 	script = a.pos[0];
 
-	rc = CLM_EXIT_FAIL;
-	if (st.cwd != NULL) {
-		dir = cli_path_join(cwd, st.cwd);
-		if (stat(dir, &sb) != 0) {
-			*cause = clm_asprintf("--cwd: directory %s: %s", dir,
-			    strerror(errno));
-			goto out;
-		}
-		if (!S_ISDIR(sb.st_mode)) {
-			*cause = clm_asprintf("--cwd: %s is not a directory",
-			    dir);
-			goto out;
-		}
-	} else
-		dir = cli_path_join(cwd, ".");
-
-	path = cli_path_join(dir, script);
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		if (a.nopts == 0 && !a.dashdash &&
-		    cli_looks_like_name(script)) {
+	/* A lone word that is no file may be a stopped app's name. */
+	if (a.nopts == 0 && !a.dashdash && cli_looks_like_name(script)) {
+		path = clm_path_join(cwd, script);
+		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			free(path);
 			*name_only = true;
 			free(spec->name);
 			spec->name = clm_strdup(script);
 			rc = 0;
 			goto out;
 		}
-		where = script[0] == '/' ? cli_looked_in(path) :
-		    clm_strdup(dir);
-		if (access(path, F_OK) != 0) {
-			*cause = clm_asprintf("script '%s' not found (looked "
-			    "in %s)", script, where);
-		} else if (S_ISDIR(sb.st_mode)) {
-			*cause = clm_asprintf("script '%s' is a directory, not "
-			    "a file (in %s)", script, where);
-		} else {
-			*cause = clm_asprintf("script '%s' is not a regular "
-			    "file (in %s)", script, where);
-		}
-		free(where);
-		goto out;
-	}
-	if (access(path, R_OK) != 0) {
-		*cause = clm_asprintf("script '%s' is not readable (%s): %s",
-		    script, path, strerror(errno));
-		goto out;
+		free(path);
 	}
 
-	if (st.interpreter != NULL)
-		prog = strcmp(st.interpreter, "none") == 0 ? NULL :
-		    st.interpreter;
-	else
-		prog = clm_app_default_interpreter(path);
-	if (prog != NULL) {
-		if ((interp = cli_find_program(prog, cwd)) == NULL) {
-			if (strchr(prog, '/') != NULL)
-				*cause = clm_asprintf("interpreter '%s' is not "
-				    "an executable file", prog);
-			else
-				*cause = clm_asprintf("interpreter '%s' not "
-				    "found on PATH (install it or pass "
-				    "--interpreter)", prog);
-			goto out;
-		}
-	} else if (access(path, X_OK) != 0) {
-		*cause = clm_asprintf("script '%s' is not executable (chmod +x "
-		    "it, or pass --interpreter)", script);
+	rc = CLM_EXIT_FAIL;
+	free(spec->cwd);
+	spec->cwd = clm_strdup(st.cwd);
+	free(spec->script);
+	spec->script = clm_strdup(script);
+	free(spec->interpreter);
+	spec->interpreter = clm_strdup(st.interpreter);
+	if (clm_app_resolve(spec, cwd, getenv("PATH"), "pass --interpreter",
+	    &field, &why) != 0) {
+		if (strcmp(field, "cwd") == 0) {
+			*cause = clm_asprintf("--cwd: %s", why);
+			free(why);
+		} else
+			*cause = why;
 		goto out;
 	}
 
 	if (st.name != NULL)
 		name = clm_strdup(st.name);
 	else {
-		name = clm_app_default_name(path);
+		name = clm_app_default_name(spec->script);
 		if (clm_app_name_check(name, &why) != 0) {
 			*cause = clm_asprintf("%s; pass --name NAME", why);
 			free(why);
@@ -553,15 +428,6 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 	free(spec->name);
 	spec->name = name;
 	name = NULL;
-	free(spec->script);
-	spec->script = path;
-	path = NULL;
-	free(spec->interpreter);
-	spec->interpreter = interp;
-	interp = NULL;
-	free(spec->cwd);
-	spec->cwd = dir;
-	dir = NULL;
 	clm_strv_free(spec->args);
 	spec->args = NULL;
 	for (i = 0; i < a.nrest; i++)
@@ -571,12 +437,101 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 	rc = 0;
 
 out:
-	free(dir);
-	free(path);
-	free(interp);
 	free(name);
 	cli_args_free(&a);
 	return rc;
+}
+
+/* App files: clm start|reload FILE.ini [--only NAME[,NAME]]. */
+
+bool
+clm_cli_is_app_file(const char *word)
+{
+	size_t	len;
+
+	len = strlen(word);
+	return len > 4 && strcasecmp(word + len - 4, ".ini") == 0;
+}
+
+static int
+cli_app_file_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	char		***only = arg;
+	const char	  *p, *end;
+	char		  *name, *why;
+
+	if (o->id != OPT_ONLY) {
+		*cause = clm_asprintf("option %s does not apply to an app file "
+		    "(set it in the file)", spelled);
+		return CLM_EXIT_USAGE;
+	}
+	for (p = value;; p = end + 1) {
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		name = clm_strndup(p, (size_t)(end - p));
+		if (clm_app_name_check(name, &why) != 0) {
+			*cause = clm_asprintf("%s: %s", spelled, why);
+			free(why);
+			free(name);
+			return CLM_EXIT_USAGE;
+		}
+		clm_strv_push(only, name);
+		free(name);
+		if (*end == '\0')
+			return 0;
+	}
+}
+
+int
+clm_cli_parse_app_file(int argc, char **argv, const char **file,
+    char ***only, char **cause)
+{
+	struct cli_args	a;
+	int		rc;
+
+	*file = NULL;
+	*only = NULL;
+	rc = cli_parse_args(cli_start_options, true, argc, argv,
+	    cli_app_file_option, only, &a, cause);
+	if (rc == 0 && a.dashdash) {
+		*cause = clm_strdup("arguments after -- do not apply to an app "
+		    "file (set args = ... in the file)");
+		rc = CLM_EXIT_USAGE;
+	} else if (rc == 0 && a.npos != 1) {
+		*cause = a.npos == 0 ? clm_strdup("missing app file") :
+		    clm_asprintf("unexpected argument '%s' (one app file at a "
+		    "time)", a.pos[1]);
+		rc = CLM_EXIT_USAGE;
+	} else if (rc == 0 && !clm_cli_is_app_file(a.pos[0])) {
+		*cause = clm_asprintf("'%s' is not an app file (its name must "
+		    "end in .ini)", a.pos[0]);
+		rc = CLM_EXIT_USAGE;
+	}
+	if (rc == 0)
+		*file = a.pos[0];
+	else {
+		clm_strv_free(*only);
+		*only = NULL;
+	}
+	cli_args_free(&a);
+	return rc;
+}
+
+/* Whether the first positional argument names an app file. */
+static bool
+cli_names_app_file(const struct cli_option *opts, int argc, char **argv)
+{
+	struct cli_args	 a;
+	char		*cause = NULL;
+	bool		 yes;
+
+	(void)cli_parse_args(opts, true, argc, argv, NULL, NULL, &a, &cause);
+	free(cause);
+	yes = a.npos > 0 && clm_cli_is_app_file(a.pos[0]);
+	cli_args_free(&a);
+	return yes;
 }
 
 /* Verbs. */
@@ -600,6 +555,9 @@ struct cli_verb {
 
 static int cli_verb_start(const struct cli_verb *, int, char **);
 static int cli_verb_target(const struct cli_verb *, int, char **);
+static int cli_verb_reload(const struct cli_verb *, int, char **);
+static int cli_verb_save(const struct cli_verb *, int, char **);
+static int cli_verb_resurrect(const struct cli_verb *, int, char **);
 static int cli_verb_list(const struct cli_verb *, int, char **);
 static int cli_verb_describe(const struct cli_verb *, int, char **);
 static int cli_verb_ping(const struct cli_verb *, int, char **);
@@ -643,15 +601,45 @@ static const struct cli_verb cli_verbs[] = {
 	  "Exit 0 when the daemon answers, 1 when none runs. Never starts "
 	  "one.\n",
 	  false, false, 0, 0 },
-	{ "reload", NULL, cli_verb_target, NULL, "NAME|all",
+	{ "reload", NULL, cli_verb_reload, cli_reload_options, "NAME|all\n"
+	  "       clm reload FILE.ini [--only NAME[,NAME]]",
 	  "replace an app's workers one by one, without downtime",
 	  "Starts a new worker per slot, waits until it is ready, then stops "
-	  "the old one.\n",
+	  "the old one.\n"
+	  "With an app file, applies the file to its running apps: their new "
+	  "options,\n"
+	  "and their new instance counts.\n"
+	  "\n"
+	  "Options:\n"
+	  "      --only NAME[,NAME]   only these apps of the file "
+	  "(repeatable)\n",
 	  false, true, 1, 1 },
-	{ "restart", NULL, cli_verb_target, NULL, "NAME|all",
+	{ "restart", NULL, cli_verb_target, cli_restart_options,
+	  "NAME|all [--update-env]",
 	  "stop and start an app's workers",
-	  "Also starts an errored or stopped app again.\n",
+	  "Also starts an errored or stopped app again.\n"
+	  "An app keeps the environment it was started with (a restart, a "
+	  "reload, a\n"
+	  "resurrect do not change it), unless --update-env is given.\n"
+	  "\n"
+	  "Options:\n"
+	  "      --update-env         give the app clm's current environment "
+	  "instead\n",
 	  false, true, 1, 1 },
+	{ "resurrect", NULL, cli_verb_resurrect, NULL, "",
+	  "start the apps saved by clm save",
+	  "Starts every app of $CLM_HOME/dump.json (written by clm save) with "
+	  "its saved\n"
+	  "options, instance count, ports and environment. Starts the daemon "
+	  "if none is\n"
+	  "running; clmd --resurrect does the same at start-up.\n",
+	  true, true, 0, 0 },
+	{ "save", NULL, cli_verb_save, NULL, "",
+	  "save the apps for clm resurrect",
+	  "Writes every app (options, instance count, environment) to "
+	  "$CLM_HOME/dump.json,\n"
+	  "atomically; the previous dump is kept as dump.json.bak.\n",
+	  false, false, 0, 0 },
 	{ "scale", NULL, cli_verb_scale, NULL, "NAME N|+N|-N",
 	  "set the number of an app's workers",
 	  "N workers (0 or max: one per logical core), or N more (+N) or "
@@ -659,12 +647,35 @@ static const struct cli_verb cli_verbs[] = {
 	  false, true, 2, 2 },
 	{ "start", NULL, cli_verb_start, cli_start_options,
 	  "SCRIPT [options] [-- ARGS...]\n"
+	  "       clm start FILE.ini [--only NAME[,NAME]]\n"
 	  "       clm start NAME",
-	  "start a script as a new app, or a stopped app again",
+	  "start a script, the apps of an app file, or a stopped app",
 	  "The interpreter comes from the extension: .js .mjs .cjs node, .py "
 	  "python3,\n"
 	  ".sh sh; other files are executed directly. ARGS go to the script.\n"
 	  "Starts the daemon if none is running.\n"
+	  "\n"
+	  "An app file (FILE.ini) declares apps, one section per app named "
+	  "after it:\n"
+	  "  [web]\n"
+	  "  script = server.js        ; required\n"
+	  "  instances = 0\n"
+	  "  env.NODE_ENV = production\n"
+	  "Keys: script, args (split like a shell), interpreter, instances, "
+	  "cwd,\n"
+	  "listen (repeatable, or comma-separated), kill_signal, kill_timeout, "
+	  "min_uptime,\n"
+	  "max_restarts, autorestart (true/false), listen_timeout, env.NAME. "
+	  "Durations take\n"
+	  "ms, s, m or h (1600, 1.6s, 2m). Relative paths are relative to the "
+	  "file's\n"
+	  "folder, which is also the default cwd; a script is relative to its "
+	  "app's cwd.\n"
+	  "Apps get clm's environment, then their env.NAME keys. Every app "
+	  "starts, or\n"
+	  "none: any error is printed as FILE:LINE: and nothing starts.\n"
+	  "      --only NAME[,NAME]   only these apps of the file "
+	  "(repeatable)\n"
 	  "\n"
 	  "Options:\n"
 	  "  -i, --instances N        workers: N, 0 or max (one per logical "
@@ -683,13 +694,20 @@ static const struct cli_verb cli_verbs[] = {
 	  CLI_STR(CLM_DEFAULT_KILL_TIMEOUT_MS) ")\n"
 	  "      --min-uptime MS      a shorter run is unstable (default "
 	  CLI_STR(CLM_DEFAULT_MIN_UPTIME_MS) ")\n"
-	  "      --max-restarts N     unstable restarts in a row before "
-	  "errored (default "
+	  "      --max-restarts N     unstable runs in a row before errored "
+	  "(default "
 	  CLI_STR(CLM_DEFAULT_MAX_RESTARTS) ")\n"
 	  "      --no-autorestart     do not restart a worker that exits\n"
-	  "      --listen-timeout MS  how long to wait for a worker to be "
-	  "ready (default "
-	  CLI_STR(CLM_DEFAULT_LISTEN_TIMEOUT_MS) ")\n",
+	  "      --listen-timeout MS  how long a worker may take to be ready "
+	  "(default "
+	  CLI_STR(CLM_DEFAULT_LISTEN_TIMEOUT_MS) ")\n"
+	  "      --listen [HOST:]PORT bind this address up front and pass it "
+	  "to every\n"
+	  "                           worker as LISTEN_FDS (systemd socket "
+	  "activation);\n"
+	  "                           repeatable. Apps that bind a port "
+	  "themselves need\n"
+	  "                           no flag: their workers share it.\n",
 	  true, true, 1, 1 },
 	{ "stop", NULL, cli_verb_target, NULL, "NAME|all",
 	  "stop an app's workers (the app stays listed)",
@@ -941,31 +959,54 @@ cli_exchange(struct clm_client *c, struct clm_request *req, cli_reply_fn fn,
 struct cli_list {
 	const char	*name;		/* only this app; NULL: all */
 	bool		 json;
+	char	       **names;		/* only these apps; NULL: all */
 };
+
+static bool
+cli_strv_has(char *const *v, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strcmp(v[i], s) == 0)
+			return true;
+	}
+	return false;
+}
 
 static int
 cli_print_list(const struct clm_reply *reply, void *arg)
 {
-	struct cli_list	*l = arg;
-	char		*json;
+	struct cli_list		*l = arg;
+	struct clm_worker_info	*rows;
+	char			*json;
+	size_t			 i, k = 0;
 
 	if (l->json) {
 		json = proto_workers_json(reply->workers, reply->nworkers);
 		fputs(json, stdout);
 		free(json);
+	} else if (l->names != NULL) {
+		rows = clm_calloc(reply->nworkers + 1, sizeof *rows);
+		for (i = 0; i < reply->nworkers; i++) {
+			if (cli_strv_has(l->names, reply->workers[i].name))
+				rows[k++] = reply->workers[i];
+		}
+		render_workers(stdout, rows, k, NULL, render_use_color(stdout));
+		free(rows);
 	} else
 		render_workers(stdout, reply->workers, reply->nworkers, l->name,
 		    render_use_color(stdout));
 	return 0;
 }
 
-/* Print the table of one app (every app when name is NULL). */
+/* Print the table of one app (name), of some (names), or of all. */
 static int
-cli_show(const char *name)
+cli_show_apps(const char *name, char **names)
 {
 	struct clm_home		 home;
 	struct clm_client	*c;
-	struct cli_list		 l = { name, false };
+	struct cli_list		 l = { name, false, names };
 	bool			 no_daemon;
 	int			 rc;
 
@@ -982,7 +1023,73 @@ out:
 	return rc;
 }
 
+/* Print the table of one app (every app when name is NULL). */
+static int
+cli_show(const char *name)
+{
+	return cli_show_apps(name, NULL);
+}
+
 /* The verbs. */
+
+/*
+ * clm start|reload FILE.ini [--only NAME[,NAME]]: one request with every
+ * app of the file; the daemon applies all or none. Nothing is sent when the
+ * file has an error.
+ */
+static int
+cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
+{
+	struct clm_request	 *req;
+	struct clm_app_spec	**apps = NULL;
+	struct clm_home		  home;
+	struct clm_client	 *c;
+	const char		 *file;
+	char			**only = NULL, **errors = NULL, **names = NULL;
+	char			 *cause = NULL;
+	size_t			  i, n = 0;
+	bool			  no_daemon;
+	int			  rc;
+
+	memset(&home, 0, sizeof home);
+	rc = clm_cli_parse_app_file(argc, argv, &file, &only, &cause);
+	if (rc != 0)
+		return cli_report(v, rc, cause);
+	if (config_load_apps(file, environ, only, &apps, &n, &errors) != 0) {
+		fflush(stdout);
+		for (i = 0; errors[i] != NULL; i++)
+			fprintf(stderr, "clm: %s\n", errors[i]);
+		clm_strv_free(errors);
+		rc = CLM_EXIT_FAIL;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		clm_strv_push(&names, apps[i]->name);
+
+	if ((rc = cli_connect(&home, autostart, &c, &no_daemon)) != 0) {
+		if (no_daemon)
+			rc = cli_no_daemon(&home);
+		goto out;
+	}
+	req = proto_request_new(v->name);
+	req->apps = apps;
+	req->napps = n;
+	apps = NULL;
+	n = 0;
+	rc = cli_exchange(c, req, NULL, NULL, NULL);
+	clm_client_close(c);
+	if (rc == 0)
+		rc = cli_show_apps(NULL, names);
+
+out:
+	for (i = 0; i < n; i++)
+		clm_app_spec_free(apps[i]);
+	free(apps);
+	clm_strv_free(only);
+	clm_strv_free(names);
+	clm_home_free(&home);
+	return rc;
+}
 
 static int
 cli_verb_start(const struct cli_verb *v, int argc, char **argv)
@@ -996,8 +1103,10 @@ cli_verb_start(const struct cli_verb *v, int argc, char **argv)
 	bool			 name_only, no_daemon;
 	int			 rc;
 
+	if (cli_names_app_file(v->options, argc, argv))
+		return cli_apps_file(v, argc, argv, true);
 	memset(&home, 0, sizeof home);
-	if ((cwd = cli_getcwd(&cause)) == NULL)
+	if ((cwd = clm_getcwd(&cause)) == NULL)
 		return cli_report(v, CLM_EXIT_FAIL, cause);
 	spec = clm_app_spec_new();
 	rc = clm_cli_parse_start(argc, argv, cwd, spec, &name_only, &cause);
@@ -1073,6 +1182,25 @@ out:
 	return rc;
 }
 
+/* Options of stop, restart, delete, reload NAME|all. */
+static int
+cli_target_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	bool	*update_env = arg;
+
+	switch (o->id) {
+	case OPT_UPDATE_ENV:
+		*update_env = true;
+		return 0;
+	case OPT_ONLY:
+		*cause = clm_strdup("--only applies to an app file (clm reload "
+		    "FILE.ini --only NAME)");
+		return CLM_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* stop, restart, delete, reload: NAME|all. */
 static int
 cli_verb_target(const struct cli_verb *v, int argc, char **argv)
@@ -1080,9 +1208,11 @@ cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 	struct clm_request	*req;
 	struct cli_args		 a;
 	char			*target;
+	bool			 update_env = false;
 	int			 rc;
 
-	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+	if ((rc = cli_parse_verb(v, argc, argv, cli_target_option,
+	    &update_env, &a)) != 0)
 		return rc;
 	target = clm_strdup(a.pos[0]);
 	cli_args_free(&a);
@@ -1091,6 +1221,10 @@ cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 
 	req = proto_request_new(v->name);
 	req->target = clm_strdup(target);
+	if (update_env) {
+		req->update_env = true;
+		req->env = clm_strv_dup(environ);
+	}
 	rc = cli_simple(v, req, NULL, NULL);
 	if (rc == 0 && v->show)
 		rc = cli_show(strcmp(target, "all") == 0 ? NULL : target);
@@ -1100,11 +1234,58 @@ out:
 }
 
 static int
+cli_verb_reload(const struct cli_verb *v, int argc, char **argv)
+{
+	if (cli_names_app_file(v->options, argc, argv))
+		return cli_apps_file(v, argc, argv, false);
+	return cli_verb_target(v, argc, argv);
+}
+
+static int
+cli_verb_save(const struct cli_verb *v, int argc, char **argv)
+{
+	struct cli_args	a;
+	int		rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+	return cli_simple(v, proto_request_new("save"), NULL, NULL);
+}
+
+static int
+cli_verb_resurrect(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_home		 home;
+	struct clm_client	*c;
+	struct cli_args		 a;
+	bool			 no_daemon;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+	if ((rc = cli_connect(&home, true, &c, &no_daemon)) != 0) {
+		if (no_daemon)
+			rc = cli_no_daemon(&home);
+		goto out;
+	}
+	rc = cli_exchange(c, proto_request_new("resurrect"), NULL, NULL,
+	    NULL);
+	clm_client_close(c);
+	if (rc == 0)
+		rc = cli_show(NULL);
+out:
+	clm_home_free(&home);
+	return rc;
+}
+
+static int
 cli_verb_list(const struct cli_verb *v, int argc, char **argv)
 {
 	struct clm_home		 home;
 	struct clm_client	*c;
-	struct cli_list		 l = { NULL, false };
+	struct cli_list		 l = { NULL, false, NULL };
 	struct cli_args		 a;
 	bool			 no_daemon;
 	int			 rc;

@@ -9,16 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clm/config.h"
 #include "clm/daemon.h"
 #include "clm/handlers.h"
 #include "clm/log.h"
 
 struct daemon {
 	struct clm_daemon_ctx	 ctx;		/* first: handlers see this */
+	struct clm_daemon_config cfg;
 	uv_loop_t		 loop;
 	uv_signal_t		 sigterm;
 	uv_signal_t		 sigint;
@@ -138,6 +142,91 @@ report_start(struct daemon *dm, const char *cause)
 	dm->ready_fd = -1;
 }
 
+/*
+ * Read the configuration: -f FILE, or $CLM_HOME/clm.ini when it exists.
+ * Prints every error on stderr. With check_only, says whether it is OK.
+ */
+static int
+load_config(const struct clm_daemon_options *opts, struct daemon *dm)
+{
+	char	*path, **errors = NULL;
+	size_t	 i;
+	int	 r = 0;
+
+	config_daemon_defaults(&dm->cfg);
+	if (opts->config != NULL)
+		path = clm_strdup(opts->config);
+	else {
+		path = clm_asprintf("%s/clm.ini", dm->ctx.home.dir);
+		if (access(path, F_OK) == -1) {
+			if (opts->check_only)
+				printf("no %s: the defaults apply\n"
+				    "configuration OK\n", path);
+			free(path);
+			return 0;
+		}
+	}
+	if (config_load_daemon(path, &dm->cfg, &errors) == -1) {
+		for (i = 0; errors != NULL && errors[i] != NULL; i++)
+			fprintf(stderr, "clmd: %s\n", errors[i]);
+		clm_strv_free(errors);
+		r = -1;
+	} else if (opts->check_only)
+		printf("%s: configuration OK\n", path);
+	free(path);
+	return r;
+}
+
+/* The configuration's paths replace the home's defaults. */
+static int
+apply_config(struct daemon *dm, char **cause)
+{
+	struct clm_home	*home = &dm->ctx.home;
+
+	if (dm->cfg.socket_path != NULL) {
+		free(home->sock);
+		home->sock = clm_strdup(dm->cfg.socket_path);
+	}
+	if (dm->cfg.log_dir != NULL) {
+		free(home->logdir);
+		home->logdir = clm_strdup(dm->cfg.log_dir);
+		if (mkdir(home->logdir, 0700) == -1 && errno != EEXIST) {
+			*cause = clm_asprintf("cannot create the log folder "
+			    "%s: %s", home->logdir, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* socket_mode and socket_group of the configuration. */
+static int
+set_socket_access(struct daemon *dm, char **cause)
+{
+	const char	*path = dm->ctx.home.sock;
+	struct group	*gr;
+
+	if (dm->cfg.socket_group != NULL) {
+		if ((gr = getgrnam(dm->cfg.socket_group)) == NULL) {
+			*cause = clm_asprintf("socket_group: no group named "
+			    "'%s'", dm->cfg.socket_group);
+			return -1;
+		}
+		if (chown(path, (uid_t)-1, gr->gr_gid) == -1) {
+			*cause = clm_asprintf("cannot give %s to group %s: %s",
+			    path, dm->cfg.socket_group, strerror(errno));
+			return -1;
+		}
+		server_allow_group(dm->ctx.srv, gr->gr_gid);
+	}
+	if (chmod(path, dm->cfg.socket_mode) == -1) {
+		*cause = clm_asprintf("cannot chmod %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 shutdown_done(void *arg, const char *code, const char *message)
 {
@@ -194,14 +283,20 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	dm.lock_fd = -1;
 	dm.ready_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
-	if (clm_home_init(&dm.ctx.home, true, &cause) == -1) {
+	if (clm_home_init(&dm.ctx.home, !opts->check_only, &cause) == -1) {
 		fprintf(stderr, "clmd: %s\n", cause);
 		free(cause);
 		return 1;
 	}
+	if ((r = load_config(opts, &dm)) == -1 || opts->check_only) {
+		r = r == -1 ? 1 : 0;
+		config_daemon_free(&dm.cfg);
+		clm_home_free(&dm.ctx.home);
+		return r;
+	}
 	if (!opts->foreground)
 		detach(&dm);
-	if (lock_home(&dm, &cause) == -1)
+	if (lock_home(&dm, &cause) == -1 || apply_config(&dm, &cause) == -1)
 		goto fail;
 	if (log_open(dm.ctx.home.logfile, opts->foreground, &cause) == -1)
 		goto fail;
@@ -218,7 +313,13 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		uv_loop_close(&dm.loop);
 		goto fail;
 	}
-	dm.ctx.sup = supervisor_new(&dm.loop, &dm.ctx.home);
+	if (set_socket_access(&dm, &cause) == -1) {
+		server_close(dm.ctx.srv);
+		uv_run(&dm.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&dm.loop);
+		goto fail;
+	}
+	dm.ctx.sup = supervisor_new(&dm.loop, &dm.ctx.home, &dm.cfg);
 	uv_signal_init(&dm.loop, &dm.sigterm);
 	uv_signal_init(&dm.loop, &dm.sigint);
 	dm.sigterm.data = dm.sigint.data = &dm;
@@ -228,22 +329,28 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	log_info("clmd %s (protocol %d) listening on %s", CLM_VERSION,
 	    CLM_PROTOCOL_VERSION, dm.ctx.home.sock);
 	report_start(&dm, NULL);
+	if (opts->resurrect)
+		handlers_resurrect(&dm.ctx, NULL);
 	uv_run(&dm.loop, UV_RUN_DEFAULT);
 	if ((r = uv_loop_close(&dm.loop)) != 0)
 		log_warnx("loop not closed cleanly: %s", uv_strerror(r));
 	unlink(dm.ctx.home.pidfile);
 	close(dm.lock_fd);
 	log_close();
+	config_daemon_free(&dm.cfg);
 	clm_home_free(&dm.ctx.home);
 	return 0;
 
 fail:
+	/* The cause goes to the log file; report_start() tells the user. */
+	log_set_stderr(false);
 	log_warnx("%s", cause);
 	report_start(&dm, cause);
 	free(cause);
 	if (dm.lock_fd != -1)
 		close(dm.lock_fd);
 	log_close();
+	config_daemon_free(&dm.cfg);
 	clm_home_free(&dm.ctx.home);
 	return 1;
 }

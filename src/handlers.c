@@ -8,6 +8,7 @@
 
 #include "clm/handlers.h"
 #include "clm/log.h"
+#include "clm/state.h"
 
 struct handler {
 	const char	*name;
@@ -52,10 +53,35 @@ pending_done(void *arg, const char *code, const char *message)
 	}
 	for (i = 0; p->notes != NULL && p->notes[i] != NULL; i++)
 		clm_strv_push(&r->notes, p->notes[i]);
-	server_reply(p->call, r);
+	if (p->call != NULL)
+		server_reply(p->call, r);
+	else {
+		/* No client: clmd --resurrect at start-up. */
+		if (code != NULL)
+			log_warnx("resurrect: %s", message);
+		else
+			log_info("resurrect: every saved app is online");
+		proto_reply_free(r);
+	}
 	clm_strv_free(p->notes);
 	free(p->show);
 	free(p);
+}
+
+/* The apps a target names; on failure the call is answered, -1. */
+static int
+select_apps(struct clm_daemon_ctx *d, struct clm_call *call,
+    const char *target, char ***names)
+{
+	const char	*code;
+	char		*cause;
+
+	if (supervisor_select(d->sup, target, names, &code, &cause) == -1) {
+		server_reply_error(call, code, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -95,14 +121,65 @@ h_describe(struct clm_daemon_ctx *d, struct clm_call *call)
 	server_reply(call, r);
 }
 
+/* Start several apps, all or none: an app file, or a resurrect. */
+static void
+start_apps(struct clm_daemon_ctx *d, struct clm_call *call,
+    struct clm_app_spec **specs, size_t n, char **notes)
+{
+	struct pending	*p = pending_new(d, call, NULL);
+	const char	*code;
+	char		*cause;
+
+	p->notes = notes;
+	if (supervisor_add_apps(d->sup, specs, n, &p->notes, pending_done, p,
+	    &code, &cause) == -1) {
+		pending_done(p, code, cause);
+		free(cause);
+	}
+}
+
+/* Copies of the apps of a request, checked as a start needs them. */
+static struct clm_app_spec **
+request_apps(const struct clm_request *req, char **cause)
+{
+	struct clm_app_spec	**specs;
+	size_t			  i;
+
+	for (i = 0; i < req->napps; i++) {
+		if (clm_app_name_check(req->apps[i]->name, cause) == -1)
+			return NULL;
+		if (req->apps[i]->script == NULL ||
+		    req->apps[i]->script[0] != '/') {
+			*cause = clm_asprintf("app %s: the script path must be "
+			    "absolute", req->apps[i]->name);
+			return NULL;
+		}
+	}
+	specs = clm_calloc(req->napps + 1, sizeof *specs);
+	for (i = 0; i < req->napps; i++)
+		specs[i] = clm_app_spec_copy(req->apps[i]);
+	return specs;
+}
+
 static void
 h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 {
 	const struct clm_request	*req = server_call_request(call);
 	struct pending			*p;
-	struct clm_app_spec		*spec;
+	struct clm_app_spec		*spec, **specs;
 	const char			*code;
 	char				*cause, **names;
+
+	if (req->napps > 0) {
+		if ((specs = request_apps(req, &cause)) == NULL) {
+			server_reply_error(call, CLM_E_INVAL, "%s", cause);
+			free(cause);
+			return;
+		}
+		start_apps(d, call, specs, req->napps, NULL);
+		free(specs);
+		return;
+	}
 
 	if (req->spec == NULL) {
 		/* Start a stopped app again. */
@@ -111,12 +188,8 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 			    "a spec or a target");
 			return;
 		}
-		if (supervisor_select(d->sup, req->target, &names, &code,
-		    &cause) == -1) {
-			server_reply_error(call, code, "%s", cause);
-			free(cause);
+		if (select_apps(d, call, req->target, &names) == -1)
 			return;
-		}
 		p = pending_new(d, call, strcmp(req->target, "all") == 0 ?
 		    NULL : req->target);
 		supervisor_start(d->sup, names, pending_done, p);
@@ -153,15 +226,10 @@ target_op(struct clm_daemon_ctx *d, struct clm_call *call,
 {
 	const struct clm_request	*req = server_call_request(call);
 	struct pending			*p;
-	const char			*code;
-	char				*cause, **names;
+	char				**names;
 
-	if (supervisor_select(d->sup, req->target, &names, &code,
-	    &cause) == -1) {
-		server_reply_error(call, code, "%s", cause);
-		free(cause);
+	if (select_apps(d, call, req->target, &names) == -1)
 		return;
-	}
 	p = pending_new(d, call, show && strcmp(req->target, "all") != 0 ?
 	    req->target : NULL);
 	op(d->sup, names, pending_done, p);
@@ -177,6 +245,20 @@ h_stop(struct clm_daemon_ctx *d, struct clm_call *call)
 static void
 h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 {
+	const struct clm_request	*req = server_call_request(call);
+	char				**names;
+
+	if (req->update_env) {
+		if (req->env == NULL) {
+			server_reply_error(call, CLM_E_BADREQ, "restart "
+			    "--update-env needs the environment");
+			return;
+		}
+		if (select_apps(d, call, req->target, &names) == -1)
+			return;
+		supervisor_update_env(d->sup, names, req->env);
+		clm_strv_free(names);
+	}
 	target_op(d, call, supervisor_restart, true);
 }
 
@@ -189,7 +271,95 @@ h_delete(struct clm_daemon_ctx *d, struct clm_call *call)
 static void
 h_reload(struct clm_daemon_ctx *d, struct clm_call *call)
 {
-	target_op(d, call, supervisor_reload, true);
+	const struct clm_request	*req = server_call_request(call);
+	struct clm_app_spec		**specs;
+	struct pending			*p;
+	char				*cause;
+
+	if (req->napps == 0) {
+		if (req->target == NULL) {
+			server_reply_error(call, CLM_E_BADREQ, "reload needs a "
+			    "target (an app name or all) or apps");
+			return;
+		}
+		target_op(d, call, supervisor_reload, true);
+		return;
+	}
+	/* An app file: new options and counts for running apps. */
+	if ((specs = request_apps(req, &cause)) == NULL) {
+		server_reply_error(call, CLM_E_INVAL, "%s", cause);
+		free(cause);
+		return;
+	}
+	p = pending_new(d, call, NULL);
+	supervisor_apply(d->sup, specs, req->napps, &p->notes, pending_done,
+	    p);
+}
+
+static void
+h_save(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	struct clm_app_spec	**specs;
+	struct clm_reply	 *r;
+	char			 *cause, *path;
+	size_t			  n, i;
+
+	supervisor_specs(d->sup, &specs, &n);
+	if (state_save(&d->home, specs, n, &cause) == -1) {
+		server_reply_error(call, CLM_E_INTERNAL, "%s", cause);
+		free(cause);
+	} else {
+		path = state_path(&d->home);
+		log_info("saved %zu app%s to %s", n, n == 1 ? "" : "s", path);
+		r = proto_reply_new();
+		proto_reply_note(r, "saved %zu app%s to %s", n,
+		    n == 1 ? "" : "s", path);
+		server_reply(call, r);
+		free(path);
+	}
+	for (i = 0; i < n; i++)
+		clm_app_spec_free(specs[i]);
+	free(specs);
+}
+
+void
+handlers_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	struct clm_app_spec	**specs;
+	char			**notes = NULL, *cause;
+	size_t			  n, i, k = 0;
+	bool			  missing;
+
+	if (state_load(&d->home, &specs, &n, &missing, &cause) == -1) {
+		if (call != NULL)
+			server_reply_error(call, missing ? CLM_E_NOAPP :
+			    CLM_E_INVAL, "%s", cause);
+		else if (!missing)
+			log_warnx("resurrect: %s", cause);
+		free(cause);
+		return;
+	}
+	/* Apps that are there already stay as they are. */
+	for (i = 0; i < n; i++) {
+		if (supervisor_spec(d->sup, specs[i]->name) != NULL) {
+			char *s = clm_asprintf("%s is there already; left as "
+			    "it is", specs[i]->name);
+
+			clm_strv_push(&notes, s);
+			free(s);
+			clm_app_spec_free(specs[i]);
+		} else
+			specs[k++] = specs[i];
+	}
+	log_info("resurrect: starting %zu saved app%s", k, k == 1 ? "" : "s");
+	start_apps(d, call, specs, k, notes);
+	free(specs);
+}
+
+static void
+h_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	handlers_resurrect(d, call);
 }
 
 static void
@@ -231,7 +401,9 @@ static const struct handler handlers[] = {
 	{ "stop", h_stop, true, false },
 	{ "restart", h_restart, true, false },
 	{ "delete", h_delete, true, false },
-	{ "reload", h_reload, true, false },
+	{ "reload", h_reload, false, false },
+	{ "save", h_save, false, true },
+	{ "resurrect", h_resurrect, false, false },
 	{ "scale", h_scale, true, false },
 	{ "kill", h_kill, false, true },
 };

@@ -32,6 +32,12 @@ log_open(const char *path, bool to_stderr, char **cause)
 }
 
 void
+log_set_stderr(bool on)
+{
+	log_stderr = on;
+}
+
+void
 log_close(void)
 {
 	if (log_fd != -1)

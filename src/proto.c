@@ -24,6 +24,8 @@
 #define PROTO_COUNT_MAX		4096
 #define PROTO_ARRAY_MAX		65536		/* args, env, notes, workers */
 #define PROTO_U53_MAX		9007199254740992LL /* exact in a double */
+#define PROTO_APPS_MAX		4096		/* apps of one request or dump */
+#define PROTO_DUMP_MAX		(64 * 1024 * 1024) /* bytes of dump.json */
 
 #define PROTO_MISMATCH_FIX \
 	"(restart the daemon with clm kill, or run clm update)"
@@ -106,15 +108,36 @@ proto_spec_to_json(const struct clm_app_spec *spec)
 	proto_add_string(obj, "cwd", spec->cwd);
 	proto_add_strv(obj, "env", spec->env);
 	proto_add_number(obj, "instances", spec->instances);
-	proto_add_string(obj, "kill_signal",
-	    clm_signal_name(spec->kill_signal));
-	proto_add_number(obj, "kill_timeout_ms", spec->kill_timeout_ms);
-	proto_add_number(obj, "min_uptime_ms", spec->min_uptime_ms);
-	proto_add_number(obj, "max_restarts", spec->max_restarts);
+	/* Options left unset are left out: the daemon's defaults apply. */
+	if (spec->kill_signal != CLM_UNSET_SIGNAL)
+		proto_add_string(obj, "kill_signal",
+		    clm_signal_name(spec->kill_signal));
+	if (spec->kill_timeout_ms != CLM_UNSET_MS)
+		proto_add_number(obj, "kill_timeout_ms", spec->kill_timeout_ms);
+	if (spec->min_uptime_ms != CLM_UNSET_MS)
+		proto_add_number(obj, "min_uptime_ms", spec->min_uptime_ms);
+	if (spec->max_restarts != CLM_UNSET_RESTARTS)
+		proto_add_number(obj, "max_restarts", spec->max_restarts);
 	proto_add_bool(obj, "autorestart", spec->autorestart);
-	proto_add_number(obj, "listen_timeout_ms", spec->listen_timeout_ms);
+	if (spec->listen_timeout_ms != CLM_UNSET_MS)
+		proto_add_number(obj, "listen_timeout_ms",
+		    spec->listen_timeout_ms);
 	proto_add_strv(obj, "listen", spec->listen);
 	return obj;
+}
+
+static cJSON *
+proto_specs_to_json(struct clm_app_spec *const *apps, size_t n)
+{
+	cJSON	*array;
+	size_t	 i;
+
+	array = proto_check(cJSON_CreateArray());
+	for (i = 0; i < n; i++) {
+		if (!cJSON_AddItemToArray(array, proto_spec_to_json(apps[i])))
+			proto_oom();
+	}
+	return array;
 }
 
 static cJSON *
@@ -185,6 +208,18 @@ proto_request_new(const char *cmd)
 	return req;
 }
 
+static void
+proto_specs_free(struct clm_app_spec **apps, size_t n)
+{
+	size_t	i;
+
+	if (apps == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		clm_app_spec_free(apps[i]);
+	free(apps);
+}
+
 void
 proto_request_free(struct clm_request *req)
 {
@@ -193,6 +228,8 @@ proto_request_free(struct clm_request *req)
 	free(req->cmd);
 	free(req->target);
 	clm_app_spec_free(req->spec);
+	proto_specs_free(req->apps, req->napps);
+	clm_strv_free(req->env);
 	free(req);
 }
 
@@ -282,6 +319,12 @@ proto_request_encode(const struct clm_request *req)
 		proto_add_number(obj, "count", (double)req->count);
 	if (req->relative)
 		proto_add_bool(obj, "relative", true);
+	if (req->apps != NULL)
+		proto_add(obj, "apps", proto_specs_to_json(req->apps,
+		    req->napps));
+	if (req->update_env)
+		proto_add_bool(obj, "update_env", true);
+	proto_add_strv(obj, "env", req->env);
 	return proto_print(obj, false);
 }
 
@@ -366,6 +409,14 @@ proto_fail(struct proto_dec *d, const char *code, const char *fmt, ...)
 	return -1;
 }
 
+/* Whether v, finite and within the range of long long, is an integer
+ * (without floor(): no libm). */
+static bool
+proto_integral(double v)
+{
+	return (double)(long long)v == v;
+}
+
 /* A key's item, or NULL when it is absent or JSON null. */
 static cJSON *
 proto_get(const cJSON *obj, const char *key)
@@ -395,8 +446,8 @@ proto_get_int(struct proto_dec *d, const cJSON *obj, const char *prefix,
 	if (!cJSON_IsNumber(item))
 		goto bad;
 	v = item->valuedouble;
-	if (!isfinite(v) || v != floor(v) || v < (double)min ||
-	    v > (double)max)
+	if (!isfinite(v) || v < (double)min || v > (double)max ||
+	    !proto_integral(v))
 		goto bad;
 	*out = (long long)v;
 	return 0;
@@ -535,11 +586,11 @@ proto_get_object(struct proto_dec *d, const cJSON *obj, const char *prefix,
 	return 0;
 }
 
+/* A spec object; p is its path in messages ("spec.", "apps[2]."). */
 static int
-proto_spec_from_json(struct proto_dec *d, const cJSON *obj,
+proto_spec_from_json(struct proto_dec *d, const cJSON *obj, const char *p,
     struct clm_app_spec **out)
 {
-	static const char	 p[] = "spec.";
 	struct clm_app_spec	*spec;
 	cJSON			*item;
 	char			*cause;
@@ -571,8 +622,8 @@ proto_spec_from_json(struct proto_dec *d, const cJSON *obj,
 	if ((item = proto_get(obj, "kill_signal")) != NULL) {
 		if (!cJSON_IsString(item) || item->valuestring == NULL ||
 		    (sig = clm_signal_parse(item->valuestring)) <= 0) {
-			proto_fail(d, CLM_E_BADREQ, "field 'spec.kill_signal' "
-			    "must be a signal name like \"SIGINT\"");
+			proto_fail(d, CLM_E_BADREQ, "field '%skill_signal' "
+			    "must be a signal name like \"SIGINT\"", p);
 			goto fail;
 		}
 		spec->kill_signal = sig;
@@ -592,6 +643,61 @@ fail:
 	return -1;
 }
 
+/* "apps": an array of spec objects, every name once. */
+static int
+proto_get_apps(struct proto_dec *d, const cJSON *obj,
+    struct clm_app_spec ***out, size_t *nout)
+{
+	struct clm_app_spec	**v;
+	cJSON			 *array, *item;
+	char			  prefix[64];
+	size_t			  i, j, n;
+
+	if ((array = proto_get(obj, "apps")) == NULL)
+		return 0;
+	if (!cJSON_IsArray(array)) {
+		return proto_fail(d, CLM_E_BADREQ, "field 'apps' must be an "
+		    "array of objects");
+	}
+	n = 0;
+	cJSON_ArrayForEach(item, array) {
+		if (++n > PROTO_APPS_MAX) {
+			return proto_fail(d, CLM_E_BADREQ, "field 'apps' has "
+			    "more than %d entries", PROTO_APPS_MAX);
+		}
+	}
+	v = clm_calloc(n + 1, sizeof *v);
+	i = 0;
+	cJSON_ArrayForEach(item, array) {
+		if (!cJSON_IsObject(item)) {
+			proto_fail(d, CLM_E_BADREQ, "field 'apps[%zu]' must be "
+			    "an object", i);
+			goto fail;
+		}
+		snprintf(prefix, sizeof prefix, "apps[%zu].", i);
+		if (proto_spec_from_json(d, item, prefix, &v[i]) != 0)
+			goto fail;
+		for (j = 0; j < i; j++) {
+			if (strcmp(v[j]->name, v[i]->name) == 0) {
+				proto_fail(d, CLM_E_INVAL, "field 'apps[%zu]': "
+				    "app '%s' is also apps[%zu] (names must "
+				    "be unique)", i, v[i]->name, j);
+				i++;
+				goto fail;
+			}
+		}
+		i++;
+	}
+	proto_specs_free(*out, *nout);
+	*out = v;
+	*nout = n;
+	return 0;
+
+fail:
+	proto_specs_free(v, i);
+	return -1;
+}
+
 /* "v", the protocol version: checked before anything else, so that a peer
  * of another version is told so rather than that a field is wrong. */
 static int
@@ -602,7 +708,7 @@ proto_get_version(struct proto_dec *d, const cJSON *obj, long long *out)
 
 	item = cJSON_GetObjectItemCaseSensitive(obj, "v");
 	v = cJSON_IsNumber(item) ? item->valuedouble : -1;
-	if (!isfinite(v) || v != floor(v) || v < 0 || v > INT_MAX) {
+	if (!isfinite(v) || v < 0 || v > INT_MAX || !proto_integral(v)) {
 		return proto_fail(d, CLM_E_BADREQ, "field 'v' must be an "
 		    "integer (the protocol version, %d)", CLM_PROTOCOL_VERSION);
 	}
@@ -616,16 +722,16 @@ proto_get_version(struct proto_dec *d, const cJSON *obj, long long *out)
  * strings would silently cut there.
  */
 static cJSON *
-proto_parse(struct proto_dec *d, const char *line, size_t len,
+proto_parse(struct proto_dec *d, const char *line, size_t len, size_t max,
     const char *what)
 {
 	cJSON	*root;
 	char	*buf;
 	size_t	 i;
 
-	if (len > CLM_MAX_FRAME) {
+	if (len > max) {
 		proto_fail(d, CLM_E_TOOBIG, "%s of %zu bytes is over the limit "
-		    "of %d bytes", what, len, CLM_MAX_FRAME);
+		    "of %zu bytes", what, len, max);
 		return NULL;
 	}
 	if (line == NULL || len == 0) {
@@ -676,7 +782,7 @@ proto_request_decode(const char *line, size_t len, struct clm_request **out,
 	long long		 v;
 
 	*out = NULL;
-	if ((root = proto_parse(&d, line, len, "request")) == NULL)
+	if ((root = proto_parse(&d, line, len, CLM_MAX_FRAME, "request")) == NULL)
 		goto fail;
 
 	if (proto_get_version(&d, root, &v) != 0)
@@ -697,10 +803,15 @@ proto_request_decode(const char *line, size_t len, struct clm_request **out,
 	    PROTO_COUNT_MAX, false, &req->count) != 0 ||
 	    proto_get_bool(&d, root, "", "relative", false,
 	    &req->relative) != 0 ||
+	    proto_get_bool(&d, root, "", "update_env", false,
+	    &req->update_env) != 0 ||
+	    proto_get_strv(&d, root, "", "env", true, &req->env) != 0 ||
 	    proto_get_object(&d, root, "", "spec", &spec) != 0)
 		goto fail;
 	if (spec != NULL &&
-	    proto_spec_from_json(&d, spec, &req->spec) != 0)
+	    proto_spec_from_json(&d, spec, "spec.", &req->spec) != 0)
+		goto fail;
+	if (proto_get_apps(&d, root, &req->apps, &req->napps) != 0)
 		goto fail;
 
 	cJSON_Delete(root);
@@ -820,7 +931,7 @@ proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 	long long		 v;
 
 	*out = NULL;
-	if ((root = proto_parse(&d, line, len, "reply")) == NULL)
+	if ((root = proto_parse(&d, line, len, CLM_MAX_FRAME, "reply")) == NULL)
 		goto fail;
 
 	if (proto_get_version(&d, root, &v) != 0)
@@ -874,7 +985,8 @@ proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 	    proto_get_string(&d, root, "", "daemon_version", false,
 	    &reply->daemon_version) != 0)
 		goto fail;
-	if (spec != NULL && proto_spec_from_json(&d, spec, &reply->spec) != 0)
+	if (spec != NULL &&
+	    proto_spec_from_json(&d, spec, "spec.", &reply->spec) != 0)
 		goto fail;
 
 	cJSON_Delete(root);
@@ -884,6 +996,57 @@ proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 fail:
 	cJSON_Delete(root);
 	proto_reply_free(reply);
+	*cause = d.cause;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* dump.json. */
+
+char *
+proto_dump_encode(struct clm_app_spec *const *apps, size_t n)
+{
+	cJSON	*obj;
+
+	obj = proto_check(cJSON_CreateObject());
+	proto_add_number(obj, "v", CLM_PROTOCOL_VERSION);
+	proto_add(obj, "apps", proto_specs_to_json(apps, n));
+	return proto_print(obj, true);
+}
+
+int
+proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
+    size_t *n, char **cause)
+{
+	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
+	cJSON			*root;
+	long long		 v;
+
+	*apps = NULL;
+	*n = 0;
+	if ((root = proto_parse(&d, buf, len, PROTO_DUMP_MAX,
+	    "dump")) == NULL)
+		goto fail;
+	if (proto_get_version(&d, root, &v) != 0)
+		goto fail;
+	if (v != CLM_PROTOCOL_VERSION) {
+		proto_fail(&d, CLM_E_PROTO, "dump of protocol version %lld, "
+		    "this clm reads version %d (start the apps again and clm "
+		    "save)", v, CLM_PROTOCOL_VERSION);
+		goto fail;
+	}
+	if (proto_get(root, "apps") == NULL) {
+		proto_fail(&d, CLM_E_BADREQ, "field 'apps' is missing (it must "
+		    "be an array of objects)");
+		goto fail;
+	}
+	if (proto_get_apps(&d, root, apps, n) != 0)
+		goto fail;
+	cJSON_Delete(root);
+	return 0;
+
+fail:
+	cJSON_Delete(root);
 	*cause = d.cause;
 	return -1;
 }

@@ -1,5 +1,7 @@
 /* The daemon's end of the control socket. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +12,15 @@
 #include "clm/log.h"
 #include "clm/server.h"
 
+/* Bounds on clients: how many at once, and how long one may sit idle
+ * (no request under way) before it is disconnected. */
+#define SERVER_MAX_CLIENTS	256
+#define SERVER_IDLE_MS		30000
+#define SERVER_SWEEP_MS		5000
+
 struct conn {
 	uv_pipe_t		 pipe;
+	uint64_t		 active_ms;	/* last read or reply */
 	struct clm_server	*srv;
 	char			*buf;
 	size_t			 len;
@@ -36,6 +45,9 @@ struct clm_server {
 	struct conn		*conns;
 	bool			 closing;
 	unsigned		 open_handles;
+	gid_t			 group;		/* also served; -1: none */
+	unsigned		 nconns;
+	uv_timer_t		 sweep;
 };
 
 struct write_req {
@@ -76,6 +88,7 @@ conn_close(struct conn *c)
 	c->closing = true;
 	if (c->call != NULL)
 		c->call->conn = NULL;
+	c->srv->nconns--;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -182,8 +195,10 @@ server_reply(struct clm_call *call, struct clm_reply *reply)
 	struct conn	*c = call->conn;
 	bool		 final = !reply->more;
 
-	if (c != NULL)
+	if (c != NULL) {
+		c->active_ms = clm_now_ms();
 		conn_write(c, proto_reply_encode(reply));
+	}
 	proto_reply_free(reply);
 	if (!final)
 		return;
@@ -293,6 +308,7 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	c->len += n;
+	c->active_ms = clm_now_ms();
 	if (c->call != NULL) {
 		/* Busy: read no more until the current call ends. */
 		uv_read_stop(s);
@@ -301,6 +317,26 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	conn_process(c);
 	if (c->call != NULL && !c->closing)
 		uv_read_stop(s);
+}
+
+/* Is the peer's user a member of group (primary or supplementary)? */
+static bool
+peer_in_group(const struct ucred *cred, gid_t group)
+{
+	struct passwd	*pw;
+	gid_t		 groups[256];
+	int		 n = CLM_ARRAY_SIZE(groups), i;
+
+	if (cred->gid == group)
+		return true;
+	if ((pw = getpwuid(cred->uid)) == NULL ||
+	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (groups[i] == group)
+			return true;
+	}
+	return false;
 }
 
 static bool
@@ -316,6 +352,8 @@ peer_allowed(struct conn *c)
 		return false;
 	}
 	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (c->srv->group != (gid_t)-1 && peer_in_group(&cred, c->srv->group))
 		return true;
 	log_warnx("refused a client: uid %ld, pid %ld",
 	    (long)cred.uid, (long)cred.pid);
@@ -334,9 +372,11 @@ connection_cb(uv_stream_t *listener, int status)
 	}
 	c = clm_calloc(1, sizeof *c);
 	c->srv = srv;
+	c->active_ms = clm_now_ms();
 	uv_pipe_init(listener->loop, &c->pipe, 0);
 	c->pipe.data = c;
 	srv->open_handles++;
+	srv->nconns++;
 	c->next = srv->conns;
 	if (c->next != NULL)
 		c->next->prev = c;
@@ -350,7 +390,33 @@ connection_cb(uv_stream_t *listener, int status)
 		    "serves only its own user and root");
 		return;
 	}
+	if (srv->nconns > SERVER_MAX_CLIENTS) {
+		log_warnx("refused a client: %d clients are connected already",
+		    SERVER_MAX_CLIENTS);
+		conn_fail(c, CLM_E_TOOBIG, "too many clients are connected "
+		    "(at most 256); try again");
+		return;
+	}
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+}
+
+/* Disconnect clients that sit idle: they would hold a slot forever. */
+static void
+sweep_cb(uv_timer_t *t)
+{
+	struct clm_server	*srv = t->data;
+	struct conn		*c, *next;
+	uint64_t		 now = clm_now_ms();
+
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->call == NULL && !c->closing &&
+		    now - c->active_ms > SERVER_IDLE_MS) {
+			log_debug("disconnecting a client idle for %llu ms",
+			    (unsigned long long)(now - c->active_ms));
+			conn_finish(c);
+		}
+	}
 }
 
 static void
@@ -371,11 +437,14 @@ server_new(uv_loop_t *loop, const char *path, server_dispatch_cb dispatch,
 	int			 r;
 
 	srv->path = clm_strdup(path);
+	srv->group = (gid_t)-1;
 	srv->dispatch = dispatch;
 	srv->ctx = ctx;
 	uv_pipe_init(loop, &srv->listener, 0);
 	srv->listener.data = srv;
-	srv->open_handles = 1;
+	srv->open_handles = 2;
+	uv_timer_init(loop, &srv->sweep);
+	srv->sweep.data = srv;
 	/* Nobody but us may connect between bind() and chmod(). */
 	old = umask(0177);
 	r = uv_pipe_bind(&srv->listener, path);
@@ -390,9 +459,17 @@ server_new(uv_loop_t *loop, const char *path, server_dispatch_cb dispatch,
 		    uv_strerror(r));
 		srv->closing = true;
 		uv_close((uv_handle_t *)&srv->listener, listener_close_cb);
+		uv_close((uv_handle_t *)&srv->sweep, listener_close_cb);
 		return NULL;
 	}
+	uv_timer_start(&srv->sweep, sweep_cb, SERVER_SWEEP_MS, SERVER_SWEEP_MS);
 	return srv;
+}
+
+void
+server_allow_group(struct clm_server *srv, gid_t group)
+{
+	srv->group = group;
 }
 
 void
@@ -402,6 +479,7 @@ server_close(struct clm_server *srv)
 
 	srv->closing = true;
 	uv_close((uv_handle_t *)&srv->listener, listener_close_cb);
+	uv_close((uv_handle_t *)&srv->sweep, listener_close_cb);
 	if (unlink(srv->path) == -1 && errno != ENOENT)
 		log_warn("unlink %s", srv->path);
 	for (c = srv->conns; c != NULL; c = next) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clm/config.h"
 #include "clm/log.h"
 #include "worker.h"
 
@@ -44,12 +45,13 @@ struct op {
 	int			 slot;
 	enum reload_phase	 phase;
 	char			*failure;
-	/* shrink */
+	/* shrink: the count to keep; reload: the slots to replace (-1: all) */
 	int			 target;
 	struct op		*next;
 };
 
 static void	sup_deadline_cb(uv_timer_t *);
+static void	app_resize(struct app *, int, supervisor_done_cb, void *);
 
 /* ---- apps ---- */
 
@@ -82,6 +84,7 @@ app_running(const struct app *a)
 static void
 app_grow(struct app *a, int n)
 {
+	a->want = n;
 	a->workers = clm_realloc(a->workers, n * sizeof *a->workers);
 	while (a->nworkers < n) {
 		a->workers[a->nworkers] = worker_new(a, a->nworkers);
@@ -142,7 +145,7 @@ app_listen(struct app *a, char **cause)
 	    i++) {
 		if (listeners_parse(a->spec->listen[i], &addr, cause) == -1)
 			return -1;
-		fd = listeners_get(&a->listeners, &addr, &err, cause);
+		fd = listeners_get(&a->listeners, &addr, -1, &err, cause);
 		listeners_addr_clear(&addr);
 		if (fd == -1)
 			return -1;
@@ -193,7 +196,7 @@ check_online(struct op *op, struct app *a, char **cause)
 		    a->spec->name);
 		return -1;
 	}
-	for (j = 0; j < a->nworkers; j++) {
+	for (j = 0; j < a->want; j++) {
 		if (a->workers[j]->state == WS_ONLINE)
 			continue;
 		if ((*cause = worker_failure(a->workers[j])) != NULL)
@@ -215,7 +218,8 @@ reload_step(struct op *op, char **cause)
 			return 1;
 		a = app_find(op->sup, op->names[op->app]);
 		if (a == NULL || (op->phase == RELOAD_BEGIN &&
-		    op->slot >= a->nworkers)) {
+		    (op->slot >= a->want ||
+		    (op->target >= 0 && op->slot >= op->target)))) {
 			op->app++;
 			op->slot = 0;
 			op->phase = RELOAD_BEGIN;
@@ -223,6 +227,10 @@ reload_step(struct op *op, char **cause)
 		}
 		switch (op->phase) {
 		case RELOAD_BEGIN:
+			/* Another reload (or scale) of this app goes first. */
+			if (a->incoming != NULL || a->retiring != NULL ||
+			    a->want != a->nworkers)
+				return 0;
 			if (!a->up) {
 				*cause = clm_asprintf("app %s was stopped "
 				    "during the reload", a->spec->name);
@@ -294,8 +302,10 @@ shrink_step(struct op *op, char **cause)
 		if (worker_running(a->workers[j]))
 			return 0;
 	}
-	while (a->nworkers > op->target)
+	while (a->nworkers > op->target) {
+		worker_close_sockets(a->workers[a->nworkers - 1]);
 		worker_destroy(a->workers[--a->nworkers]);
+	}
 	return 1;
 }
 
@@ -426,6 +436,45 @@ sup_kick(struct clm_supervisor *sup)
 		uv_idle_start(&sup->kick, sup_kick_cb);
 }
 
+/* Several operations that answer as one: the first failure wins. */
+struct join {
+	int			 pending;
+	char			*code;
+	char			*message;
+	supervisor_done_cb	 done;
+	void			*arg;
+};
+
+/* A join that waits for its creator's own join_done() too. */
+static struct join *
+join_new(supervisor_done_cb done, void *arg)
+{
+	struct join	*j = clm_calloc(1, sizeof *j);
+
+	j->done = done;
+	j->arg = arg;
+	j->pending = 1;
+	return j;
+}
+
+static void
+join_done(void *arg, const char *code, const char *message)
+{
+	struct join	*j = arg;
+
+	if (code != NULL && j->code == NULL) {
+		j->code = clm_strdup(code);
+		j->message = clm_strdup(message);
+	}
+	if (--j->pending > 0)
+		return;
+	if (j->done != NULL)
+		j->done(j->arg, j->code, j->message);
+	free(j->code);
+	free(j->message);
+	free(j);
+}
+
 /* ---- the interface ---- */
 
 /* A helper file installed with clmd: beside the binary (a build tree), or
@@ -457,13 +506,21 @@ helper_path(const char *name)
 }
 
 struct clm_supervisor *
-supervisor_new(uv_loop_t *loop, const struct clm_home *home)
+supervisor_new(uv_loop_t *loop, const struct clm_home *home,
+    const struct clm_daemon_config *cfg)
 {
 	struct clm_supervisor	*sup = clm_calloc(1, sizeof *sup);
 
 	sup->loop = loop;
 	sup->home = home;
 	sup->ncpu = clm_ncpu();
+	sup->defaults.kill_signal = cfg->kill_signal;
+	sup->defaults.kill_timeout_ms = cfg->kill_timeout_ms;
+	sup->defaults.min_uptime_ms = cfg->min_uptime_ms;
+	sup->defaults.max_restarts = cfg->max_restarts;
+	sup->defaults.listen_timeout_ms = cfg->listen_timeout_ms;
+	sup->backoff_first_ms = cfg->backoff_initial_ms;
+	sup->backoff_max_ms = cfg->backoff_max_ms;
 	sup->preload = helper_path("libclm-preload.so");
 	sup->node_preload = helper_path("clm-node.js");
 	sup->exec_shim = helper_path("clm-exec");
@@ -537,34 +594,22 @@ note(char ***notes, const char *fmt, ...)
 	free(s);
 }
 
-int
-supervisor_add(struct clm_supervisor *sup, struct clm_app_spec *spec,
-    char ***notes, supervisor_done_cb done, void *arg, const char **code,
+/* Start a new app (no app of that name may be left). */
+static int
+app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
     char **cause)
 {
 	struct app	*a;
 	bool		 clamped;
 	int		 n, i;
-	char		*names[2];
 
-	if ((a = app_find(sup, spec->name)) != NULL) {
-		if (a->deleting || a->up || app_running(a)) {
-			*code = CLM_E_EXISTS;
-			*cause = clm_asprintf("an app named '%s' is already "
-			    "running (use clm restart %s, or pick another "
-			    "name with --name)", spec->name, spec->name);
-			clm_app_spec_free(spec);
-			return -1;
-		}
-		app_remove(a);
-	}
+	clm_app_spec_fill(spec, &sup->defaults);
 	n = clm_instances_resolve(spec->instances, sup->ncpu, &clamped);
 	if (clamped)
-		note(notes, "-i %d clamped to %d (the number of logical cores)",
-		    spec->instances, n);
+		note(notes, "%s: -i %d clamped to %d (the number of logical "
+		    "cores)", spec->name, spec->instances, n);
 	a = app_new(sup, spec);
 	if (app_listen(a, cause) == -1) {
-		*code = CLM_E_INVAL;
 		app_remove(a);
 		return -1;
 	}
@@ -575,11 +620,180 @@ supervisor_add(struct clm_supervisor *sup, struct clm_app_spec *spec,
 	    spec->interpreter ? " " : "", spec->script);
 	for (i = 0; i < n; i++)
 		worker_spawn(a->workers[i]);
-	names[0] = spec->name;
-	names[1] = NULL;
+	return 0;
+}
+
+/* 0 if an app of this name may be added (none, or a stopped one). */
+static int
+name_free(struct clm_supervisor *sup, const char *name, char **cause)
+{
+	struct app	*a = app_find(sup, name);
+
+	if (a != NULL && (a->deleting || a->up || app_running(a))) {
+		*cause = clm_asprintf("an app named '%s' is already running "
+		    "(use clm restart %s, or pick another name with --name)",
+		    name, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+supervisor_add_apps(struct clm_supervisor *sup, struct clm_app_spec **specs,
+    size_t n, char ***notes, supervisor_done_cb done, void *arg,
+    const char **code, char **cause)
+{
+	struct app	*a;
+	char	       **names;
+	size_t		 i, k;
+
+	/* All or nothing: check every app before starting any. */
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i; k++) {
+			if (strcmp(specs[i]->name, specs[k]->name) == 0) {
+				*cause = clm_asprintf("two apps are named "
+				    "'%s'", specs[i]->name);
+				goto fail;
+			}
+		}
+		if (name_free(sup, specs[i]->name, cause) == -1) {
+			*code = CLM_E_EXISTS;
+			goto fail_code;
+		}
+	}
+	names = clm_calloc(1, sizeof *names);
+	for (i = 0; i < n; i++) {
+		if ((a = app_find(sup, specs[i]->name)) != NULL)
+			app_remove(a);
+		if (app_add(sup, specs[i], notes, cause) == -1) {
+			/* Undo what started: stop and remove it. */
+			*code = CLM_E_INVAL;
+			supervisor_delete(sup, names, NULL, NULL);
+			clm_strv_free(names);
+			for (k = i + 1; k < n; k++)
+				clm_app_spec_free(specs[k]);
+			return -1;
+		}
+		clm_strv_push(&names, specs[i]->name);
+	}
 	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, false), done,
 	    arg);
+	clm_strv_free(names);
 	return 0;
+
+fail:
+	*code = CLM_E_INVAL;
+fail_code:
+	for (i = 0; i < n; i++)
+		clm_app_spec_free(specs[i]);
+	return -1;
+}
+
+int
+supervisor_add(struct clm_supervisor *sup, struct clm_app_spec *spec,
+    char ***notes, supervisor_done_cb done, void *arg, const char **code,
+    char **cause)
+{
+	return supervisor_add_apps(sup, &spec, 1, notes, done, arg, code,
+	    cause);
+}
+
+void
+supervisor_specs(struct clm_supervisor *sup, struct clm_app_spec ***out,
+    size_t *n)
+{
+	size_t	i;
+
+	*out = clm_calloc(sup->napps + 1, sizeof **out);
+	for (i = 0; i < sup->napps; i++)
+		(*out)[i] = clm_app_spec_copy(sup->apps[i]->spec);
+	*n = sup->napps;
+}
+
+int
+supervisor_update_env(struct clm_supervisor *sup, char **names,
+    char *const *env)
+{
+	struct app	*a;
+	size_t		 i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((a = app_find(sup, names[i])) == NULL)
+			continue;
+		clm_strv_free(a->spec->env);
+		a->spec->env = clm_strv_dup(env);
+	}
+	return 0;
+}
+
+void
+supervisor_apply(struct clm_supervisor *sup, struct clm_app_spec **specs,
+    size_t n, char ***notes, supervisor_done_cb done, void *arg)
+{
+	struct join	*j = join_new(done, arg);
+	struct app	*a;
+	char		*names[2] = { NULL, NULL }, *cause = NULL;
+	bool		 clamped;
+	size_t		 i;
+	int		 want;
+
+	for (i = 0; i < n; i++) {
+		a = app_find(sup, specs[i]->name);
+		if (a == NULL || (!a->up && !app_running(a) && !a->deleting)) {
+			if (a != NULL)
+				app_remove(a);
+			if (app_add(sup, specs[i], notes, &cause) == -1) {
+				j->pending++;
+				join_done(j, CLM_E_INVAL, cause);
+				free(cause);
+				cause = NULL;
+				continue;
+			}
+			names[0] = specs[i]->name;
+			j->pending++;
+			op_add(sup, OP_ONLINE, names,
+			    apps_timeout(sup, names, false), join_done, j);
+			continue;
+		}
+		if (a->deleting || a->incoming != NULL ||
+		    a->want != a->nworkers) {
+			cause = clm_asprintf("app '%s' is being deleted, "
+			    "reloaded or scaled; apply the file when that is "
+			    "done", specs[i]->name);
+			j->pending++;
+			join_done(j, CLM_E_INVAL, cause);
+			free(cause);
+			clm_app_spec_free(specs[i]);
+			continue;
+		}
+		/* New options, then the instance count, then a rolling
+		 * reload of the workers that stay. */
+		want = clm_instances_resolve(specs[i]->instances, sup->ncpu,
+		    &clamped);
+		if (clamped)
+			note(notes, "%s: -i %d clamped to %d (the number of "
+			    "logical cores)", a->spec->name,
+			    specs[i]->instances, want);
+		clm_strv_free(specs[i]->listen);
+		specs[i]->listen = clm_strv_dup(a->spec->listen);
+		clm_app_spec_fill(specs[i], &sup->defaults);
+		clm_app_spec_free(a->spec);
+		a->spec = specs[i];
+		names[0] = a->spec->name;
+		if (want < a->nworkers) {
+			j->pending++;
+			app_resize(a, want, join_done, j);
+		}
+		j->pending++;
+		op_add(sup, OP_RELOAD, names, 0, join_done, j)->target =
+		    a->nworkers;
+		if (want > a->nworkers) {
+			j->pending++;
+			app_resize(a, want, join_done, j);
+		}
+	}
+	free(specs);
+	join_done(j, NULL, NULL);
 }
 
 int
@@ -625,7 +839,7 @@ supervisor_start(struct clm_supervisor *sup, char **names,
 		if ((a = app_find(sup, names[i])) == NULL || a->deleting)
 			continue;
 		a->up = true;
-		for (j = 0; j < a->nworkers; j++)
+		for (j = 0; j < a->want; j++)
 			worker_start(a->workers[j]);
 	}
 	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true), done,
@@ -674,7 +888,7 @@ supervisor_restart(struct clm_supervisor *sup, char **names,
 		if ((a = app_find(sup, names[i])) == NULL || a->deleting)
 			continue;
 		a->up = true;
-		for (j = 0; j < a->nworkers; j++)
+		for (j = 0; j < a->want; j++)
 			worker_restart(a->workers[j]);
 	}
 	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true), done,
@@ -693,21 +907,70 @@ void
 supervisor_reload(struct clm_supervisor *sup, char **names,
     supervisor_done_cb done, void *arg)
 {
+	struct join	*j = join_new(done, arg);
 	struct app	*a;
+	char	       **reload, **start;
 	size_t		 i;
+	int		 k;
 
-	/* A stopped app is started first; its workers are then replaced. */
+	/* A stopped app is only started: its workers are new anyway. */
+	reload = clm_calloc(1, sizeof *reload);
+	start = clm_calloc(1, sizeof *start);
 	for (i = 0; names[i] != NULL; i++) {
-		if ((a = app_find(sup, names[i])) != NULL && !a->up &&
-		    !a->deleting) {
-			int	j;
-
+		a = app_find(sup, names[i]);
+		if (a != NULL && !a->up && !a->deleting) {
 			a->up = true;
-			for (j = 0; j < a->nworkers; j++)
-				worker_start(a->workers[j]);
-		}
+			for (k = 0; k < a->want; k++)
+				worker_start(a->workers[k]);
+			clm_strv_push(&start, names[i]);
+		} else
+			clm_strv_push(&reload, names[i]);
 	}
-	op_add(sup, OP_RELOAD, names, 0, done, arg);
+	j->pending++;
+	op_add(sup, OP_ONLINE, start, apps_timeout(sup, start, true),
+	    join_done, j);
+	j->pending++;
+	op_add(sup, OP_RELOAD, reload, 0, join_done, j)->target = -1;
+	join_done(j, NULL, NULL);
+	clm_strv_free(reload);
+	clm_strv_free(start);
+}
+
+/*
+ * Set the number of workers of an app: start the new ones (if the app is
+ * up), or stop those past n and drop them once they have stopped.
+ */
+static void
+app_resize(struct app *a, int n, supervisor_done_cb done, void *arg)
+{
+	struct clm_supervisor	*sup = a->sup;
+	char			*names[2] = { a->spec->name, NULL };
+	struct op		*op;
+	int			 j;
+
+	if (n != a->nworkers)
+		log_info("%s: scaling from %d to %d workers", a->spec->name,
+		    a->nworkers, n);
+	if (n < a->nworkers) {
+		a->want = n;
+		for (j = n; j < a->nworkers; j++) {
+			a->workers[j]->respawn = false;
+			/* Stopped for good: no restart when it exits. */
+			a->workers[j]->probation = true;
+			worker_stop(a->workers[j]);
+		}
+		op = op_add(sup, OP_SHRINK, names, 0, done, arg);
+		op->target = n;
+		return;
+	}
+	j = a->nworkers;
+	app_grow(a, n);
+	if (a->up) {
+		for (; j < n; j++)
+			worker_spawn(a->workers[j]);
+	}
+	op_add(sup, a->up ? OP_ONLINE : OP_DOWN, names,
+	    apps_timeout(sup, names, false), done, arg);
 }
 
 int
@@ -716,21 +979,20 @@ supervisor_scale(struct clm_supervisor *sup, const char *name,
     void *arg, const char **code, char **cause)
 {
 	struct app	*a = app_find(sup, name);
-	struct op	*op;
 	long long	 want;
 	bool		 clamped = false;
-	char		*names[2] = { (char *)name, NULL };
-	int		 n, j;
+	int		 n;
 
 	if (a == NULL || a->deleting) {
 		*code = CLM_E_NOAPP;
 		*cause = clm_asprintf("no app named '%s' (see clm list)", name);
 		return -1;
 	}
-	if (a->incoming != NULL || a->retiring != NULL) {
+	if (a->incoming != NULL || a->retiring != NULL ||
+	    a->want != a->nworkers) {
 		*code = CLM_E_INVAL;
-		*cause = clm_asprintf("app '%s' is being reloaded; scale it "
-		    "when the reload is done", name);
+		*cause = clm_asprintf("app '%s' is being reloaded or scaled; "
+		    "scale it when that is done", name);
 		return -1;
 	}
 	if (relative) {
@@ -757,33 +1019,10 @@ supervisor_scale(struct clm_supervisor *sup, const char *name,
 		note(notes, "%lld workers clamped to %d (the number of logical "
 		    "cores)", want, n);
 	a->spec->instances = n;
-	if (n == a->nworkers) {
+	if (n == a->nworkers)
 		note(notes, "%s already has %d worker%s", name, n,
 		    n == 1 ? "" : "s");
-		op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, false),
-		    done, arg);
-		return 0;
-	}
-	log_info("%s: scaling from %d to %d workers", name, a->nworkers, n);
-	if (n > a->nworkers) {
-		j = a->nworkers;
-		app_grow(a, n);
-		if (a->up) {
-			for (; j < n; j++)
-				worker_spawn(a->workers[j]);
-		}
-		op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, false),
-		    done, arg);
-		return 0;
-	}
-	for (j = n; j < a->nworkers; j++) {
-		a->workers[j]->respawn = false;
-		/* Stopped for good: no restart when it exits. */
-		a->workers[j]->probation = true;
-		worker_stop(a->workers[j]);
-	}
-	op = op_add(sup, OP_SHRINK, names, 0, done, arg);
-	op->target = n;
+	app_resize(a, n, done, arg);
 	return 0;
 }
 

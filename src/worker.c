@@ -285,7 +285,10 @@ chan_bind(void *arg, const struct clm_listen_addr *addr, int *err,
 	struct worker	*w = arg;
 	int		 fd;
 
-	fd = listeners_get(&w->app->listeners, addr, err, cause);
+	/* A socket per slot, all in one SO_REUSEPORT group: the kernel
+	 * spreads connections evenly over them, where one shared socket
+	 * would favour the worker that waited last. */
+	fd = listeners_get(&w->app->listeners, addr, w->slot, err, cause);
 	if (fd == -1)
 		log_warnx("%s:%d: %s", wname(w), w->slot, *cause);
 	return fd;
@@ -302,6 +305,26 @@ chan_ready(void *arg, const char *how)
 }
 
 static const struct channel_cbs worker_chan_cbs = { chan_bind, chan_ready };
+
+/*
+ * A slot that stays down while the app runs must not keep its socket in
+ * the SO_REUSEPORT group: the kernel would go on queueing its share of the
+ * connections there, and nobody would accept them.
+ */
+void
+worker_close_sockets(struct worker *w)
+{
+	struct clm_listeners	*ls = &w->app->listeners;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < ls->n; i++)
+		n += ls->v[i].slot == w->slot;
+	if (n == 0)
+		return;
+	log_info("%s:%d: closing the slot's %zu listening socket%s",
+	    wname(w), w->slot, n, n == 1 ? "" : "s");
+	listeners_close_slot(ls, w->slot);
+}
 
 /* A run has ended, by exit or by failing to start: decide what is next. */
 static void
@@ -327,6 +350,7 @@ worker_ended(struct worker *w, uint64_t uptime_ms)
 	if (!spec->autorestart) {
 		log_info("%s:%d: exited; autorestart is off, so it stays "
 		    "stopped", spec->name, w->slot);
+		worker_close_sockets(w);
 		worker_set_state(w, WS_STOPPED);
 		return;
 	}
@@ -336,10 +360,12 @@ worker_ended(struct worker *w, uint64_t uptime_ms)
 		    "shorter than %u ms): errored, not restarted until "
 		    "clm restart %s", spec->name, w->slot, w->unstable,
 		    spec->min_uptime_ms, spec->name);
+		worker_close_sockets(w);
 		worker_set_state(w, WS_ERRORED);
 		return;
 	}
-	delay = backoff_delay_ms(w->unstable);
+	delay = backoff_delay_ms(w->unstable, w->app->sup->backoff_first_ms,
+	    w->app->sup->backoff_max_ms);
 	log_info("%s:%d: restarting in %u ms", spec->name, w->slot, delay);
 	worker_set_state(w, WS_WAITING);
 	uv_timer_start(&w->timer, worker_retry_cb, delay, 0);

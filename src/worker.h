@@ -71,6 +71,8 @@ struct app {
 	struct clm_app_spec	*spec;
 	struct worker	       **workers;
 	int			 nworkers;
+	int			 want;		/* workers wanted; those past it
+						   are being removed */
 	struct worker		*incoming;	/* reload: the new worker */
 	struct worker		*retiring;	/* reload: the old one */
 	struct clm_listeners	 listeners;
@@ -90,6 +92,9 @@ struct clm_supervisor {
 	uv_idle_t		 kick;
 	uv_timer_t		 deadline;
 	int			 ncpu;
+	struct clm_app_spec	 defaults;	/* [defaults] of clm.ini */
+	uint32_t		 backoff_first_ms;
+	uint32_t		 backoff_max_ms;
 	char			*preload;	/* libclm-preload.so */
 	char			*node_preload;	/* clm-node.js */
 	char			*exec_shim;	/* clm-exec */
@@ -102,6 +107,8 @@ void		 worker_spawn(struct worker *);
 void		 worker_stop(struct worker *);
 void		 worker_start(struct worker *);
 void		 worker_restart(struct worker *);
+/* Close the listening sockets of the worker's slot (it stays down). */
+void		 worker_close_sockets(struct worker *);
 /* Why the worker will not come online by itself, or NULL. */
 char		*worker_failure(const struct worker *);
 void		 worker_info(struct worker *, struct clm_worker_info *,

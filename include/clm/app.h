@@ -13,6 +13,14 @@
 #define CLM_DEFAULT_MAX_RESTARTS 16
 #define CLM_DEFAULT_LISTEN_TIMEOUT_MS 3000
 
+/*
+ * Options the user did not set hold these; the daemon fills them from its
+ * configuration's [defaults] (clm_app_spec_fill) when the app is added.
+ */
+#define CLM_UNSET_MS		UINT32_MAX
+#define CLM_UNSET_SIGNAL	0
+#define CLM_UNSET_RESTARTS	(-1)
+
 /* Special values of clm_app_spec.instances as the user wrote them. */
 #define CLM_INSTANCES_MAX 0		/* -i 0, -i max: every logical core */
 #define CLM_INSTANCES_ALL_BUT_ONE (-1)	/* -i -1 */
@@ -34,7 +42,10 @@ struct clm_app_spec {
 	char		**listen;	/* --listen addresses, may be NULL */
 };
 
-struct clm_app_spec *clm_app_spec_new(void);	/* all defaults */
+struct clm_app_spec *clm_app_spec_new(void);	/* options unset */
+/* Set every unset option of spec to the one of defaults. */
+void clm_app_spec_fill(struct clm_app_spec *spec,
+    const struct clm_app_spec *defaults);
 struct clm_app_spec *clm_app_spec_copy(const struct clm_app_spec *);
 void clm_app_spec_free(struct clm_app_spec *);
 
@@ -60,6 +71,37 @@ char *clm_app_default_name(const char *script);
 /* The interpreter for a script by extension ("node", "python3", "sh"), or
  * NULL when the script is executed directly. */
 const char *clm_app_default_interpreter(const char *script);
+
+/*
+ * Resolve an app's files as `clm start` does, before anything starts. base
+ * is the directory the user's relative paths are relative to (the CLI's
+ * cwd, an app file's folder).
+ * - spec->cwd (NULL: base) is made absolute against base; it must be a
+ *   directory.
+ * - spec->script is made absolute against that cwd; it must be a readable
+ *   regular file.
+ * - spec->interpreter: NULL chooses one by the script's extension, "none"
+ *   runs the script itself (which must then be executable), a name is
+ *   looked up in path_env (a PATH value; NULL: /usr/local/bin:/usr/bin:/bin),
+ *   a path with a '/' is relative to base. It becomes the program's
+ *   absolute path, or NULL.
+ * how_interp says how the user names an interpreter, for the hints in
+ * messages ("pass --interpreter", "set interpreter = PROG").
+ * Returns 0, or -1 with *field naming what is wrong ("cwd", "script" or
+ * "interpreter"), *cause, and the spec unchanged.
+ */
+int clm_app_resolve(struct clm_app_spec *, const char *base,
+    const char *path_env, const char *how_interp, const char **field,
+    char **cause);
+
+/* base/rel (rel alone when absolute), without "//", "/./" or a trailing
+ * "/". ".." stays: symbolic links (a "current" release) keep their
+ * meaning. */
+char *clm_path_join(const char *base, const char *rel);
+
+/* The current directory; $PWD when it is the same one (keeps symbolic
+ * links). NULL with *cause. */
+char *clm_getcwd(char **cause);
 
 /* Signals by name: "SIGINT", "INT", "int" or a number. -1 if unknown. */
 int clm_signal_parse(const char *s);

@@ -4,14 +4,13 @@
 
 #include "clm/common.h"
 
-#define CLM_BACKOFF_FIRST_MS	100
-#define CLM_BACKOFF_MAX_MS	15000
 
 /*
  * Delay before the next start of a worker that has had `unstable` unstable
- * runs in a row (0 after a stable run): 100 ms, 100, 200, 400, ... 15 s.
+ * runs in a row (0 after a stable run): first, first, 2 first, 4 first, ...
+ * at most max (100 ms, 100, 200, 400, ... 15 s by default).
  */
-uint32_t backoff_delay_ms(unsigned unstable);
+uint32_t backoff_delay_ms(unsigned unstable, uint32_t first, uint32_t max);
 
 enum backoff_verdict {
 	BACKOFF_RESTART,	/* start again after backoff_delay_ms() */

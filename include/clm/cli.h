@@ -29,4 +29,17 @@ const char *clm_cli_resolve_verb(const char *word, char **cause);
 int clm_cli_parse_start(int argc, char **argv, const char *cwd,
     struct clm_app_spec *spec, bool *name_only, char **cause);
 
+/* Whether a word names an app file (it ends in .ini), not a script. */
+bool clm_cli_is_app_file(const char *word);
+
+/*
+ * Parse the arguments of `clm start|reload FILE.ini [--only NAME[,NAME]]`
+ * (argv[0] is the first argument after the verb): *file points into argv,
+ * *only is the NULL-terminated list of names (NULL: every app; --only may
+ * repeat). Returns 0, or CLM_EXIT_USAGE with *cause (any other option,
+ * arguments after --, a bad name).
+ */
+int clm_cli_parse_app_file(int argc, char **argv, const char **file,
+    char ***only, char **cause);
+
 #endif

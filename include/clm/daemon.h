@@ -5,7 +5,10 @@
 #include "clm/common.h"
 
 struct clm_daemon_options {
-	bool	foreground;	/* stay attached, log to stderr too */
+	bool		 foreground;	/* stay attached, log to stderr too */
+	bool		 check_only;	/* -n: check the configuration, exit */
+	bool		 resurrect;	/* start the saved apps at start-up */
+	const char	*config;	/* -f FILE; NULL: $CLM_HOME/clm.ini */
 };
 
 /* Run a daemon until it is told to stop; returns the exit status. */

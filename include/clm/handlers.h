@@ -19,6 +19,9 @@ struct clm_daemon_ctx {
 	void			(*shutdown)(struct clm_daemon_ctx *);
 };
 
+/* Start the apps saved in dump.json; call may be NULL (clmd --resurrect). */
+void handlers_resurrect(struct clm_daemon_ctx *, struct clm_call *);
+
 /* server_dispatch_cb: ctx is the struct clm_daemon_ctx. */
 void handlers_dispatch(void *ctx, struct clm_call *);
 

@@ -7,6 +7,8 @@
 /* Open path for appending (NULL: stderr only). -1 with *cause on failure. */
 int log_open(const char *path, bool to_stderr, char **cause);
 void log_close(void);
+/* Stop (or start again) copying log lines to stderr. */
+void log_set_stderr(bool);
 
 void log_info(const char *fmt, ...) CLM_PRINTF(1, 2);
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */

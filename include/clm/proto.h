@@ -42,6 +42,11 @@ struct clm_request {
 	struct clm_app_spec	*spec;		/* start with a script, or NULL */
 	long long		 count;		/* scale: the number */
 	bool			 relative;	/* scale: +N / -N */
+	struct clm_app_spec    **apps;		/* start/reload of an app file:
+						   every app, all or nothing */
+	size_t			 napps;
+	bool			 update_env;	/* restart --update-env */
+	char		       **env;		/* ... with this environment */
 };
 
 struct clm_worker_info {
@@ -95,6 +100,14 @@ int proto_request_decode(const char *line, size_t len, struct clm_request **out,
     const char **code, char **cause);
 int proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
     char **cause);
+
+/*
+ * $CLM_HOME/dump.json, written by `clm save` and read by `clm resurrect`:
+ * {"v":1,"apps":[spec,...]}. Decoding checks every spec as a request's.
+ */
+char *proto_dump_encode(struct clm_app_spec *const *apps, size_t n);
+int proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
+    size_t *n, char **cause);
 
 /* Text for `clm list --json` and `clm describe --json`, with '\n'. */
 char *proto_workers_json(const struct clm_worker_info *, size_t n);

@@ -7,6 +7,7 @@
 #ifndef CLM_SERVER_H
 #define CLM_SERVER_H
 
+#include <sys/types.h>
 #include <uv.h>
 
 #include "clm/proto.h"
@@ -22,6 +23,10 @@ struct clm_server *server_new(uv_loop_t *, const char *path,
 /* Stop listening, remove the socket file, close every client once what
  * was written to it has gone out; the server frees itself. */
 void server_close(struct clm_server *);
+
+/* Also serve the members of this group (socket_group), besides the
+ * daemon's own user and root. */
+void server_allow_group(struct clm_server *, gid_t);
 
 const struct clm_request *server_call_request(const struct clm_call *);
 /* Answer a call; takes reply. The call ends unless reply->more is set. */

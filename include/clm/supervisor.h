@@ -23,7 +23,10 @@ struct clm_supervisor;
 typedef void (*supervisor_done_cb)(void *arg, const char *code,
     const char *message);
 
-struct clm_supervisor *supervisor_new(uv_loop_t *, const struct clm_home *);
+struct clm_daemon_config;
+
+struct clm_supervisor *supervisor_new(uv_loop_t *, const struct clm_home *,
+    const struct clm_daemon_config *);
 /* Close every handle; all workers must be down (see supervisor_stop). */
 void supervisor_free(struct clm_supervisor *);
 
@@ -36,6 +39,26 @@ void supervisor_free(struct clm_supervisor *);
 int supervisor_add(struct clm_supervisor *, struct clm_app_spec *spec,
     char ***notes, supervisor_done_cb, void *arg, const char **code,
     char **cause);
+
+/* Add several apps, all or none: no name may be running. Takes specs'
+ * elements (not the array). */
+int supervisor_add_apps(struct clm_supervisor *, struct clm_app_spec **specs,
+    size_t n, char ***notes, supervisor_done_cb, void *arg,
+    const char **code, char **cause);
+/*
+ * Apply an app file: apps that run get the new options and instance count
+ * and a rolling reload; the others start. Takes specs (array and elements).
+ * --listen addresses of a running app are kept: changing them needs a
+ * delete and a start.
+ */
+void supervisor_apply(struct clm_supervisor *, struct clm_app_spec **specs,
+    size_t n, char ***notes, supervisor_done_cb, void *arg);
+/* Copies of every app's spec (for save); *out is NULL-terminated. */
+void supervisor_specs(struct clm_supervisor *, struct clm_app_spec ***out,
+    size_t *n);
+/* Give the named apps a new environment (restart --update-env). */
+int supervisor_update_env(struct clm_supervisor *, char **names,
+    char *const *env);
 
 /* The names of the apps that target denotes ("all" or a name), or -1
  * with *code, *cause when there is no such app. */

@@ -247,11 +247,11 @@ TEST(app_spec_new_copy_free)
 
 	a = clm_app_spec_new();
 	ASSERT_EQ_INT(a->instances, 1);
-	ASSERT_EQ_INT(a->kill_signal, SIGINT);
-	ASSERT_EQ_INT(a->kill_timeout_ms, CLM_DEFAULT_KILL_TIMEOUT_MS);
-	ASSERT_EQ_INT(a->min_uptime_ms, CLM_DEFAULT_MIN_UPTIME_MS);
-	ASSERT_EQ_INT(a->max_restarts, CLM_DEFAULT_MAX_RESTARTS);
-	ASSERT_EQ_INT(a->listen_timeout_ms, CLM_DEFAULT_LISTEN_TIMEOUT_MS);
+	ASSERT_EQ_INT(a->kill_signal, CLM_UNSET_SIGNAL);
+	ASSERT_TRUE(a->kill_timeout_ms == CLM_UNSET_MS);
+	ASSERT_TRUE(a->min_uptime_ms == CLM_UNSET_MS);
+	ASSERT_EQ_INT(a->max_restarts, CLM_UNSET_RESTARTS);
+	ASSERT_TRUE(a->listen_timeout_ms == CLM_UNSET_MS);
 	ASSERT_TRUE(a->autorestart);
 	ASSERT_NULL(a->name);
 	ASSERT_NULL(a->args);
@@ -276,4 +276,25 @@ TEST(app_spec_new_copy_free)
 	clm_app_spec_free(b);
 	clm_app_spec_free(NULL);
 	ASSERT_NULL(clm_app_spec_copy(NULL));
+}
+
+TEST(app_spec_fill_sets_only_unset_options)
+{
+	struct clm_app_spec	*a = clm_app_spec_new(), def;
+
+	memset(&def, 0, sizeof def);
+	def.kill_signal = 15;
+	def.kill_timeout_ms = 5000;
+	def.min_uptime_ms = 2000;
+	def.max_restarts = 7;
+	def.listen_timeout_ms = 9000;
+	a->kill_timeout_ms = 250;	/* set by the user: kept */
+	a->max_restarts = 0;		/* 0 is a value, not "unset" */
+	clm_app_spec_fill(a, &def);
+	ASSERT_EQ_INT(a->kill_signal, 15);
+	ASSERT_EQ_INT(a->kill_timeout_ms, 250);
+	ASSERT_EQ_INT(a->min_uptime_ms, 2000);
+	ASSERT_EQ_INT(a->max_restarts, 0);
+	ASSERT_EQ_INT(a->listen_timeout_ms, 9000);
+	clm_app_spec_free(a);
 }

@@ -113,16 +113,26 @@ TEST(cli_resolve_verb)
 	ASSERT_EQ_STR(clm_cli_resolve_verb("resta", &cause), "restart");
 	ASSERT_EQ_STR(clm_cli_resolve_verb("sc", &cause), "scale");
 	ASSERT_EQ_STR(clm_cli_resolve_verb("help", &cause), "help");
+	ASSERT_EQ_STR(clm_cli_resolve_verb("save", &cause), "save");
+	ASSERT_EQ_STR(clm_cli_resolve_verb("sa", &cause), "save");
+	ASSERT_EQ_STR(clm_cli_resolve_verb("resu", &cause), "resurrect");
+	ASSERT_EQ_STR(clm_cli_resolve_verb("resurrect", &cause),
+	    "resurrect");
 	ASSERT_NULL(cause);
 
 	ASSERT_NULL(clm_cli_resolve_verb("re", &cause));
 	ASSERT_EQ_STR(cause, "ambiguous command: re, could be: reload, "
-	    "restart");
+	    "restart, resurrect");
+	free(cause);
+	cause = NULL;
+	ASSERT_NULL(clm_cli_resolve_verb("res", &cause));
+	ASSERT_EQ_STR(cause, "ambiguous command: res, could be: restart, "
+	    "resurrect");
 	free(cause);
 	cause = NULL;
 	ASSERT_NULL(clm_cli_resolve_verb("s", &cause));
-	ASSERT_EQ_STR(cause, "ambiguous command: s, could be: scale, start, "
-	    "stop");
+	ASSERT_EQ_STR(cause, "ambiguous command: s, could be: save, scale, "
+	    "start, stop");
 	free(cause);
 	cause = NULL;
 	ASSERT_NULL(clm_cli_resolve_verb("de", &cause));
@@ -169,7 +179,8 @@ TEST(cli_start_flags_before_and_after_script)
 	ASSERT_NOT_NULL(spec->env);
 	ASSERT_EQ_INT(spec->kill_signal, 15);
 	ASSERT_TRUE(spec->autorestart);
-	ASSERT_EQ_INT(spec->kill_timeout_ms, CLM_DEFAULT_KILL_TIMEOUT_MS);
+	/* Not given: left for the daemon's defaults. */
+	ASSERT_TRUE(spec->kill_timeout_ms == CLM_UNSET_MS);
 	clm_app_spec_free(spec);
 
 	ASSERT_EQ_INT(parse(&fx, &spec, &name_only, &cause, "./app.js",
@@ -697,4 +708,112 @@ TEST(home_paths)
 	cmd = clm_asprintf("rm -rf '%s'", dir);
 	ASSERT_EQ_INT(system(cmd), 0);
 	free(cmd);
+}
+
+/* Run clm_cli_parse_app_file on a NULL-terminated list of words. */
+static int
+parse_file(const char **file, char ***only, char **cause, ...)
+{
+	char		*argv[32];
+	const char	*s;
+	va_list		 ap;
+	int		 argc = 0;
+
+	va_start(ap, cause);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		argv[argc++] = (char *)s;
+	va_end(ap);
+	argv[argc] = NULL;
+	*cause = NULL;
+	return clm_cli_parse_app_file(argc, argv, file, only, cause);
+}
+
+TEST(cli_app_file)
+{
+	const char	*file;
+	char		**only, *cause;
+
+	ASSERT_TRUE(clm_cli_is_app_file("apps.ini"));
+	ASSERT_TRUE(clm_cli_is_app_file("/etc/clm/Apps.INI"));
+	ASSERT_TRUE(clm_cli_is_app_file("x.ini"));
+	ASSERT_FALSE(clm_cli_is_app_file(".ini"));
+	ASSERT_FALSE(clm_cli_is_app_file("app.js"));
+	ASSERT_FALSE(clm_cli_is_app_file("ini"));
+	ASSERT_FALSE(clm_cli_is_app_file("apps.ini.js"));
+
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "apps.ini", NULL), 0);
+	ASSERT_EQ_STR(file, "apps.ini");
+	ASSERT_NULL(only);
+
+	/* --only: comma-separated, repeatable, before or after the file. */
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "--only", "web,api",
+	    "apps.ini", "--only=worker", NULL), 0);
+	ASSERT_EQ_STR(file, "apps.ini");
+	ASSERT_EQ_INT(clm_strv_len(only), 3);
+	ASSERT_EQ_STR(only[0], "web");
+	ASSERT_EQ_STR(only[1], "api");
+	ASSERT_EQ_STR(only[2], "worker");
+	clm_strv_free(only);
+
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "apps.ini", "--only",
+	    "web,", NULL), CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "--only: app name is empty (use --name NAME)");
+	ASSERT_NULL(only);
+	free(cause);
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "apps.ini", "--only",
+	    "a b", NULL), CLM_EXIT_USAGE);
+	ASSERT_CONTAINS(cause, "--only: app name 'a b' contains ' '");
+	free(cause);
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "apps.ini", "--only",
+	    NULL), CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "option --only needs a value");
+	free(cause);
+
+	/* Options of a script do not apply: the file sets them. */
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "apps.ini", "-i", "2",
+	    NULL), CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "option -i does not apply to an app file (set it "
+	    "in the file)");
+	free(cause);
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "--only", "web",
+	    "--name", "x", "apps.ini", NULL), CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "option --name does not apply to an app file "
+	    "(set it in the file)");
+	ASSERT_NULL(only);
+	free(cause);
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "apps.ini", "--", "x",
+	    NULL), CLM_EXIT_USAGE);
+	ASSERT_CONTAINS(cause, "arguments after -- do not apply");
+	free(cause);
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "apps.ini", "b.ini",
+	    NULL), CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "unexpected argument 'b.ini' (one app file at a "
+	    "time)");
+	free(cause);
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "--only", "a", NULL),
+	    CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "missing app file");
+	free(cause);
+	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "app.js", NULL),
+	    CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "'app.js' is not an app file (its name must end "
+	    "in .ini)");
+	free(cause);
+}
+
+TEST(cli_start_only_needs_app_file)
+{
+	struct fixture		 fx;
+	struct clm_app_spec	*spec;
+	char			*cause;
+	bool			 name_only;
+
+	fixture_setup(&fx);
+	ASSERT_EQ_INT(parse(&fx, &spec, &name_only, &cause, "app.js", "--only",
+	    "web", NULL), CLM_EXIT_USAGE);
+	ASSERT_EQ_STR(cause, "--only applies to an app file (clm start "
+	    "FILE.ini --only NAME)");
+	free(cause);
+	clm_app_spec_free(spec);
+	fixture_teardown(&fx);
 }

@@ -167,7 +167,7 @@ TEST(proto_request_roundtrip_minimal)
 	free(line);
 	proto_request_free(back);
 
-	/* A spec without optional fields takes the defaults. */
+	/* A spec without optional fields leaves them unset. */
 	back = req_ok("{\"v\":1,\"cmd\":\"start\",\"spec\":{\"name\":\"a\","
 	    "\"script\":\"/a.js\"}}");
 	ASSERT_EQ_STR(back->spec->name, "a");
@@ -175,7 +175,9 @@ TEST(proto_request_roundtrip_minimal)
 	ASSERT_NULL(back->spec->env);
 	ASSERT_NULL(back->spec->cwd);
 	ASSERT_EQ_INT(back->spec->instances, 1);
-	ASSERT_EQ_INT(back->spec->kill_signal, SIGINT);
+	ASSERT_EQ_INT(back->spec->kill_signal, CLM_UNSET_SIGNAL);
+	ASSERT_TRUE(back->spec->kill_timeout_ms == CLM_UNSET_MS);
+	ASSERT_EQ_INT(back->spec->max_restarts, CLM_UNSET_RESTARTS);
 	ASSERT_TRUE(back->spec->autorestart);
 	proto_request_free(back);
 
@@ -723,4 +725,240 @@ TEST(proto_workers_json)
 	ASSERT_CONTAINS(s, "\"workers\":\t[");
 	free(s);
 	proto_reply_free(reply);
+}
+
+/* ------------------------------------------------------------------ */
+/* App files (apps), restart --update-env (update_env, env), dump.json. */
+
+static struct clm_app_spec *
+named_spec(const char *name)
+{
+	struct clm_app_spec	*spec;
+
+	spec = clm_app_spec_new();
+	spec->name = clm_strdup(name);
+	spec->script = clm_asprintf("/srv/%s.js", name);
+	return spec;
+}
+
+TEST(proto_request_apps_roundtrip)
+{
+	struct clm_request	*req, *back;
+	char			*line;
+
+	req = proto_request_new("start");
+	req->napps = 3;
+	req->apps = clm_calloc(req->napps + 1, sizeof *req->apps);
+	req->apps[0] = full_spec();
+	req->apps[1] = named_spec("api");
+	req->apps[2] = named_spec("worker");
+	req->apps[2]->instances = 0;
+	clm_strv_push(&req->apps[2]->listen, "127.0.0.1:3000");
+	line = proto_request_encode(req);
+	ASSERT_NULL(memchr(line, '\n', strlen(line) - 1));
+	ASSERT_NULL(strstr(line, "update_env"));
+	back = req_ok(line);
+	ASSERT_EQ_INT(back->napps, 3);
+	ASSERT_NULL(back->apps[3]);
+	check_full_spec(back->apps[0]);
+	ASSERT_EQ_STR(back->apps[1]->name, "api");
+	ASSERT_EQ_STR(back->apps[1]->script, "/srv/api.js");
+	ASSERT_EQ_INT(back->apps[1]->instances, 1);
+	ASSERT_EQ_STR(back->apps[2]->name, "worker");
+	ASSERT_EQ_INT(back->apps[2]->instances, 0);
+	ASSERT_EQ_STR(back->apps[2]->listen[0], "127.0.0.1:3000");
+	ASSERT_NULL(back->spec);
+	ASSERT_FALSE(back->update_env);
+	ASSERT_NULL(back->env);
+	free(line);
+	proto_request_free(back);
+	proto_request_free(req);
+
+	/* restart --update-env */
+	req = proto_request_new("restart");
+	req->target = clm_strdup("all");
+	req->update_env = true;
+	clm_strv_push(&req->env, "PATH=/usr/bin");
+	clm_strv_push(&req->env, "NEW=1");
+	line = proto_request_encode(req);
+	back = req_ok(line);
+	ASSERT_TRUE(back->update_env);
+	ASSERT_EQ_INT(clm_strv_len(back->env), 2);
+	ASSERT_EQ_STR(back->env[0], "PATH=/usr/bin");
+	ASSERT_EQ_STR(back->env[1], "NEW=1");
+	ASSERT_NULL(back->apps);
+	ASSERT_EQ_INT(back->napps, 0);
+	free(line);
+	proto_request_free(back);
+	proto_request_free(req);
+
+	/* An empty list of apps stays a list. */
+	back = req_ok("{\"v\":1,\"cmd\":\"start\",\"apps\":[]}");
+	ASSERT_NOT_NULL(back->apps);
+	ASSERT_EQ_INT(back->napps, 0);
+	proto_request_free(back);
+}
+
+TEST(proto_request_apps_hostile)
+{
+	struct clm_request	*req = (void *)1;
+	const char		*code = NULL;
+	char			*json, *p, *last = NULL, *cause = NULL;
+	size_t			 i;
+
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"apps\":{}}", CLM_E_BADREQ,
+	    "field 'apps' must be an array of objects");
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"apps\":[{\"name\":\"a\","
+	    "\"script\":\"/a\"},7]}", CLM_E_BADREQ,
+	    "field 'apps[1]' must be an object");
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"apps\":[{\"name\":\"a\","
+	    "\"script\":\"/a\"},{\"name\":\"b\"}]}", CLM_E_BADREQ,
+	    "field 'apps[1].script' is missing");
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"apps\":[{\"name\":\"a\","
+	    "\"script\":\"/a\",\"kill_signal\":\"X\"}]}", CLM_E_BADREQ,
+	    "field 'apps[0].kill_signal' must be a signal name");
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"apps\":[{\"name\":\"a\","
+	    "\"script\":\"/a\",\"instances\":5000}]}", CLM_E_BADREQ,
+	    "field 'apps[0].instances' must be an integer from -1 to 4096");
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"apps\":[{\"name\":\"a\","
+	    "\"script\":\"/a\"},{\"name\":\"b\",\"script\":\"/b\"},"
+	    "{\"name\":\"a\",\"script\":\"/c\"}]}", CLM_E_INVAL,
+	    "app 'a' is also apps[0]");
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"apps\":[{\"name\":\"../x\","
+	    "\"script\":\"/a\"}]}", CLM_E_INVAL, "app name '../x'");
+	req_fails("{\"v\":1,\"cmd\":\"restart\",\"update_env\":\"yes\"}",
+	    CLM_E_BADREQ, "field 'update_env' must be true or false");
+	req_fails("{\"v\":1,\"cmd\":\"restart\",\"env\":\"A=1\"}",
+	    CLM_E_BADREQ, "field 'env' must be an array of strings");
+	req_fails("{\"v\":1,\"cmd\":\"restart\",\"env\":[\"A=1\",\"B\"]}",
+	    CLM_E_BADREQ, "field 'env[1]' must have the form KEY=VALUE");
+	req_fails("{\"v\":1,\"cmd\":\"restart\",\"env\":[\"A=1\",2]}",
+	    CLM_E_BADREQ, "field 'env[1]' must be a string");
+
+	/* At most 4096 apps. */
+	json = clm_malloc(4097 * 48 + 64);
+	p = json + sprintf(json, "{\"v\":1,\"cmd\":\"start\",\"apps\":[");
+	for (i = 0; i < 4097; i++) {
+		last = p;
+		p += sprintf(p, "%s{\"name\":\"a%zu\",\"script\":\"/a\"}",
+		    i == 0 ? "" : ",", i);
+	}
+	strcpy(p, "]}");
+	ASSERT_EQ_INT(proto_request_decode(json, strlen(json), &req, &code,
+	    &cause), -1);
+	ASSERT_EQ_STR(code, CLM_E_BADREQ);
+	ASSERT_CONTAINS(cause, "field 'apps' has more than 4096 entries");
+	free(cause);
+	/* 4096 is fine. */
+	strcpy(last, "]}");
+	req = req_ok(json);
+	ASSERT_EQ_INT(req->napps, 4096);
+	ASSERT_EQ_STR(req->apps[4095]->name, "a4095");
+	proto_request_free(req);
+	free(json);
+}
+
+TEST(proto_dump_roundtrip)
+{
+	struct clm_app_spec	*apps[3], **back = NULL;
+	char			*text, *cause = NULL;
+	size_t			 n = 0;
+
+	apps[0] = full_spec();
+	apps[1] = named_spec("api");
+	apps[2] = NULL;
+	clm_strv_push(&apps[1]->listen, "3000");
+	clm_strv_push(&apps[1]->listen, "[::1]:3001");
+	text = proto_dump_encode(apps, 2);
+	ASSERT_EQ_INT(strncmp(text, "{\n\t\"v\":\t1,\n", 11), 0);
+	ASSERT_TRUE(text[strlen(text) - 1] == '\n');
+	if (proto_dump_decode(text, strlen(text), &back, &n, &cause) != 0)
+		unit_fail(__FILE__, __LINE__, "%s", unit_str(cause));
+	ASSERT_EQ_INT(n, 2);
+	ASSERT_NULL(back[2]);
+	check_full_spec(back[0]);
+	ASSERT_EQ_STR(back[1]->name, "api");
+	ASSERT_EQ_INT(clm_strv_len(back[1]->listen), 2);
+	ASSERT_EQ_STR(back[1]->listen[1], "[::1]:3001");
+	clm_app_spec_free(back[0]);
+	clm_app_spec_free(back[1]);
+	free(back);
+	free(text);
+
+	/* No apps: an empty dump. */
+	text = proto_dump_encode(NULL, 0);
+	ASSERT_EQ_INT(proto_dump_decode(text, strlen(text), &back, &n,
+	    &cause), 0);
+	ASSERT_EQ_INT(n, 0);
+	ASSERT_NOT_NULL(back);
+	free(back);
+	free(text);
+	clm_app_spec_free(apps[0]);
+	clm_app_spec_free(apps[1]);
+}
+
+static void
+dump_fails(const char *text, size_t len, const char *part)
+{
+	struct clm_app_spec	**apps = (void *)1;
+	char			 *cause = NULL;
+	size_t			  n = 99;
+
+	if (proto_dump_decode(text, len, &apps, &n, &cause) != -1)
+		unit_fail(__FILE__, __LINE__, "decoded: %.*s", (int)len, text);
+	ASSERT_NULL(apps);
+	ASSERT_EQ_INT(n, 0);
+	ASSERT_CONTAINS(cause, part);
+	ASSERT_NULL(strchr(cause, '\n'));
+	free(cause);
+}
+
+#define DUMP_FAILS(s, part) dump_fails((s), strlen(s), (part))
+
+TEST(proto_dump_hostile)
+{
+	static const char	nul[] = "{\"v\":1,\"apps\":[]}\0";
+
+	DUMP_FAILS("", "dump is empty");
+	DUMP_FAILS("not json at all", "dump is not valid JSON");
+	DUMP_FAILS("{\"v\":1,\"apps\":[", "dump is not valid JSON");
+	DUMP_FAILS("[]", "dump must be a JSON object");
+	DUMP_FAILS("{\"apps\":[]}", "field 'v' must be an integer");
+	DUMP_FAILS("{\"v\":2,\"apps\":[]}", "dump of protocol version 2");
+	DUMP_FAILS("{\"v\":1}", "field 'apps' is missing");
+	DUMP_FAILS("{\"v\":1,\"apps\":null}", "field 'apps' is missing");
+	DUMP_FAILS("{\"v\":1,\"apps\":\"web\"}", "field 'apps' must be an "
+	    "array of objects");
+	DUMP_FAILS("{\"v\":1,\"apps\":[[]]}", "field 'apps[0]' must be an "
+	    "object");
+	DUMP_FAILS("{\"v\":1,\"apps\":[{\"name\":\"a\",\"script\":\"/a\"},"
+	    "{\"name\":\"b\",\"script\":\"/b\",\"env\":[\"X\"]}]}",
+	    "field 'apps[1].env[0]' must have the form KEY=VALUE");
+	DUMP_FAILS("{\"v\":1,\"apps\":[{\"name\":\"a\",\"script\":\"/a\","
+	    "\"max_restarts\":-5}]}", "field 'apps[0].max_restarts'");
+	DUMP_FAILS("{\"v\":1,\"apps\":[{\"name\":\"a\",\"script\":\"/a\"},"
+	    "{\"name\":\"a\",\"script\":\"/a\"}]}", "app 'a' is also apps[0]");
+	DUMP_FAILS("{\"v\":1,\"apps\":[{\"name\":\"a b\",\"script\":\"/a\"}]}",
+	    "app name 'a b'");
+	DUMP_FAILS("{\"v\":1,\"apps\":[{\"name\":\"a\\u0000\",\"script\":"
+	    "\"/a\"}]}", "NUL");
+	dump_fails(nul, sizeof nul - 1, "NUL");
+	/* The size is checked before anything is read. */
+	dump_fails("{}", (size_t)64 * 1024 * 1024 + 1, "over the limit");
+	/* Random bytes. */
+	{
+		char		buf[512];
+		unsigned	seed = 7;
+		size_t		i, j;
+
+		for (i = 0; i < 500; i++) {
+			for (j = 0; j < sizeof buf; j++) {
+				seed = seed * 1103515245 + 12345;
+				buf[j] = (char)(seed >> 16);
+			}
+			if (i % 2 == 0)
+				memcpy(buf, "{\"v\":1,\"apps\":[{", 16);
+			dump_fails(buf, sizeof buf, "");
+		}
+	}
 }

@@ -1,0 +1,58 @@
+/*
+ * INI files (inih): the daemon's configuration (clm.ini) and app files
+ * (clm start apps.ini). This module is the only one that touches INI.
+ * Every error is reported as "FILE:LINE: what is wrong (the fix)".
+ */
+#ifndef CLM_CONFIG_H
+#define CLM_CONFIG_H
+
+#include <sys/types.h>
+
+#include "clm/app.h"
+
+struct clm_daemon_config {
+	char		*socket_path;	/* NULL: $CLM_HOME/clm.sock */
+	mode_t		 socket_mode;	/* 0600; 0660 with socket_group */
+	char		*socket_group;	/* NULL: none */
+	char		*log_dir;	/* NULL: $CLM_HOME/logs */
+	/* Defaults of every app that does not set its own. */
+	int		 kill_signal;
+	uint32_t	 kill_timeout_ms;
+	uint32_t	 min_uptime_ms;
+	int		 max_restarts;
+	uint32_t	 listen_timeout_ms;
+	uint32_t	 backoff_initial_ms;	/* 100 */
+	uint32_t	 backoff_max_ms;	/* 15000 */
+	uint64_t	 max_log_size;		/* bytes; 0: no rotation */
+	unsigned	 log_retain;		/* 5 */
+};
+
+/* The built-in defaults (what config/clm.ini lists). */
+void config_daemon_defaults(struct clm_daemon_config *);
+void config_daemon_free(struct clm_daemon_config *);
+
+/*
+ * Load a daemon configuration over the defaults. Returns 0, or -1 with
+ * *errors set to every problem found (a NULL-terminated vector of
+ * "FILE:LINE: ..." lines; the caller frees it with clm_strv_free).
+ */
+int config_load_daemon(const char *path, struct clm_daemon_config *,
+    char ***errors);
+
+/*
+ * Load an app file: one section per app. Relative paths are relative to
+ * the file's folder, which is also the default cwd. env is the environment
+ * the apps get (the CLI's), before their env.KEY lines. Only the sections
+ * named in only (NULL: all) are returned; naming a section that the file
+ * lacks is an error. Scripts and interpreters are resolved and checked as
+ * `clm start` does. Returns 0, or -1 with *errors as above and no apps.
+ */
+int config_load_apps(const char *path, char *const *env, char *const *only,
+    struct clm_app_spec ***apps, size_t *napps, char ***errors);
+
+/* "1600", "1600ms", "1.6s", "2m" -> milliseconds; -1 if malformed. */
+int config_parse_duration(const char *s, uint32_t *ms);
+/* "512", "10K", "10M", "1G" (powers of 1024) -> bytes; -1 if malformed. */
+int config_parse_size(const char *s, uint64_t *bytes);
+
+#endif

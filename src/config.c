@@ -1,0 +1,1593 @@
+/*
+ * INI files: clmd's configuration (clm.ini) and app files (clm start
+ * apps.ini). This is the only module that uses inih.
+ *
+ * Debian's inih (r55) reads lines into a 200-byte buffer (a longer line is
+ * silently cut in pieces), reports only the first malformed line, and gives
+ * its handler no line number. So the file is read into memory and handed to
+ * inih through a reader (ini_parse_stream) that counts lines and checks
+ * each one first: control bytes, invalid UTF-8, lines too long, section
+ * headers and lines without '=' are reported here, with their line, and
+ * never reach inih. inih then splits the key from the value and strips
+ * blanks and inline comments (" ; ..."). Leading blanks are stripped too,
+ * so that no line continues the previous one: an indented key is a key.
+ *
+ * Everything read is treated as hostile: bounded sizes and counts, every
+ * byte shown in a message made printable, errors collected up to a limit.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "clm/config.h"
+#include "clm/listeners.h"
+
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_ERRORS_MAX	50
+#define CONFIG_APPS_MAX		4096		/* as proto.c accepts */
+#define CONFIG_TIMEOUT_MAX	86400000	/* one day in ms, as proto.c */
+#define CONFIG_RESTARTS_MAX	1000000		/* as proto.c */
+#define CONFIG_RETAIN_MAX	1000
+#define CONFIG_SIZE_MIN		1024		/* max_log_size, unless 0 */
+#define CONFIG_SHOWN_MAX	64		/* bytes of a word in a message */
+#define CONFIG_SUN_PATH_MAX	107		/* sizeof sun_path - 1 */
+
+/* ------------------------------------------------------------------ */
+/* Durations and sizes. */
+
+/* A decimal number "12" or "1.25" (at most 6 decimals). */
+struct config_number {
+	uint64_t	whole;
+	uint64_t	frac;		/* the decimals as an integer */
+	uint64_t	scale;		/* 10^(number of decimals) */
+};
+
+/* Parse a number at s; its end, or NULL if there is none. */
+static const char *
+config_number(const char *s, struct config_number *n)
+{
+	n->whole = 0;
+	n->frac = 0;
+	n->scale = 1;
+	if (!isdigit((unsigned char)*s))
+		return NULL;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (n->whole > (UINT64_MAX - 9) / 10)
+			return NULL;
+		n->whole = n->whole * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s != '.')
+		return s;
+	s++;
+	if (!isdigit((unsigned char)*s))
+		return NULL;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (n->scale == 1000000)
+			return NULL;
+		n->frac = n->frac * 10 + (uint64_t)(*s - '0');
+		n->scale *= 10;
+	}
+	return s;
+}
+
+/* n times unit, which must be a whole number no larger than max. */
+static int
+config_scale(const struct config_number *n, uint64_t unit, uint64_t max,
+    uint64_t *out)
+{
+	uint64_t	whole, frac;
+
+	if (n->whole > max / unit)
+		return -1;
+	whole = n->whole * unit;
+	frac = n->frac * unit;		/* < 10^6 * 2^40: no overflow */
+	if (frac % n->scale != 0)
+		return -1;
+	frac /= n->scale;
+	if (whole > max - frac)
+		return -1;
+	*out = whole + frac;
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, uint32_t *ms)
+{
+	static const struct {
+		const char	*suffix;
+		uint64_t	 unit;
+	} units[] = {
+		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 },
+	};
+	struct config_number	 n;
+	const char		*end;
+	uint64_t		 v;
+	size_t			 i;
+
+	if (s == NULL || (end = config_number(s, &n)) == NULL)
+		return -1;
+	for (i = 0; i < CLM_ARRAY_SIZE(units); i++) {
+		if (strcasecmp(end, units[i].suffix) != 0)
+			continue;
+		if (config_scale(&n, units[i].unit, UINT32_MAX, &v) != 0)
+			return -1;
+		*ms = (uint32_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+int
+config_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char	*suffix;
+		uint64_t	 unit;
+	} units[] = {
+		{ "", 1 }, { "b", 1 },
+		{ "k", 1ULL << 10 }, { "kb", 1ULL << 10 }, { "kib", 1ULL << 10 },
+		{ "m", 1ULL << 20 }, { "mb", 1ULL << 20 }, { "mib", 1ULL << 20 },
+		{ "g", 1ULL << 30 }, { "gb", 1ULL << 30 }, { "gib", 1ULL << 30 },
+		{ "t", 1ULL << 40 }, { "tb", 1ULL << 40 }, { "tib", 1ULL << 40 },
+	};
+	struct config_number	 n;
+	const char		*end;
+	size_t			 i;
+
+	if (s == NULL || (end = config_number(s, &n)) == NULL)
+		return -1;
+	for (i = 0; i < CLM_ARRAY_SIZE(units); i++) {
+		if (strcasecmp(end, units[i].suffix) == 0)
+			return config_scale(&n, units[i].unit, INT64_MAX,
+			    bytes);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers. */
+
+/* A copy of s fit for a one-line message: unprintable bytes become '?',
+ * at most CONFIG_SHOWN_MAX bytes ("..." marks the cut). */
+static char *
+config_shown(const char *s)
+{
+	char	*p;
+	size_t	 i, n;
+
+	n = strlen(s);
+	if (n > CONFIG_SHOWN_MAX) {
+		p = clm_asprintf("%.*s...", CONFIG_SHOWN_MAX, s);
+		n = CONFIG_SHOWN_MAX;
+	} else
+		p = clm_strdup(s);
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
+			p[i] = '?';
+	}
+	return p;
+}
+
+/* Edit distance (adjacent transpositions count one), case-insensitive;
+ * SIZE_MAX for words too long to bother. */
+static size_t
+config_distance(const char *a, const char *b)
+{
+	size_t	la, lb, i, j, cost, v;
+	size_t	d[CONFIG_SHOWN_MAX + 1][CONFIG_SHOWN_MAX + 1];
+
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > CONFIG_SHOWN_MAX || lb > CONFIG_SHOWN_MAX)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			cost = tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+			    tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The word of words (NULL-terminated) closest to w, if close enough to be
+ * a typo: at most 2 edits, and at most half of w's length. */
+static const char *
+config_suggest(const char *w, const char *const *words)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = SIZE_MAX, len;
+
+	len = strlen(w);
+	for (i = 0; words[i] != NULL; i++) {
+		d = config_distance(w, words[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = words[i];
+		}
+	}
+	if (best == NULL || bestd > 2 || bestd * 2 > len)
+		return NULL;
+	return best;
+}
+
+static bool
+config_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t			 i;
+
+	for (i = 0; i < CLM_ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The folder of path, absolute. */
+static char *
+config_folder(const char *path, char **cause)
+{
+	const char	*slash;
+	char		*cwd, *dir, *folder;
+
+	slash = strrchr(path, '/');
+	if (slash == path)
+		return clm_strdup("/");
+	dir = slash == NULL ? clm_strdup(".") :
+	    clm_strndup(path, (size_t)(slash - path));
+	if (dir[0] == '/')
+		return dir;
+	if ((cwd = clm_getcwd(cause)) == NULL) {
+		free(dir);
+		return NULL;
+	}
+	folder = clm_path_join(cwd, dir);
+	free(cwd);
+	free(dir);
+	return folder;
+}
+
+/* Read a whole regular file of at most CONFIG_FILE_MAX bytes. */
+static int
+config_read_file(const char *path, char **out, size_t *outlen, char **cause)
+{
+	struct stat	 sb;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	/* O_NONBLOCK: a FIFO must not hang us before fstat says no. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		*cause = clm_asprintf("cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		*cause = clm_strdup("not a regular file");
+		close(fd);
+		return -1;
+	}
+	buf = clm_malloc(CONFIG_FILE_MAX + 2);
+	for (;;) {
+		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			*cause = clm_asprintf("cannot read: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > CONFIG_FILE_MAX) {
+			*cause = clm_asprintf("larger than %d KiB (is it the "
+			    "right file?)", CONFIG_FILE_MAX / 1024);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+
+fail:
+	close(fd);
+	free(buf);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The line-checking reader around inih. */
+
+struct config_parser;
+/* A section header; name is NULL when the header is malformed. */
+typedef void (*config_section_fn)(struct config_parser *, const char *);
+typedef void (*config_key_fn)(struct config_parser *, const char *,
+    const char *);
+
+struct config_parser {
+	const char		*path;	/* as the user wrote it */
+	const char		*buf;
+	size_t			 len;
+	size_t			 off;
+	int			 line;	/* of the line being handled */
+	int			 pending; /* line given to inih, not handled */
+	char		       **errors;
+	size_t			 nerrors;
+	bool			 full;	/* too many errors: stop reading */
+	config_section_fn	 section;
+	config_key_fn		 key;
+};
+
+static void CLM_PRINTF(3, 4)
+config_error(struct config_parser *p, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg, *s;
+
+	if (p->full)
+		return;
+	va_start(ap, fmt);
+	msg = clm_vasprintf(fmt, ap);
+	va_end(ap);
+	if (p->nerrors == CONFIG_ERRORS_MAX) {
+		s = clm_asprintf("%s: too many errors, stopped after %d",
+		    p->path, CONFIG_ERRORS_MAX);
+		p->full = true;
+	} else if (line > 0)
+		s = clm_asprintf("%s:%d: %s", p->path, line, msg);
+	else
+		s = clm_asprintf("%s: %s", p->path, msg);
+	clm_strv_push(&p->errors, s);
+	p->nerrors++;
+	free(s);
+	free(msg);
+}
+
+/* The length of the UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t
+config_utf8(const unsigned char *s, size_t n)
+{
+	size_t		len, i;
+	uint32_t	c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Whether a line holds only text: no control byte, valid UTF-8. */
+static bool
+config_text(struct config_parser *p, const char *s, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, k;
+
+	for (i = 0; i < n; i += k) {
+		if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f) {
+			config_error(p, p->line, "control byte 0x%02x in the "
+			    "line (is this a text file?)", u[i]);
+			return false;
+		}
+		if ((k = config_utf8(u + i, n - i)) == 0) {
+			config_error(p, p->line, "the line is not valid UTF-8");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "[name]" with an optional comment after it. */
+static void
+config_header(struct config_parser *p, const char *s, size_t n)
+{
+	const char	*close, *name, *rest;
+	char		*copy, *shown;
+	size_t		 len;
+
+	close = memchr(s, ']', n);
+	if (close == NULL) {
+		config_error(p, p->line, "section header lacks its closing "
+		    "']'");
+		p->section(p, NULL);
+		return;
+	}
+	for (rest = close + 1; rest < s + n && isspace((unsigned char)*rest);
+	    rest++)
+		/* nothing */;
+	if (rest < s + n && *rest != ';' && *rest != '#') {
+		copy = clm_strndup(rest, (size_t)(s + n - rest));
+		shown = config_shown(copy);
+		config_error(p, p->line, "unexpected '%s' after the section "
+		    "header (comments start with ;)", shown);
+		free(shown);
+		free(copy);
+		p->section(p, NULL);
+		return;
+	}
+	name = s + 1;
+	while (name < close && isspace((unsigned char)*name))
+		name++;
+	len = (size_t)(close - name);
+	while (len > 0 && isspace((unsigned char)name[len - 1]))
+		len--;
+	if (len == 0 || memchr(name, '[', len) != NULL) {
+		config_error(p, p->line, "section header needs a name between "
+		    "[ and ]");
+		p->section(p, NULL);
+		return;
+	}
+	copy = clm_strndup(name, len);
+	p->section(p, copy);
+	free(copy);
+}
+
+/* inih's test for a key line: a '=' or ':' before any inline comment. */
+static bool
+config_is_key_line(const char *s, size_t n)
+{
+	bool	was_space = false;
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '=' || s[i] == ':')
+			return true;
+		if (was_space && s[i] == ';')
+			return false;
+		was_space = isspace((unsigned char)s[i]);
+	}
+	return false;
+}
+
+static void
+config_missed(struct config_parser *p)
+{
+	if (p->pending != 0) {
+		config_error(p, p->pending, "cannot parse this line (expected "
+		    "KEY = VALUE)");
+		p->pending = 0;
+	}
+}
+
+static char *
+config_reader(char *str, int num, void *arg)
+{
+	struct config_parser	*p = arg;
+	const char		*s, *nl, *end;
+	char			*copy, *shown;
+	size_t			 n;
+
+	config_missed(p);
+	while (!p->full && p->off < p->len) {
+		s = p->buf + p->off;
+		nl = memchr(s, '\n', p->len - p->off);
+		n = nl != NULL ? (size_t)(nl - s) : p->len - p->off;
+		p->off += n + (nl != NULL ? 1 : 0);
+		p->line++;
+		if (p->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+			s += 3;
+			n -= 3;
+		}
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+		if (!config_text(p, s, n))
+			continue;
+		while (n > 0 && isspace((unsigned char)*s)) {
+			s++;
+			n--;
+		}
+		while (n > 0 && isspace((unsigned char)s[n - 1]))
+			n--;
+		if (n == 0 || *s == ';' || *s == '#')
+			continue;
+		if (*s == '[') {
+			config_header(p, s, n);
+			continue;
+		}
+		/* Room for the line, a '\n' and a NUL, as fgets would. */
+		if (num < 3 || n > (size_t)num - 2) {
+			config_error(p, p->line, "line too long (%zu "
+			    "characters; at most %d)", n, num < 3 ? 0 : num - 2);
+			continue;
+		}
+		if (!config_is_key_line(s, n)) {
+			end = s;
+			while (end < s + n && !isspace((unsigned char)*end))
+				end++;
+			copy = clm_strndup(s, (size_t)(end - s));
+			shown = config_shown(copy);
+			config_error(p, p->line, "'%s' is not a KEY = VALUE "
+			    "line", shown);
+			free(shown);
+			free(copy);
+			continue;
+		}
+		memcpy(str, s, n);
+		str[n] = '\0';
+		p->pending = p->line;
+		return str;
+	}
+	return NULL;
+}
+
+static int
+config_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct config_parser	*p = arg;
+
+	p->pending = 0;
+	if (!p->full)
+		p->key(p, name != NULL ? name : "", value != NULL ? value : "");
+	return 1;
+}
+
+/* Read path and run p's callbacks over it; errors go to p. */
+static void
+config_parse(struct config_parser *p, const char *path)
+{
+	char	*buf, *cause;
+	size_t	 len;
+
+	p->path = path;
+	if (config_read_file(path, &buf, &len, &cause) != 0) {
+		config_error(p, 0, "%s", cause);
+		free(cause);
+		return;
+	}
+	p->buf = buf;
+	p->len = len;
+	/* inih's own verdict adds nothing: the reader checked every line. */
+	(void)ini_parse_stream(config_reader, p, config_handler, p);
+	config_missed(p);
+	p->buf = NULL;
+	free(buf);
+}
+
+/* "unknown key 'x' in [s] (did you mean 'y'?)" and the like. */
+static void
+config_unknown_key(struct config_parser *p, const char *key,
+    const char *section, const char *const *known, const char *hint)
+{
+	const char	*best;
+	char		*shown;
+
+	shown = config_shown(key);
+	if ((best = config_suggest(key, known)) != NULL)
+		config_error(p, p->line, "unknown key '%s' in [%s] (did you "
+		    "mean '%s'?)", shown, section, best);
+	else
+		config_error(p, p->line, "unknown key '%s' in [%s] (%s)",
+		    shown, section, hint);
+	free(shown);
+}
+
+/* Value parsers shared by both kinds of file: 0, or -1 once reported. */
+
+static int
+config_duration(struct config_parser *p, const char *key, const char *value,
+    uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint32_t	 ms;
+	char		*shown;
+
+	if (config_parse_duration(value, &ms) != 0 || ms < min || ms > max) {
+		shown = config_shown(value);
+		config_error(p, p->line, "%s: '%s' is not a duration from "
+		    "%ums to %ums (write 1600, 1600ms, 1.6s, 2m or 1h)", key,
+		    shown, min, max);
+		free(shown);
+		return -1;
+	}
+	*out = ms;
+	return 0;
+}
+
+static int
+config_signal(struct config_parser *p, const char *key, const char *value,
+    int *out)
+{
+	char	*shown;
+	int	 sig;
+
+	if ((sig = clm_signal_parse(value)) <= 0) {
+		shown = config_shown(value);
+		config_error(p, p->line, "%s: '%s' is not a signal (use a name "
+		    "like SIGTERM or a number)", key, shown);
+		free(shown);
+		return -1;
+	}
+	*out = sig;
+	return 0;
+}
+
+static int
+config_restarts(struct config_parser *p, const char *key, const char *value,
+    int *out)
+{
+	long long	 v;
+	char		*shown;
+
+	if (clm_parse_int(value, 0, CONFIG_RESTARTS_MAX, &v) != 0) {
+		shown = config_shown(value);
+		config_error(p, p->line, "%s: '%s' is not a number from 0 to "
+		    "%d", key, shown, CONFIG_RESTARTS_MAX);
+		free(shown);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* The line a key was first set on, or 0; else remember this one. */
+static bool
+config_once(struct config_parser *p, const char *key, int *line)
+{
+	if (*line != 0) {
+		config_error(p, p->line, "'%s' is already set on line %d (set "
+		    "each key once)", key, *line);
+		return false;
+	}
+	*line = p->line;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* clmd's configuration. */
+
+enum {
+	DK_SOCKET,
+	DK_SOCKET_MODE,
+	DK_SOCKET_GROUP,
+	DK_LOG_DIR,
+	DK_KILL_SIGNAL,
+	DK_KILL_TIMEOUT,
+	DK_MIN_UPTIME,
+	DK_MAX_RESTARTS,
+	DK_LISTEN_TIMEOUT,
+	DK_BACKOFF_INITIAL,
+	DK_BACKOFF_MAX,
+	DK_MAX_LOG_SIZE,
+	DK_LOG_RETAIN,
+	DK_COUNT
+};
+
+enum { DS_DAEMON, DS_DEFAULTS, DS_COUNT };
+
+static const char *const config_daemon_sections[DS_COUNT + 1] = {
+	"daemon", "defaults", NULL
+};
+
+static const struct {
+	const char	*name;
+	int		 section;
+} config_daemon_keys[DK_COUNT] = {
+	[DK_SOCKET] = { "socket", DS_DAEMON },
+	[DK_SOCKET_MODE] = { "socket_mode", DS_DAEMON },
+	[DK_SOCKET_GROUP] = { "socket_group", DS_DAEMON },
+	[DK_LOG_DIR] = { "log_dir", DS_DAEMON },
+	[DK_KILL_SIGNAL] = { "kill_signal", DS_DEFAULTS },
+	[DK_KILL_TIMEOUT] = { "kill_timeout", DS_DEFAULTS },
+	[DK_MIN_UPTIME] = { "min_uptime", DS_DEFAULTS },
+	[DK_MAX_RESTARTS] = { "max_restarts", DS_DEFAULTS },
+	[DK_LISTEN_TIMEOUT] = { "listen_timeout", DS_DEFAULTS },
+	[DK_BACKOFF_INITIAL] = { "backoff_initial", DS_DEFAULTS },
+	[DK_BACKOFF_MAX] = { "backoff_max", DS_DEFAULTS },
+	[DK_MAX_LOG_SIZE] = { "max_log_size", DS_DEFAULTS },
+	[DK_LOG_RETAIN] = { "log_retain", DS_DEFAULTS },
+};
+
+#define CONFIG_DAEMON_HINT "every key is listed in " CLM_DATADIR "/clm.ini"
+
+struct config_daemon {
+	struct config_parser		 p;	/* first: callbacks cast */
+	struct clm_daemon_config	 cfg;
+	char				*folder;
+	int				 section;	/* DS_*; -1: none */
+	bool				 bad_header;
+	int				 section_lines[DS_COUNT];
+	int				 lines[DK_COUNT];
+};
+
+void
+config_daemon_defaults(struct clm_daemon_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->socket_mode = 0600;
+	cfg->kill_signal = CLM_DEFAULT_KILL_SIGNAL;
+	cfg->kill_timeout_ms = CLM_DEFAULT_KILL_TIMEOUT_MS;
+	cfg->min_uptime_ms = CLM_DEFAULT_MIN_UPTIME_MS;
+	cfg->max_restarts = CLM_DEFAULT_MAX_RESTARTS;
+	cfg->listen_timeout_ms = CLM_DEFAULT_LISTEN_TIMEOUT_MS;
+	cfg->backoff_initial_ms = 100;
+	cfg->backoff_max_ms = 15000;
+	cfg->max_log_size = 10 * 1024 * 1024;
+	cfg->log_retain = 5;
+}
+
+void
+config_daemon_free(struct clm_daemon_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->socket_path);
+	free(cfg->socket_group);
+	free(cfg->log_dir);
+	cfg->socket_path = NULL;
+	cfg->socket_group = NULL;
+	cfg->log_dir = NULL;
+}
+
+static void
+config_daemon_section(struct config_parser *p, const char *name)
+{
+	struct config_daemon	*d = (struct config_daemon *)p;
+	const char		*best;
+	char			*shown;
+	int			 i;
+
+	d->section = -1;
+	d->bad_header = true;
+	if (name == NULL)
+		return;
+	for (i = 0; i < DS_COUNT; i++) {
+		if (strcmp(name, config_daemon_sections[i]) == 0)
+			break;
+	}
+	if (i == DS_COUNT) {
+		shown = config_shown(name);
+		if ((best = config_suggest(name,
+		    config_daemon_sections)) != NULL)
+			config_error(p, p->line, "unknown section [%s] (did "
+			    "you mean [%s]?)", shown, best);
+		else
+			config_error(p, p->line, "unknown section [%s] (the "
+			    "sections are [daemon] and [defaults])", shown);
+		free(shown);
+		return;
+	}
+	if (d->section_lines[i] != 0) {
+		config_error(p, p->line, "duplicate section [%s] (first on "
+		    "line %d; merge them)", name, d->section_lines[i]);
+		return;
+	}
+	d->section_lines[i] = p->line;
+	d->section = i;
+	d->bad_header = false;
+}
+
+/* A path key: empty means the default (NULL); relative to the file. */
+static void
+config_daemon_path(struct config_daemon *d, const char *value, char **out)
+{
+	free(*out);
+	*out = *value == '\0' ? NULL : clm_path_join(d->folder, value);
+}
+
+static int
+config_daemon_mode(struct config_parser *p, const char *value, mode_t *out)
+{
+	const char	*s = value;
+	unsigned	 v = 0;
+	char		*shown;
+
+	if (strncasecmp(s, "0o", 2) == 0)
+		s += 2;
+	if (*s == '\0' || strlen(s) > 4)
+		goto bad;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '7')
+			goto bad;
+		v = v * 8 + (unsigned)(*s - '0');
+	}
+	if (v > 0777)
+		goto bad;
+	if ((v & 0600) != 0600) {
+		config_error(p, p->line, "socket_mode: %04o must let the owner "
+		    "read and write (0600 at least)", v);
+		return -1;
+	}
+	*out = (mode_t)v;
+	return 0;
+
+bad:
+	shown = config_shown(value);
+	config_error(p, p->line, "socket_mode: '%s' is not an octal mode like "
+	    "0600 or 0660", shown);
+	free(shown);
+	return -1;
+}
+
+static int
+config_daemon_group(struct config_parser *p, const char *value, char **out)
+{
+	struct group	 gr, *res = NULL;
+	char		 buf[16384], *shown;
+	long long	 gid;
+	int		 rc;
+
+	if (clm_parse_int(value, 0, UINT32_MAX - 1, &gid) == 0)
+		rc = getgrgid_r((gid_t)gid, &gr, buf, sizeof buf, &res);
+	else
+		rc = getgrnam_r(value, &gr, buf, sizeof buf, &res);
+	if (rc != 0 || res == NULL) {
+		shown = config_shown(value);
+		config_error(p, p->line, "socket_group: no group '%s' (see "
+		    "/etc/group)", shown);
+		free(shown);
+		return -1;
+	}
+	free(*out);
+	*out = clm_strdup(value);
+	return 0;
+}
+
+static void
+config_daemon_key(struct config_parser *p, const char *key, const char *value)
+{
+	struct config_daemon		*d = (struct config_daemon *)p;
+	struct clm_daemon_config	*cfg = &d->cfg;
+	const char			*names[DK_COUNT + 1];
+	char				*shown;
+	long long			 v;
+	int				 k, i;
+
+	for (k = 0; k < DK_COUNT; k++) {
+		if (strcmp(key, config_daemon_keys[k].name) == 0)
+			break;
+	}
+	if (d->section == -1) {
+		if (d->bad_header)
+			return;		/* reported with the header */
+		shown = config_shown(key);
+		config_error(p, p->line, "key '%s' is outside any section (put "
+		    "it under [%s])", shown, k < DK_COUNT ?
+		    config_daemon_sections[config_daemon_keys[k].section] :
+		    "daemon] or [defaults");
+		free(shown);
+		return;
+	}
+	if (k == DK_COUNT) {
+		for (i = 0; i < DK_COUNT; i++)
+			names[i] = config_daemon_keys[i].name;
+		names[i] = NULL;
+		config_unknown_key(p, key, config_daemon_sections[d->section],
+		    names, CONFIG_DAEMON_HINT);
+		return;
+	}
+	if (config_daemon_keys[k].section != d->section) {
+		config_error(p, p->line, "key '%s' belongs in [%s], not [%s]",
+		    key, config_daemon_sections[config_daemon_keys[k].section],
+		    config_daemon_sections[d->section]);
+		return;
+	}
+	if (!config_once(p, key, &d->lines[k]))
+		return;
+	if (*value == '\0' && k != DK_SOCKET && k != DK_SOCKET_GROUP &&
+	    k != DK_LOG_DIR) {
+		config_error(p, p->line, "%s needs a value (%s)", key,
+		    CONFIG_DAEMON_HINT);
+		return;
+	}
+
+	switch (k) {
+	case DK_SOCKET:
+		config_daemon_path(d, value, &cfg->socket_path);
+		if (cfg->socket_path != NULL &&
+		    strlen(cfg->socket_path) > CONFIG_SUN_PATH_MAX) {
+			config_error(p, p->line, "socket: the path is %zu bytes "
+			    "long, a UNIX socket's may have at most %d "
+			    "(choose a shorter one)", strlen(cfg->socket_path),
+			    CONFIG_SUN_PATH_MAX);
+		}
+		break;
+	case DK_SOCKET_MODE:
+		config_daemon_mode(p, value, &cfg->socket_mode);
+		break;
+	case DK_SOCKET_GROUP:
+		if (*value == '\0') {
+			free(cfg->socket_group);
+			cfg->socket_group = NULL;
+		} else
+			config_daemon_group(p, value, &cfg->socket_group);
+		break;
+	case DK_LOG_DIR:
+		config_daemon_path(d, value, &cfg->log_dir);
+		break;
+	case DK_KILL_SIGNAL:
+		config_signal(p, key, value, &cfg->kill_signal);
+		break;
+	case DK_KILL_TIMEOUT:
+		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
+		    &cfg->kill_timeout_ms);
+		break;
+	case DK_MIN_UPTIME:
+		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
+		    &cfg->min_uptime_ms);
+		break;
+	case DK_MAX_RESTARTS:
+		config_restarts(p, key, value, &cfg->max_restarts);
+		break;
+	case DK_LISTEN_TIMEOUT:
+		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
+		    &cfg->listen_timeout_ms);
+		break;
+	case DK_BACKOFF_INITIAL:
+		config_duration(p, key, value, 1, CONFIG_TIMEOUT_MAX,
+		    &cfg->backoff_initial_ms);
+		break;
+	case DK_BACKOFF_MAX:
+		config_duration(p, key, value, 1, CONFIG_TIMEOUT_MAX,
+		    &cfg->backoff_max_ms);
+		break;
+	case DK_MAX_LOG_SIZE:
+		if (config_parse_size(value, &cfg->max_log_size) != 0 ||
+		    (cfg->max_log_size != 0 &&
+		    cfg->max_log_size < CONFIG_SIZE_MIN)) {
+			shown = config_shown(value);
+			config_error(p, p->line, "max_log_size: '%s' is not 0 "
+			    "(no rotation) or a size of at least 1K (write "
+			    "512K, 10M or 1G)", shown);
+			free(shown);
+		}
+		break;
+	case DK_LOG_RETAIN:
+		if (clm_parse_int(value, 0, CONFIG_RETAIN_MAX, &v) != 0) {
+			shown = config_shown(value);
+			config_error(p, p->line, "log_retain: '%s' is not a "
+			    "number of files from 0 to %d", shown,
+			    CONFIG_RETAIN_MAX);
+			free(shown);
+		} else
+			cfg->log_retain = (unsigned)v;
+		break;
+	}
+}
+
+int
+config_load_daemon(const char *path, struct clm_daemon_config *cfg,
+    char ***errors)
+{
+	struct config_daemon	 d;
+	char			*cause;
+
+	*errors = NULL;
+	memset(&d, 0, sizeof d);
+	d.p.section = config_daemon_section;
+	d.p.key = config_daemon_key;
+	d.section = -1;
+	d.cfg = *cfg;
+	d.cfg.socket_path = clm_strdup(cfg->socket_path);
+	d.cfg.socket_group = clm_strdup(cfg->socket_group);
+	d.cfg.log_dir = clm_strdup(cfg->log_dir);
+	d.p.path = path;
+
+	if ((d.folder = config_folder(path, &cause)) == NULL) {
+		config_error(&d.p, 0, "%s", cause);
+		free(cause);
+	} else
+		config_parse(&d.p, path);
+
+	if (d.p.nerrors == 0) {
+		if (d.cfg.backoff_max_ms < d.cfg.backoff_initial_ms) {
+			config_error(&d.p, d.lines[DK_BACKOFF_MAX] != 0 ?
+			    d.lines[DK_BACKOFF_MAX] :
+			    d.lines[DK_BACKOFF_INITIAL], "backoff_max (%ums) "
+			    "is less than backoff_initial (%ums)",
+			    d.cfg.backoff_max_ms, d.cfg.backoff_initial_ms);
+		}
+		if (d.cfg.socket_group != NULL && d.lines[DK_SOCKET_MODE] == 0)
+			d.cfg.socket_mode = 0660;
+		else if (d.cfg.socket_group != NULL &&
+		    (d.cfg.socket_mode & 0060) != 0060) {
+			config_error(&d.p, d.lines[DK_SOCKET_MODE],
+			    "socket_mode %04o gives socket_group '%s' no "
+			    "access (use 0660)", (unsigned)d.cfg.socket_mode,
+			    d.cfg.socket_group);
+		}
+	}
+
+	free(d.folder);
+	if (d.p.nerrors > 0) {
+		config_daemon_free(&d.cfg);
+		*errors = d.p.errors;
+		return -1;
+	}
+	config_daemon_free(cfg);
+	*cfg = d.cfg;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* App files. */
+
+enum {
+	AK_SCRIPT,
+	AK_ARGS,
+	AK_INTERPRETER,
+	AK_INSTANCES,
+	AK_CWD,
+	AK_LISTEN,
+	AK_KILL_SIGNAL,
+	AK_KILL_TIMEOUT,
+	AK_MIN_UPTIME,
+	AK_MAX_RESTARTS,
+	AK_AUTORESTART,
+	AK_LISTEN_TIMEOUT,
+	AK_COUNT
+};
+
+/* With the keys of later issues, for suggestions. */
+static const char *const config_app_keys[] = {
+	[AK_SCRIPT] = "script",
+	[AK_ARGS] = "args",
+	[AK_INTERPRETER] = "interpreter",
+	[AK_INSTANCES] = "instances",
+	[AK_CWD] = "cwd",
+	[AK_LISTEN] = "listen",
+	[AK_KILL_SIGNAL] = "kill_signal",
+	[AK_KILL_TIMEOUT] = "kill_timeout",
+	[AK_MIN_UPTIME] = "min_uptime",
+	[AK_MAX_RESTARTS] = "max_restarts",
+	[AK_AUTORESTART] = "autorestart",
+	[AK_LISTEN_TIMEOUT] = "listen_timeout",
+	"max_memory_restart", "merge_logs", "time", "max_log_size",
+	"log_retain", "user", "group",
+	NULL
+};
+
+#define CONFIG_APP_HINT "the keys are script, args, interpreter, " \
+	"instances, cwd, listen, kill_signal, kill_timeout, min_uptime, " \
+	"max_restarts, autorestart, listen_timeout and env.NAME"
+
+struct config_app {
+	char			*name;
+	int			 line;		/* of [name] */
+	int			 lines[AK_COUNT]; /* where set; 0: not */
+	struct clm_app_spec	*spec;	/* script, cwd, interpreter as written */
+	char		       **env;	/* KEY=VALUE of env.KEY lines */
+	int			*env_lines;
+	size_t			 nenv;
+};
+
+struct config_apps {
+	struct config_parser	 p;	/* first: callbacks cast */
+	struct config_app	*v;
+	size_t			 n;
+	struct config_app	*cur;	/* NULL: outside any good section */
+	bool			 bad_header;
+};
+
+static void
+config_app_clear(struct config_app *a)
+{
+	free(a->name);
+	clm_app_spec_free(a->spec);
+	clm_strv_free(a->env);
+	free(a->env_lines);
+}
+
+static void
+config_apps_section(struct config_parser *p, const char *name)
+{
+	struct config_apps	*f = (struct config_apps *)p;
+	struct config_app	*a;
+	char			*cause;
+	size_t			 i;
+
+	f->cur = NULL;
+	f->bad_header = true;
+	if (name == NULL)
+		return;
+	if (clm_app_name_check(name, &cause) != 0) {
+		config_error(p, p->line, "%s (the section name is the app's "
+		    "name)", cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i].name, name) == 0) {
+			config_error(p, p->line, "duplicate section [%s] (also "
+			    "on line %d; each app needs a name of its own)",
+			    name, f->v[i].line);
+			return;
+		}
+	}
+	if (f->n == CONFIG_APPS_MAX) {
+		config_error(p, p->line, "more than %d apps in one file",
+		    CONFIG_APPS_MAX);
+		p->full = true;
+		return;
+	}
+	f->v = clm_realloc(f->v, (f->n + 1) * sizeof *f->v);
+	a = &f->v[f->n++];
+	memset(a, 0, sizeof *a);
+	a->name = clm_strdup(name);
+	a->line = p->line;
+	a->spec = clm_app_spec_new();
+	a->spec->name = clm_strdup(name);
+	f->cur = a;
+	f->bad_header = false;
+}
+
+/* Split s like a shell: blanks separate words, '...' quotes literally,
+ * "..." quotes with \" \\ \$ \` escaped, \ escapes outside quotes. */
+static int
+config_split_args(const char *s, char ***out, char **cause)
+{
+	char	*word;
+	size_t	 n;
+	bool	 in_word;
+	char	 q;
+
+	word = clm_malloc(strlen(s) + 1);
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			break;
+		n = 0;
+		in_word = true;
+		while (in_word && *s != '\0') {
+			switch (*s) {
+			case ' ':
+			case '\t':
+				in_word = false;
+				break;
+			case '\'':
+			case '"':
+				q = *s++;
+				while (*s != '\0' && *s != q) {
+					if (q == '"' && *s == '\\' &&
+					    strchr("\"\\$`", s[1]) != NULL &&
+					    s[1] != '\0')
+						s++;
+					word[n++] = *s++;
+				}
+				if (*s == '\0') {
+					*cause = clm_asprintf("args: the %c "
+					    "quote is not closed", q);
+					free(word);
+					return -1;
+				}
+				s++;
+				break;
+			case '\\':
+				if (s[1] == '\0') {
+					*cause = clm_strdup("args: a '\\' "
+					    "ends the line (escape it as "
+					    "'\\\\')");
+					free(word);
+					return -1;
+				}
+				word[n++] = s[1];
+				s += 2;
+				break;
+			default:
+				word[n++] = *s++;
+				break;
+			}
+		}
+		word[n] = '\0';
+		clm_strv_push(out, word);
+	}
+	free(word);
+	return 0;
+}
+
+static void
+config_app_env(struct config_parser *p, struct config_app *a,
+    const char *key, const char *value)
+{
+	const char	*name = key + 4;
+	char		*shown, *kv;
+	size_t		 i, len;
+
+	len = strlen(name);
+	if (len == 0 || strcspn(name, "= \t") != len) {
+		shown = config_shown(key);
+		config_error(p, p->line, "'%s' does not name a variable (write "
+		    "env.NAME = VALUE; NAME without '=' or blanks)", shown);
+		free(shown);
+		return;
+	}
+	for (i = 0; i < a->nenv; i++) {
+		if (strncmp(a->env[i], name, len) == 0 &&
+		    a->env[i][len] == '=') {
+			config_error(p, p->line, "'%s' is already set on line "
+			    "%d (set each key once)", key, a->env_lines[i]);
+			return;
+		}
+	}
+	kv = clm_asprintf("%s=%s", name, value);
+	clm_strv_push(&a->env, kv);
+	free(kv);
+	a->env_lines = clm_realloc(a->env_lines, (a->nenv + 1) *
+	    sizeof *a->env_lines);
+	a->env_lines[a->nenv++] = p->line;
+}
+
+static void
+config_app_listen(struct config_parser *p, struct clm_app_spec *spec,
+    const char *value)
+{
+	struct clm_listen_addr	 addr;
+	const char		*s, *end;
+	char			*item, *cause, *shown;
+	size_t			 n;
+
+	for (s = value;; s = end + 1) {
+		end = strchr(s, ',');
+		if (end == NULL)
+			end = s + strlen(s);
+		while (s < end && isspace((unsigned char)*s))
+			s++;
+		n = (size_t)(end - s);
+		while (n > 0 && isspace((unsigned char)s[n - 1]))
+			n--;
+		item = clm_strndup(s, n);
+		if (n == 0) {
+			config_error(p, p->line, "listen: an empty address "
+			    "(write [HOST:]PORT, several separated by commas)");
+		} else if (listeners_parse(item, &addr, &cause) != 0) {
+			/* Its words are --listen's: say it our way. */
+			free(cause);
+			shown = config_shown(item);
+			config_error(p, p->line, "listen: '%s' is not an address "
+			    "(write PORT, HOST:PORT or [IPV6]:PORT with a port "
+			    "from 1 to 65535)", shown);
+			free(shown);
+		} else {
+			listeners_addr_clear(&addr);
+			clm_strv_push(&spec->listen, item);
+		}
+		free(item);
+		if (*end == '\0')
+			break;
+	}
+}
+
+/* Whether the first len bytes of key are a typo of "env". */
+static bool
+config_env_typo(const char *key, size_t len)
+{
+	char	*prefix;
+	bool	 typo;
+
+	if (len == 0 || len > 4)
+		return false;
+	prefix = clm_strndup(key, len);
+	typo = config_distance(prefix, "env") <= 1;
+	free(prefix);
+	return typo;
+}
+
+static void
+config_apps_key(struct config_parser *p, const char *key, const char *value)
+{
+	struct config_apps	*f = (struct config_apps *)p;
+	struct config_app	*a = f->cur;
+	struct clm_app_spec	*spec;
+	const char		*name;
+	char			*cause, *shown;
+	int			 k;
+
+	if (a == NULL) {
+		if (!f->bad_header) {
+			shown = config_shown(key);
+			config_error(p, p->line, "key '%s' is outside any "
+			    "section (put it under the [NAME] of its app)",
+			    shown);
+			free(shown);
+		}
+		return;
+	}
+	spec = a->spec;
+	if (strncmp(key, "env.", 4) == 0) {
+		config_app_env(p, a, key, value);
+		return;
+	}
+	for (k = 0; config_app_keys[k] != NULL; k++) {
+		if (strcmp(key, config_app_keys[k]) == 0)
+			break;
+	}
+	if (config_app_keys[k] == NULL) {
+		/* "evn.PORT", "Env.PORT": an env.NAME line. */
+		name = strchr(key, '.');
+		if (name != NULL && config_env_typo(key, (size_t)(name -
+		    key))) {
+			shown = config_shown(key);
+			config_error(p, p->line, "unknown key '%s' in [%s] "
+			    "(did you mean 'env%s'?)", shown, a->name, name);
+			free(shown);
+			return;
+		}
+		config_unknown_key(p, key, a->name, config_app_keys,
+		    CONFIG_APP_HINT);
+		return;
+	}
+	if (k >= AK_COUNT) {
+		config_error(p, p->line, "key '%s' is not supported yet (remove "
+		    "it: this clm would ignore it)", key);
+		return;
+	}
+	if (k != AK_ARGS && k != AK_LISTEN && !config_once(p, key,
+	    &a->lines[k]))
+		return;
+	if (a->lines[k] == 0)
+		a->lines[k] = p->line;
+	if (*value == '\0' && k != AK_ARGS) {
+		config_error(p, p->line, "%s needs a value", key);
+		return;
+	}
+
+	switch (k) {
+	case AK_SCRIPT:
+		spec->script = clm_strdup(value);
+		break;
+	case AK_ARGS:
+		if (config_split_args(value, &spec->args, &cause) != 0) {
+			config_error(p, p->line, "%s", cause);
+			free(cause);
+		} else if (spec->args == NULL)
+			spec->args = clm_calloc(1, sizeof *spec->args);
+		break;
+	case AK_INTERPRETER:
+		spec->interpreter = clm_strdup(value);
+		break;
+	case AK_INSTANCES:
+		if (clm_instances_parse(value, &spec->instances,
+		    &cause) != 0) {
+			config_error(p, p->line, "instances: %s", cause);
+			free(cause);
+		}
+		break;
+	case AK_CWD:
+		spec->cwd = clm_strdup(value);
+		break;
+	case AK_LISTEN:
+		config_app_listen(p, spec, value);
+		break;
+	case AK_KILL_SIGNAL:
+		config_signal(p, key, value, &spec->kill_signal);
+		break;
+	case AK_KILL_TIMEOUT:
+		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
+		    &spec->kill_timeout_ms);
+		break;
+	case AK_MIN_UPTIME:
+		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
+		    &spec->min_uptime_ms);
+		break;
+	case AK_MAX_RESTARTS:
+		config_restarts(p, key, value, &spec->max_restarts);
+		break;
+	case AK_AUTORESTART:
+		if (!config_bool(value, &spec->autorestart)) {
+			shown = config_shown(value);
+			config_error(p, p->line, "autorestart: '%s' is not true "
+			    "or false (or yes/no, on/off, 1/0)", shown);
+			free(shown);
+		}
+		break;
+	case AK_LISTEN_TIMEOUT:
+		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
+		    &spec->listen_timeout_ms);
+		break;
+	}
+}
+
+static bool
+config_only_has(char *const *only, const char *name)
+{
+	size_t	i;
+
+	if (only == NULL)
+		return true;
+	for (i = 0; only[i] != NULL; i++) {
+		if (strcmp(only[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* env with a's env.KEY lines over it. */
+static char **
+config_app_environ(char *const *env, const struct config_app *a)
+{
+	char	**out;
+	size_t	  i, j, len;
+
+	out = clm_strv_dup(env);
+	if (out == NULL)
+		out = clm_calloc(1, sizeof *out);
+	for (i = 0; i < a->nenv; i++) {
+		len = strcspn(a->env[i], "=") + 1;
+		for (j = 0; out[j] != NULL; j++) {
+			if (strncmp(out[j], a->env[i], len) == 0)
+				break;
+		}
+		if (out[j] != NULL) {
+			free(out[j]);
+			out[j] = clm_strdup(a->env[i]);
+		} else
+			clm_strv_push(&out, a->env[i]);
+	}
+	return out;
+}
+
+/* Resolve an app's files; its spec, or NULL once reported. */
+static struct clm_app_spec *
+config_app_finish(struct config_parser *p, struct config_app *a,
+    const char *folder, char *const *env)
+{
+	struct clm_app_spec	*spec = a->spec;
+	const char		*field, *path_env = NULL;
+	char			*cause;
+	size_t			 i;
+	int			 line;
+
+	if (a->lines[AK_SCRIPT] == 0 || spec->script == NULL) {
+		if (a->lines[AK_SCRIPT] == 0)
+			config_error(p, a->line, "[%s] has no script (add "
+			    "script = PATH)", a->name);
+		return NULL;
+	}
+	clm_strv_free(spec->env);
+	spec->env = config_app_environ(env, a);
+	for (i = 0; spec->env[i] != NULL; i++) {
+		if (strncmp(spec->env[i], "PATH=", 5) == 0)
+			path_env = spec->env[i] + 5;
+	}
+	if (clm_app_resolve(spec, folder, path_env, "set interpreter = PROG",
+	    &field, &cause) != 0) {
+		if (strcmp(field, "cwd") == 0) {
+			line = a->lines[AK_CWD] != 0 ? a->lines[AK_CWD] :
+			    a->line;
+			config_error(p, line, "cwd: %s", cause);
+		} else {
+			line = strcmp(field, "interpreter") == 0 &&
+			    a->lines[AK_INTERPRETER] != 0 ?
+			    a->lines[AK_INTERPRETER] : a->lines[AK_SCRIPT];
+			config_error(p, line, "%s", cause);
+		}
+		free(cause);
+		return NULL;
+	}
+	a->spec = NULL;
+	return spec;
+}
+
+int
+config_load_apps(const char *path, char *const *env, char *const *only,
+    struct clm_app_spec ***apps, size_t *napps, char ***errors)
+{
+	struct config_apps	  f;
+	struct clm_app_spec	**out = NULL, *spec;
+	char			 *folder, *cause, *list, *tmp, *shown;
+	size_t			  i, j, n = 0;
+
+	*apps = NULL;
+	*napps = 0;
+	*errors = NULL;
+	memset(&f, 0, sizeof f);
+	f.p.section = config_apps_section;
+	f.p.key = config_apps_key;
+	f.p.path = path;
+
+	if ((folder = config_folder(path, &cause)) == NULL) {
+		config_error(&f.p, 0, "%s", cause);
+		free(cause);
+		goto out;
+	}
+	config_parse(&f.p, path);
+	if (f.p.nerrors == 0 && f.n == 0) {
+		config_error(&f.p, 0, "no apps in the file (add a section "
+		    "[NAME] with script = PATH)");
+	}
+
+	/* Every name of --only must be in the file. */
+	for (i = 0; only != NULL && only[i] != NULL; i++) {
+		for (j = 0; j < f.n; j++) {
+			if (strcmp(f.v[j].name, only[i]) == 0)
+				break;
+		}
+		if (j < f.n || f.n == 0)
+			continue;
+		list = clm_strdup(f.v[0].name);
+		for (j = 1; j < f.n && j < 10; j++) {
+			tmp = clm_asprintf("%s, %s", list, f.v[j].name);
+			free(list);
+			list = tmp;
+		}
+		shown = config_shown(only[i]);
+		config_error(&f.p, 0, "no app named '%s' in the file (it has "
+		    "%s%s)", shown, list, f.n > 10 ? ", ..." : "");
+		free(shown);
+		free(list);
+	}
+
+	out = clm_calloc(f.n + 1, sizeof *out);
+	for (i = 0; i < f.n; i++) {
+		if (!config_only_has(only, f.v[i].name))
+			continue;
+		if ((spec = config_app_finish(&f.p, &f.v[i], folder,
+		    env)) != NULL)
+			out[n++] = spec;
+	}
+
+out:
+	free(folder);
+	for (i = 0; i < f.n; i++)
+		config_app_clear(&f.v[i]);
+	free(f.v);
+	if (f.p.nerrors > 0) {
+		for (i = 0; i < n; i++)
+			clm_app_spec_free(out[i]);
+		free(out);
+		*errors = f.p.errors;
+		return -1;
+	}
+	*apps = out;
+	*napps = n;
+	return 0;
+}
