@@ -583,3 +583,57 @@ clm_signal_name(int sig)
 		return "SIG?";
 	return app_signal_names[sig];
 }
+
+static bool
+env_has(char *const *v, const char *entry)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strcmp(v[i], entry) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The length of the KEY= part of an entry (all of it without '='). */
+static size_t
+env_keylen(const char *entry)
+{
+	const char	*eq = strchr(entry, '=');
+
+	return eq != NULL ? (size_t)(eq - entry) + 1 : strlen(entry);
+}
+
+char **
+clm_env_minus(char *const *env, char *const *base)
+{
+	char	**out = clm_calloc(1, sizeof *out);
+	size_t	  i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		if (!env_has(base, env[i]))
+			clm_strv_push(&out, env[i]);
+	}
+	return out;
+}
+
+char **
+clm_env_merge(char *const *base, char *const *over)
+{
+	char	**out = clm_calloc(1, sizeof *out);
+	size_t	  i, k, len;
+
+	for (i = 0; base != NULL && base[i] != NULL; i++) {
+		len = env_keylen(base[i]);
+		for (k = 0; over != NULL && over[k] != NULL; k++) {
+			if (strncmp(base[i], over[k], len) == 0)
+				break;
+		}
+		if (over == NULL || over[k] == NULL)
+			clm_strv_push(&out, base[i]);
+	}
+	for (k = 0; over != NULL && over[k] != NULL; k++)
+		clm_strv_push(&out, over[k]);
+	return out;
+}

@@ -1072,6 +1072,15 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 		goto out;
 	}
 	req = proto_request_new(v->name);
+	/* The environment they share goes once, each app's own on top:
+	 * 500 apps do not carry 500 copies of it. */
+	req->env = clm_strv_dup(environ);
+	for (i = 0; i < n; i++) {
+		char	**own = clm_env_minus(apps[i]->env, environ);
+
+		clm_strv_free(apps[i]->env);
+		apps[i]->env = own;
+	}
 	req->apps = apps;
 	req->napps = n;
 	apps = NULL;

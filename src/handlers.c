@@ -156,8 +156,15 @@ request_apps(const struct clm_request *req, char **cause)
 		}
 	}
 	specs = clm_calloc(req->napps + 1, sizeof *specs);
-	for (i = 0; i < req->napps; i++)
+	for (i = 0; i < req->napps; i++) {
 		specs[i] = clm_app_spec_copy(req->apps[i]);
+		if (req->env != NULL) {
+			char	**env = clm_env_merge(req->env, specs[i]->env);
+
+			clm_strv_free(specs[i]->env);
+			specs[i]->env = env;
+		}
+	}
 	return specs;
 }
 

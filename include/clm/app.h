@@ -59,6 +59,14 @@ int clm_instances_resolve(int requested, int ncpu, bool *clamped);
 /* Parse "-i" values: a number, "max". -1 and on error *cause is set. */
 int clm_instances_parse(const char *s, int *out, char **cause);
 
+/*
+ * Environments as KEY=VALUE vectors. clm_env_minus: the entries of env that
+ * base does not hold as they are. clm_env_merge: base, with the entries of
+ * over replacing or adding to it. Both return new vectors.
+ */
+char **clm_env_minus(char *const *env, char *const *base);
+char **clm_env_merge(char *const *base, char *const *over);
+
 /* Logical cores available to this process (at least 1). */
 int clm_ncpu(void);
 

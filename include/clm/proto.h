@@ -46,7 +46,9 @@ struct clm_request {
 						   every app, all or nothing */
 	size_t			 napps;
 	bool			 update_env;	/* restart --update-env */
-	char		       **env;		/* ... with this environment */
+	char		       **env;		/* ... with this environment;
+						   with apps: the environment
+						   they share, under their own */
 };
 
 struct clm_worker_info {

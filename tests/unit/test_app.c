@@ -298,3 +298,30 @@ TEST(app_spec_fill_sets_only_unset_options)
 	ASSERT_EQ_INT(a->listen_timeout_ms, 9000);
 	clm_app_spec_free(a);
 }
+
+TEST(app_env_minus_and_merge)
+{
+	char	*base[] = { "PATH=/bin", "HOME=/root", "A=1", NULL };
+	char	*app[] = { "PATH=/bin", "HOME=/root", "A=2", "B=3", NULL };
+	char	**own, **back;
+
+	own = clm_env_minus(app, base);
+	ASSERT_EQ_INT(clm_strv_len(own), 2);
+	ASSERT_EQ_STR(own[0], "A=2");
+	ASSERT_EQ_STR(own[1], "B=3");
+	back = clm_env_merge(base, own);
+	ASSERT_EQ_INT(clm_strv_len(back), 4);
+	ASSERT_EQ_STR(back[0], "PATH=/bin");
+	ASSERT_EQ_STR(back[1], "HOME=/root");
+	ASSERT_EQ_STR(back[2], "A=2");
+	ASSERT_EQ_STR(back[3], "B=3");
+	clm_strv_free(back);
+	/* A key is matched whole: AB= does not replace A=. */
+	back = clm_env_merge((char *[]){ "AB=1", "A=0", NULL },
+	    (char *[]){ "A=9", NULL });
+	ASSERT_EQ_INT(clm_strv_len(back), 2);
+	ASSERT_EQ_STR(back[0], "AB=1");
+	ASSERT_EQ_STR(back[1], "A=9");
+	clm_strv_free(back);
+	clm_strv_free(own);
+}
