@@ -62,6 +62,8 @@ clm_app_spec_copy(const struct clm_app_spec *spec)
 	copy->interpreter = clm_strdup(spec->interpreter);
 	copy->args = clm_strv_dup(spec->args);
 	copy->listen = clm_strv_dup(spec->listen);
+	copy->user = clm_strdup(spec->user);
+	copy->group = clm_strdup(spec->group);
 	copy->cwd = clm_strdup(spec->cwd);
 	copy->env = clm_strv_dup(spec->env);
 	return copy;
@@ -77,6 +79,8 @@ clm_app_spec_free(struct clm_app_spec *spec)
 	free(spec->interpreter);
 	clm_strv_free(spec->args);
 	clm_strv_free(spec->listen);
+	free(spec->user);
+	free(spec->group);
 	free(spec->cwd);
 	clm_strv_free(spec->env);
 	free(spec);

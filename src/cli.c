@@ -44,6 +44,8 @@ enum {
 	OPT_NO_AUTORESTART,
 	OPT_LISTEN_TIMEOUT,
 	OPT_LISTEN,
+	OPT_USER,
+	OPT_GROUP,
 	OPT_ONLY,
 	OPT_UPDATE_ENV,
 };
@@ -91,6 +93,8 @@ static const struct cli_option cli_start_options[] = {
 	{ "no-autorestart", 0, false, OPT_NO_AUTORESTART },
 	{ "listen-timeout", 0, true, OPT_LISTEN_TIMEOUT },
 	{ "listen", 0, true, OPT_LISTEN },
+	{ "user", 0, true, OPT_USER },
+	{ "group", 0, true, OPT_GROUP },
 	{ "only", 0, true, OPT_ONLY },
 	{ NULL, 0, false, 0 }
 };
@@ -311,6 +315,14 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
 		clm_strv_push(&spec->listen, value);
 		return 0;
 	}
+	case OPT_USER:
+		free(spec->user);
+		spec->user = clm_strdup(value);
+		return 0;
+	case OPT_GROUP:
+		free(spec->group);
+		spec->group = clm_strdup(value);
+		return 0;
 	case OPT_MAX_RESTARTS:
 		if (clm_parse_int(value, 0, 1000000, &v) != 0) {
 			*cause = clm_asprintf("%s: '%s' is not a number of "
@@ -707,7 +719,11 @@ static const struct cli_verb cli_verbs[] = {
 	  "activation);\n"
 	  "                           repeatable. Apps that bind a port "
 	  "themselves need\n"
-	  "                           no flag: their workers share it.\n",
+	  "                           no flag: their workers share it.\n"
+	  "      --user NAME          run the workers as this user (clmd must "
+	  "run as root)\n"
+	  "      --group NAME         ... and this group (default: the user's)"
+	  "\n",
 	  true, true, 1, 1 },
 	{ "stop", NULL, cli_verb_target, NULL, "NAME|all",
 	  "stop an app's workers (the app stays listed)",

@@ -1073,6 +1073,8 @@ enum {
 	AK_MAX_RESTARTS,
 	AK_AUTORESTART,
 	AK_LISTEN_TIMEOUT,
+	AK_USER,
+	AK_GROUP,
 	AK_COUNT
 };
 
@@ -1090,14 +1092,16 @@ static const char *const config_app_keys[] = {
 	[AK_MAX_RESTARTS] = "max_restarts",
 	[AK_AUTORESTART] = "autorestart",
 	[AK_LISTEN_TIMEOUT] = "listen_timeout",
+	[AK_USER] = "user",
+	[AK_GROUP] = "group",
 	"max_memory_restart", "merge_logs", "time", "max_log_size",
-	"log_retain", "user", "group",
+	"log_retain",
 	NULL
 };
 
 #define CONFIG_APP_HINT "the keys are script, args, interpreter, " \
 	"instances, cwd, listen, kill_signal, kill_timeout, min_uptime, " \
-	"max_restarts, autorestart, listen_timeout and env.NAME"
+	"max_restarts, autorestart, listen_timeout, user, group and env.NAME"
 
 struct config_app {
 	char			*name;
@@ -1432,6 +1436,14 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 	case AK_LISTEN_TIMEOUT:
 		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
 		    &spec->listen_timeout_ms);
+		break;
+	case AK_USER:
+		free(spec->user);
+		spec->user = *value ? clm_strdup(value) : NULL;
+		break;
+	case AK_GROUP:
+		free(spec->group);
+		spec->group = *value ? clm_strdup(value) : NULL;
 		break;
 	}
 }

@@ -123,6 +123,8 @@ proto_spec_to_json(const struct clm_app_spec *spec)
 		proto_add_number(obj, "listen_timeout_ms",
 		    spec->listen_timeout_ms);
 	proto_add_strv(obj, "listen", spec->listen);
+	proto_add_string(obj, "user", spec->user);
+	proto_add_string(obj, "group", spec->group);
 	return obj;
 }
 
@@ -603,6 +605,8 @@ proto_spec_from_json(struct proto_dec *d, const cJSON *obj, const char *p,
 	    &spec->interpreter) != 0 ||
 	    proto_get_strv(d, obj, p, "args", false, &spec->args) != 0 ||
 	    proto_get_strv(d, obj, p, "listen", false, &spec->listen) != 0 ||
+	    proto_get_string(d, obj, p, "user", false, &spec->user) != 0 ||
+	    proto_get_string(d, obj, p, "group", false, &spec->group) != 0 ||
 	    proto_get_string(d, obj, p, "cwd", false, &spec->cwd) != 0 ||
 	    proto_get_strv(d, obj, p, "env", true, &spec->env) != 0 ||
 	    proto_get_int32(d, obj, p, "instances", PROTO_INSTANCES_MIN,

@@ -235,6 +235,20 @@ render_describe(FILE *f, const struct clm_app_spec *spec,
 		fprintf(f, "%s\n", spec->autorestart ? "yes" : "no");
 		RENDER_KEY("listen_timeout");
 		fprintf(f, "%" PRIu32 " ms\n", spec->listen_timeout_ms);
+		if (spec->listen != NULL) {
+			size_t	k;
+
+			RENDER_KEY("listen");
+			for (k = 0; spec->listen[k] != NULL; k++)
+				fprintf(f, "%s%s", k ? " " : "",
+				    spec->listen[k]);
+			fputc('\n', f);
+		}
+		if (spec->user != NULL) {
+			RENDER_KEY("user");
+			fprintf(f, "%s%s%s\n", spec->user,
+			    spec->group ? ":" : "", spec->group ? spec->group : "");
+		}
 		RENDER_KEY("env");
 		fprintf(f, "%zu variables\n", clm_strv_len(spec->env));
 #undef RENDER_KEY

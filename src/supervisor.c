@@ -8,7 +8,9 @@
  * callback, so that no callback runs inside another.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,6 +596,40 @@ note(char ***notes, const char *fmt, ...)
 	free(s);
 }
 
+/* Can clmd run this app's workers as the user and group it names? */
+static int
+check_identity(struct clm_supervisor *sup, const struct clm_app_spec *spec,
+    char **cause)
+{
+	struct passwd	*pw = NULL;
+
+	if (spec->user == NULL && spec->group == NULL)
+		return 0;
+	if (spec->user != NULL && (pw = getpwnam(spec->user)) == NULL) {
+		*cause = clm_asprintf("app %s: no user named '%s' on this "
+		    "machine", spec->name, spec->user);
+		return -1;
+	}
+	if (spec->group != NULL && getgrnam(spec->group) == NULL) {
+		*cause = clm_asprintf("app %s: no group named '%s' on this "
+		    "machine", spec->name, spec->group);
+		return -1;
+	}
+	if (geteuid() != 0 && (pw == NULL || pw->pw_uid != geteuid() ||
+	    spec->group != NULL)) {
+		*cause = clm_asprintf("app %s: running workers as another user "
+		    "or group needs clmd to run as root (this one runs as uid "
+		    "%ld)", spec->name, (long)geteuid());
+		return -1;
+	}
+	if (sup->exec_shim == NULL) {
+		*cause = clm_asprintf("app %s: clm-exec, which switches users, "
+		    "is missing from this installation", spec->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Start a new app (no app of that name may be left). */
 static int
 app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
@@ -603,6 +639,10 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 	bool		 clamped;
 	int		 n, i;
 
+	if (check_identity(sup, spec, cause) == -1) {
+		clm_app_spec_free(spec);
+		return -1;
+	}
 	clm_app_spec_fill(spec, &sup->defaults);
 	n = clm_instances_resolve(spec->instances, sup->ncpu, &clamped);
 	if (clamped)

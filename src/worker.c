@@ -207,10 +207,24 @@ worker_argv(struct worker *w)
 	char			       **argv = NULL;
 	size_t				 i;
 
-	/* LISTEN_PID must be the worker's own pid, known only after fork:
-	 * clm-exec sets it, then execs the app. */
-	if (w->app->nlisten_fds > 0 && w->app->sup->exec_shim != NULL)
+	/*
+	 * LISTEN_PID must be the worker's own pid, known only after fork,
+	 * and a worker of another user needs its supplementary groups, which
+	 * libuv would drop: clm-exec does both, then execs the app.
+	 */
+	if ((w->app->nlisten_fds > 0 || spec->user != NULL) &&
+	    w->app->sup->exec_shim != NULL) {
 		clm_strv_push(&argv, w->app->sup->exec_shim);
+		if (spec->user != NULL) {
+			clm_strv_push(&argv, "--user");
+			clm_strv_push(&argv, spec->user);
+		}
+		if (spec->group != NULL) {
+			clm_strv_push(&argv, "--group");
+			clm_strv_push(&argv, spec->group);
+		}
+		clm_strv_push(&argv, "--");
+	}
 	if (spec->interpreter != NULL)
 		clm_strv_push(&argv, spec->interpreter);
 	clm_strv_push(&argv, spec->script);

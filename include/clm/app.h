@@ -40,6 +40,8 @@ struct clm_app_spec {
 	bool		  autorestart;
 	uint32_t	  listen_timeout_ms;
 	char		**listen;	/* --listen addresses, may be NULL */
+	char		 *user;		/* run as this user (clmd as root) */
+	char		 *group;	/* ... and group; NULL: the user's */
 };
 
 struct clm_app_spec *clm_app_spec_new(void);	/* options unset */
