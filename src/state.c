@@ -117,8 +117,14 @@ state_load(const struct clm_home *home, struct clm_app_spec ***apps,
 		len += (size_t)got;
 	}
 	if (proto_dump_decode(buf, len, apps, n, &why) == -1) {
-		*cause = clm_asprintf("%s: %s (the previous dump is %s.bak)",
-		    path, why, path);
+		char	*bak = clm_asprintf("%s.bak", path);
+
+		if (access(bak, F_OK) == 0)
+			*cause = clm_asprintf("%s: %s (the previous dump is "
+			    "%s)", path, why, bak);
+		else
+			*cause = clm_asprintf("%s: %s", path, why);
+		free(bak);
 		free(why);
 		goto out;
 	}
