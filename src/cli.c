@@ -21,6 +21,7 @@
 #include "clm/listeners.h"
 #include "clm/proto.h"
 #include "clm/render.h"
+#include "clm/startup.h"
 
 extern char **environ;
 
@@ -48,6 +49,8 @@ enum {
 	OPT_GROUP,
 	OPT_ONLY,
 	OPT_UPDATE_ENV,
+	OPT_UNIT_USER,
+	OPT_PRINT,
 };
 
 struct cli_option {
@@ -75,6 +78,12 @@ typedef int (*cli_option_fn)(void *, const struct cli_option *,
 
 static const struct cli_option cli_help_option = { "help", 'h', false,
     OPT_HELP };
+
+static const struct cli_option cli_startup_options[] = {
+	{ "user", 0, false, OPT_UNIT_USER },
+	{ "print", 0, false, OPT_PRINT },
+	{ NULL, 0, false, 0 }
+};
 
 static const struct cli_option cli_json_options[] = {
 	{ "json", 0, false, OPT_JSON },
@@ -566,6 +575,7 @@ struct cli_verb {
 };
 
 static int cli_verb_start(const struct cli_verb *, int, char **);
+static int cli_verb_startup(const struct cli_verb *, int, char **);
 static int cli_verb_target(const struct cli_verb *, int, char **);
 static int cli_verb_reload(const struct cli_verb *, int, char **);
 static int cli_verb_save(const struct cli_verb *, int, char **);
@@ -646,6 +656,21 @@ static const struct cli_verb cli_verbs[] = {
 	  "if none is\n"
 	  "running; clmd --resurrect does the same at start-up.\n",
 	  true, true, 0, 0 },
+	{ "startup", NULL, cli_verb_startup, cli_startup_options,
+	  "[--user] [--print]",
+	  "run clmd as a systemd service, from boot (or login with --user)",
+	  "Writes clm.service (Type=notify, clmd --foreground --resurrect, "
+	  "reload with\n"
+	  "clm reload all) to /etc/systemd/system, or with --user to\n"
+	  "~/.config/systemd/user, and enables it with systemctl. Its CLM_HOME "
+	  "is this\n"
+	  "clm's, so clm talks to the service's daemon; save your apps with "
+	  "clm save\n"
+	  "first. --print only prints the unit. clm unstartup removes it.\n",
+	  false, false, 0, 0 },
+	{ "unstartup", NULL, cli_verb_startup, cli_startup_options, "[--user]",
+	  "disable and remove the unit that clm startup wrote",
+	  NULL, false, false, 0, 0 },
 	{ "save", NULL, cli_verb_save, NULL, "",
 	  "save the apps for clm resurrect",
 	  "Writes every app (options, instance count, environment) to "
@@ -1264,6 +1289,83 @@ cli_verb_reload(const struct cli_verb *v, int argc, char **argv)
 	if (cli_names_app_file(v->options, argc, argv))
 		return cli_apps_file(v, argc, argv, false);
 	return cli_verb_target(v, argc, argv);
+}
+
+struct cli_startup {
+	bool	user;
+	bool	print;
+};
+
+static int
+cli_startup_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	struct cli_startup	*st = arg;
+
+	if (o->id == OPT_UNIT_USER)
+		st->user = true;
+	else if (o->id == OPT_PRINT)
+		st->print = true;
+	return 0;
+}
+
+static int
+cli_verb_startup(const struct cli_verb *v, int argc, char **argv)
+{
+	struct cli_startup	 st = { false, false };
+	struct clm_home		 home;
+	struct cli_args		 a;
+	char			 exe[PATH_MAX], *slash, *unit, *cause = NULL;
+	char			**said = NULL, *clmd, *home_dir;
+	ssize_t			 n;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, cli_startup_option, &st,
+	    &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+	if (strcmp(v->name, "unstartup") == 0) {
+		rc = startup_remove(st.user, &said, &cause);
+		goto report;
+	}
+	/* The unit runs the clm and clmd that sit beside this clm. */
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0 || (exe[n] = '\0', slash = strrchr(exe, '/')) == NULL)
+		return cli_report(v, CLM_EXIT_FAIL,
+		    clm_strdup("cannot find where clm is installed"));
+	*slash = '\0';
+	clmd = clm_asprintf("%s/clmd", exe);
+	if (access(clmd, X_OK) == -1) {
+		cause = clm_asprintf("%s is missing: install clm and clmd "
+		    "together", clmd);
+		free(clmd);
+		return cli_report(v, CLM_EXIT_FAIL, cause);
+	}
+	free(clmd);
+	if (clm_home_init(&home, false, &cause) == -1)
+		return cli_report(v, CLM_EXIT_FAIL, cause);
+	/* A user unit follows the user's home ("%h"), unless CLM_HOME is
+	 * set; the system unit uses this clm's CLM_HOME. */
+	home_dir = st.user && getenv("CLM_HOME") == NULL ?
+	    clm_strdup("%h/.clm") : clm_strdup(home.dir);
+	unit = startup_unit(st.user, exe, home_dir);
+	free(home_dir);
+	clm_home_free(&home);
+	if (st.print) {
+		fputs(unit, stdout);
+		free(unit);
+		return CLM_EXIT_OK;
+	}
+	rc = startup_install(st.user, unit, &said, &cause);
+	free(unit);
+report:
+	for (i = 0; said != NULL && said[i] != NULL; i++)
+		printf("%s\n", said[i]);
+	clm_strv_free(said);
+	if (rc == -1)
+		return cli_report(v, CLM_EXIT_FAIL, cause);
+	return CLM_EXIT_OK;
 }
 
 static int

@@ -18,7 +18,10 @@
 #include "clm/config.h"
 #include "clm/daemon.h"
 #include "clm/handlers.h"
+#include "clm/listeners.h"
 #include "clm/log.h"
+#include "clm/notify.h"
+#include "clm/reaper.h"
 
 struct daemon {
 	struct clm_daemon_ctx	 ctx;		/* first: handlers see this */
@@ -248,6 +251,8 @@ shutdown_done(void *arg, const char *code, const char *message)
 	dm->ctx.srv = NULL;
 	uv_close((uv_handle_t *)&dm->sigterm, NULL);
 	uv_close((uv_handle_t *)&dm->sigint, NULL);
+	reaper_stop();
+	notify_close();
 	log_info("every app stopped; exiting");
 }
 
@@ -259,7 +264,18 @@ daemon_shutdown(struct clm_daemon_ctx *ctx)
 	if (ctx->shutting_down)
 		return;
 	ctx->shutting_down = true;
+	notify_send("STOPPING=1\nSTATUS=stopping every app");
 	supervisor_stop_all(ctx->sup, shutdown_done, dm);
+}
+
+/* Ready for systemd: listening, and the saved apps (if any) started. */
+static void
+daemon_ready(struct clm_daemon_ctx *ctx)
+{
+	char	*status = supervisor_status(ctx->sup);
+
+	notify_send("READY=1\nSTATUS=%s", status);
+	free(status);
 }
 
 static void
@@ -301,9 +317,13 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	if (log_open(dm.ctx.home.logfile, opts->foreground, &cause) == -1)
 		goto fail;
 
+	if (listeners_inherit(&cause) == -1)
+		goto fail;
 	uv_loop_init(&dm.loop);
 	dm.ctx.loop = &dm.loop;
 	dm.ctx.shutdown = daemon_shutdown;
+	dm.ctx.resurrected = daemon_ready;
+	notify_init(&dm.loop);
 	/* We hold the lock: a socket file left there is a dead daemon's. */
 	unlink(dm.ctx.home.sock);
 	dm.ctx.srv = server_new(&dm.loop, dm.ctx.home.sock, handlers_dispatch,
@@ -320,6 +340,7 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		goto fail;
 	}
 	dm.ctx.sup = supervisor_new(&dm.loop, &dm.ctx.home, &dm.cfg);
+	reaper_start(&dm.loop, supervisor_owns_pid, dm.ctx.sup);
 	uv_signal_init(&dm.loop, &dm.sigterm);
 	uv_signal_init(&dm.loop, &dm.sigint);
 	dm.sigterm.data = dm.sigint.data = &dm;
@@ -331,11 +352,14 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	report_start(&dm, NULL);
 	if (opts->resurrect)
 		handlers_resurrect(&dm.ctx, NULL);
+	else
+		daemon_ready(&dm.ctx);
 	uv_run(&dm.loop, UV_RUN_DEFAULT);
 	if ((r = uv_loop_close(&dm.loop)) != 0)
 		log_warnx("loop not closed cleanly: %s", uv_strerror(r));
 	unlink(dm.ctx.home.pidfile);
 	close(dm.lock_fd);
+	listeners_inherit_close();
 	log_close();
 	config_daemon_free(&dm.cfg);
 	clm_home_free(&dm.ctx.home);

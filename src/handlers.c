@@ -8,6 +8,7 @@
 
 #include "clm/handlers.h"
 #include "clm/log.h"
+#include "clm/notify.h"
 #include "clm/state.h"
 
 struct handler {
@@ -23,7 +24,18 @@ struct pending {
 	struct clm_call		*call;
 	char		       **notes;
 	char			*show;	/* app whose workers the reply shows */
+	bool			 reload;	/* tell systemd when it is over */
 };
+
+/* READY=1 for systemd, with what runs. */
+static void
+notify_ready(struct clm_daemon_ctx *d)
+{
+	char	*status = supervisor_status(d->sup);
+
+	notify_send("READY=1\nSTATUS=%s", status);
+	free(status);
+}
 
 static struct pending *
 pending_new(struct clm_daemon_ctx *d, struct clm_call *call, const char *show)
@@ -53,6 +65,8 @@ pending_done(void *arg, const char *code, const char *message)
 	}
 	for (i = 0; p->notes != NULL && p->notes[i] != NULL; i++)
 		clm_strv_push(&r->notes, p->notes[i]);
+	if (p->reload)
+		notify_ready(p->d);
 	if (p->call != NULL)
 		server_reply(p->call, r);
 	else {
@@ -62,6 +76,7 @@ pending_done(void *arg, const char *code, const char *message)
 		else
 			log_info("resurrect: every saved app is online");
 		proto_reply_free(r);
+		p->d->resurrected(p->d);
 	}
 	clm_strv_free(p->notes);
 	free(p->show);
@@ -226,7 +241,7 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 }
 
 /* stop, restart, delete: the same shape on a target. */
-static void
+static struct pending *
 target_op(struct clm_daemon_ctx *d, struct clm_call *call,
     void (*op)(struct clm_supervisor *, char **, supervisor_done_cb, void *),
     bool show)
@@ -236,11 +251,12 @@ target_op(struct clm_daemon_ctx *d, struct clm_call *call,
 	char				**names;
 
 	if (select_apps(d, call, req->target, &names) == -1)
-		return;
+		return NULL;
 	p = pending_new(d, call, show && strcmp(req->target, "all") != 0 ?
 	    req->target : NULL);
 	op(d->sup, names, pending_done, p);
 	clm_strv_free(names);
+	return p;
 }
 
 static void
@@ -289,7 +305,11 @@ h_reload(struct clm_daemon_ctx *d, struct clm_call *call)
 			    "target (an app name or all) or apps");
 			return;
 		}
-		target_op(d, call, supervisor_reload, true);
+		notify_send("RELOADING=1");
+		if ((p = target_op(d, call, supervisor_reload, true)) != NULL)
+			p->reload = true;
+		else
+			notify_ready(d);
 		return;
 	}
 	/* An app file: new options and counts for running apps. */
@@ -298,7 +318,9 @@ h_reload(struct clm_daemon_ctx *d, struct clm_call *call)
 		free(cause);
 		return;
 	}
+	notify_send("RELOADING=1");
 	p = pending_new(d, call, NULL);
+	p->reload = true;
 	supervisor_apply(d->sup, specs, req->napps, &p->notes, pending_done,
 	    p);
 }
@@ -341,8 +363,11 @@ handlers_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
 		if (call != NULL)
 			server_reply_error(call, missing ? CLM_E_NOAPP :
 			    CLM_E_INVAL, "%s", cause);
-		else if (!missing)
-			log_warnx("resurrect: %s", cause);
+		else {
+			if (!missing)
+				log_warnx("resurrect: %s", cause);
+			d->resurrected(d);
+		}
 		free(cause);
 		return;
 	}

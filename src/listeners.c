@@ -5,9 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "clm/listeners.h"
+#include "clm/log.h"
+
+/* The sockets systemd handed to clmd. */
+static struct clm_listeners inherited;
 
 #define LISTEN_BACKLOG	4096	/* the kernel caps it at somaxconn */
 
@@ -139,13 +145,35 @@ listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
 	struct clm_listener	*l;
 	char			*name;
 	size_t			 i;
-	int			 fd;
+	int			 fd, from = -1;
 
+	/*
+	 * A socket from systemd is one: every worker shares it. Its address
+	 * is the admin's choice: an app that binds any address (0.0.0.0,
+	 * ::) of that port gets it too.
+	 */
+	for (i = 0; i < inherited.n && from == -1; i++) {
+		if (addr_equal(&inherited.v[i].addr, a))
+			from = inherited.v[i].fd;
+	}
+	for (i = 0; i < inherited.n && from == -1; i++) {
+		if (inherited.v[i].addr.port == a->port &&
+		    (strcmp(a->host, "::") == 0 ||
+		    strcmp(a->host, "0.0.0.0") == 0))
+			from = inherited.v[i].fd;
+	}
+	if (from != -1)
+		slot = -1;
 	for (i = 0; i < ls->n; i++) {
 		if (addr_equal(&ls->v[i].addr, a) && ls->v[i].slot == slot)
 			return ls->v[i].fd;
 	}
-	if ((fd = open_socket(a, slot >= 0, err)) == -1) {
+	if (from != -1) {
+		if ((fd = fcntl(from, F_DUPFD_CLOEXEC, 3)) == -1)
+			*err = errno;
+	} else
+		fd = open_socket(a, slot >= 0, err);
+	if (fd == -1) {
 		name = listeners_format(a);
 		*cause = clm_asprintf("cannot listen on %s: %s", name,
 		    strerror(*err));
@@ -189,4 +217,97 @@ listeners_close_slot(struct clm_listeners *ls, int slot)
 		listeners_addr_clear(&ls->v[i].addr);
 		ls->v[i] = ls->v[--ls->n];
 	}
+}
+
+/* The address a socket is bound to, as a listen address. */
+static int
+socket_addr(int fd, struct clm_listen_addr *a)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof ss;
+	char			host[INET6_ADDRSTRLEN];
+	int			type, v6only = 0;
+	socklen_t		olen = sizeof type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
+	    type != SOCK_STREAM || getsockname(fd, (struct sockaddr *)&ss,
+	    &len) == -1)
+		return -1;
+	memset(a, 0, sizeof *a);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		a->port = ntohs(sin->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		a->port = ntohs(sin6->sin6_port);
+		olen = sizeof v6only;
+		if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    &olen) == -1)
+			v6only = 0;
+	} else
+		return -1;
+	a->family = ss.ss_family;
+	a->host = clm_strdup(host);
+	a->v6only = v6only != 0;
+	return 0;
+}
+
+int
+listeners_inherit(char **cause)
+{
+	const char		*pid = getenv("LISTEN_PID");
+	const char		*fds = getenv("LISTEN_FDS");
+	struct clm_listen_addr	 a;
+	long long		 n, p;
+	char			*name;
+	int			 fd, flags;
+
+	if (pid == NULL || fds == NULL)
+		return 0;
+	if (clm_parse_int(pid, 1, INT32_MAX, &p) == -1 || p != getpid()) {
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_FDNAMES");
+		return 0;		/* meant for another process */
+	}
+	if (clm_parse_int(fds, 0, 1024, &n) == -1) {
+		*cause = clm_asprintf("LISTEN_FDS=%s is not a number of "
+		    "sockets", fds);
+		return -1;
+	}
+	for (fd = 3; fd < 3 + n; fd++) {
+		if ((flags = fcntl(fd, F_GETFD)) == -1)
+			continue;
+		fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+		if (socket_addr(fd, &a) == -1) {
+			log_warnx("LISTEN_FDS: fd %d is not a TCP socket; "
+			    "ignored", fd);
+			continue;
+		}
+		/* Workers accept until EAGAIN: never block them. */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		inherited.v = clm_realloc(inherited.v,
+		    (inherited.n + 1) * sizeof *inherited.v);
+		inherited.v[inherited.n].addr = a;
+		inherited.v[inherited.n].slot = -1;
+		inherited.v[inherited.n].fd = fd;
+		inherited.n++;
+		name = listeners_format(&a);
+		log_info("socket from systemd: fd %d, %s", fd, name);
+		free(name);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)inherited.n;
+}
+
+void
+listeners_inherit_close(void)
+{
+	listeners_close(&inherited);
 }

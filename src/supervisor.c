@@ -1111,3 +1111,40 @@ supervisor_spec(struct clm_supervisor *sup, const char *name)
 
 	return a ? a->spec : NULL;
 }
+
+bool
+supervisor_owns_pid(void *arg, int pid)
+{
+	struct clm_supervisor	*sup = arg;
+	struct app		*a;
+	size_t			 i;
+	int			 j;
+
+	for (i = 0; i < sup->napps; i++) {
+		a = sup->apps[i];
+		for (j = 0; j < a->nworkers; j++) {
+			if (a->workers[j]->pid == pid)
+				return true;
+		}
+		if ((a->incoming != NULL && a->incoming->pid == pid) ||
+		    (a->retiring != NULL && a->retiring->pid == pid))
+			return true;
+	}
+	return false;
+}
+
+char *
+supervisor_status(struct clm_supervisor *sup)
+{
+	size_t	i;
+	int	j, total = 0, online = 0;
+
+	for (i = 0; i < sup->napps; i++) {
+		for (j = 0; j < sup->apps[i]->nworkers; j++) {
+			total++;
+			online += sup->apps[i]->workers[j]->state == WS_ONLINE;
+		}
+	}
+	return clm_asprintf("%zu app%s, %d of %d worker%s online", sup->napps,
+	    sup->napps == 1 ? "" : "s", online, total, total == 1 ? "" : "s");
+}

@@ -17,6 +17,8 @@ struct clm_daemon_ctx {
 	struct clm_call	       **kill_calls;	/* answered when all stopped */
 	size_t			 nkill_calls;
 	void			(*shutdown)(struct clm_daemon_ctx *);
+	/* Called once the start-up resurrect is over, however it went. */
+	void			(*resurrected)(struct clm_daemon_ctx *);
 };
 
 /* Start the apps saved in dump.json; call may be NULL (clmd --resurrect). */

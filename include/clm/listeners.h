@@ -47,4 +47,13 @@ int listeners_get(struct clm_listeners *, const struct clm_listen_addr *,
 void listeners_close_slot(struct clm_listeners *, int slot);
 void listeners_close(struct clm_listeners *);
 
+/*
+ * Sockets clmd was handed by systemd (LISTEN_FDS, LISTEN_PID): kept for
+ * the daemon's whole life. An app that listens on one of their addresses
+ * gets that socket (shared by its workers), so the port outlives even a
+ * restart of clmd. Returns how many were adopted; unsets LISTEN_*.
+ */
+int listeners_inherit(char **cause);
+void listeners_inherit_close(void);
+
 #endif

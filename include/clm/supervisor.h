@@ -92,6 +92,11 @@ void supervisor_stop_all(struct clm_supervisor *, supervisor_done_cb,
 /* Worker rows for list/describe: the app named (NULL: all). */
 void supervisor_info(struct clm_supervisor *, const char *name,
     struct clm_worker_info **out, size_t *n);
+/* Is pid one of the workers (whose exit libuv reaps)? */
+bool supervisor_owns_pid(void *sup, int pid);
+/* "3 apps, 5 of 6 workers online", for systemd's STATUS=. */
+char *supervisor_status(struct clm_supervisor *);
+
 /* The spec of a named app, or NULL. */
 const struct clm_app_spec *supervisor_spec(struct clm_supervisor *,
     const char *name);

@@ -175,11 +175,14 @@ else:
 ' "$@"
 }
 
-# list_json: `clm list --json`; also records every worker pid it sees.
+# list_json: `clm list --json`; also records every worker pid it sees,
+# unless CLM_PIDS_FOREIGN is set (a daemon in another PID namespace: its
+# pids mean other processes here).
 list_json() {
 	local j
 	j=$(clm list --json) || return 1
-	printf '%s\n' "$j" | jpy '[w["pid"] for w in d if w.get("pid")]' \
+	[ -n "${CLM_PIDS_FOREIGN:-}" ] ||
+	    printf '%s\n' "$j" | jpy '[w["pid"] for w in d if w.get("pid")]' \
 	    >>"$PIDS_DIR/workers" 2>/dev/null
 	printf '%s\n' "$j"
 }
