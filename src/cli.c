@@ -50,6 +50,7 @@ enum {
 	OPT_ONLY,
 	OPT_UPDATE_ENV,
 	OPT_UNIT_USER,
+	OPT_MAX_MEMORY,
 	OPT_PRINT,
 };
 
@@ -104,6 +105,7 @@ static const struct cli_option cli_start_options[] = {
 	{ "listen", 0, true, OPT_LISTEN },
 	{ "user", 0, true, OPT_USER },
 	{ "group", 0, true, OPT_GROUP },
+	{ "max-memory-restart", 0, true, OPT_MAX_MEMORY },
 	{ "only", 0, true, OPT_ONLY },
 	{ NULL, 0, false, 0 }
 };
@@ -324,6 +326,14 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
 		clm_strv_push(&spec->listen, value);
 		return 0;
 	}
+	case OPT_MAX_MEMORY:
+		if (config_parse_size(value, &spec->max_memory) != 0 ||
+		    (spec->max_memory != 0 && spec->max_memory < 1048576)) {
+			*cause = clm_asprintf("%s: '%s' is not a size of at "
+			    "least 1M (write 300M or 1G)", spelled, value);
+			return CLM_EXIT_USAGE;
+		}
+		return 0;
 	case OPT_USER:
 		free(spec->user);
 		spec->user = clm_strdup(value);
@@ -575,6 +585,7 @@ struct cli_verb {
 };
 
 static int cli_verb_start(const struct cli_verb *, int, char **);
+static int cli_verb_metrics(const struct cli_verb *, int, char **);
 static int cli_verb_startup(const struct cli_verb *, int, char **);
 static int cli_verb_target(const struct cli_verb *, int, char **);
 static int cli_verb_reload(const struct cli_verb *, int, char **);
@@ -617,6 +628,14 @@ static const struct cli_verb cli_verbs[] = {
 	  "Options:\n"
 	  "      --json               print a JSON array, one object per "
 	  "worker\n",
+	  false, false, 0, 0 },
+	{ "metrics", NULL, cli_verb_metrics, NULL, "",
+	  "print metrics in Prometheus' text format",
+	  "Per worker: up, restarts, CPU seconds, resident bytes; per app: "
+	  "desired and\n"
+	  "online workers; clmd's own memory and CPU. metrics_listen = "
+	  "HOST:PORT in\n"
+	  "clm.ini serves the same over HTTP.\n",
 	  false, false, 0, 0 },
 	{ "ping", NULL, cli_verb_ping, NULL, "",
 	  "check that the daemon answers",
@@ -748,7 +767,10 @@ static const struct cli_verb cli_verbs[] = {
 	  "      --user NAME          run the workers as this user (clmd must "
 	  "run as root)\n"
 	  "      --group NAME         ... and this group (default: the user's)"
-	  "\n",
+	  "\n"
+	  "      --max-memory-restart SIZE  reload a worker gracefully when "
+	  "its memory\n"
+	  "                           (RSS) passes SIZE (e.g. 300M)\n",
 	  true, true, 1, 1 },
 	{ "stop", NULL, cli_verb_target, NULL, "NAME|all",
 	  "stop an app's workers (the app stays listed)",
@@ -1366,6 +1388,27 @@ report:
 	if (rc == -1)
 		return cli_report(v, CLM_EXIT_FAIL, cause);
 	return CLM_EXIT_OK;
+}
+
+static int
+cli_print_text(const struct clm_reply *reply, void *arg)
+{
+	if (reply->text != NULL)
+		fputs(reply->text, stdout);
+	return 0;
+}
+
+static int
+cli_verb_metrics(const struct cli_verb *v, int argc, char **argv)
+{
+	struct cli_args	a;
+	int		rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+	return cli_simple(v, proto_request_new("metrics"), cli_print_text,
+	    NULL);
 }
 
 static int

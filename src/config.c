@@ -699,6 +699,7 @@ enum {
 	DK_SOCKET_MODE,
 	DK_SOCKET_GROUP,
 	DK_LOG_DIR,
+	DK_METRICS_LISTEN,
 	DK_KILL_SIGNAL,
 	DK_KILL_TIMEOUT,
 	DK_MIN_UPTIME,
@@ -725,6 +726,7 @@ static const struct {
 	[DK_SOCKET_MODE] = { "socket_mode", DS_DAEMON },
 	[DK_SOCKET_GROUP] = { "socket_group", DS_DAEMON },
 	[DK_LOG_DIR] = { "log_dir", DS_DAEMON },
+	[DK_METRICS_LISTEN] = { "metrics_listen", DS_DAEMON },
 	[DK_KILL_SIGNAL] = { "kill_signal", DS_DEFAULTS },
 	[DK_KILL_TIMEOUT] = { "kill_timeout", DS_DEFAULTS },
 	[DK_MIN_UPTIME] = { "min_uptime", DS_DEFAULTS },
@@ -772,6 +774,7 @@ config_daemon_free(struct clm_daemon_config *cfg)
 	free(cfg->socket_path);
 	free(cfg->socket_group);
 	free(cfg->log_dir);
+	free(cfg->metrics_listen);
 	cfg->socket_path = NULL;
 	cfg->socket_group = NULL;
 	cfg->log_dir = NULL;
@@ -979,6 +982,23 @@ config_daemon_key(struct config_parser *p, const char *key, const char *value)
 		config_duration(p, key, value, 1, CONFIG_TIMEOUT_MAX,
 		    &cfg->backoff_max_ms);
 		break;
+	case DK_METRICS_LISTEN: {
+		struct clm_listen_addr	a;
+		char			*why = NULL;
+
+		free(cfg->metrics_listen);
+		cfg->metrics_listen = NULL;
+		if (*value == '\0')
+			break;
+		if (listeners_parse(value, &a, &why) == -1) {
+			config_error(p, p->line, "metrics_listen: %s", why);
+			free(why);
+			break;
+		}
+		listeners_addr_clear(&a);
+		cfg->metrics_listen = clm_strdup(value);
+		break;
+	}
 	case DK_MAX_LOG_SIZE:
 		if (config_parse_size(value, &cfg->max_log_size) != 0 ||
 		    (cfg->max_log_size != 0 &&
@@ -1075,6 +1095,7 @@ enum {
 	AK_LISTEN_TIMEOUT,
 	AK_USER,
 	AK_GROUP,
+	AK_MAX_MEMORY_RESTART,
 	AK_COUNT
 };
 
@@ -1094,14 +1115,16 @@ static const char *const config_app_keys[] = {
 	[AK_LISTEN_TIMEOUT] = "listen_timeout",
 	[AK_USER] = "user",
 	[AK_GROUP] = "group",
-	"max_memory_restart", "merge_logs", "time", "max_log_size",
+	[AK_MAX_MEMORY_RESTART] = "max_memory_restart",
+	"merge_logs", "time", "max_log_size",
 	"log_retain",
 	NULL
 };
 
 #define CONFIG_APP_HINT "the keys are script, args, interpreter, " \
 	"instances, cwd, listen, kill_signal, kill_timeout, min_uptime, " \
-	"max_restarts, autorestart, listen_timeout, user, group and env.NAME"
+	"max_restarts, autorestart, listen_timeout, user, group, " \
+	"max_memory_restart and env.NAME"
 
 struct config_app {
 	char			*name;
@@ -1436,6 +1459,16 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 	case AK_LISTEN_TIMEOUT:
 		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
 		    &spec->listen_timeout_ms);
+		break;
+	case AK_MAX_MEMORY_RESTART:
+		if (config_parse_size(value, &spec->max_memory) != 0 ||
+		    (spec->max_memory != 0 && spec->max_memory < 1048576)) {
+			shown = config_shown(value);
+			config_error(p, p->line, "max_memory_restart: '%s' is "
+			    "not 0 (no limit) or a size of at least 1M (write "
+			    "300M or 1G)", shown);
+			free(shown);
+		}
 		break;
 	case AK_USER:
 		free(spec->user);

@@ -20,6 +20,7 @@
 #include "clm/handlers.h"
 #include "clm/listeners.h"
 #include "clm/log.h"
+#include "clm/metrics.h"
 #include "clm/notify.h"
 #include "clm/reaper.h"
 
@@ -252,6 +253,7 @@ shutdown_done(void *arg, const char *code, const char *message)
 	uv_close((uv_handle_t *)&dm->sigterm, NULL);
 	uv_close((uv_handle_t *)&dm->sigint, NULL);
 	reaper_stop();
+	metrics_close();
 	notify_close();
 	log_info("every app stopped; exiting");
 }
@@ -346,6 +348,20 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	dm.sigterm.data = dm.sigint.data = &dm;
 	uv_signal_start(&dm.sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&dm.sigint, signal_cb, SIGINT);
+	if (dm.cfg.metrics_listen != NULL &&
+	    metrics_serve(&dm.loop, dm.cfg.metrics_listen, dm.ctx.sup,
+	    &cause) == -1) {
+		/* Stop what runs, then fail like any other start-up error. */
+		reaper_stop();
+		notify_close();
+		supervisor_free(dm.ctx.sup);
+		server_close(dm.ctx.srv);
+		uv_close((uv_handle_t *)&dm.sigterm, NULL);
+		uv_close((uv_handle_t *)&dm.sigint, NULL);
+		uv_run(&dm.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&dm.loop);
+		goto fail;
+	}
 
 	log_info("clmd %s (protocol %d) listening on %s", CLM_VERSION,
 	    CLM_PROTOCOL_VERSION, dm.ctx.home.sock);

@@ -8,6 +8,7 @@
 
 #include "clm/handlers.h"
 #include "clm/log.h"
+#include "clm/metrics.h"
 #include "clm/notify.h"
 #include "clm/state.h"
 
@@ -106,6 +107,15 @@ h_ping(struct clm_daemon_ctx *d, struct clm_call *call)
 
 	r->daemon_pid = getpid();
 	r->daemon_version = clm_strdup(CLM_VERSION);
+	server_reply(call, r);
+}
+
+static void
+h_metrics(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	struct clm_reply	*r = proto_reply_new();
+
+	r->text = metrics_render(d->sup);
 	server_reply(call, r);
 }
 
@@ -428,6 +438,7 @@ h_kill(struct clm_daemon_ctx *d, struct clm_call *call)
 static const struct handler handlers[] = {
 	{ "ping", h_ping, false, true },
 	{ "list", h_list, false, true },
+	{ "metrics", h_metrics, false, true },
 	{ "describe", h_describe, true, true },
 	{ "start", h_start, false, false },
 	{ "stop", h_stop, true, false },

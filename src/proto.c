@@ -123,6 +123,8 @@ proto_spec_to_json(const struct clm_app_spec *spec)
 		proto_add_number(obj, "listen_timeout_ms",
 		    spec->listen_timeout_ms);
 	proto_add_strv(obj, "listen", spec->listen);
+	if (spec->max_memory != 0)
+		proto_add_number(obj, "max_memory", (double)spec->max_memory);
 	proto_add_string(obj, "user", spec->user);
 	proto_add_string(obj, "group", spec->group);
 	return obj;
@@ -156,6 +158,7 @@ proto_worker_to_json(const struct clm_worker_info *w)
 	proto_add_number(obj, "uptime_ms", (double)w->uptime_ms);
 	proto_add_number(obj, "cpu", w->cpu);
 	proto_add_number(obj, "memory", (double)w->memory);
+	proto_add_number(obj, "cpu_ms", (double)w->cpu_ms);
 	if (w->exit_code == -1)
 		proto_add(obj, "exit_code", cJSON_CreateNull());
 	else
@@ -300,6 +303,7 @@ proto_reply_free(struct clm_reply *reply)
 	free(reply->workers);
 	clm_app_spec_free(reply->spec);
 	free(reply->daemon_version);
+	free(reply->text);
 	free(reply);
 }
 
@@ -357,6 +361,7 @@ proto_reply_encode(const struct clm_reply *reply)
 	if (reply->daemon_pid != 0)
 		proto_add_number(obj, "daemon_pid", reply->daemon_pid);
 	proto_add_string(obj, "daemon_version", reply->daemon_version);
+	proto_add_string(obj, "text", reply->text);
 	return proto_print(obj, false);
 }
 
@@ -468,6 +473,19 @@ proto_get_uint32(struct proto_dec *d, const cJSON *obj, const char *prefix,
 	if (proto_get_int(d, obj, prefix, key, 0, max, false, &v) != 0)
 		return -1;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+proto_get_u64(struct proto_dec *d, const cJSON *obj, const char *prefix,
+    const char *key, uint64_t *out)
+{
+	long long	v = (long long)*out;
+
+	if (proto_get_int(d, obj, prefix, key, 0, PROTO_U53_MAX, false,
+	    &v) != 0)
+		return -1;
+	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -606,6 +624,7 @@ proto_spec_from_json(struct proto_dec *d, const cJSON *obj, const char *p,
 	    proto_get_strv(d, obj, p, "args", false, &spec->args) != 0 ||
 	    proto_get_strv(d, obj, p, "listen", false, &spec->listen) != 0 ||
 	    proto_get_string(d, obj, p, "user", false, &spec->user) != 0 ||
+	    proto_get_u64(d, obj, p, "max_memory", &spec->max_memory) != 0 ||
 	    proto_get_string(d, obj, p, "group", false, &spec->group) != 0 ||
 	    proto_get_string(d, obj, p, "cwd", false, &spec->cwd) != 0 ||
 	    proto_get_strv(d, obj, p, "env", true, &spec->env) != 0 ||
@@ -869,6 +888,8 @@ proto_worker_from_json(struct proto_dec *d, const cJSON *obj, size_t idx,
 	    &v) != 0)
 		return -1;
 	w->memory = (uint64_t)v;
+	if (proto_get_u64(d, obj, prefix, "cpu_ms", &w->cpu_ms) != 0)
+		return -1;
 	if (proto_get_int32(d, obj, prefix, "exit_code", -1, 255, false,
 	    &w->exit_code) != 0)
 		return -1;
@@ -987,7 +1008,8 @@ proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 	    proto_get_int32(&d, root, "", "daemon_pid", 0, INT_MAX, false,
 	    &reply->daemon_pid) != 0 ||
 	    proto_get_string(&d, root, "", "daemon_version", false,
-	    &reply->daemon_version) != 0)
+	    &reply->daemon_version) != 0 ||
+	    proto_get_string(&d, root, "", "text", false, &reply->text) != 0)
 		goto fail;
 	if (spec != NULL &&
 	    proto_spec_from_json(&d, spec, "spec.", &reply->spec) != 0)

@@ -244,6 +244,11 @@ render_describe(FILE *f, const struct clm_app_spec *spec,
 				    spec->listen[k]);
 			fputc('\n', f);
 		}
+		if (spec->max_memory != 0) {
+			RENDER_KEY("max_memory");
+			fprintf(f, "%llu bytes\n",
+			    (unsigned long long)spec->max_memory);
+		}
 		if (spec->user != NULL) {
 			RENDER_KEY("user");
 			fprintf(f, "%s%s%s\n", spec->user,

@@ -18,6 +18,7 @@
 
 #include "clm/config.h"
 #include "clm/log.h"
+#include "clm/procstat.h"
 #include "worker.h"
 
 enum op_kind {
@@ -507,6 +508,49 @@ helper_path(const char *name)
 	return NULL;
 }
 
+#define MEMWATCH_MS	1000
+
+/*
+ * --max-memory-restart: a worker whose resident memory passed its app's
+ * limit is replaced like a reload of its slot (a new worker first, then
+ * the old one stopped gracefully), one slot of an app at a time.
+ */
+static void
+memwatch_cb(uv_timer_t *t)
+{
+	struct clm_supervisor	*sup = t->data;
+	struct app		*a;
+	struct worker		*w;
+	struct op		*op;
+	uint64_t		 cpu_ms, rss;
+	char			*names[2] = { NULL, NULL };
+	size_t			 i;
+	int			 j;
+
+	for (i = 0; i < sup->napps; i++) {
+		a = sup->apps[i];
+		if (a->spec->max_memory == 0 || !a->up || a->incoming != NULL ||
+		    a->retiring != NULL || a->want != a->nworkers)
+			continue;
+		for (j = 0; j < a->nworkers; j++) {
+			w = a->workers[j];
+			if (w->state != WS_ONLINE ||
+			    procstat_read(w->pid, &cpu_ms, &rss) == -1 ||
+			    rss <= a->spec->max_memory)
+				continue;
+			log_info("%s:%d: pid %d uses %llu bytes, over its "
+			    "limit of %llu: replacing it", a->spec->name,
+			    w->slot, w->pid, (unsigned long long)rss,
+			    (unsigned long long)a->spec->max_memory);
+			names[0] = a->spec->name;
+			op = op_add(sup, OP_RELOAD, names, 0, NULL, NULL);
+			op->slot = j;
+			op->target = j + 1;
+			break;
+		}
+	}
+}
+
 struct clm_supervisor *
 supervisor_new(uv_loop_t *loop, const struct clm_home *home,
     const struct clm_daemon_config *cfg)
@@ -530,6 +574,9 @@ supervisor_new(uv_loop_t *loop, const struct clm_home *home,
 	sup->kick.data = sup;
 	uv_timer_init(loop, &sup->deadline);
 	sup->deadline.data = sup;
+	uv_timer_init(loop, &sup->memwatch);
+	sup->memwatch.data = sup;
+	uv_timer_start(&sup->memwatch, memwatch_cb, MEMWATCH_MS, MEMWATCH_MS);
 	return sup;
 }
 
@@ -560,6 +607,7 @@ supervisor_free(struct clm_supervisor *sup)
 		app_remove(sup->apps[sup->napps - 1]);
 	free(sup->apps);
 	uv_close((uv_handle_t *)&sup->kick, NULL);
+	uv_close((uv_handle_t *)&sup->memwatch, NULL);
 	uv_close((uv_handle_t *)&sup->deadline, sup_free_cb);
 }
 

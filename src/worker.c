@@ -622,6 +622,7 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 		if (procstat_read(w->pid, &cpu_ms, &rss) == 0) {
 			info->cpu = procstat_cpu_percent(&w->cpu, cpu_ms, now,
 			    w->started_ms);
+			info->cpu_ms = cpu_ms;
 			info->memory = rss;
 		}
 	}

@@ -90,6 +90,7 @@ struct clm_supervisor {
 	size_t			 napps;
 	struct op		*ops;
 	uv_idle_t		 kick;
+	uv_timer_t		 memwatch;	/* max_memory checks */
 	uv_timer_t		 deadline;
 	int			 ncpu;
 	struct clm_app_spec	 defaults;	/* [defaults] of clm.ini */

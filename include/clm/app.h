@@ -42,6 +42,7 @@ struct clm_app_spec {
 	char		**listen;	/* --listen addresses, may be NULL */
 	char		 *user;		/* run as this user (clmd as root) */
 	char		 *group;	/* ... and group; NULL: the user's */
+	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
 };
 
 struct clm_app_spec *clm_app_spec_new(void);	/* options unset */

@@ -15,6 +15,7 @@ struct clm_daemon_config {
 	mode_t		 socket_mode;	/* 0600; 0660 with socket_group */
 	char		*socket_group;	/* NULL: none */
 	char		*log_dir;	/* NULL: $CLM_HOME/logs */
+	char		*metrics_listen; /* HOST:PORT for Prometheus; NULL */
 	/* Defaults of every app that does not set its own. */
 	int		 kill_signal;
 	uint32_t	 kill_timeout_ms;

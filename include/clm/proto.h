@@ -60,6 +60,7 @@ struct clm_worker_info {
 	unsigned	 restarts;
 	uint64_t	 uptime_ms;	/* 0 when not running */
 	double		 cpu;		/* percent of one core */
+	uint64_t	 cpu_ms;	/* CPU time used by this run */
 	uint64_t	 memory;	/* resident bytes */
 	int		 exit_code;	/* of the last run; -1 if none */
 	int		 signal;	/* that ended the last run; 0 if none */
@@ -77,6 +78,7 @@ struct clm_reply {
 	struct clm_app_spec	*spec;		/* describe */
 	int			 daemon_pid;	/* ping, kill */
 	char			*daemon_version;/* ping */
+	char			*text;		/* metrics: printed as it is */
 };
 
 struct clm_request *proto_request_new(const char *cmd);
