@@ -675,21 +675,6 @@ static const struct cli_verb cli_verbs[] = {
 	  "if none is\n"
 	  "running; clmd --resurrect does the same at start-up.\n",
 	  true, true, 0, 0 },
-	{ "startup", NULL, cli_verb_startup, cli_startup_options,
-	  "[--user] [--print]",
-	  "run clmd as a systemd service, from boot (or login with --user)",
-	  "Writes clm.service (Type=notify, clmd --foreground --resurrect, "
-	  "reload with\n"
-	  "clm reload all) to /etc/systemd/system, or with --user to\n"
-	  "~/.config/systemd/user, and enables it with systemctl. Its CLM_HOME "
-	  "is this\n"
-	  "clm's, so clm talks to the service's daemon; save your apps with "
-	  "clm save\n"
-	  "first. --print only prints the unit. clm unstartup removes it.\n",
-	  false, false, 0, 0 },
-	{ "unstartup", NULL, cli_verb_startup, cli_startup_options, "[--user]",
-	  "disable and remove the unit that clm startup wrote",
-	  NULL, false, false, 0, 0 },
 	{ "save", NULL, cli_verb_save, NULL, "",
 	  "save the apps for clm resurrect",
 	  "Writes every app (options, instance count, environment) to "
@@ -772,12 +757,27 @@ static const struct cli_verb cli_verbs[] = {
 	  "its memory\n"
 	  "                           (RSS) passes SIZE (e.g. 300M)\n",
 	  true, true, 1, 1 },
+	{ "startup", NULL, cli_verb_startup, cli_startup_options,
+	  "[--user] [--print]",
+	  "run clmd as a systemd service, from boot (or login with --user)",
+	  "Writes clm.service (Type=notify, clmd --foreground --resurrect, "
+	  "reload with\n"
+	  "clm reload all) to /etc/systemd/system, or with --user to\n"
+	  "~/.config/systemd/user, and enables it with systemctl. Its CLM_HOME "
+	  "is this\n"
+	  "clm's, so clm talks to the service's daemon; save your apps with "
+	  "clm save\n"
+	  "first. --print only prints the unit. clm unstartup removes it.\n",
+	  false, false, 0, 0 },
 	{ "stop", NULL, cli_verb_target, NULL, "NAME|all",
 	  "stop an app's workers (the app stays listed)",
 	  "Sends the app's kill signal to each worker's process group, and "
 	  "SIGKILL\n"
 	  "after its kill timeout.\n",
 	  false, true, 1, 1 },
+	{ "unstartup", NULL, cli_verb_startup, cli_startup_options, "[--user]",
+	  "disable and remove the unit that clm startup wrote",
+	  NULL, false, false, 0, 0 },
 };
 
 static const struct cli_verb *

@@ -104,7 +104,7 @@ TEST(cli_resolve_verb)
 	ASSERT_EQ_STR(clm_cli_resolve_verb("del", &cause), "delete");
 	ASSERT_EQ_STR(clm_cli_resolve_verb("delete", &cause), "delete");
 	ASSERT_EQ_STR(clm_cli_resolve_verb("li", &cause), "list");
-	ASSERT_EQ_STR(clm_cli_resolve_verb("sta", &cause), "start");
+	ASSERT_EQ_STR(clm_cli_resolve_verb("desc", &cause), "describe");
 	ASSERT_EQ_STR(clm_cli_resolve_verb("sto", &cause), "stop");
 	ASSERT_EQ_STR(clm_cli_resolve_verb("desc", &cause), "describe");
 	ASSERT_EQ_STR(clm_cli_resolve_verb("k", &cause), "kill");
@@ -132,7 +132,7 @@ TEST(cli_resolve_verb)
 	cause = NULL;
 	ASSERT_NULL(clm_cli_resolve_verb("s", &cause));
 	ASSERT_EQ_STR(cause, "ambiguous command: s, could be: save, scale, "
-	    "start, stop");
+	    "start, startup, stop");
 	free(cause);
 	cause = NULL;
 	ASSERT_NULL(clm_cli_resolve_verb("de", &cause));

@@ -747,7 +747,7 @@ TEST(config_apps_errors_name_file_and_line)
 	    "instancs = 2\n"				/* 4 */
 	    "Script = app.js\n"				/* 5 */
 	    "evn.PORT = 3\n"				/* 6 */
-	    "max_memory_restart = 1G\n"		/* 7 */
+	    "merge_logs = true\n"			/* 7 */
 	    "script = other.js\n"			/* 8 */
 	    "just some words\n"				/* 9 */
 	    "instances = lots\n"			/* 10 */
@@ -792,7 +792,7 @@ TEST(config_apps_errors_name_file_and_line)
 	    "'script'?)",
 	    "apps.ini:6: unknown key 'evn.PORT' in [web] (did you mean "
 	    "'env.PORT'?)",
-	    "apps.ini:7: key 'max_memory_restart' is not supported yet "
+	    "apps.ini:7: key 'merge_logs' is not supported yet "
 	    "(remove it: this clm "
 	    "would ignore it)",
 	    "apps.ini:8: 'script' is already set on line 3 (set each key once)",
@@ -851,7 +851,7 @@ TEST(config_apps_errors_name_file_and_line)
 	    "apps.ini:3: unknown key 'ti' in [web] (the keys are script, args, "
 	    "interpreter, instances, cwd, listen, kill_signal, kill_timeout, "
 	    "min_uptime, max_restarts, autorestart, listen_timeout, user, "
-	    "group and env.NAME)",
+	    "group, max_memory_restart and env.NAME)",
 	    "apps.ini:4: unknown key 'scrip' in [web] (did you mean "
 	    "'script'?)", NULL);
 	fx_teardown(&fx);
