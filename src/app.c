@@ -30,6 +30,8 @@ clm_app_spec_new(void)
 	spec->max_restarts = CLM_UNSET_RESTARTS;
 	spec->autorestart = true;
 	spec->listen_timeout_ms = CLM_UNSET_MS;
+	spec->max_log_size = CLM_UNSET_SIZE;
+	spec->log_retain = CLM_UNSET_RETAIN;
 	return spec;
 }
 
@@ -46,6 +48,10 @@ clm_app_spec_fill(struct clm_app_spec *spec, const struct clm_app_spec *def)
 		spec->max_restarts = def->max_restarts;
 	if (spec->listen_timeout_ms == CLM_UNSET_MS)
 		spec->listen_timeout_ms = def->listen_timeout_ms;
+	if (spec->max_log_size == CLM_UNSET_SIZE)
+		spec->max_log_size = def->max_log_size;
+	if (spec->log_retain == CLM_UNSET_RETAIN)
+		spec->log_retain = def->log_retain;
 }
 
 struct clm_app_spec *

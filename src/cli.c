@@ -51,6 +51,14 @@ enum {
 	OPT_UPDATE_ENV,
 	OPT_UNIT_USER,
 	OPT_MAX_MEMORY,
+	OPT_TIME,
+	OPT_MERGE_LOGS,
+	OPT_MAX_LOG_SIZE,
+	OPT_LOG_RETAIN,
+	OPT_LINES,
+	OPT_ERR,
+	OPT_OUT,
+	OPT_NOSTREAM,
 	OPT_PRINT,
 };
 
@@ -86,6 +94,14 @@ static const struct cli_option cli_startup_options[] = {
 	{ NULL, 0, false, 0 }
 };
 
+static const struct cli_option cli_logs_options[] = {
+	{ "lines", 0, true, OPT_LINES },
+	{ "err", 0, false, OPT_ERR },
+	{ "out", 0, false, OPT_OUT },
+	{ "nostream", 0, false, OPT_NOSTREAM },
+	{ NULL, 0, false, 0 }
+};
+
 static const struct cli_option cli_json_options[] = {
 	{ "json", 0, false, OPT_JSON },
 	{ NULL, 0, false, 0 }
@@ -106,6 +122,10 @@ static const struct cli_option cli_start_options[] = {
 	{ "user", 0, true, OPT_USER },
 	{ "group", 0, true, OPT_GROUP },
 	{ "max-memory-restart", 0, true, OPT_MAX_MEMORY },
+	{ "time", 0, false, OPT_TIME },
+	{ "merge-logs", 0, false, OPT_MERGE_LOGS },
+	{ "max-log-size", 0, true, OPT_MAX_LOG_SIZE },
+	{ "log-retain", 0, true, OPT_LOG_RETAIN },
 	{ "only", 0, true, OPT_ONLY },
 	{ NULL, 0, false, 0 }
 };
@@ -326,6 +346,29 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
 		clm_strv_push(&spec->listen, value);
 		return 0;
 	}
+	case OPT_TIME:
+		spec->log_time = true;
+		return 0;
+	case OPT_MERGE_LOGS:
+		spec->merge_logs = true;
+		return 0;
+	case OPT_MAX_LOG_SIZE:
+		if (config_parse_size(value, &spec->max_log_size) != 0 ||
+		    (spec->max_log_size != 0 && spec->max_log_size < 1024)) {
+			*cause = clm_asprintf("%s: '%s' is not 0 (no rotation) "
+			    "or a size of at least 1K (write 512K, 10M or 1G)",
+			    spelled, value);
+			return CLM_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_LOG_RETAIN:
+		if (clm_parse_int(value, 0, 1000, &v) != 0) {
+			*cause = clm_asprintf("%s: '%s' is not a number of "
+			    "files from 0 to 1000", spelled, value);
+			return CLM_EXIT_USAGE;
+		}
+		spec->log_retain = (int)v;
+		return 0;
 	case OPT_MAX_MEMORY:
 		if (config_parse_size(value, &spec->max_memory) != 0 ||
 		    (spec->max_memory != 0 && spec->max_memory < 1048576)) {
@@ -586,6 +629,8 @@ struct cli_verb {
 
 static int cli_verb_start(const struct cli_verb *, int, char **);
 static int cli_verb_metrics(const struct cli_verb *, int, char **);
+static int cli_verb_logs(const struct cli_verb *, int, char **);
+static int cli_verb_flush(const struct cli_verb *, int, char **);
 static int cli_verb_startup(const struct cli_verb *, int, char **);
 static int cli_verb_target(const struct cli_verb *, int, char **);
 static int cli_verb_reload(const struct cli_verb *, int, char **);
@@ -613,6 +658,9 @@ static const struct cli_verb cli_verbs[] = {
 	  "Options:\n"
 	  "      --json               print JSON instead of text\n",
 	  false, false, 1, 1 },
+	{ "flush", NULL, cli_verb_flush, NULL, "[NAME|all]",
+	  "empty the log files of an app (default: all)",
+	  NULL, false, false, 0, 1 },
 	{ "help", NULL, cli_verb_help, NULL, "[COMMAND]",
 	  "show this help, or a command's",
 	  NULL,
@@ -629,6 +677,15 @@ static const struct cli_verb cli_verbs[] = {
 	  "      --json               print a JSON array, one object per "
 	  "worker\n",
 	  false, false, 0, 0 },
+	{ "logs", NULL, cli_verb_logs, cli_logs_options,
+	  "[NAME] [--lines N] [--err|--out] [--nostream]",
+	  "show the last lines of the logs, then follow them",
+	  "Prints the last N lines (default 15) of each worker's out and err "
+	  "log, each\n"
+	  "line prefixed with the worker, then new lines as they come, until "
+	  "interrupted.\n"
+	  "--nostream prints and exits.\n",
+	  false, false, 0, 1 },
 	{ "metrics", NULL, cli_verb_metrics, NULL, "",
 	  "print metrics in Prometheus' text format",
 	  "Per worker: up, restarts, CPU seconds, resident bytes; per app: "
@@ -642,6 +699,9 @@ static const struct cli_verb cli_verbs[] = {
 	  "Exit 0 when the daemon answers, 1 when none runs. Never starts "
 	  "one.\n",
 	  false, false, 0, 0 },
+	{ "reload-logs", NULL, cli_verb_metrics, NULL, "",
+	  "reopen every log file (after an external logrotate; as SIGUSR1)",
+	  NULL, false, false, 0, 0 },
 	{ "reload", NULL, cli_verb_reload, cli_reload_options, "NAME|all\n"
 	  "       clm reload FILE.ini [--only NAME[,NAME]]",
 	  "replace an app's workers one by one, without downtime",
@@ -755,7 +815,15 @@ static const struct cli_verb cli_verbs[] = {
 	  "\n"
 	  "      --max-memory-restart SIZE  reload a worker gracefully when "
 	  "its memory\n"
-	  "                           (RSS) passes SIZE (e.g. 300M)\n",
+	  "                           (RSS) passes SIZE (e.g. 300M)\n"
+	  "      --time               prefix every log line with an ISO 8601 "
+	  "time\n"
+	  "      --merge-logs         one out and one err log for all the "
+	  "app's workers\n"
+	  "      --max-log-size SIZE  rotate a log file past SIZE (default "
+	  "from clm.ini)\n"
+	  "      --log-retain N       rotated files kept (default from "
+	  "clm.ini)\n",
 	  true, true, 1, 1 },
 	{ "startup", NULL, cli_verb_startup, cli_startup_options,
 	  "[--user] [--print]",
@@ -1093,6 +1161,21 @@ cli_show(const char *name)
 	return cli_show_apps(name, NULL);
 }
 
+/*
+ * A reply that carries the app's workers (start, stop, restart...): print
+ * them, so that no second request is needed; *shown says it was done.
+ */
+static int
+cli_print_rows(const struct clm_reply *reply, void *arg)
+{
+	if (reply->more || reply->nworkers == 0)
+		return 0;
+	render_workers(stdout, reply->workers, reply->nworkers, NULL,
+	    render_use_color(stdout));
+	*(bool *)arg = true;
+	return 0;
+}
+
 /* The verbs. */
 
 /*
@@ -1172,7 +1255,7 @@ cli_verb_start(const struct cli_verb *v, int argc, char **argv)
 	struct clm_client	*c = NULL;
 	char			*cause = NULL, *cwd, *name = NULL;
 	char			*noapp = NULL;
-	bool			 name_only, no_daemon;
+	bool			 name_only, no_daemon, shown = false;
 	int			 rc;
 
 	if (cli_names_app_file(v->options, argc, argv))
@@ -1204,9 +1287,9 @@ cli_verb_start(const struct cli_verb *v, int argc, char **argv)
 		req->spec = spec;
 		spec = NULL;
 	}
-	rc = cli_exchange(c, req, NULL, NULL, noapp);
+	rc = cli_exchange(c, req, cli_print_rows, &shown, noapp);
 	clm_client_close(c);
-	if (rc == 0)
+	if (rc == 0 && !shown)
 		rc = cli_show(name);
 
 out:
@@ -1277,6 +1360,7 @@ cli_target_option(void *arg, const struct cli_option *o, const char *spelled,
 static int
 cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 {
+	bool			 shown = false;
 	struct clm_request	*req;
 	struct cli_args		 a;
 	char			*target;
@@ -1297,8 +1381,8 @@ cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 		req->update_env = true;
 		req->env = clm_strv_dup(environ);
 	}
-	rc = cli_simple(v, req, NULL, NULL);
-	if (rc == 0 && v->show)
+	rc = cli_simple(v, req, v->show ? cli_print_rows : NULL, &shown);
+	if (rc == 0 && v->show && !shown)
 		rc = cli_show(strcmp(target, "all") == 0 ? NULL : target);
 out:
 	free(target);
@@ -1398,6 +1482,87 @@ cli_print_text(const struct clm_reply *reply, void *arg)
 	return 0;
 }
 
+struct cli_logs {
+	int		 lines;
+	const char	*which;
+	bool		 nostream;
+};
+
+static int
+cli_logs_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	struct cli_logs	*lg = arg;
+	long long	 v;
+
+	switch (o->id) {
+	case OPT_LINES:
+		if (clm_parse_int(value, 0, 10000, &v) != 0) {
+			*cause = clm_asprintf("%s: '%s' is not a number of "
+			    "lines from 0 to 10000", spelled, value);
+			return CLM_EXIT_USAGE;
+		}
+		lg->lines = (int)v;
+		break;
+	case OPT_ERR:
+	case OPT_OUT:
+		if (lg->which != NULL) {
+			*cause = clm_strdup("--err and --out: give one of them "
+			    "(none: both)");
+			return CLM_EXIT_USAGE;
+		}
+		lg->which = o->id == OPT_ERR ? "err" : "out";
+		break;
+	case OPT_NOSTREAM:
+		lg->nostream = true;
+		break;
+	}
+	return 0;
+}
+
+static int
+cli_verb_logs(const struct cli_verb *v, int argc, char **argv)
+{
+	struct cli_logs		 lg = { 15, NULL, false };
+	struct clm_request	*req;
+	struct cli_args		 a;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, cli_logs_option, &lg,
+	    &a)) != 0)
+		return rc;
+	req = proto_request_new("logs");
+	if (a.npos > 0)
+		req->target = clm_strdup(a.pos[0]);
+	cli_args_free(&a);
+	/* 0 lines is a request for none: send it as -1's meaning, "new
+	 * lines only", by asking for one line less than nothing. */
+	req->lines = lg.lines == 0 ? 0 : lg.lines;
+	req->which = clm_strdup(lg.which);
+	req->follow = !lg.nostream;
+	if (lg.lines == 0 && lg.nostream) {
+		proto_request_free(req);
+		return CLM_EXIT_OK;
+	}
+	return cli_simple(v, req, NULL, NULL);
+}
+
+static int
+cli_verb_flush(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_request	*req;
+	struct cli_args		 a;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	req = proto_request_new("flush");
+	if (a.npos > 0)
+		req->target = clm_strdup(a.pos[0]);
+	cli_args_free(&a);
+	return cli_simple(v, req, NULL, NULL);
+}
+
 static int
 cli_verb_metrics(const struct cli_verb *v, int argc, char **argv)
 {
@@ -1407,7 +1572,7 @@ cli_verb_metrics(const struct cli_verb *v, int argc, char **argv)
 	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
 		return rc;
 	cli_args_free(&a);
-	return cli_simple(v, proto_request_new("metrics"), cli_print_text,
+	return cli_simple(v, proto_request_new(v->name), cli_print_text,
 	    NULL);
 }
 

@@ -1096,10 +1096,13 @@ enum {
 	AK_USER,
 	AK_GROUP,
 	AK_MAX_MEMORY_RESTART,
+	AK_TIME,
+	AK_MERGE_LOGS,
+	AK_MAX_LOG_SIZE,
+	AK_LOG_RETAIN,
 	AK_COUNT
 };
 
-/* With the keys of later issues, for suggestions. */
 static const char *const config_app_keys[] = {
 	[AK_SCRIPT] = "script",
 	[AK_ARGS] = "args",
@@ -1116,15 +1119,18 @@ static const char *const config_app_keys[] = {
 	[AK_USER] = "user",
 	[AK_GROUP] = "group",
 	[AK_MAX_MEMORY_RESTART] = "max_memory_restart",
-	"merge_logs", "time", "max_log_size",
-	"log_retain",
+	[AK_TIME] = "time",
+	[AK_MERGE_LOGS] = "merge_logs",
+	[AK_MAX_LOG_SIZE] = "max_log_size",
+	[AK_LOG_RETAIN] = "log_retain",
 	NULL
 };
 
 #define CONFIG_APP_HINT "the keys are script, args, interpreter, " \
 	"instances, cwd, listen, kill_signal, kill_timeout, min_uptime, " \
 	"max_restarts, autorestart, listen_timeout, user, group, " \
-	"max_memory_restart and env.NAME"
+	"max_memory_restart, time, merge_logs, max_log_size, log_retain and " \
+	"env.NAME"
 
 struct config_app {
 	char			*name;
@@ -1392,11 +1398,6 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 		    CONFIG_APP_HINT);
 		return;
 	}
-	if (k >= AK_COUNT) {
-		config_error(p, p->line, "key '%s' is not supported yet (remove "
-		    "it: this clm would ignore it)", key);
-		return;
-	}
 	if (k != AK_ARGS && k != AK_LISTEN && !config_once(p, key,
 	    &a->lines[k]))
 		return;
@@ -1460,6 +1461,40 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
 		    &spec->listen_timeout_ms);
 		break;
+	case AK_TIME:
+	case AK_MERGE_LOGS:
+		if (!config_bool(value, k == AK_TIME ? &spec->log_time :
+		    &spec->merge_logs)) {
+			shown = config_shown(value);
+			config_error(p, p->line, "%s: '%s' is not true or false "
+			    "(or yes/no, on/off, 1/0)", key, shown);
+			free(shown);
+		}
+		break;
+	case AK_MAX_LOG_SIZE:
+		if (config_parse_size(value, &spec->max_log_size) != 0 ||
+		    (spec->max_log_size != 0 &&
+		    spec->max_log_size < CONFIG_SIZE_MIN)) {
+			shown = config_shown(value);
+			config_error(p, p->line, "max_log_size: '%s' is not 0 "
+			    "(no rotation) or a size of at least 1K (write "
+			    "512K, 10M or 1G)", shown);
+			free(shown);
+		}
+		break;
+	case AK_LOG_RETAIN: {
+		long long	v;
+
+		if (clm_parse_int(value, 0, CONFIG_RETAIN_MAX, &v) != 0) {
+			shown = config_shown(value);
+			config_error(p, p->line, "log_retain: '%s' is not a "
+			    "number of files from 0 to %d", shown,
+			    CONFIG_RETAIN_MAX);
+			free(shown);
+		} else
+			spec->log_retain = (int)v;
+		break;
+	}
 	case AK_MAX_MEMORY_RESTART:
 		if (config_parse_size(value, &spec->max_memory) != 0 ||
 		    (spec->max_memory != 0 && spec->max_memory < 1048576)) {

@@ -20,6 +20,8 @@
 #include "clm/handlers.h"
 #include "clm/listeners.h"
 #include "clm/log.h"
+#include "clm/logs.h"
+#include "clm/logview.h"
 #include "clm/metrics.h"
 #include "clm/notify.h"
 #include "clm/reaper.h"
@@ -30,6 +32,7 @@ struct daemon {
 	uv_loop_t		 loop;
 	uv_signal_t		 sigterm;
 	uv_signal_t		 sigint;
+	uv_signal_t		 sigusr1;
 	int			 lock_fd;
 	int			 ready_fd;	/* tells the parent we listen */
 };
@@ -246,12 +249,14 @@ shutdown_done(void *arg, const char *code, const char *message)
 	free(dm->ctx.kill_calls);
 	dm->ctx.kill_calls = NULL;
 	dm->ctx.nkill_calls = 0;
+	logview_stop_all();
 	supervisor_free(dm->ctx.sup);
 	dm->ctx.sup = NULL;
 	server_close(dm->ctx.srv);
 	dm->ctx.srv = NULL;
 	uv_close((uv_handle_t *)&dm->sigterm, NULL);
 	uv_close((uv_handle_t *)&dm->sigint, NULL);
+	uv_close((uv_handle_t *)&dm->sigusr1, NULL);
 	reaper_stop();
 	metrics_close();
 	notify_close();
@@ -278,6 +283,17 @@ daemon_ready(struct clm_daemon_ctx *ctx)
 
 	notify_send("READY=1\nSTATUS=%s", status);
 	free(status);
+}
+
+/* SIGUSR1: reopen every log file (after an external logrotate). */
+static void
+reopen_cb(uv_signal_t *h, int sig)
+{
+	struct daemon	*dm = h->data;
+
+	log_info("SIGUSR1: reopening the log files");
+	log_reopen();
+	logs_reopen(supervisor_logs(dm->ctx.sup));
 }
 
 static void
@@ -348,6 +364,9 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	dm.sigterm.data = dm.sigint.data = &dm;
 	uv_signal_start(&dm.sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&dm.sigint, signal_cb, SIGINT);
+	uv_signal_init(&dm.loop, &dm.sigusr1);
+	dm.sigusr1.data = &dm;
+	uv_signal_start(&dm.sigusr1, reopen_cb, SIGUSR1);
 	if (dm.cfg.metrics_listen != NULL &&
 	    metrics_serve(&dm.loop, dm.cfg.metrics_listen, dm.ctx.sup,
 	    &cause) == -1) {
@@ -358,6 +377,7 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		server_close(dm.ctx.srv);
 		uv_close((uv_handle_t *)&dm.sigterm, NULL);
 		uv_close((uv_handle_t *)&dm.sigint, NULL);
+		uv_close((uv_handle_t *)&dm.sigusr1, NULL);
 		uv_run(&dm.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&dm.loop);
 		goto fail;

@@ -8,6 +8,8 @@
 
 #include "clm/handlers.h"
 #include "clm/log.h"
+#include "clm/logs.h"
+#include "clm/logview.h"
 #include "clm/metrics.h"
 #include "clm/notify.h"
 #include "clm/state.h"
@@ -116,6 +118,45 @@ h_metrics(struct clm_daemon_ctx *d, struct clm_call *call)
 	struct clm_reply	*r = proto_reply_new();
 
 	r->text = metrics_render(d->sup);
+	server_reply(call, r);
+}
+
+static void
+h_logs(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	logview_start(d, call);
+}
+
+static void
+h_flush(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	const struct clm_request	*req = server_call_request(call);
+	struct clm_reply		*r;
+	char				**names, *cause;
+	size_t				 n;
+
+	if (select_apps(d, call, req->target ? req->target : "all",
+	    &names) == -1)
+		return;
+	if (logview_flush(d, names, &n, &cause) == -1) {
+		server_reply_error(call, CLM_E_INTERNAL, "%s", cause);
+		free(cause);
+	} else {
+		r = proto_reply_new();
+		proto_reply_note(r, "emptied %zu log file%s", n,
+		    n == 1 ? "" : "s");
+		server_reply(call, r);
+	}
+	clm_strv_free(names);
+}
+
+static void
+h_reload_logs(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	struct clm_reply	*r = proto_reply_new();
+
+	logs_reopen(supervisor_logs(d->sup));
+	proto_reply_note(r, "log files reopened");
 	server_reply(call, r);
 }
 
@@ -438,6 +479,9 @@ h_kill(struct clm_daemon_ctx *d, struct clm_call *call)
 static const struct handler handlers[] = {
 	{ "ping", h_ping, false, true },
 	{ "list", h_list, false, true },
+	{ "logs", h_logs, false, true },
+	{ "flush", h_flush, false, true },
+	{ "reload-logs", h_reload_logs, false, true },
 	{ "metrics", h_metrics, false, true },
 	{ "describe", h_describe, true, true },
 	{ "start", h_start, false, false },

@@ -11,6 +11,7 @@
 #include "clm/log.h"
 
 static int log_fd = -1;
+static char *log_path;
 static bool log_stderr = true;
 static bool log_verbose;
 
@@ -22,6 +23,7 @@ log_open(const char *path, bool to_stderr, char **cause)
 	log_verbose = getenv("CLM_DEBUG") != NULL;
 	if (path == NULL)
 		return 0;
+	log_path = clm_strdup(path);
 	log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (log_fd == -1) {
 		*cause = clm_asprintf("cannot open log %s: %s", path,
@@ -43,6 +45,23 @@ log_close(void)
 	if (log_fd != -1)
 		close(log_fd);
 	log_fd = -1;
+	free(log_path);
+	log_path = NULL;
+}
+
+void
+log_reopen(void)
+{
+	int	fd;
+
+	if (log_path == NULL)
+		return;
+	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return;
+	if (log_fd != -1)
+		close(log_fd);
+	log_fd = fd;
 }
 
 static void

@@ -119,6 +119,15 @@ proto_spec_to_json(const struct clm_app_spec *spec)
 	if (spec->max_restarts != CLM_UNSET_RESTARTS)
 		proto_add_number(obj, "max_restarts", spec->max_restarts);
 	proto_add_bool(obj, "autorestart", spec->autorestart);
+	if (spec->log_time)
+		proto_add_bool(obj, "log_time", true);
+	if (spec->merge_logs)
+		proto_add_bool(obj, "merge_logs", true);
+	if (spec->max_log_size != CLM_UNSET_SIZE)
+		proto_add_number(obj, "max_log_size",
+		    (double)spec->max_log_size);
+	if (spec->log_retain != CLM_UNSET_RETAIN)
+		proto_add_number(obj, "log_retain", spec->log_retain);
 	if (spec->listen_timeout_ms != CLM_UNSET_MS)
 		proto_add_number(obj, "listen_timeout_ms",
 		    spec->listen_timeout_ms);
@@ -233,6 +242,7 @@ proto_request_free(struct clm_request *req)
 	free(req->cmd);
 	free(req->target);
 	clm_app_spec_free(req->spec);
+	free(req->which);
 	proto_specs_free(req->apps, req->napps);
 	clm_strv_free(req->env);
 	free(req);
@@ -325,6 +335,11 @@ proto_request_encode(const struct clm_request *req)
 		proto_add_number(obj, "count", (double)req->count);
 	if (req->relative)
 		proto_add_bool(obj, "relative", true);
+	if (req->lines != 0)
+		proto_add_number(obj, "lines", req->lines);
+	proto_add_string(obj, "which", req->which);
+	if (req->follow)
+		proto_add_bool(obj, "follow", true);
 	if (req->apps != NULL)
 		proto_add(obj, "apps", proto_specs_to_json(req->apps,
 		    req->napps));
@@ -636,6 +651,13 @@ proto_spec_from_json(struct proto_dec *d, const cJSON *obj, const char *p,
 	    &spec->min_uptime_ms) != 0 ||
 	    proto_get_int32(d, obj, p, "max_restarts", 0, PROTO_RESTARTS_MAX,
 	    false, &spec->max_restarts) != 0 ||
+	    proto_get_bool(d, obj, p, "log_time", false,
+	    &spec->log_time) != 0 ||
+	    proto_get_bool(d, obj, p, "merge_logs", false,
+	    &spec->merge_logs) != 0 ||
+	    proto_get_u64(d, obj, p, "max_log_size", &spec->max_log_size) != 0 ||
+	    proto_get_int32(d, obj, p, "log_retain", 0, 1000, false,
+	    &spec->log_retain) != 0 ||
 	    proto_get_bool(d, obj, p, "autorestart", false,
 	    &spec->autorestart) != 0 ||
 	    proto_get_uint32(d, obj, p, "listen_timeout_ms", PROTO_TIMEOUT_MAX,
@@ -826,6 +848,10 @@ proto_request_decode(const char *line, size_t len, struct clm_request **out,
 	    PROTO_COUNT_MAX, false, &req->count) != 0 ||
 	    proto_get_bool(&d, root, "", "relative", false,
 	    &req->relative) != 0 ||
+	    proto_get_int32(&d, root, "", "lines", 0, 10000, false,
+	    &req->lines) != 0 ||
+	    proto_get_string(&d, root, "", "which", false, &req->which) != 0 ||
+	    proto_get_bool(&d, root, "", "follow", false, &req->follow) != 0 ||
 	    proto_get_bool(&d, root, "", "update_env", false,
 	    &req->update_env) != 0 ||
 	    proto_get_strv(&d, root, "", "env", true, &req->env) != 0 ||

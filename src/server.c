@@ -189,6 +189,12 @@ server_call_request(const struct clm_call *call)
 	return call->req;
 }
 
+bool
+server_call_gone(const struct clm_call *call)
+{
+	return call->conn == NULL || call->conn->closing;
+}
+
 void
 server_reply(struct clm_call *call, struct clm_reply *reply)
 {

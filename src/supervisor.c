@@ -18,6 +18,7 @@
 
 #include "clm/config.h"
 #include "clm/log.h"
+#include "clm/logs.h"
 #include "clm/procstat.h"
 #include "worker.h"
 
@@ -565,6 +566,8 @@ supervisor_new(uv_loop_t *loop, const struct clm_home *home,
 	sup->defaults.min_uptime_ms = cfg->min_uptime_ms;
 	sup->defaults.max_restarts = cfg->max_restarts;
 	sup->defaults.listen_timeout_ms = cfg->listen_timeout_ms;
+	sup->defaults.max_log_size = cfg->max_log_size;
+	sup->defaults.log_retain = (int)cfg->log_retain;
 	sup->backoff_first_ms = cfg->backoff_initial_ms;
 	sup->backoff_max_ms = cfg->backoff_max_ms;
 	sup->preload = helper_path("libclm-preload.so");
@@ -574,6 +577,7 @@ supervisor_new(uv_loop_t *loop, const struct clm_home *home,
 	sup->kick.data = sup;
 	uv_timer_init(loop, &sup->deadline);
 	sup->deadline.data = sup;
+	sup->logs = logs_new(loop, home);
 	uv_timer_init(loop, &sup->memwatch);
 	sup->memwatch.data = sup;
 	uv_timer_start(&sup->memwatch, memwatch_cb, MEMWATCH_MS, MEMWATCH_MS);
@@ -606,6 +610,7 @@ supervisor_free(struct clm_supervisor *sup)
 	while (sup->napps > 0)
 		app_remove(sup->apps[sup->napps - 1]);
 	free(sup->apps);
+	logs_free(sup->logs);
 	uv_close((uv_handle_t *)&sup->kick, NULL);
 	uv_close((uv_handle_t *)&sup->memwatch, NULL);
 	uv_close((uv_handle_t *)&sup->deadline, sup_free_cb);
@@ -1195,4 +1200,10 @@ supervisor_status(struct clm_supervisor *sup)
 	}
 	return clm_asprintf("%zu app%s, %d of %d worker%s online", sup->napps,
 	    sup->napps == 1 ? "" : "s", online, total, total == 1 ? "" : "s");
+}
+
+struct clm_logs *
+supervisor_logs(struct clm_supervisor *sup)
+{
+	return sup->logs;
 }

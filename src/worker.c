@@ -9,6 +9,7 @@
 
 #include "clm/backoff.h"
 #include "clm/log.h"
+#include "clm/logs.h"
 #include "worker.h"
 
 const char *const worker_state_names[] = {
@@ -94,21 +95,6 @@ signal_group(struct worker *w, int sig)
 	if (w->pid > 0 && kill(-w->pid, sig) == -1 && errno != ESRCH)
 		log_warn("%s:%d: kill %s to group %d", wname(w), w->slot,
 		    clm_signal_name(sig), w->pid);
-}
-
-static int
-open_log(struct worker *w, const char *kind)
-{
-	char	*path;
-	int	 fd;
-
-	path = clm_asprintf("%s/%s-%d-%s.log", w->app->sup->home->logdir,
-	    wname(w), w->slot, kind);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (fd == -1)
-		log_warn("%s:%d: open %s", wname(w), w->slot, path);
-	free(path);
-	return fd;
 }
 
 static void
@@ -396,6 +382,7 @@ worker_exit_cb(uv_process_t *proc, int64_t status, int sig)
 	signal_group(w, SIGKILL);
 	uv_close((uv_handle_t *)proc, run_close_cb);
 	uv_timer_stop(&w->timer);
+	logs_detach(w->app->sup->logs, wname(w), w->slot, w->run_id);
 	channel_close(w->chan);
 	w->chan = NULL;
 	w->run = NULL;
@@ -438,8 +425,11 @@ worker_spawn(struct worker *w)
 		free(cause);
 		w->chan = NULL;
 	}
-	out = open_log(w, "out");
-	err = open_log(w, "err");
+	w->run_id = ++a->sup->runs;
+	if (logs_attach(a->sup->logs, spec, w->slot, w->run_id, &out,
+	    &err) == -1)
+		log_warnx("%s:%d: its output is not logged", spec->name,
+		    w->slot);
 	/* fds 0-2, then LISTEN_FDS from 3, then the channel. */
 	nstdio = 3 + (int)a->nlisten_fds + (chan_fd != -1);
 	stdio = clm_calloc(nstdio, sizeof *stdio);
@@ -483,6 +473,7 @@ worker_spawn(struct worker *w)
 		uv_close((uv_handle_t *)&run->proc, run_close_cb);
 		channel_close(w->chan);
 		w->chan = NULL;
+		logs_detach(a->sup->logs, spec->name, w->slot, w->run_id);
 		msg = clm_asprintf("cannot start %s: %s (in %s)", argv[0],
 		    uv_strerror(r), spec->cwd ? spec->cwd : ".");
 		log_warnx("%s:%d: %s", spec->name, w->slot, msg);

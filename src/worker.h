@@ -55,6 +55,7 @@ struct worker {
 	struct run		*run;		/* NULL when no process */
 	struct clm_channel	*chan;
 	int			 pid;
+	unsigned long		 run_id;	/* names its log streams */
 	uint64_t		 started_ms;
 	unsigned		 runs;
 	unsigned		 restarts;
@@ -99,6 +100,8 @@ struct clm_supervisor {
 	char			*preload;	/* libclm-preload.so */
 	char			*node_preload;	/* clm-node.js */
 	char			*exec_shim;	/* clm-exec */
+	struct clm_logs		*logs;
+	unsigned long		 runs;		/* runs started, for run_id */
 };
 
 struct worker	*worker_new(struct app *, int slot);

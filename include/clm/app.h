@@ -20,6 +20,8 @@
 #define CLM_UNSET_MS		UINT32_MAX
 #define CLM_UNSET_SIGNAL	0
 #define CLM_UNSET_RESTARTS	(-1)
+#define CLM_UNSET_SIZE		UINT64_MAX
+#define CLM_UNSET_RETAIN	(-1)
 
 /* Special values of clm_app_spec.instances as the user wrote them. */
 #define CLM_INSTANCES_MAX 0		/* -i 0, -i max: every logical core */
@@ -43,6 +45,10 @@ struct clm_app_spec {
 	char		 *user;		/* run as this user (clmd as root) */
 	char		 *group;	/* ... and group; NULL: the user's */
 	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
+	bool		  log_time;	/* timestamp every log line */
+	bool		  merge_logs;	/* one out and one err file per app */
+	uint64_t	  max_log_size;	/* rotate past it; 0: never */
+	int		  log_retain;	/* rotated files kept */
 };
 
 struct clm_app_spec *clm_app_spec_new(void);	/* options unset */

@@ -7,6 +7,8 @@
 /* Open path for appending (NULL: stderr only). -1 with *cause on failure. */
 int log_open(const char *path, bool to_stderr, char **cause);
 void log_close(void);
+/* Reopen the log file (it may have been moved away). */
+void log_reopen(void);
 /* Stop (or start again) copying log lines to stderr. */
 void log_set_stderr(bool);
 

@@ -97,6 +97,9 @@ bool supervisor_owns_pid(void *sup, int pid);
 /* "3 apps, 5 of 6 workers online", for systemd's STATUS=. */
 char *supervisor_status(struct clm_supervisor *);
 
+/* The workers' logs (reopen them). */
+struct clm_logs *supervisor_logs(struct clm_supervisor *);
+
 /* The spec of a named app, or NULL. */
 const struct clm_app_spec *supervisor_spec(struct clm_supervisor *,
     const char *name);

@@ -747,7 +747,7 @@ TEST(config_apps_errors_name_file_and_line)
 	    "instancs = 2\n"				/* 4 */
 	    "Script = app.js\n"				/* 5 */
 	    "evn.PORT = 3\n"				/* 6 */
-	    "merge_logs = true\n"			/* 7 */
+	    "merge_logs = maybe\n"			/* 7 */
 	    "script = other.js\n"			/* 8 */
 	    "just some words\n"				/* 9 */
 	    "instances = lots\n"			/* 10 */
@@ -792,9 +792,8 @@ TEST(config_apps_errors_name_file_and_line)
 	    "'script'?)",
 	    "apps.ini:6: unknown key 'evn.PORT' in [web] (did you mean "
 	    "'env.PORT'?)",
-	    "apps.ini:7: key 'merge_logs' is not supported yet "
-	    "(remove it: this clm "
-	    "would ignore it)",
+	    "apps.ini:7: merge_logs: 'maybe' is not true or false (or "
+	    "yes/no, on/off, 1/0)",
 	    "apps.ini:8: 'script' is already set on line 3 (set each key once)",
 	    "apps.ini:9: 'just' is not a KEY = VALUE line",
 	    "apps.ini:10: instances: invalid instance count 'lots' (use a "
@@ -851,7 +850,8 @@ TEST(config_apps_errors_name_file_and_line)
 	    "apps.ini:3: unknown key 'ti' in [web] (the keys are script, args, "
 	    "interpreter, instances, cwd, listen, kill_signal, kill_timeout, "
 	    "min_uptime, max_restarts, autorestart, listen_timeout, user, "
-	    "group, max_memory_restart and env.NAME)",
+	    "group, max_memory_restart, time, merge_logs, max_log_size, "
+	    "log_retain and env.NAME)",
 	    "apps.ini:4: unknown key 'scrip' in [web] (did you mean "
 	    "'script'?)", NULL);
 	fx_teardown(&fx);

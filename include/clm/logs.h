@@ -1,0 +1,44 @@
+/*
+ * Workers' logs, clmd's side. A worker's stdout and stderr are pipes that
+ * clm-logd (a process of its own) reads and writes to the log files, with
+ * rotation and timestamps. clmd keeps a copy of every pipe's read end and
+ * never reads it: if clm-logd dies, no worker sees EPIPE, the data waits in
+ * the pipe, and clmd starts clm-logd again and hands it every stream; if
+ * clmd dies, clm-logd goes on. Without clm-logd, workers write straight
+ * into their files.
+ */
+#ifndef CLM_LOGS_H
+#define CLM_LOGS_H
+
+#include <uv.h>
+
+#include "clm/app.h"
+#include "clm/home.h"
+
+struct clm_logs;
+
+struct clm_logs *logs_new(uv_loop_t *, const struct clm_home *);
+/* Stop: clm-logd drains what is left and exits; the loop then ends. */
+void logs_free(struct clm_logs *);
+
+/* A worker's log file: which is "out" or "err". */
+char *logs_path(const struct clm_home *, const struct clm_app_spec *,
+    int slot, const char *which);
+
+/*
+ * The fds a worker's run writes its stdout and stderr to (the caller
+ * hands them to the child, then closes them). run identifies the run, for
+ * logs_detach(). -1 on failure (the worker then runs without logs).
+ */
+int logs_attach(struct clm_logs *, const struct clm_app_spec *, int slot,
+    unsigned long run, int *out, int *err);
+/* The run has ended: clm-logd finishes reading what it wrote. */
+void logs_detach(struct clm_logs *, const char *app, int slot,
+    unsigned long run);
+/* Reopen every log file (SIGUSR1, clm reload-logs). */
+void logs_reopen(struct clm_logs *);
+
+/* The last n lines of a file (n <= 10000), oldest first. */
+char **logs_tail(const char *path, int n);
+
+#endif

@@ -1,0 +1,391 @@
+/* Workers' logs, clmd's side: the pipes, and clm-logd that reads them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clm/log.h"
+#include "clm/logs.h"
+
+#define LOGS_PIPE_SIZE		(1024 * 1024)	/* what waits for clm-logd */
+#define LOGS_RESTART_MAX_MS	5000
+#define LOGS_STOP_GRACE_MS	3000
+
+struct stream {
+	char		*id;		/* app:slot:run:out */
+	char		*msg;		/* its ADD line */
+	int		 fd;		/* clmd's copy of the read end */
+	struct stream	*next;
+};
+
+struct clm_logs {
+	uv_loop_t		*loop;
+	const struct clm_home	*home;
+	char			*logd;		/* clm-logd, or NULL */
+	uv_process_t		 proc;
+	bool			 running;
+	bool			 closing;
+	int			 ctl;		/* to clm-logd; -1 when down */
+	struct stream		*streams;
+	uv_timer_t		 timer;		/* restart, or stop grace */
+	uint32_t		 backoff_ms;
+	unsigned		 handles;	/* open; freed at 0 once closing */
+};
+
+static void	logd_start(struct clm_logs *);
+
+/* Handles live inside struct clm_logs: free it after the last one. */
+static void
+logs_handle_closed(uv_handle_t *h)
+{
+	struct clm_logs	*l = h->data;
+
+	if (--l->handles == 0 && l->closing) {
+		free(l->logd);
+		free(l);
+	}
+}
+
+char *
+logs_path(const struct clm_home *home, const struct clm_app_spec *spec,
+    int slot, const char *which)
+{
+	if (spec->merge_logs)
+		return clm_asprintf("%s/%s-%s.log", home->logdir, spec->name,
+		    which);
+	return clm_asprintf("%s/%s-%d-%s.log", home->logdir, spec->name, slot,
+	    which);
+}
+
+/* clm-logd beside clmd (a build tree), or in the package's folder. */
+static char *
+logd_find(void)
+{
+	char	 exe[PATH_MAX], *slash, *path;
+	ssize_t	 n;
+
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			path = clm_asprintf("%s/clm-logd", exe);
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	path = clm_asprintf("%s/clm-logd", CLM_PKGLIBDIR);
+	if (access(path, X_OK) == 0)
+		return path;
+	free(path);
+	log_warnx("clm-logd not found: workers write their log files "
+	    "directly, without rotation or timestamps");
+	return NULL;
+}
+
+/* Hand one stream to clm-logd. */
+static int
+send_stream(struct clm_logs *l, const struct stream *s)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+
+	if (l->ctl == -1)
+		return -1;
+	memset(&msg, 0, sizeof msg);
+	memset(&cbuf, 0, sizeof cbuf);
+	iov.iov_base = s->msg;
+	iov.iov_len = strlen(s->msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof cbuf.buf;
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &s->fd, sizeof(int));
+	if (sendmsg(l->ctl, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+		log_warn("clm-logd: cannot hand over %s", s->id);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+logd_restart_cb(uv_timer_t *t)
+{
+	logd_start(t->data);
+}
+
+static void
+logd_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	struct clm_logs	*l = p->data;
+
+	l->running = false;
+	uv_close((uv_handle_t *)p, logs_handle_closed);
+	if (l->ctl != -1)
+		close(l->ctl);
+	l->ctl = -1;
+	uv_timer_stop(&l->timer);
+	if (l->closing) {
+		uv_close((uv_handle_t *)&l->timer, logs_handle_closed);
+		return;
+	}
+	/* The streams wait in their pipes: start it again and hand them
+	 * over again. */
+	log_warnx("clm-logd (pid %d) %s %d; starting it again in %u ms",
+	    p->pid, sig ? "was killed by signal" : "exited with",
+	    sig ? sig : (int)status, l->backoff_ms);
+	uv_timer_start(&l->timer, logd_restart_cb, l->backoff_ms, 0);
+	l->backoff_ms = l->backoff_ms * 2 > LOGS_RESTART_MAX_MS ?
+	    LOGS_RESTART_MAX_MS : l->backoff_ms * 2;
+}
+
+static void
+logd_start(struct clm_logs *l)
+{
+	uv_process_options_t	 opts;
+	uv_stdio_container_t	 stdio[4];
+	struct stream		*s;
+	char			*argv[2];
+	int			 sv[2], logfd, r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("clm-logd: socketpair");
+		return;
+	}
+	logfd = open(l->home->logfile, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600);
+	memset(&opts, 0, sizeof opts);
+	memset(stdio, 0, sizeof stdio);
+	argv[0] = l->logd;
+	argv[1] = NULL;
+	opts.file = l->logd;
+	opts.args = argv;
+	opts.exit_cb = logd_exit_cb;
+	/* Its own group: a stop of the workers does not reach it. */
+	opts.flags = UV_PROCESS_DETACHED;
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_IGNORE;
+	stdio[2].flags = logfd == -1 ? UV_IGNORE : UV_INHERIT_FD;
+	stdio[2].data.fd = logfd;
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = sv[1];
+	opts.stdio = stdio;
+	opts.stdio_count = 4;
+	l->proc.data = l;
+	l->handles++;
+	r = uv_spawn(l->loop, &l->proc, &opts);
+	close(sv[1]);
+	if (logfd != -1)
+		close(logfd);
+	if (r != 0) {
+		log_warnx("cannot start %s: %s", l->logd, uv_strerror(r));
+		uv_close((uv_handle_t *)&l->proc, logs_handle_closed);
+		close(sv[0]);
+		uv_timer_start(&l->timer, logd_restart_cb, l->backoff_ms, 0);
+		return;
+	}
+	l->running = true;
+	l->ctl = sv[0];
+	log_info("clm-logd started (pid %d)", l->proc.pid);
+	for (s = l->streams; s != NULL; s = s->next)
+		send_stream(l, s);
+}
+
+static void
+logd_kill_cb(uv_timer_t *t)
+{
+	struct clm_logs	*l = t->data;
+
+	if (l->running)
+		uv_process_kill(&l->proc, SIGTERM);
+}
+
+struct clm_logs *
+logs_new(uv_loop_t *loop, const struct clm_home *home)
+{
+	struct clm_logs	*l = clm_calloc(1, sizeof *l);
+
+	l->loop = loop;
+	l->home = home;
+	l->ctl = -1;
+	l->backoff_ms = 100;
+	uv_timer_init(loop, &l->timer);
+	l->timer.data = l;
+	l->handles = 1;
+	if ((l->logd = logd_find()) != NULL)
+		logd_start(l);
+	return l;
+}
+
+void
+logs_free(struct clm_logs *l)
+{
+	struct stream	*s;
+
+	while ((s = l->streams) != NULL) {
+		l->streams = s->next;
+		close(s->fd);
+		free(s->id);
+		free(s->msg);
+		free(s);
+	}
+	l->closing = true;
+	uv_timer_stop(&l->timer);
+	if (!l->running) {
+		uv_close((uv_handle_t *)&l->timer, logs_handle_closed);
+		return;
+	}
+	/* It exits once every stream has ended; it gets SIGTERM if a stray
+	 * writer keeps one open. */
+	close(l->ctl);
+	l->ctl = -1;
+	uv_timer_start(&l->timer, logd_kill_cb, LOGS_STOP_GRACE_MS, 0);
+}
+
+static int
+open_file(const char *path)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd == -1)
+		log_warn("open %s", path);
+	return fd;
+}
+
+/* One stream: a pipe whose read end goes to clm-logd. Returns the write
+ * end, or the file itself when clm-logd is not there. */
+static int
+attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
+    unsigned long run, const char *which)
+{
+	struct stream	*s;
+	char		*path = logs_path(l->home, spec, slot, which);
+	int		 p[2];
+
+	if (l->logd == NULL || pipe2(p, O_CLOEXEC) == -1) {
+		p[1] = open_file(path);
+		free(path);
+		return p[1];
+	}
+	/* Room for what is written while clm-logd restarts (best effort). */
+	(void)fcntl(p[1], F_SETPIPE_SZ, LOGS_PIPE_SIZE);
+	s = clm_calloc(1, sizeof *s);
+	s->id = clm_asprintf("%s:%d:%lu:%s", spec->name, slot, run, which);
+	s->msg = clm_asprintf("ADD %s %s %llu %d %s", s->id,
+	    spec->log_time ? "t" : "-",
+	    (unsigned long long)(spec->max_log_size == CLM_UNSET_SIZE ? 0 :
+	    spec->max_log_size), spec->log_retain < 0 ? 0 : spec->log_retain,
+	    path);
+	s->fd = p[0];
+	s->next = l->streams;
+	l->streams = s;
+	send_stream(l, s);
+	free(path);
+	return p[1];
+}
+
+int
+logs_attach(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
+    unsigned long run, int *out, int *err)
+{
+	*out = attach_one(l, spec, slot, run, "out");
+	*err = attach_one(l, spec, slot, run, "err");
+	return *out == -1 || *err == -1 ? -1 : 0;
+}
+
+void
+logs_detach(struct clm_logs *l, const char *app, int slot, unsigned long run)
+{
+	struct stream	**sp = &l->streams, *s;
+	char		 *prefix = clm_asprintf("%s:%d:%lu:", app, slot, run);
+
+	while ((s = *sp) != NULL) {
+		if (strncmp(s->id, prefix, strlen(prefix)) != 0) {
+			sp = &s->next;
+			continue;
+		}
+		*sp = s->next;
+		close(s->fd);
+		free(s->id);
+		free(s->msg);
+		free(s);
+	}
+	free(prefix);
+}
+
+void
+logs_reopen(struct clm_logs *l)
+{
+	if (l->ctl != -1 && send(l->ctl, "REOPEN", 6, MSG_NOSIGNAL |
+	    MSG_DONTWAIT) == -1)
+		log_warn("clm-logd: REOPEN");
+}
+
+char **
+logs_tail(const char *path, int n)
+{
+	char		**lines = clm_calloc(1, sizeof *lines), *buf, *p, *e;
+	struct stat	  st;
+	off_t		  from;
+	size_t		  len;
+	ssize_t		  got;
+	int		  fd, count = 0;
+	const size_t	  chunk = 1024 * 1024;	/* look at most this far back */
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return lines;
+	if (fstat(fd, &st) == -1 || st.st_size == 0) {
+		close(fd);
+		return lines;
+	}
+	from = st.st_size > (off_t)chunk ? st.st_size - (off_t)chunk : 0;
+	len = (size_t)(st.st_size - from);
+	buf = clm_malloc(len + 1);
+	got = pread(fd, buf, len, from);
+	close(fd);
+	if (got <= 0) {
+		free(buf);
+		return lines;
+	}
+	buf[got] = '\0';
+	/* Count n line starts back from the end. */
+	e = buf + got;
+	if (e > buf && e[-1] == '\n')
+		e--;
+	for (p = e; p > buf && count < n; p--) {
+		if (p[-1] == '\n' && ++count == n)
+			break;
+	}
+	if (from > 0 && p == buf) {
+		/* A partial first line: skip it. */
+		p = memchr(buf, '\n', got);
+		p = p ? p + 1 : e;
+	}
+	while (p < e && n > 0) {
+		char *nl = memchr(p, '\n', e - p);
+		char *line = clm_strndup(p, nl ? (size_t)(nl - p) : (size_t)(e - p));
+
+		clm_strv_push(&lines, line);
+		free(line);
+		p = nl ? nl + 1 : e;
+	}
+	free(buf);
+	return lines;
+}
