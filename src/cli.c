@@ -699,9 +699,6 @@ static const struct cli_verb cli_verbs[] = {
 	  "Exit 0 when the daemon answers, 1 when none runs. Never starts "
 	  "one.\n",
 	  false, false, 0, 0 },
-	{ "reload-logs", NULL, cli_verb_metrics, NULL, "",
-	  "reopen every log file (after an external logrotate; as SIGUSR1)",
-	  NULL, false, false, 0, 0 },
 	{ "reload", NULL, cli_verb_reload, cli_reload_options, "NAME|all\n"
 	  "       clm reload FILE.ini [--only NAME[,NAME]]",
 	  "replace an app's workers one by one, without downtime",
@@ -715,6 +712,9 @@ static const struct cli_verb cli_verbs[] = {
 	  "      --only NAME[,NAME]   only these apps of the file "
 	  "(repeatable)\n",
 	  false, true, 1, 1 },
+	{ "reload-logs", NULL, cli_verb_metrics, NULL, "",
+	  "reopen every log file (after an external logrotate; as SIGUSR1)",
+	  NULL, false, false, 0, 0 },
 	{ "restart", NULL, cli_verb_target, cli_restart_options,
 	  "NAME|all [--update-env]",
 	  "stop and start an app's workers",

@@ -122,7 +122,7 @@ TEST(cli_resolve_verb)
 
 	ASSERT_NULL(clm_cli_resolve_verb("re", &cause));
 	ASSERT_EQ_STR(cause, "ambiguous command: re, could be: reload, "
-	    "restart, resurrect");
+	    "reload-logs, restart, resurrect");
 	free(cause);
 	cause = NULL;
 	ASSERT_NULL(clm_cli_resolve_verb("res", &cause));
