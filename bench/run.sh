@@ -1,0 +1,947 @@
+#!/usr/bin/env bash
+# clm vs PM2 vs the bare limit, side by side, on this machine.
+#
+#   bash bench/run.sh [--quick] [--out DIR] [--no-pm2 | --with-pm2]
+#                     [--procs N] [--duration S] [--keep]
+#
+# Everything runs on 127.0.0.1 with ports chosen by the kernel, under a
+# private CLM_HOME and PM2_HOME in a scratch directory, and every load is
+# bounded in time. Whatever the run started is stopped on exit, error or ^C.
+# PM2 comes from npm into a cache folder (CLM_BENCH_CACHE, default
+# ~/.cache/clm-bench); without npm, or when the install fails, the PM2
+# column is skipped and the run says so. Results: a table on stdout,
+# DIR/results.json, and DIR/results.png when gnuplot is installed.
+# See bench/README.md.
+
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+
+usage() {
+	cat <<'EOF'
+usage: bash bench/run.sh [--quick] [--out DIR] [--no-pm2 | --with-pm2]
+                         [--procs N] [--duration S] [--keep]
+
+  --quick       smoke run: tiny sizes, 1 s loads, PM2 skipped unless
+                --with-pm2 (under a minute)
+  --out DIR     where results.json (and results.png) go (default bench/out)
+  --no-pm2      skip PM2; --with-pm2 runs it even with --quick
+  --update-pm2  reinstall pm2@latest into the cache
+  --procs N     processes for the start/delete scenario (default 500)
+  --duration S  seconds of each throughput load (default 10)
+  --rounds N    throughput runs per runner, alternating; the median counts
+                (default 3, 1 with --quick)
+  --keep        keep the scratch directory (homes, logs) for inspection
+
+Environment: CLM_BIN_DIR (where clm and clmd are; default ./build, then
+PATH), CLM_BENCH_CACHE (PM2 install cache, default ~/.cache/clm-bench).
+EOF
+}
+
+QUICK=0
+OUT=$BENCH_DIR/out
+PM2_WANTED=
+PM2_UPDATE=0
+KEEP=0
+PROCS=
+DUR=
+ROUNDS=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--out) [ $# -ge 2 ] || { usage >&2; exit 2; }; OUT=$2; shift ;;
+	--out=*) OUT=${1#--out=} ;;
+	--no-pm2) PM2_WANTED=0 ;;
+	--with-pm2) PM2_WANTED=1 ;;
+	--update-pm2) PM2_UPDATE=1 ;;
+	--procs) [ $# -ge 2 ] || { usage >&2; exit 2; }; PROCS=$2; shift ;;
+	--duration) [ $# -ge 2 ] || { usage >&2; exit 2; }; DUR=$2; shift ;;
+	--rounds) [ $# -ge 2 ] || { usage >&2; exit 2; }; ROUNDS=$2; shift ;;
+	--keep) KEEP=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option '$1' (see bash bench/run.sh --help)" >&2
+	   exit 2 ;;
+	esac
+	shift
+done
+case ${PROCS:-1}${DUR:-1}${ROUNDS:-1} in
+*[!0-9]*) echo "run.sh: --procs, --duration and --rounds take a positive integer" >&2
+	  exit 2 ;;
+esac
+
+# Sizes. --quick must stay well under a minute: the test suite runs it.
+if [ "$QUICK" = 1 ]; then
+	: "${PROCS:=20}" "${DUR:=1}" "${PM2_WANTED:=0}"
+	: "${ROUNDS:=1}"
+	LIST_RUNS=5 LIST_RUNS_BIG=3 LOAD_EVENT_DUR=3 LOG_MB=5
+	SPREAD_N=200 BURST_C=64 BURST_ROUNDS=2
+else
+	: "${PROCS:=500}" "${DUR:=10}" "${PM2_WANTED:=1}"
+	: "${ROUNDS:=3}"
+	LIST_RUNS=20 LIST_RUNS_BIG=5 LOAD_EVENT_DUR=10 LOG_MB=50
+	SPREAD_N=2000 BURST_C=64 BURST_ROUNDS=10
+fi
+[ "$PROCS" -ge 1 ] && [ "$DUR" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || {
+	echo "run.sh: --procs, --duration and --rounds must be at least 1" >&2
+	exit 2; }
+LOG_BYTES=$((LOG_MB * 1024 * 1024 / 100 * 100))	# whole 100-byte lines
+WRK_THREADS=2
+CACHE=${CLM_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clm-bench}
+
+say() { printf '%s\n' "$*" >&2; }
+step() { printf '== %s\n' "$*" >&2; }
+warn() { printf 'run.sh: %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- binaries
+
+CLM= CLMD=
+for d in "${CLM_BIN_DIR:-}" "$PWD/build" "$ROOT/build"; do
+	if [ -n "$d" ] && [ -x "$d/clm" ] && [ -x "$d/clmd" ]; then
+		CLM=$d/clm CLMD=$d/clmd
+		break
+	fi
+done
+if [ -z "$CLM" ] && command -v clm >/dev/null && command -v clmd >/dev/null
+then
+	CLM=$(command -v clm) CLMD=$(command -v clmd)
+fi
+if [ -z "$CLM" ]; then
+	warn "clm and clmd not found in \$CLM_BIN_DIR, ./build or PATH (build" \
+	    "them: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release &&" \
+	    "cmake --build build)"
+	exit 1
+fi
+export CLM_DAEMON=$CLMD
+
+HAVE_NODE=0 HAVE_WRK=0
+command -v node >/dev/null && HAVE_NODE=1
+command -v wrk >/dev/null && HAVE_WRK=1
+[ "$HAVE_NODE" = 1 ] ||
+	warn "node not found: the HTTP, spread and log scenarios are skipped"
+[ "$HAVE_WRK" = 1 ] ||
+	warn "wrk not found (apt-get install wrk): the load scenarios are skipped"
+
+# ----------------------------------------------------- scratch and clean-up
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/clm-bench.XXXXXX") || exit 1
+export CLM_HOME=$SCRATCH/clm-home
+export PM2_HOME=$SCRATCH/pm2-home
+mkdir -p "$SCRATCH/logs"
+PM2=
+BG_PIDS=()	# plain background jobs (wrk, pollers, spew)
+BARE_PGIDS=()	# bare.js process groups
+CLMD_PID=
+GOD_PID=
+
+cleanup() {
+	local rc=$? p i
+	trap - EXIT INT TERM
+	set +e
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${BARE_PGIDS[@]}"; do
+		kill -TERM -- "-$p" 2>/dev/null
+	done
+	if [ -S "$CLM_HOME/clm.sock" ] || [ -e "$CLM_HOME/clmd.pid" ]; then
+		CLMD_PID=$(head -n1 "$CLM_HOME/clmd.pid" 2>/dev/null)
+		timeout 20 "$CLM" kill >/dev/null 2>&1
+		if [ -n "$CLMD_PID" ] && kill -0 "$CLMD_PID" 2>/dev/null; then
+			kill -KILL "$CLMD_PID" 2>/dev/null
+		fi
+	fi
+	if [ -n "$PM2" ] && [ -d "$PM2_HOME" ]; then
+		GOD_PID=$(head -n1 "$PM2_HOME/pm2.pid" 2>/dev/null)
+		timeout 30 "$PM2" kill >/dev/null 2>&1
+		if [ -n "$GOD_PID" ] && kill -0 "$GOD_PID" 2>/dev/null; then
+			pkill -KILL -P "$GOD_PID" 2>/dev/null
+			kill -KILL "$GOD_PID" 2>/dev/null
+		fi
+	fi
+	for p in "${BARE_PGIDS[@]}"; do
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 -- "-$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL -- "-$p" 2>/dev/null
+	done
+	if [ "$KEEP" = 1 ]; then
+		say "scratch kept: $SCRATCH"
+	else
+		rm -rf "$SCRATCH"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'warn "interrupted"; exit 130' INT TERM
+
+# ----------------------------------------------------------------- helpers
+
+now() { echo "$EPOCHREALTIME"; }
+# calc EXPR: floating point with awk; prints "null" on a division by zero.
+calc() { awk "BEGIN { x = $1; print x }" 2>/dev/null; }
+elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) * 1000 }'; }
+
+free_port() {
+	if [ "$HAVE_NODE" = 1 ]; then
+		node -e 'const s = require("net").createServer();
+		    s.listen(0, "127.0.0.1", () => {
+		    console.log(s.address().port); s.close(); });'
+	else
+		python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	fi
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# cpu_ticks PID: utime + stime of a process (comm may hold spaces).
+cpu_ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	echo $(( ${12} + ${13} ))
+}
+TICK_HZ=$(getconf CLK_TCK)
+
+clmd_pid() { head -n1 "$CLM_HOME/clmd.pid" 2>/dev/null; }
+god_pid() { head -n1 "$PM2_HOME/pm2.pid" 2>/dev/null; }
+
+# wait_children PID N TIMEOUT_S: until PID has exactly N children.
+wait_children() {
+	local end=$((SECONDS + $3)) c
+	while :; do
+		c=$(pgrep -c -P "$1" 2>/dev/null)
+		[ "${c:-0}" -eq "$2" ] && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.01
+	done
+}
+
+# mean_ms RUNS CMD...: mean wall time of CMD in ms (after one warm-up run).
+mean_ms() {
+	local n=$1 i t0 t1 sum=0
+	shift
+	"$@" >/dev/null 2>&1 || return 1
+	for ((i = 0; i < n; i++)); do
+		t0=$EPOCHREALTIME
+		"$@" >/dev/null 2>&1 || return 1
+		t1=$EPOCHREALTIME
+		sum=$(awk -v s="$sum" -v a="$t0" -v b="$t1" \
+		    'BEGIN { print s + (b - a) * 1000 }')
+	done
+	awk -v s="$sum" -v n="$n" 'BEGIN { printf "%.3f", s / n }'
+}
+
+# wrk_start OUTFILE SECONDS CONNS URL [keepalive|close]: one bounded wrk run
+# in the background (WRK_PID); wrk_run waits for it. Waiting with the wait
+# builtin lets ^C and SIGTERM clean up at once.
+WRK_PID=
+wrk_start() {
+	local out=$1 secs=$2 conns=$3 url=$4 mode=${5:-keepalive}
+	local hdr=()
+	[ "$mode" = close ] && hdr=(-H 'Connection: close')
+	timeout $((secs + 20)) wrk -t"$WRK_THREADS" -c"$conns" -d"${secs}s" \
+	    --timeout 5s "${hdr[@]}" "$url" >"$out" 2>&1 &
+	WRK_PID=$!
+	BG_PIDS+=("$WRK_PID")
+}
+wrk_run() { wrk_start "$@"; wait "$WRK_PID"; }
+# wrk_rps / wrk_failed OUTFILE: requests per second; socket errors + non-2xx.
+wrk_rps() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1"; }
+wrk_failed() {
+	awk '/Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+	    /Non-2xx/ { e += $NF } END { print e + 0 }' "$1"
+}
+wrk_total() { awk '/requests in/ { print $1 }' "$1"; }
+
+# ------------------------------------------------------------ result table
+
+IDS=()
+declare -A LABEL UNIT BETTER TARGET V EXTRA NOTE
+ERRORS=0
+
+# def ID LABEL UNIT lower|higher [TARGET]
+# TARGET: "pm2<=R", "pm2>=R", "bare>=R" (ratios, comma separated), or
+# "zero" (clm has no failure where PM2 has some).
+def() {
+	IDS+=("$1")
+	LABEL[$1]=$2 UNIT[$1]=$3 BETTER[$1]=$4 TARGET[$1]=${5:-}
+}
+put() { V[$1.$2]=$3; }
+fail() {	# fail ID SYSTEM WHY
+	V[$1.$2]=
+	NOTE[$1.$2]=$3
+	warn "$1 ($2): $3"
+	[ "$2" = clm ] && ERRORS=$((ERRORS + 1))
+	return 0
+}
+
+def cli_list      "CLI latency: list --json (2 workers)" ms lower "pm2<=0.02"
+def cli_list_many "CLI latency: list --json ($PROCS processes)" ms lower
+def rss_idle      "daemon RSS, idle, 2 workers" MB lower "pm2<=0.05"
+def rss_many      "daemon RSS, $PROCS processes" MB lower "pm2<=0.05"
+def start_many    "start $PROCS x /bin/sleep (one app file each)" \
+    s lower "pm2<=0.2"
+def start_loop    "start $PROCS x /bin/sleep (CLI loop both)" s lower
+def delete_many   "delete $PROCS processes (until all gone)" s lower "pm2<=0.1"
+def http_new      "HTTP new conns, 2 workers (c16, close)" req/s higher \
+    "pm2>=2,bare>=0.95"
+def http_ka       "HTTP keep-alive, 2 workers (c64)" req/s higher
+def spread_new    "busiest worker share, $SPREAD_N new conns" % lower
+def spread_burst  "busiest worker share, ${BURST_ROUNDS}x$BURST_C keep-alive burst" \
+    % lower
+def reload_new    "failed requests, reload under load (close)" count lower zero
+def reload_ka     "failed requests, reload under load (keep-alive)" count \
+    lower zero
+def kill_new      "failed requests, SIGKILL 1 worker (close)" count lower zero
+def log_time      "log ${LOG_MB} MB of stdout: time to disk" s lower
+def log_cpu       "log ${LOG_MB} MB of stdout: daemon CPU" s lower
+
+# ratio A B: A/B, or empty when either is missing or B is 0.
+ratio() {
+	[ -n "$1" ] && [ -n "$2" ] || return 0
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 != 0) printf "%.4g", a / b }'
+}
+
+# target_met ID: prints true, false or nothing (no target or no data).
+target_met() {
+	local id=$1 t r c p ok=true part
+	t=${TARGET[$id]}
+	[ -n "$t" ] || return 0
+	c=${V[$id.clm]:-} p=${V[$id.pm2]:-}
+	if [ "$t" = zero ]; then
+		[ -n "$c" ] || return 0
+		if [ -n "$p" ] && [ "$p" -gt 0 ] && [ "$c" -gt 0 ]; then
+			echo false
+		elif [ -z "$p" ] && [ "$c" -gt 0 ]; then
+			echo false
+		else
+			echo true
+		fi
+		return 0
+	fi
+	IFS=, read -r -a part <<<"$t"
+	local any=0 sys op lim
+	for t in "${part[@]}"; do
+		sys=${t%%[<>]=*} op=${t:${#sys}:2} lim=${t#*=}
+		r=$(ratio "$c" "${V[$id.$sys]:-}")
+		[ -n "$r" ] || continue
+		any=1
+		if ! awk -v r="$r" -v l="$lim" -v o="$op" 'BEGIN {
+		    exit !((o == "<=") ? r <= l : r >= l) }'; then
+			ok=false
+		fi
+	done
+	[ "$any" = 1 ] && echo "$ok"
+	return 0
+}
+
+fmt() {		# fmt ID SYSTEM
+	local v=${V[$1.$2]:-} u=${UNIT[$1]}
+	if [ -z "$v" ]; then
+		if [ -n "${NOTE[$1.$2]:-}" ]; then echo "error"; else echo "-"; fi
+		return
+	fi
+	case $u in
+	ms) printf '%.2f ms' "$v" ;;
+	s) printf '%.3f s' "$v" ;;
+	MB) printf '%.1f MB' "$v" ;;
+	req/s) printf '%.0f/s' "$v" ;;
+	%) printf '%.1f%%' "$v" ;;
+	*) printf '%s' "$v" ;;
+	esac
+}
+
+short() { [ -z "$1" ] || awk -v r="$1" 'BEGIN { printf "%.3g", r }'; }
+
+print_table() {
+	local id r1 r2 tm
+	printf '\n%-58s %11s %11s %11s %8s %8s  %s\n' scenario clm PM2 bare \
+	    clm/PM2 clm/bare target
+	printf '%.0s-' {1..118}
+	printf '\n'
+	for id in "${IDS[@]}"; do
+		r1=$(short "$(ratio "${V[$id.clm]:-}" "${V[$id.pm2]:-}")")
+		r2=$(short "$(ratio "${V[$id.clm]:-}" "${V[$id.bare]:-}")")
+		tm=$(target_met "$id")
+		case $tm in
+		true) tm="met (${TARGET[$id]})" ;;
+		false) tm="MISSED (${TARGET[$id]})" ;;
+		*) tm=${TARGET[$id]:+"(${TARGET[$id]})"} ;;
+		esac
+		printf '%-58s %11s %11s %11s %8s %8s  %s\n' "${LABEL[$id]}" \
+		    "$(fmt "$id" clm)" "$(fmt "$id" pm2)" "$(fmt "$id" bare)" \
+		    "${r1:--}" "${r2:--}" "$tm"
+	done
+	printf '\n'
+}
+
+json_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\n'/ }
+	s=${s//$'\t'/ }
+	printf '"%s"' "$s"
+}
+json_num() { if [ -n "$1" ]; then printf '%s' "$1"; else printf 'null'; fi; }
+
+write_json() {
+	local f=$1 id sys first=1 tm
+	{
+		printf '{\n  "meta": {\n'
+		printf '    "date": %s,\n' "$(json_str "$(date -u +%FT%TZ)")"
+		printf '    "host": %s,\n' "$(json_str "$(uname -srm)")"
+		printf '    "cores": %s,\n' "$(nproc)"
+		printf '    "loadavg_at_start": %s,\n' "$(json_str "$LOAD0")"
+		printf '    "quick": %s,\n' "$([ "$QUICK" = 1 ] && echo true || echo false)"
+		printf '    "procs": %s, "duration_s": %s, "log_mb": %s,\n' \
+		    "$PROCS" "$DUR" "$LOG_MB"
+		printf '    "clm_version": %s,\n' "$(json_str "$CLM_VERSION")"
+		printf '    "node_version": %s,\n' "$(json_str "$NODE_VERSION")"
+		printf '    "pm2_version": %s,\n' "$(json_str "$PM2_VERSION")"
+		printf '    "pm2_skipped": %s\n' "$(json_str "$PM2_SKIPPED")"
+		printf '  },\n  "results": [\n'
+		for id in "${IDS[@]}"; do
+			[ "$first" = 1 ] || printf ',\n'
+			first=0
+			tm=$(target_met "$id")
+			printf '    {"id": %s, "scenario": %s, "unit": %s, ' \
+			    "$(json_str "$id")" "$(json_str "${LABEL[$id]}")" \
+			    "$(json_str "${UNIT[$id]}")"
+			printf '"better": %s,\n     ' "$(json_str "${BETTER[$id]}")"
+			for sys in clm pm2 bare; do
+				printf '"%s": %s, ' "$sys" "$(json_num "${V[$id.$sys]:-}")"
+			done
+			printf '\n     "clm_pm2": %s, "clm_bare": %s, ' \
+			    "$(json_num "$(ratio "${V[$id.clm]:-}" "${V[$id.pm2]:-}")")" \
+			    "$(json_num "$(ratio "${V[$id.clm]:-}" "${V[$id.bare]:-}")")"
+			printf '"target": %s, "target_met": %s' \
+			    "$([ -n "${TARGET[$id]}" ] && json_str "${TARGET[$id]}" || echo null)" \
+			    "${tm:-null}"
+			for sys in clm pm2 bare; do
+				if [ -n "${EXTRA[$id.$sys]:-}" ]; then
+					printf ',\n     "%s_detail": %s' "$sys" "${EXTRA[$id.$sys]}"
+				fi
+				if [ -n "${NOTE[$id.$sys]:-}" ]; then
+					printf ',\n     "%s_error": %s' "$sys" \
+					    "$(json_str "${NOTE[$id.$sys]}")"
+				fi
+			done
+			printf '}'
+		done
+		printf '\n  ]\n}\n'
+	} >"$f"
+}
+
+write_chart() {
+	local dat=$SCRATCH/chart.dat id r1 r2 n=0
+	command -v gnuplot >/dev/null || return 0
+	: >"$dat"
+	for id in "${IDS[@]}"; do
+		# Failure counts are mostly 0: no ratio to draw.
+		[ "${UNIT[$id]}" = count ] && continue
+		r1=$(ratio "${V[$id.clm]:-}" "${V[$id.pm2]:-}")
+		r2=$(ratio "${V[$id.clm]:-}" "${V[$id.bare]:-}")
+		# Oriented so that above 1 means clm is better; 0 cannot be.
+		if [ "${BETTER[$id]}" = lower ]; then
+			[ -n "$r1" ] && r1=$(awk -v r="$r1" 'BEGIN { if (r > 0) print 1 / r }')
+			[ -n "$r2" ] && r2=$(awk -v r="$r2" 'BEGIN { if (r > 0) print 1 / r }')
+		fi
+		[ -n "$r1$r2" ] || continue
+		printf '"%s" %s %s\n' "${LABEL[$id]//\"/}" "${r1:-NaN}" \
+		    "${r2:-NaN}" >>"$dat"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || return 0
+	gnuplot >/dev/null 2>&1 <<EOF || true
+set terminal pngcairo size 1200,700 noenhanced
+set output "$OUT/results.png"
+set title "clm advantage (above 1: clm better; log scale)"
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set xtics rotate by -35 scale 0 font ",9"
+set bmargin 12
+set rmargin 16
+set grid ytics
+set key top right
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
+plot "$dat" using 2:xtic(1) title "vs PM2", "" using 3 title "vs bare"
+EOF
+	[ -s "$OUT/results.png" ] && say "chart: $OUT/results.png"
+	return 0
+}
+
+# -------------------------------------------------------------------- PM2
+
+PM2_VERSION= PM2_SKIPPED=
+setup_pm2() {
+	if [ "$PM2_WANTED" != 1 ]; then
+		PM2_SKIPPED="not requested"
+		say "PM2: skipped (--quick or --no-pm2; --with-pm2 runs it)"
+		return 0
+	fi
+	if ! command -v npm >/dev/null || [ "$HAVE_NODE" = 0 ]; then
+		PM2_SKIPPED="npm or node missing"
+		say "PM2: skipped, npm or node is not installed (apt-get install npm)"
+		return 0
+	fi
+	local dir=$CACHE/pm2
+	if [ "$PM2_UPDATE" = 1 ] || [ ! -x "$dir/node_modules/.bin/pm2" ]; then
+		step "installing pm2@latest into $dir"
+		mkdir -p "$dir"
+		if ! timeout 300 npm install --prefix "$dir" pm2@latest \
+		    --no-audit --no-fund --loglevel=error >"$SCRATCH/npm.log" 2>&1
+		then
+			PM2_SKIPPED="npm install failed"
+			say "PM2: skipped, 'npm install pm2' failed:"
+			tail -n 5 "$SCRATCH/npm.log" >&2
+			return 0
+		fi
+	fi
+	PM2=$dir/node_modules/.bin/pm2
+	PM2_VERSION=$("$PM2" --version 2>/dev/null | tail -n1)
+	say "PM2: $PM2_VERSION from $dir (PM2_HOME=$PM2_HOME)"
+}
+
+pm2q() { timeout 120 "$PM2" "$@" >>"$SCRATCH/logs/pm2-cli.log" 2>&1; }
+
+# pm2_online NAME N TIMEOUT_S: until N workers of NAME are online.
+pm2_online() {
+	local end=$((SECONDS + $3)) c
+	while :; do
+		c=$("$PM2" jlist 2>/dev/null | node -e '
+		    let s = ""; process.stdin.on("data", (d) => s += d);
+		    process.stdin.on("end", () => { let n = 0;
+		    try { for (const p of JSON.parse(s))
+			if (p.name === process.argv[1] &&
+			    p.pm2_env.status === "online") n++; } catch (e) {}
+		    console.log(n); });' "$1")
+		[ "${c:-0}" -ge "$2" ] && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+# ------------------------------------------------------------ the runners
+# Each runner serves bench/app.js with 2 workers: start_SYS_web PORT,
+# stop_SYS_web, reload_SYS_web, and the worker pids with pids_SYS.
+
+start_clm_web() {
+	PORT=$1 HOST=127.0.0.1 timeout 60 "$CLM" start "$BENCH_DIR/app.js" \
+	    -i 2 --name web >>"$SCRATCH/logs/clm-cli.log" 2>&1
+}
+stop_clm_web() { timeout 60 "$CLM" delete web >>"$SCRATCH/logs/clm-cli.log" 2>&1; }
+reload_clm_web() { timeout 60 "$CLM" reload web >>"$SCRATCH/logs/clm-cli.log" 2>&1; }
+pids_clm() { pgrep -P "$(clmd_pid)"; }
+
+start_pm2_web() {
+	cat >"$SCRATCH/web.config.js" <<EOF
+module.exports = { apps: [{ name: 'web', script: '$BENCH_DIR/app.js',
+  instances: 2, exec_mode: 'cluster',
+  env: { PORT: '$1', HOST: '127.0.0.1' } }] };
+EOF
+	pm2q start "$SCRATCH/web.config.js" && pm2_online web 2 30
+}
+stop_pm2_web() { pm2q delete web; }
+reload_pm2_web() { pm2q reload web; }
+pids_pm2() { pgrep -P "$(god_pid)"; }
+
+BARE_PID=
+start_bare_web() {
+	PORT=$1 HOST=127.0.0.1 WORKERS=2 setsid node "$BENCH_DIR/bare.js" \
+	    >>"$SCRATCH/logs/bare.log" 2>&1 &
+	BARE_PID=$!
+	BARE_PGIDS+=("$BARE_PID")
+}
+stop_bare_web() {
+	local i
+	kill -TERM -- "-$BARE_PID" 2>/dev/null
+	for i in $(seq 1 30); do
+		kill -0 -- "-$BARE_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL -- "-$BARE_PID" 2>/dev/null
+}
+pids_bare() { pgrep -P "$BARE_PID"; }
+
+# load_with_event SYS ID PORT MODE CONNS SECS ACTION: wrk for SECS seconds;
+# ACTION (a command) runs after a third of it; the failures are the result.
+load_with_event() {
+	local sys=$1 id=$2 port=$3 mode=$4 conns=$5 secs=$6 action=$7 out
+	out=$SCRATCH/logs/wrk-$id-$sys.txt
+	wrk_start "$out" "$secs" "$conns" "http://127.0.0.1:$port/" "$mode"
+	local wpid=$WRK_PID
+	sleep "$(calc "$secs / 3")"
+	local t0 t1 arc
+	t0=$(now)
+	$action
+	arc=$?
+	t1=$(now)
+	wait "$wpid"
+	if [ "$arc" != 0 ]; then
+		fail "$id" "$sys" "'$action' failed (exit $arc)"
+		return 0
+	fi
+	if ! grep -q '^Requests/sec' "$out"; then
+		fail "$id" "$sys" "wrk failed: $(head -c 200 "$out")"
+		return 0
+	fi
+	put "$id" "$sys" "$(wrk_failed "$out")"
+	EXTRA[$id.$sys]="{\"requests\": $(wrk_total "$out"), \"event_ms\": $(elapsed_ms "$t0" "$t1")}"
+	say "   $sys $id: $(wrk_failed "$out") failed of $(wrk_total "$out") ($(elapsed_ms "$t0" "$t1") ms for the event)"
+}
+
+# median V...: the median of numbers (the mean of the middle two if even).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+	    if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2];
+	    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# HTTP scenarios. Every runner serves bench/app.js at the same time, each
+# on its own port; the throughput runs alternate between them, round after
+# round, so that a machine whose load changes meanwhile treats all alike.
+declare -A PORT
+HTTP_UP=()
+http_phase() {
+	local sys port id out r mode conns round
+	for sys in "${SYSTEMS[@]}" bare; do
+		port=$(free_port)
+		PORT[$sys]=$port
+		step "$sys: HTTP app, 2 workers on 127.0.0.1:$port"
+		if [ "$sys" = pm2 ]; then
+			pm2q ping	# the God daemon, outside any measurement
+		fi
+		if "start_${sys}_web" "$port" &&
+		    node "$BENCH_DIR/httpc.js" wait "$port" 15000; then
+			HTTP_UP+=("$sys")
+		else
+			for id in http_new http_ka spread_new spread_burst \
+			    reload_new reload_ka kill_new; do
+				[ "$sys" = bare ] && case $id in reload*) continue ;; esac
+				fail "$id" "$sys" "the app did not come up"
+			done
+			"stop_${sys}_web"
+		fi
+	done
+	sleep 1
+
+	step "idle daemons: memory and CLI latency"
+	if [ -n "$(clmd_pid)" ]; then
+		put rss_idle clm "$(calc "$(rss_kb "$(clmd_pid)") / 1024")"
+		r=$(mean_ms "$LIST_RUNS" "$CLM" list --json) &&
+		    put cli_list clm "$r" || fail cli_list clm "clm list failed"
+	fi
+	if [ -n "$PM2" ] && [ -n "$(god_pid)" ]; then
+		put rss_idle pm2 "$(calc "$(rss_kb "$(god_pid)") / 1024")"
+		r=$(mean_ms "$LIST_RUNS" "$PM2" jlist) &&
+		    put cli_list pm2 "$r" || fail cli_list pm2 "pm2 jlist failed"
+	fi
+	say "   clm: ${V[rss_idle.clm]:--} MB, ${V[cli_list.clm]:--} ms;" \
+	    "PM2: ${V[rss_idle.pm2]:--} MB, ${V[cli_list.pm2]:--} ms"
+
+	if [ "$HAVE_WRK" = 1 ]; then
+		declare -A got
+		for ((round = 1; round <= ROUNDS; round++)); do
+			for id in http_new http_ka; do
+				for sys in "${HTTP_UP[@]}"; do
+					mode=keepalive conns=64
+					[ "$id" = http_new ] && mode=close conns=16
+					step "$sys: $id, round $round of $ROUNDS, ${DUR} s"
+					out=$SCRATCH/logs/wrk-$id-$sys-$round.txt
+					wrk_run "$out" "$DUR" "$conns" \
+					    "http://127.0.0.1:${PORT[$sys]}/" "$mode"
+					r=$(wrk_rps "$out")
+					if [ -z "$r" ]; then
+						say "   wrk: $(head -c 200 "$out")"
+						continue
+					fi
+					got[$id.$sys]+=" $r"
+					EXTRA[$id.$sys]+="${EXTRA[$id.$sys]:+, }{\"rps\": $r, \"failed\": $(wrk_failed "$out")}"
+					say "   $r req/s, $(wrk_failed "$out") failed"
+				done
+			done
+		done
+		for id in http_new http_ka; do
+			for sys in "${HTTP_UP[@]}"; do
+				if [ -n "${got[$id.$sys]:-}" ]; then
+					# shellcheck disable=SC2086
+					put "$id" "$sys" "$(median ${got[$id.$sys]})"
+					EXTRA[$id.$sys]="{\"runs\": [${EXTRA[$id.$sys]}]}"
+				else
+					fail "$id" "$sys" "wrk failed"
+				fi
+			done
+		done
+	fi
+
+	for sys in "${HTTP_UP[@]}"; do
+		step "$sys: how connections spread over the 2 workers"
+		port=${PORT[$sys]}
+		r=$(timeout 60 node "$BENCH_DIR/httpc.js" spread "$port" \
+		    "$SPREAD_N" 16)
+		if [ -n "$r" ]; then
+			EXTRA[spread_new.$sys]=$r
+			put spread_new "$sys" "$(busiest "$r")"
+			say "   new connections: $r"
+		else
+			fail spread_new "$sys" "the spread client failed"
+		fi
+		r=$(timeout 60 node "$BENCH_DIR/httpc.js" burst "$port" \
+		    "$BURST_C" "$BURST_ROUNDS")
+		if [ -n "$r" ]; then
+			EXTRA[spread_burst.$sys]=$r
+			put spread_burst "$sys" "$(busiest "$r")"
+			say "   keep-alive burst: $r"
+		else
+			fail spread_burst "$sys" "the burst client failed"
+		fi
+	done
+
+	if [ "$HAVE_WRK" = 1 ]; then
+		for sys in "${HTTP_UP[@]}"; do
+			port=${PORT[$sys]}
+			if [ "$sys" != bare ]; then
+				step "$sys: reload under load"
+				load_with_event "$sys" reload_new "$port" close 16 \
+				    "$LOAD_EVENT_DUR" "reload_${sys}_web"
+				node "$BENCH_DIR/httpc.js" wait "$port" 10000
+				load_with_event "$sys" reload_ka "$port" keepalive \
+				    64 "$LOAD_EVENT_DUR" "reload_${sys}_web"
+				node "$BENCH_DIR/httpc.js" wait "$port" 10000
+				sleep 1.2	# past min_uptime: a plain crash
+			fi
+			step "$sys: SIGKILL of a worker under load"
+			KILL_SYS=$sys
+			load_with_event "$sys" kill_new "$port" close 16 \
+			    "$LOAD_EVENT_DUR" kill_one_worker
+		done
+	fi
+	for sys in "${HTTP_UP[@]}"; do
+		"stop_${sys}_web"
+	done
+}
+
+busiest() { sed -n 's/.*"busiest_pct":\([0-9.]*\).*/\1/p' <<<"$1"; }
+
+KILL_SYS=
+kill_one_worker() {
+	local p
+	p=$("pids_$KILL_SYS" | head -n1)
+	[ -n "$p" ] || return 1
+	kill -KILL "$p"
+}
+
+# Log throughput: the daemon copies a worker's stdout into its log file.
+log_scenario() {
+	local sys=$1 go=$SCRATCH/spew-go-$sys file dpid c0 c1 t0 t1 end sz
+	rm -f "$go"
+	case $sys in
+	clm)
+		SPEW_BYTES=$LOG_BYTES SPEW_GO=$go timeout 60 "$CLM" start \
+		    "$BENCH_DIR/spew.js" --name spew >>"$SCRATCH/logs/clm-cli.log" 2>&1 ||
+		    { fail log_time clm "clm start spew.js failed"; return 0; }
+		file=$CLM_HOME/logs/spew-0-out.log
+		dpid=$(clmd_pid)
+		;;
+	pm2)
+		cat >"$SCRATCH/spew.config.js" <<EOF
+module.exports = { apps: [{ name: 'spew', script: '$BENCH_DIR/spew.js',
+  exec_mode: 'fork', autorestart: false,
+  out_file: '$PM2_HOME/logs/spew-out.log',
+  error_file: '$PM2_HOME/logs/spew-err.log',
+  env: { SPEW_BYTES: '$LOG_BYTES', SPEW_GO: '$go' } }] };
+EOF
+		pm2q start "$SCRATCH/spew.config.js" && pm2_online spew 1 30 ||
+		    { fail log_time pm2 "pm2 start spew failed"; return 0; }
+		file=$PM2_HOME/logs/spew-out.log
+		dpid=$(god_pid)
+		;;
+	bare)
+		file=$SCRATCH/spew-bare.log
+		SPEW_BYTES=$LOG_BYTES SPEW_GO=$go SPEW_EXIT=1 \
+		    node "$BENCH_DIR/spew.js" >"$file" 2>/dev/null &
+		BG_PIDS+=("$!")
+		dpid=
+		;;
+	esac
+	sleep 0.5
+	[ -n "$dpid" ] && c0=$(cpu_ticks "$dpid")
+	t0=$(now)
+	touch "$go"
+	end=$((SECONDS + 60))
+	while :; do
+		sz=$(stat -c %s "$file" 2>/dev/null || echo 0)
+		[ "$sz" -ge "$LOG_BYTES" ] && break
+		if [ "$SECONDS" -ge "$end" ]; then
+			fail log_time "$sys" "only $sz of $LOG_BYTES bytes after 60 s"
+			break
+		fi
+		sleep 0.01
+	done
+	t1=$(now)
+	if [ "$sz" -ge "$LOG_BYTES" ]; then
+		put log_time "$sys" "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
+		if [ -n "$dpid" ]; then
+			c1=$(cpu_ticks "$dpid")
+			put log_cpu "$sys" "$(calc "($c1 - $c0) / $TICK_HZ")"
+		fi
+		say "   $sys: $LOG_MB MB in ${V[log_time.$sys]} s, daemon CPU ${V[log_cpu.$sys]:--} s"
+	fi
+	case $sys in
+	clm) timeout 60 "$CLM" delete spew >>"$SCRATCH/logs/clm-cli.log" 2>&1 ;;
+	pm2) pm2q delete spew ;;
+	esac
+	rm -f "$file"
+}
+
+# Many processes: start, daemon memory, list latency, delete.
+many_clm() {
+	local i t0 t1 d r
+	d=$(clmd_pid)
+	step "clm: start $PROCS x /bin/sleep from one app file"
+	# listen_timeout 0: /bin/sleep never listens nor says READY=1, and
+	# clm start would wait min(listen_timeout, min_uptime) = 1 s for it;
+	# PM2 does not wait at all.
+	for ((i = 0; i < PROCS; i++)); do
+		printf '[s%d]\nscript = /bin/sleep\nargs = 100000\nlisten_timeout = 0\n' "$i"
+	done >"$SCRATCH/apps.ini"
+	t0=$(now)
+	if ! timeout 60 "$CLM" start "$SCRATCH/apps.ini" >/dev/null \
+	    2>>"$SCRATCH/logs/clm-cli.log"; then
+		fail start_many clm "clm start apps.ini failed"
+		return 0
+	fi
+	wait_children "$d" "$PROCS" 30 ||
+	    warn "clm: $(pgrep -c -P "$d") of $PROCS processes are running"
+	t1=$(now)
+	d=$(clmd_pid)
+	r=$(calc "$(elapsed_ms "$t0" "$t1") / 1000")
+	put start_many clm "$r"
+	say "   $r s"
+	sleep 1
+	put rss_many clm "$(calc "$(rss_kb "$d") / 1024")"
+	r=$(mean_ms "$LIST_RUNS_BIG" "$CLM" list --json) &&
+	    put cli_list_many clm "$r"
+	timeout 60 "$CLM" delete all >>"$SCRATCH/logs/clm-cli.log" 2>&1
+	wait_children "$d" 0 60 || warn "clm: processes left after delete"
+
+	step "clm: start $PROCS x /bin/sleep (a loop of clm start)"
+	t0=$(now)
+	for ((i = 0; i < PROCS; i++)); do
+		if ! timeout 30 "$CLM" start /bin/sleep --name "s$i" \
+		    --listen-timeout 0 -- 100000 >/dev/null 2>>"$SCRATCH/logs/clm-cli.log"
+		then
+			fail start_loop clm "clm start s$i failed"
+			return 0
+		fi
+	done
+	wait_children "$d" "$PROCS" 30 ||
+	    warn "clm: $(pgrep -c -P "$d") of $PROCS processes are running"
+	t1=$(now)
+	put start_loop clm "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
+	say "   loop: ${V[start_loop.clm]} s"
+	t0=$(now)
+	timeout 60 "$CLM" delete all >>"$SCRATCH/logs/clm-cli.log" 2>&1 ||
+	    { fail delete_many clm "clm delete all failed"; return 0; }
+	wait_children "$d" 0 60 ||
+	    { fail delete_many clm "processes left after delete"; return 0; }
+	t1=$(now)
+	put delete_many clm "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
+	say "   delete: ${V[delete_many.clm]} s"
+}
+
+many_pm2() {
+	local i t0 t1 d r
+	step "PM2: start $PROCS x /bin/sleep from one ecosystem file"
+	{
+		printf 'module.exports = { apps: [\n'
+		for ((i = 0; i < PROCS; i++)); do
+			printf "  { name: 's%d', script: '/bin/sleep', args: '100000', interpreter: 'none', exec_mode: 'fork' },\n" "$i"
+		done
+		printf '] };\n'
+	} >"$SCRATCH/many.config.js"
+	d=$(god_pid)
+	t0=$(now)
+	pm2q start "$SCRATCH/many.config.js" ||
+	    { fail start_many pm2 "pm2 start of the app file failed"; return 0; }
+	t1=$(now)
+	put start_many pm2 "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
+	say "   ${V[start_many.pm2]} s"
+	wait_children "$d" "$PROCS" 60 ||
+	    warn "PM2: $(pgrep -c -P "$d") of $PROCS processes are running"
+	sleep 1
+	put rss_many pm2 "$(calc "$(rss_kb "$d") / 1024")"
+	r=$(mean_ms "$LIST_RUNS_BIG" "$PM2" jlist) && put cli_list_many pm2 "$r"
+	t0=$(now)
+	pm2q delete all ||
+	    { fail delete_many pm2 "pm2 delete all failed"; return 0; }
+	wait_children "$d" 0 120 ||
+	    { fail delete_many pm2 "processes left after delete"; return 0; }
+	t1=$(now)
+	put delete_many pm2 "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
+	say "   delete: ${V[delete_many.pm2]} s"
+
+	step "PM2: start $PROCS x /bin/sleep (a loop of pm2 start)"
+	t0=$(now)
+	for ((i = 0; i < PROCS; i++)); do
+		if ! pm2q start /bin/sleep --name "s$i" --interpreter none \
+		    -- 100000; then
+			fail start_loop pm2 "pm2 start s$i failed"
+			break
+		fi
+	done
+	t1=$(now)
+	[ -n "${NOTE[start_loop.pm2]:-}" ] ||
+	    put start_loop pm2 "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
+	say "   ${V[start_loop.pm2]:-error} s"
+	pm2q delete all
+	wait_children "$d" 0 120
+}
+
+# -------------------------------------------------------------------- main
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+CLM_VERSION=$("$CLM" --version 2>/dev/null | head -n1)
+NODE_VERSION=$(node --version 2>/dev/null)
+say "clm: $CLM ($CLM_VERSION), CLM_HOME=$CLM_HOME"
+say "machine: $(nproc) cores, load average $LOAD0$([ "$QUICK" = 1 ] && echo ', quick run')"
+setup_pm2
+mkdir -p "$OUT" || exit 1
+
+SYSTEMS=(clm)
+[ -n "$PM2" ] && SYSTEMS+=(pm2)
+
+if [ "$HAVE_NODE" = 1 ]; then
+	http_phase
+	for sys in "${SYSTEMS[@]}" bare; do
+		step "$sys: $LOG_MB MB of stdout into the log file"
+		log_scenario "$sys"
+	done
+else
+	# The daemon still needs to run for the process scenarios.
+	timeout 60 "$CLM" start /bin/sleep --name warmup --listen-timeout 0 \
+	    -- 100000 >/dev/null 2>&1 && "$CLM" delete warmup >/dev/null 2>&1
+fi
+
+many_clm
+[ -n "$PM2" ] && many_pm2
+
+print_table
+write_json "$OUT/results.json"
+say "results: $OUT/results.json"
+write_chart
+if [ -n "$PM2_SKIPPED" ]; then
+	say "PM2 column skipped: $PM2_SKIPPED"
+fi
+if [ "$ERRORS" -gt 0 ]; then
+	warn "$ERRORS clm measurement(s) failed (logs: rerun with --keep)"
+	exit 1
+fi
+exit 0
