@@ -28,6 +28,8 @@ static const char *const worker_vars[] = {
 	"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
 };
 
+#define WORKER_STAT_MS	1000	/* /proc samples are reused this long */
+
 static void	worker_ended(struct worker *, uint64_t uptime_ms);
 
 static const char *
@@ -491,6 +493,7 @@ worker_spawn(struct worker *w)
 		w->run = run;
 		w->pid = run->proc.pid;
 		w->cpu.at_ms = 0;
+		w->stat_at = 0;
 		log_info("%s:%d: started pid %d", spec->name, w->slot, w->pid);
 		worker_set_state(w, WS_LAUNCHING);
 		if (!a->signals_ready && spec->min_uptime_ms < wait)
@@ -610,11 +613,16 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 	info->signal = w->term_signal;
 	if (w->pid > 0) {
 		info->uptime_ms = now - w->started_ms;
-		if (procstat_read(w->pid, &cpu_ms, &rss) == 0) {
-			info->cpu = procstat_cpu_percent(&w->cpu, cpu_ms, now,
-			    w->started_ms);
-			info->cpu_ms = cpu_ms;
-			info->memory = rss;
+		if ((w->stat_at == 0 || now - w->stat_at >= WORKER_STAT_MS) &&
+		    procstat_read(w->pid, &cpu_ms, &rss) == 0) {
+			w->stat_cpu = procstat_cpu_percent(&w->cpu, cpu_ms,
+			    now, w->started_ms);
+			w->stat_cpu_ms = cpu_ms;
+			w->stat_rss = rss;
+			w->stat_at = now;
 		}
+		info->cpu = w->stat_cpu;
+		info->cpu_ms = w->stat_cpu_ms;
+		info->memory = w->stat_rss;
 	}
 }

@@ -65,6 +65,12 @@ struct worker {
 	char			*last_error;
 	uv_timer_t		 timer;		/* readiness, backoff or kill */
 	struct procstat_sample	 cpu;
+	/* The last /proc sample, reused for a second: a list of 500 workers
+	 * must not read 1000 files every time. */
+	uint64_t		 stat_at;
+	double			 stat_cpu;
+	uint64_t		 stat_cpu_ms;
+	uint64_t		 stat_rss;
 };
 
 struct app {
