@@ -58,31 +58,8 @@ channel_parse(const char *buf, size_t len, struct channel_msg *out)
 static void
 channel_reply(struct clm_channel *ch, const char *text, int fd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
-
-	memset(&msg, 0, sizeof msg);
-	iov.iov_base = (void *)text;
-	iov.iov_len = strlen(text);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (fd != -1) {
-		memset(&cbuf, 0, sizeof cbuf);
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = sizeof cbuf.buf;
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
 	/* A worker that does not read its replies loses them, nothing more. */
-	if (sendmsg(ch->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+	if (clm_send_fd(ch->fd, text, strlen(text), fd) == -1)
 		log_debug("channel reply: %s", strerror(errno));
 }
 

@@ -94,30 +94,9 @@ logd_find(void)
 static int
 send_stream(struct clm_logs *l, const struct stream *s)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
-
 	if (l->ctl == -1)
 		return -1;
-	memset(&msg, 0, sizeof msg);
-	memset(&cbuf, 0, sizeof cbuf);
-	iov.iov_base = s->msg;
-	iov.iov_len = strlen(s->msg);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof cbuf.buf;
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &s->fd, sizeof(int));
-	if (sendmsg(l->ctl, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+	if (clm_send_fd(l->ctl, s->msg, strlen(s->msg), s->fd) == -1) {
 		log_warn("clm-logd: cannot hand over %s", s->id);
 		return -1;
 	}

@@ -920,8 +920,10 @@ supervisor_select(struct clm_supervisor *sup, const char *target,
 	return 0;
 }
 
-void
-supervisor_start(struct clm_supervisor *sup, char **names,
+/* Want the named apps up, apply fn to each of their workers, and answer
+ * once every one is online. */
+static void
+apps_up(struct clm_supervisor *sup, char **names, void (*fn)(struct worker *),
     supervisor_done_cb done, void *arg)
 {
 	struct app	*a;
@@ -933,10 +935,17 @@ supervisor_start(struct clm_supervisor *sup, char **names,
 			continue;
 		a->up = true;
 		for (j = 0; j < a->want; j++)
-			worker_start(a->workers[j]);
+			fn(a->workers[j]);
 	}
 	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true), done,
 	    arg);
+}
+
+void
+supervisor_start(struct clm_supervisor *sup, char **names,
+    supervisor_done_cb done, void *arg)
+{
+	apps_up(sup, names, worker_start, done, arg);
 }
 
 static void
@@ -973,19 +982,7 @@ void
 supervisor_restart(struct clm_supervisor *sup, char **names,
     supervisor_done_cb done, void *arg)
 {
-	struct app	*a;
-	size_t		 i;
-	int		 j;
-
-	for (i = 0; names[i] != NULL; i++) {
-		if ((a = app_find(sup, names[i])) == NULL || a->deleting)
-			continue;
-		a->up = true;
-		for (j = 0; j < a->want; j++)
-			worker_restart(a->workers[j]);
-	}
-	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true), done,
-	    arg);
+	apps_up(sup, names, worker_restart, done, arg);
 }
 
 void

@@ -45,6 +45,9 @@ char **clm_strv_dup(char *const *v);		/* NULL stays NULL */
 void clm_strv_push(char ***v, const char *s);	/* appends a copy */
 void clm_strv_free(char **v);
 
+/* Send len bytes with one fd attached (SCM_RIGHTS), without blocking. */
+int clm_send_fd(int sock, const void *buf, size_t len, int fd);
+
 /* Monotonic milliseconds and wall-clock milliseconds since the epoch. */
 uint64_t clm_now_ms(void);
 uint64_t clm_wall_ms(void);
