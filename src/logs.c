@@ -21,6 +21,8 @@ struct stream {
 	char		*id;		/* app:slot:run:out */
 	char		*msg;		/* its ADD line */
 	int		 fd;		/* clmd's copy of the read end */
+	bool		 ended;		/* its run ended: drop once handed
+					   over to a running clm-logd */
 	struct stream	*next;
 };
 
@@ -104,6 +106,15 @@ send_stream(struct clm_logs *l, const struct stream *s)
 }
 
 static void
+stream_free(struct stream *s)
+{
+	close(s->fd);
+	free(s->id);
+	free(s->msg);
+	free(s);
+}
+
+static void
 logd_restart_cb(uv_timer_t *t)
 {
 	logd_start(t->data);
@@ -139,7 +150,7 @@ logd_start(struct clm_logs *l)
 {
 	uv_process_options_t	 opts;
 	uv_stdio_container_t	 stdio[4];
-	struct stream		*s;
+	struct stream		*s, **sp;
 	char			*argv[2];
 	int			 sv[2], logfd, r;
 
@@ -182,8 +193,15 @@ logd_start(struct clm_logs *l)
 	l->running = true;
 	l->ctl = sv[0];
 	log_info("clm-logd started (pid %d)", l->proc.pid);
-	for (s = l->streams; s != NULL; s = s->next)
+	for (sp = &l->streams; (s = *sp) != NULL;) {
 		send_stream(l, s);
+		/* A stream whose run has ended is clm-logd's alone now. */
+		if (s->ended) {
+			*sp = s->next;
+			stream_free(s);
+		} else
+			sp = &s->next;
+	}
 }
 
 static void
@@ -219,10 +237,7 @@ logs_free(struct clm_logs *l)
 
 	while ((s = l->streams) != NULL) {
 		l->streams = s->next;
-		close(s->fd);
-		free(s->id);
-		free(s->msg);
-		free(s);
+		stream_free(s);
 	}
 	l->closing = true;
 	uv_timer_stop(&l->timer);
@@ -300,11 +315,15 @@ logs_detach(struct clm_logs *l, const char *app, int slot, unsigned long run)
 			sp = &s->next;
 			continue;
 		}
+		if (l->ctl == -1 && l->logd != NULL) {
+			/* clm-logd is down: what the run wrote waits in the
+			 * pipe until the next one takes the stream. */
+			s->ended = true;
+			sp = &s->next;
+			continue;
+		}
 		*sp = s->next;
-		close(s->fd);
-		free(s->id);
-		free(s->msg);
-		free(s);
+		stream_free(s);
 	}
 	free(prefix);
 }
