@@ -25,6 +25,28 @@
 
 extern char **environ;
 
+/*
+ * The environment apps get from this clm: every variable but those whose
+ * bytes are not UTF-8, which the protocol (JSON) cannot carry; each one
+ * left out is named on stderr.
+ */
+static char **
+cli_environ(void)
+{
+	char	**env = clm_calloc(1, sizeof *env);
+	size_t	  i;
+
+	for (i = 0; environ[i] != NULL; i++) {
+		if (proto_utf8(environ[i]))
+			clm_strv_push(&env, environ[i]);
+		else
+			fprintf(stderr, "clm: warning: %.*s is not passed to the "
+			    "app: its value is not UTF-8\n",
+			    (int)strcspn(environ[i], "="), environ[i]);
+	}
+	return env;
+}
+
 #define CLI_INSTANCES_LIMIT	4096	/* as app.c and proto.c accept */
 #define CLI_KILL_WAIT_MS	10000
 #define CLI_KILL_POLL_MS	20
@@ -507,7 +529,7 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 	for (i = 0; i < a.nrest; i++)
 		clm_strv_push(&spec->args, a.rest[i]);
 	clm_strv_free(spec->env);
-	spec->env = clm_strv_dup(environ);
+	spec->env = cli_environ();
 	rc = 0;
 
 out:
@@ -1192,6 +1214,7 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 	struct clm_client	 *c;
 	const char		 *file;
 	char			**only = NULL, **errors = NULL, **names = NULL;
+	char			**env = NULL;
 	char			 *cause = NULL;
 	size_t			  i, n = 0;
 	bool			  no_daemon;
@@ -1201,7 +1224,8 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 	rc = clm_cli_parse_app_file(argc, argv, &file, &only, &cause);
 	if (rc != 0)
 		return cli_report(v, rc, cause);
-	if (config_load_apps(file, environ, only, &apps, &n, &errors) != 0) {
+	env = cli_environ();
+	if (config_load_apps(file, env, only, &apps, &n, &errors) != 0) {
 		fflush(stdout);
 		for (i = 0; errors[i] != NULL; i++)
 			fprintf(stderr, "clm: %s\n", errors[i]);
@@ -1220,9 +1244,9 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 	req = proto_request_new(v->name);
 	/* The environment they share goes once, each app's own on top:
 	 * 500 apps do not carry 500 copies of it. */
-	req->env = clm_strv_dup(environ);
+	req->env = clm_strv_dup(env);
 	for (i = 0; i < n; i++) {
-		char	**own = clm_env_minus(apps[i]->env, environ);
+		char	**own = clm_env_minus(apps[i]->env, env);
 
 		clm_strv_free(apps[i]->env);
 		apps[i]->env = own;
@@ -1240,6 +1264,7 @@ out:
 	for (i = 0; i < n; i++)
 		clm_app_spec_free(apps[i]);
 	free(apps);
+	clm_strv_free(env);
 	clm_strv_free(only);
 	clm_strv_free(names);
 	clm_home_free(&home);
@@ -1379,7 +1404,7 @@ cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 	req->target = clm_strdup(target);
 	if (update_env) {
 		req->update_env = true;
-		req->env = clm_strv_dup(environ);
+		req->env = cli_environ();
 	}
 	rc = cli_simple(v, req, v->show ? cli_print_rows : NULL, &shown);
 	if (rc == 0 && v->show && !shown)

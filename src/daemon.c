@@ -214,7 +214,13 @@ set_socket_access(struct daemon *dm, char **cause)
 	struct group	*gr;
 
 	if (dm->cfg.socket_group != NULL) {
-		if ((gr = getgrnam(dm->cfg.socket_group)) == NULL) {
+		long long	gid;
+
+		gr = getgrnam(dm->cfg.socket_group);
+		if (gr == NULL && clm_parse_int(dm->cfg.socket_group, 0,
+		    INT32_MAX, &gid) == 0)
+			gr = getgrgid((gid_t)gid);
+		if (gr == NULL) {
 			*cause = clm_asprintf("socket_group: no group named "
 			    "'%s'", dm->cfg.socket_group);
 			return -1;

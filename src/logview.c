@@ -189,6 +189,9 @@ follow_cb(uv_timer_t *t)
 		follower_end(fw);
 		return;
 	}
+	/* A client that reads slowly: the files keep what it has not seen. */
+	if (server_call_backlog(fw->call) > 1024 * 1024)
+		return;
 	r = proto_reply_new();
 	r->more = true;
 	for (i = 0; i < fw->nfiles; i++)

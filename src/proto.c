@@ -537,6 +537,42 @@ proto_get_bool(struct proto_dec *d, const cJSON *obj, const char *prefix,
 }
 
 /* A string field: *out is replaced by a copy (left alone when absent). */
+/* Is s valid UTF-8 (no overlong forms, no surrogates, at most U+10FFFF)? */
+bool
+proto_utf8(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned		 c, n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf) {
+			n = 1;
+			c = *p & 0x1f;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			n = 2;
+			c = *p & 0x0f;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			n = 3;
+			c = *p & 0x07;
+		} else
+			return false;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+		    (n == 3 && (c < 0x10000 || c > 0x10ffff)))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 static int
 proto_get_string(struct proto_dec *d, const cJSON *obj, const char *prefix,
     const char *key, bool required, char **out)
@@ -552,6 +588,10 @@ proto_get_string(struct proto_dec *d, const cJSON *obj, const char *prefix,
 	if (!cJSON_IsString(item) || item->valuestring == NULL) {
 		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must be a "
 		    "string", prefix, key);
+	}
+	if (!proto_utf8(item->valuestring)) {
+		return proto_fail(d, CLM_E_BADREQ, "field '%s%s' is not valid "
+		    "UTF-8", prefix, key);
 	}
 	free(*out);
 	*out = clm_strdup(item->valuestring);
@@ -588,6 +628,11 @@ proto_get_strv(struct proto_dec *d, const cJSON *obj, const char *prefix,
 			clm_strv_free(v);
 			return proto_fail(d, CLM_E_BADREQ, "field '%s%s[%zu]' "
 			    "must be a string", prefix, key, i);
+		}
+		if (!proto_utf8(item->valuestring)) {
+			clm_strv_free(v);
+			return proto_fail(d, CLM_E_BADREQ, "field '%s%s[%zu]' "
+			    "is not valid UTF-8", prefix, key, i);
 		}
 		if (is_env && (item->valuestring[0] == '=' ||
 		    strchr(item->valuestring, '=') == NULL)) {
@@ -803,6 +848,12 @@ proto_parse(struct proto_dec *d, const char *line, size_t len, size_t max,
 	buf = clm_malloc(len + 1);
 	memcpy(buf, line, len);
 	buf[len] = '\0';
+	/* JSON is UTF-8 text: anything else is refused whole. */
+	if (!proto_utf8(buf)) {
+		free(buf);
+		proto_fail(d, CLM_E_BADREQ, "%s is not valid UTF-8", what);
+		return NULL;
+	}
 	root = cJSON_ParseWithOpts(buf, NULL, 1);
 	free(buf);
 	if (root == NULL) {
@@ -997,7 +1048,9 @@ proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 		item = cJSON_GetObjectItemCaseSensitive(error, "message");
 		if (cJSON_IsString(code) && code->valuestring != NULL &&
 		    strcmp(code->valuestring, CLM_E_PROTO) == 0 &&
-		    cJSON_IsString(item) && item->valuestring != NULL) {
+		    cJSON_IsString(item) && item->valuestring != NULL &&
+		    item->valuestring[0] != '\0' &&
+		    proto_utf8(item->valuestring)) {
 			free(d.cause);
 			d.cause = clm_strdup(item->valuestring);
 			goto fail;

@@ -17,6 +17,9 @@
 #define SERVER_MAX_CLIENTS	256
 #define SERVER_IDLE_MS		30000
 #define SERVER_SWEEP_MS		5000
+/* Replies a client has not read yet, at most: past it, clmd reads no
+ * more requests from it until it has caught up. */
+#define SERVER_QUEUE_MAX	(4 * 1024 * 1024)
 
 struct conn {
 	uv_pipe_t		 pipe;
@@ -27,6 +30,9 @@ struct conn {
 	size_t			 cap;
 	struct clm_call		*call;		/* the request in progress */
 	unsigned		 writes;	/* writes under way */
+	size_t			 queued;	/* their bytes */
+	bool			 paused;	/* reading stopped: too much
+						   queued */
 	bool			 closing;
 	bool			 close_after;	/* close once writes are out */
 	struct conn		*prev, *next;
@@ -53,6 +59,7 @@ struct clm_server {
 struct write_req {
 	uv_write_t	 req;
 	char		*data;
+	size_t		 len;
 };
 
 static void	conn_process(struct conn *);
@@ -127,6 +134,7 @@ write_cb(uv_write_t *req, int status)
 	struct write_req	*wr = (struct write_req *)req;
 	struct conn		*c = req->data;
 
+	c->queued -= wr->len;
 	free(wr->data);
 	free(wr);
 	c->writes--;
@@ -134,6 +142,10 @@ write_cb(uv_write_t *req, int status)
 		log_debug("client write: %s", uv_strerror(status));
 		conn_close(c);
 		return;
+	}
+	if (c->paused && c->queued <= SERVER_QUEUE_MAX / 2 && !c->closing) {
+		c->paused = false;
+		conn_process(c);
 	}
 	if (c->close_after && c->writes == 0 && !c->closing) {
 		uv_shutdown_t	*sreq = clm_calloc(1, sizeof *sreq);
@@ -172,6 +184,7 @@ conn_write(struct conn *c, char *data)
 	}
 	wr = clm_calloc(1, sizeof *wr);
 	wr->data = data;
+	wr->len = len;
 	wr->req.data = c;
 	buf = uv_buf_init(data, len);
 	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &buf, 1, write_cb) != 0) {
@@ -181,6 +194,7 @@ conn_write(struct conn *c, char *data)
 		return;
 	}
 	c->writes++;
+	c->queued += len;
 }
 
 const struct clm_request *
@@ -193,6 +207,12 @@ bool
 server_call_gone(const struct clm_call *call)
 {
 	return call->conn == NULL || call->conn->closing;
+}
+
+size_t
+server_call_backlog(const struct clm_call *call)
+{
+	return call->conn != NULL ? call->conn->queued : 0;
 }
 
 void
@@ -252,6 +272,12 @@ conn_process(struct conn *c)
 	size_t			 linelen;
 
 	while (c->call == NULL && !c->closing && !c->close_after) {
+		if (c->queued > SERVER_QUEUE_MAX) {
+			/* It does not read its replies: wait until it does. */
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			c->paused = true;
+			return;
+		}
 		nl = memchr(c->buf, '\n', c->len);
 		if (nl == NULL) {
 			if (c->len > CLM_MAX_FRAME) {
@@ -315,7 +341,7 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	c->len += n;
 	c->active_ms = clm_now_ms();
-	if (c->call != NULL) {
+	if (c->call != NULL || c->paused) {
 		/* Busy: read no more until the current call ends. */
 		uv_read_stop(s);
 		return;
@@ -325,16 +351,27 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		uv_read_stop(s);
 }
 
-/* Is the peer's user a member of group (primary or supplementary)? */
+/* Is the peer a member of group: its primary group or one of its own
+ * supplementary groups (SO_PEERGROUPS), or else its user's? */
 static bool
-peer_in_group(const struct ucred *cred, gid_t group)
+peer_in_group(int fd, const struct ucred *cred, gid_t group)
 {
 	struct passwd	*pw;
 	gid_t		 groups[256];
+	socklen_t	 len = sizeof groups;
 	int		 n = CLM_ARRAY_SIZE(groups), i;
 
 	if (cred->gid == group)
 		return true;
+#ifdef SO_PEERGROUPS
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+		for (i = 0; i < (int)(len / sizeof(gid_t)); i++) {
+			if (groups[i] == group)
+				return true;
+		}
+		return false;
+	}
+#endif
 	if ((pw = getpwuid(cred->uid)) == NULL ||
 	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
 		return false;
@@ -359,11 +396,33 @@ peer_allowed(struct conn *c)
 	}
 	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
-	if (c->srv->group != (gid_t)-1 && peer_in_group(&cred, c->srv->group))
+	if (c->srv->group != (gid_t)-1 &&
+	    peer_in_group(fd, &cred, c->srv->group))
 		return true;
 	log_warnx("refused a client: uid %ld, pid %ld",
 	    (long)cred.uid, (long)cred.pid);
 	return false;
+}
+
+/* Full: make room by dropping the client idle the longest. */
+static bool
+drop_idlest(struct clm_server *srv, struct conn *except)
+{
+	struct conn	*c, *idlest = NULL;
+
+	for (c = srv->conns; c != NULL; c = c->next) {
+		if (c == except || c->call != NULL || c->closing ||
+		    c->close_after)
+			continue;
+		if (idlest == NULL || c->active_ms < idlest->active_ms)
+			idlest = c;
+	}
+	if (idlest == NULL)
+		return false;
+	log_debug("256 clients: dropping the one idle the longest");
+	conn_fail(idlest, CLM_E_BUSY, "disconnected: you were the idlest of "
+	    "256 clients, and another one came");
+	return true;
 }
 
 static void
@@ -396,11 +455,11 @@ connection_cb(uv_stream_t *listener, int status)
 		    "serves only its own user and root");
 		return;
 	}
-	if (srv->nconns > SERVER_MAX_CLIENTS) {
-		log_warnx("refused a client: %d clients are connected already",
+	if (srv->nconns > SERVER_MAX_CLIENTS && !drop_idlest(srv, c)) {
+		log_warnx("refused a client: %d clients are busy already",
 		    SERVER_MAX_CLIENTS);
-		conn_fail(c, CLM_E_TOOBIG, "too many clients are connected "
-		    "(at most 256); try again");
+		conn_fail(c, CLM_E_BUSY, "too many clients are connected "
+		    "(at most 256), all of them busy; try again");
 		return;
 	}
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);

@@ -33,6 +33,7 @@
 #define CLM_E_TIMEOUT	"ETIMEOUT"	/* a worker did not become ready */
 #define CLM_E_PERM	"EPERM"		/* peer not allowed */
 #define CLM_E_SHUTDOWN	"ESHUTDOWN"	/* the daemon is shutting down */
+#define CLM_E_BUSY	"EBUSY"		/* too many clients; try again */
 #define CLM_E_INTERNAL	"EINTERNAL"
 
 struct clm_request {
@@ -93,6 +94,9 @@ struct clm_reply *proto_reply_error(const char *code, const char *fmt, ...)
 void proto_reply_note(struct clm_reply *, const char *fmt, ...) CLM_PRINTF(2, 3);
 void proto_reply_free(struct clm_reply *);
 void proto_worker_info_clear(struct clm_worker_info *);
+
+/* Is s valid UTF-8? Requests and replies must be (JSON is UTF-8). */
+bool proto_utf8(const char *s);
 
 /* Encode as one line, '\n' included. The caller frees. */
 char *proto_request_encode(const struct clm_request *);

@@ -31,6 +31,8 @@ void server_allow_group(struct clm_server *, gid_t);
 const struct clm_request *server_call_request(const struct clm_call *);
 /* Has the client of a call gone away (a streaming call may stop)? */
 bool server_call_gone(const struct clm_call *);
+/* Bytes of replies its client has not read yet. */
+size_t server_call_backlog(const struct clm_call *);
 /* Answer a call; takes reply. The call ends unless reply->more is set. */
 void server_reply(struct clm_call *, struct clm_reply *);
 void server_reply_error(struct clm_call *, const char *code,
