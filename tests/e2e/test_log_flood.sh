@@ -8,7 +8,7 @@ export SPEW_MS=3000 SPEW_MB=50
 log=$CLM_HOME/logs/spew-0-out.log
 
 check "start a worker that prints for $SPEW_MS ms"
-capture clm start "$FIXTURES/spew.js"
+capture clm start "$FIXTURES/spew.js" --max-log-size 0
 show_capture
 assert_eq "$RC" 0 "clm start exit status"
 
