@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "clm/daemon.h"
+#include "clm/upgrade.h"
 
 static const char usage[] =
     "usage: clmd [-Fn] [-f FILE] [--resurrect] [--version] [--help]\n"
@@ -23,7 +24,10 @@ int
 main(int argc, char **argv)
 {
 	struct clm_daemon_options	opts = { 0 };
+	long long			n;
 	int				i;
+
+	opts.upgrade_fd = -1;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--foreground") == 0 ||
@@ -34,6 +38,26 @@ main(int argc, char **argv)
 			opts.check_only = true;
 		else if (strcmp(argv[i], "--resurrect") == 0)
 			opts.resurrect = true;
+		else if (strcmp(argv[i], "--check-upgrade") == 0) {
+			/* clm update asks: can you take my state? */
+			if (++i == argc || clm_parse_int(argv[i], 0, INT32_MAX,
+			    &n) == -1 || n != CLM_STATE_VERSION) {
+				fprintf(stderr, "clmd %s takes state version "
+				    "%d\n", CLM_VERSION, CLM_STATE_VERSION);
+				return 1;
+			}
+			printf("clmd %s takes state version %d\n", CLM_VERSION,
+			    CLM_STATE_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--upgrade-from") == 0) {
+			if (++i == argc || clm_parse_int(argv[i], 0, 65535,
+			    &n) == -1) {
+				fprintf(stderr, "clmd: --upgrade-from needs a "
+				    "file descriptor\n");
+				return 2;
+			}
+			opts.upgrade_fd = (int)n;
+		}
 		else if (strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "-f") == 0) {
 			if (++i == argc) {

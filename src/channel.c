@@ -125,32 +125,49 @@ channel_poll_cb(uv_poll_t *p, int status, int events)
 }
 
 int
-channel_open(uv_loop_t *loop, const struct channel_cbs *cbs, void *arg,
-    struct clm_channel **out, int *child_fd, char **cause)
+channel_adopt(uv_loop_t *loop, const struct channel_cbs *cbs, void *arg,
+    int fd, struct clm_channel **out, char **cause)
 {
 	struct clm_channel	*ch;
-	int			 sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		*cause = clm_asprintf("socketpair: %s", strerror(errno));
-		return -1;
-	}
 	ch = clm_calloc(1, sizeof *ch);
-	ch->fd = sv[0];
+	ch->fd = fd;
 	ch->cbs = cbs;
 	ch->arg = arg;
 	if (uv_poll_init(loop, &ch->poll, ch->fd) != 0) {
 		*cause = clm_strdup("cannot watch the worker channel");
-		close(sv[0]);
-		close(sv[1]);
 		free(ch);
 		return -1;
 	}
 	ch->poll.data = ch;
 	uv_poll_start(&ch->poll, UV_READABLE | UV_DISCONNECT, channel_poll_cb);
 	*out = ch;
+	return 0;
+}
+
+int
+channel_open(uv_loop_t *loop, const struct channel_cbs *cbs, void *arg,
+    struct clm_channel **out, int *child_fd, char **cause)
+{
+	int	sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		*cause = clm_asprintf("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (channel_adopt(loop, cbs, arg, sv[0], out, cause) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
 	*child_fd = sv[1];
 	return 0;
+}
+
+int
+channel_fd(const struct clm_channel *ch)
+{
+	return ch->fd;
 }
 
 static void

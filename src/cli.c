@@ -81,6 +81,7 @@ enum {
 	OPT_ERR,
 	OPT_OUT,
 	OPT_NOSTREAM,
+	OPT_BINARY,
 	OPT_PRINT,
 };
 
@@ -121,6 +122,11 @@ static const struct cli_option cli_logs_options[] = {
 	{ "err", 0, false, OPT_ERR },
 	{ "out", 0, false, OPT_OUT },
 	{ "nostream", 0, false, OPT_NOSTREAM },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct cli_option cli_update_options[] = {
+	{ "binary", 0, true, OPT_BINARY },
 	{ NULL, 0, false, 0 }
 };
 
@@ -653,6 +659,7 @@ static int cli_verb_start(const struct cli_verb *, int, char **);
 static int cli_verb_metrics(const struct cli_verb *, int, char **);
 static int cli_verb_logs(const struct cli_verb *, int, char **);
 static int cli_verb_flush(const struct cli_verb *, int, char **);
+static int cli_verb_update(const struct cli_verb *, int, char **);
 static int cli_verb_startup(const struct cli_verb *, int, char **);
 static int cli_verb_target(const struct cli_verb *, int, char **);
 static int cli_verb_reload(const struct cli_verb *, int, char **);
@@ -868,6 +875,17 @@ static const struct cli_verb cli_verbs[] = {
 	{ "unstartup", NULL, cli_verb_startup, cli_startup_options, "[--user]",
 	  "disable and remove the unit that clm startup wrote",
 	  NULL, false, false, 0, 0 },
+	{ "update", NULL, cli_verb_update, cli_update_options,
+	  "[--binary PATH]",
+	  "re-execute clmd from its (new) binary, keeping every worker",
+	  "clmd runs the installed clmd (or PATH) in its own process: the same "
+	  "pid, so\n"
+	  "every worker stays its child and no port closes; the apps, workers, "
+	  "restart\n"
+	  "counts, sockets and logs are handed over. The new binary is asked "
+	  "first\n"
+	  "whether it can take over; if not, nothing changes. Also SIGUSR2.\n",
+	  false, false, 0, 0 },
 };
 
 static const struct cli_verb *
@@ -1569,6 +1587,41 @@ cli_verb_logs(const struct cli_verb *v, int argc, char **argv)
 		proto_request_free(req);
 		return CLM_EXIT_OK;
 	}
+	return cli_simple(v, req, NULL, NULL);
+}
+
+static int
+cli_update_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	if (o->id == OPT_BINARY)
+		*(const char **)arg = value;
+	return 0;
+}
+
+static int
+cli_verb_update(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_request	*req;
+	struct cli_args		 a;
+	const char		*binary = NULL;
+	char			*abs;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, cli_update_option, &binary,
+	    &a)) != 0)
+		return rc;
+	req = proto_request_new("update");
+	if (binary != NULL) {
+		if ((abs = realpath(binary, NULL)) == NULL) {
+			cli_args_free(&a);
+			proto_request_free(req);
+			return cli_report(v, CLM_EXIT_FAIL, clm_asprintf(
+			    "--binary %s: %s", binary, strerror(errno)));
+		}
+		req->target = abs;
+	}
+	cli_args_free(&a);
 	return cli_simple(v, req, NULL, NULL);
 }
 

@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #include "clm/metrics.h"
 #include "clm/notify.h"
 #include "clm/reaper.h"
+#include "clm/upgrade.h"
 
 struct daemon {
 	struct clm_daemon_ctx	 ctx;		/* first: handlers see this */
@@ -33,8 +36,11 @@ struct daemon {
 	uv_signal_t		 sigterm;
 	uv_signal_t		 sigint;
 	uv_signal_t		 sigusr1;
+	uv_signal_t		 sigusr2;
 	int			 lock_fd;
 	int			 ready_fd;	/* tells the parent we listen */
+	bool			 foreground;
+	char			*config;	/* -f FILE */
 };
 
 /*
@@ -263,6 +269,7 @@ shutdown_done(void *arg, const char *code, const char *message)
 	uv_close((uv_handle_t *)&dm->sigterm, NULL);
 	uv_close((uv_handle_t *)&dm->sigint, NULL);
 	uv_close((uv_handle_t *)&dm->sigusr1, NULL);
+	uv_close((uv_handle_t *)&dm->sigusr2, NULL);
 	reaper_stop();
 	metrics_close();
 	notify_close();
@@ -279,6 +286,109 @@ daemon_shutdown(struct clm_daemon_ctx *ctx)
 	ctx->shutting_down = true;
 	notify_send("STOPPING=1\nSTATUS=stopping every app");
 	supervisor_stop_all(ctx->sup, shutdown_done, dm);
+}
+
+/*
+ * clm update: hand the state to the binary at path, which takes over in
+ * this very process (exec), so every worker stays our child. Returns only
+ * when the exec failed, having answered the call.
+ */
+static void
+daemon_upgrade(struct clm_daemon_ctx *ctx, struct clm_call *call,
+    const char *path)
+{
+	struct daemon		*dm = (struct daemon *)ctx;
+	struct clm_state	 st;
+	char			*text, *cause = NULL, fdstr[16];
+	char			*argv[5];
+	size_t			 len, off = 0;
+	ssize_t			 n;
+	int			 mfd, err, i = 0;
+
+	memset(&st, 0, sizeof st);
+	st.version = CLM_STATE_VERSION;
+	st.ctl_fd = st.client_fd = st.lock_fd = -1;
+	if (supervisor_export(ctx->sup, &st, &cause) == -1) {
+		log_warnx("clm update: %s", cause);
+		if (call != NULL)
+			server_reply_error(call, CLM_E_BUSY, "%s", cause);
+		free(cause);
+		upgrade_state_free(&st);
+		return;
+	}
+	logs_export(supervisor_logs(ctx->sup), &st);
+	listeners_inherit_export(&st.inherited, &st.ninherited);
+	server_export(ctx->srv, call, &st.ctl_fd, &st.client_fd);
+	st.lock_fd = dm->lock_fd;
+	st.foreground = dm->foreground;
+	st.config = clm_strdup(dm->config);
+	text = proto_state_encode(&st);
+	len = strlen(text);
+	mfd = memfd_create("clm-state", 0);
+	while (mfd != -1 && off < len) {
+		if ((n = write(mfd, text + off, len - off)) <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(text);
+	if (mfd == -1 || off < len || lseek(mfd, 0, SEEK_SET) == -1) {
+		err = errno;
+		log_warnx("clm update: cannot write the state: %s",
+		    strerror(err));
+		if (call != NULL)
+			server_reply_error(call, CLM_E_INTERNAL, "cannot write "
+			    "the state for the new clmd: %s", strerror(err));
+		if (mfd != -1)
+			close(mfd);
+		upgrade_state_free(&st);
+		return;
+	}
+	snprintf(fdstr, sizeof fdstr, "%d", mfd);
+	argv[i++] = (char *)path;
+	argv[i++] = "--upgrade-from";
+	argv[i++] = fdstr;
+	argv[i] = NULL;
+	upgrade_state_cloexec(&st, false);
+	log_info("clm update: re-executing %s (pid %ld stays)", path,
+	    (long)getpid());
+	notify_send("RELOADING=1\nSTATUS=re-executing %s", path);
+	execv(path, argv);
+	err = errno;
+	upgrade_state_cloexec(&st, true);
+	close(mfd);
+	log_warnx("clm update: exec %s: %s", path, strerror(err));
+	notify_send("READY=1");
+	if (call != NULL)
+		server_reply_error(call, CLM_E_INTERNAL, "cannot run %s: %s "
+		    "(the daemon stays as it is)", path, strerror(err));
+	upgrade_state_free(&st);
+}
+
+/* The state an old image handed over (clmd --upgrade-from FD). */
+static int
+read_state(int fd, struct clm_state *st, char **cause)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 n;
+	int	 r;
+
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			buf = clm_realloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	r = proto_state_decode(buf, len, st, cause);
+	free(buf);
+	return r;
 }
 
 /* Ready for systemd: listening, and the saved apps (if any) started. */
@@ -302,6 +412,16 @@ reopen_cb(uv_signal_t *h, int sig)
 	logs_reopen(supervisor_logs(dm->ctx.sup));
 }
 
+/* SIGUSR2: clm update, from our own binary. */
+static void
+update_cb(uv_signal_t *h, int sig)
+{
+	struct daemon	*dm = h->data;
+
+	log_info("SIGUSR2: re-executing %s", dm->ctx.exe);
+	handlers_update(&dm->ctx, NULL, NULL);
+}
+
 static void
 signal_cb(uv_signal_t *h, int sig)
 {
@@ -315,14 +435,36 @@ signal_cb(uv_signal_t *h, int sig)
 int
 clm_daemon_run(const struct clm_daemon_options *opts)
 {
-	struct daemon	 dm;
-	char		*cause = NULL;
-	int		 r;
+	struct clm_daemon_options	 o = *opts;
+	struct clm_state		 st;
+	struct daemon			 dm;
+	char				*cause = NULL, exe[PATH_MAX];
+	ssize_t				 n;
+	int				 r;
 
 	memset(&dm, 0, sizeof dm);
+	memset(&st, 0, sizeof st);
 	dm.lock_fd = -1;
 	dm.ready_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
+	if (opts->upgrade_fd >= 0) {
+		/* clm update: the old image's state; we are it, re-executed. */
+		if (read_state(opts->upgrade_fd, &st, &cause) == -1) {
+			fprintf(stderr, "clmd: the state handed over: %s\n",
+			    cause);
+			return 1;
+		}
+		upgrade_state_cloexec(&st, true);
+		o.foreground = st.foreground;
+		o.config = st.config;
+		opts = &o;
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		dm.ctx.exe = clm_strdup(exe);
+	}
+	dm.foreground = opts->foreground;
+	dm.config = clm_strdup(opts->config);
 	if (clm_home_init(&dm.ctx.home, !opts->check_only, &cause) == -1) {
 		fprintf(stderr, "clmd: %s\n", cause);
 		free(cause);
@@ -334,23 +476,36 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		clm_home_free(&dm.ctx.home);
 		return r;
 	}
-	if (!opts->foreground)
+	if (!opts->foreground && opts->upgrade_fd < 0)
 		detach(&dm);
-	if (lock_home(&dm, &cause) == -1 || apply_config(&dm, &cause) == -1)
+	if (opts->upgrade_fd >= 0)
+		dm.lock_fd = st.lock_fd;	/* still ours: flock survives */
+	else if (lock_home(&dm, &cause) == -1)
+		goto fail;
+	if (apply_config(&dm, &cause) == -1)
 		goto fail;
 	if (log_open(dm.ctx.home.logfile, opts->foreground, &cause) == -1)
 		goto fail;
 
-	if (listeners_inherit(&cause) == -1)
+	if (opts->upgrade_fd >= 0) {
+		listeners_inherit_import(st.inherited, st.ninherited);
+		/* The old clm-logd goes (it loses nothing: what it has not
+		 * written stays in the pipes); ours takes every stream. */
+		if (st.logd_pid > 0)
+			kill(st.logd_pid, SIGKILL);
+	} else if (listeners_inherit(&cause) == -1)
 		goto fail;
 	uv_loop_init(&dm.loop);
 	dm.ctx.loop = &dm.loop;
 	dm.ctx.shutdown = daemon_shutdown;
 	dm.ctx.resurrected = daemon_ready;
+	dm.ctx.upgrade = daemon_upgrade;
 	notify_init(&dm.loop);
 	/* We hold the lock: a socket file left there is a dead daemon's. */
-	unlink(dm.ctx.home.sock);
-	dm.ctx.srv = server_new(&dm.loop, dm.ctx.home.sock, handlers_dispatch,
+	if (opts->upgrade_fd < 0)
+		unlink(dm.ctx.home.sock);
+	dm.ctx.srv = server_adopt(&dm.loop, dm.ctx.home.sock,
+	    opts->upgrade_fd >= 0 ? st.ctl_fd : -1, handlers_dispatch,
 	    &dm.ctx, &cause);
 	if (dm.ctx.srv == NULL) {
 		uv_run(&dm.loop, UV_RUN_DEFAULT);
@@ -364,7 +519,8 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		goto fail;
 	}
 	dm.ctx.sup = supervisor_new(&dm.loop, &dm.ctx.home, &dm.cfg);
-	reaper_start(&dm.loop, supervisor_owns_pid, dm.ctx.sup);
+	reaper_start(&dm.loop, supervisor_pid_kind, supervisor_reaped,
+	    dm.ctx.sup);
 	uv_signal_init(&dm.loop, &dm.sigterm);
 	uv_signal_init(&dm.loop, &dm.sigint);
 	dm.sigterm.data = dm.sigint.data = &dm;
@@ -373,6 +529,9 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	uv_signal_init(&dm.loop, &dm.sigusr1);
 	dm.sigusr1.data = &dm;
 	uv_signal_start(&dm.sigusr1, reopen_cb, SIGUSR1);
+	uv_signal_init(&dm.loop, &dm.sigusr2);
+	dm.sigusr2.data = &dm;
+	uv_signal_start(&dm.sigusr2, update_cb, SIGUSR2);
 	if (dm.cfg.metrics_listen != NULL &&
 	    metrics_serve(&dm.loop, dm.cfg.metrics_listen, dm.ctx.sup,
 	    &cause) == -1) {
@@ -384,6 +543,7 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		uv_close((uv_handle_t *)&dm.sigterm, NULL);
 		uv_close((uv_handle_t *)&dm.sigint, NULL);
 		uv_close((uv_handle_t *)&dm.sigusr1, NULL);
+		uv_close((uv_handle_t *)&dm.sigusr2, NULL);
 		uv_run(&dm.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&dm.loop);
 		goto fail;
@@ -392,7 +552,30 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	log_info("clmd %s (protocol %d) listening on %s", CLM_VERSION,
 	    CLM_PROTOCOL_VERSION, dm.ctx.home.sock);
 	report_start(&dm, NULL);
-	if (opts->resurrect)
+	if (opts->upgrade_fd >= 0) {
+		struct clm_reply	*reply = proto_reply_new();
+		size_t			 i, nw = 0;
+
+		supervisor_import(dm.ctx.sup, &st);
+		logs_import(supervisor_logs(dm.ctx.sup), &st);
+		for (i = 0; i < st.napps; i++)
+			nw += st.apps[i].nworkers;
+		log_info("clm update: clmd %s took over %zu app%s, %zu "
+		    "worker%s", CLM_VERSION, st.napps, st.napps == 1 ? "" : "s",
+		    nw, nw == 1 ? "" : "s");
+		proto_reply_note(reply, "clmd %s (protocol %d) took over in "
+		    "pid %ld: %zu app%s, %zu worker%s kept", CLM_VERSION,
+		    CLM_PROTOCOL_VERSION, (long)getpid(), st.napps,
+		    st.napps == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
+		reply->daemon_pid = getpid();
+		reply->daemon_version = clm_strdup(CLM_VERSION);
+		if (st.client_fd >= 0)
+			server_adopt_client(dm.ctx.srv, st.client_fd, reply);
+		else
+			proto_reply_free(reply);
+		upgrade_state_free(&st);
+		daemon_ready(&dm.ctx);
+	} else if (opts->resurrect)
 		handlers_resurrect(&dm.ctx, NULL);
 	else
 		daemon_ready(&dm.ctx);
@@ -405,6 +588,8 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	log_close();
 	config_daemon_free(&dm.cfg);
 	clm_home_free(&dm.ctx.home);
+	free(dm.ctx.exe);
+	free(dm.config);
 	return 0;
 
 fail:
@@ -418,5 +603,8 @@ fail:
 	log_close();
 	config_daemon_free(&dm.cfg);
 	clm_home_free(&dm.ctx.home);
+	free(dm.ctx.exe);
+	free(dm.config);
+	upgrade_state_free(&st);
 	return 1;
 }

@@ -11,6 +11,7 @@
 
 #include "clm/listeners.h"
 #include "clm/log.h"
+#include "clm/upgrade.h"
 
 /* The sockets systemd handed to clmd. */
 static struct clm_listeners inherited;
@@ -310,4 +311,35 @@ void
 listeners_inherit_close(void)
 {
 	listeners_close(&inherited);
+}
+
+void
+listeners_inherit_export(struct clm_state_listener **out, size_t *n)
+{
+	size_t	i;
+
+	*out = clm_calloc(inherited.n + 1, sizeof **out);
+	for (i = 0; i < inherited.n; i++) {
+		(*out)[i].addr = inherited.v[i].addr;
+		(*out)[i].addr.host = clm_strdup(inherited.v[i].addr.host);
+		(*out)[i].slot = -1;
+		(*out)[i].fd = inherited.v[i].fd;
+	}
+	*n = inherited.n;
+}
+
+void
+listeners_inherit_import(struct clm_state_listener *l, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		inherited.v = clm_realloc(inherited.v,
+		    (inherited.n + 1) * sizeof *inherited.v);
+		inherited.v[inherited.n].addr = l[i].addr;
+		l[i].addr.host = NULL;
+		inherited.v[inherited.n].slot = -1;
+		inherited.v[inherited.n].fd = l[i].fd;
+		inherited.n++;
+	}
 }

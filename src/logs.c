@@ -12,6 +12,7 @@
 
 #include "clm/log.h"
 #include "clm/logs.h"
+#include "clm/upgrade.h"
 
 #define LOGS_PIPE_SIZE		(1024 * 1024)	/* what waits for clm-logd */
 #define LOGS_RESTART_MAX_MS	5000
@@ -386,4 +387,42 @@ logs_tail(const char *path, int n)
 	}
 	free(buf);
 	return lines;
+}
+
+void
+logs_export(struct clm_logs *l, struct clm_state *st)
+{
+	struct stream	*s;
+	size_t		 n = 0;
+
+	for (s = l->streams; s != NULL; s = s->next)
+		n++;
+	st->streams = clm_calloc(n + 1, sizeof *st->streams);
+	for (s = l->streams; s != NULL; s = s->next) {
+		st->streams[st->nstreams].id = clm_strdup(s->id);
+		st->streams[st->nstreams].msg = clm_strdup(s->msg);
+		st->streams[st->nstreams].fd = s->fd;
+		st->streams[st->nstreams].ended = s->ended;
+		st->nstreams++;
+	}
+	st->logd_pid = l->running ? l->proc.pid : 0;
+}
+
+void
+logs_import(struct clm_logs *l, struct clm_state *st)
+{
+	struct stream	*s;
+	size_t		 i;
+
+	for (i = 0; i < st->nstreams; i++) {
+		s = clm_calloc(1, sizeof *s);
+		s->id = st->streams[i].id;
+		s->msg = st->streams[i].msg;
+		s->fd = st->streams[i].fd;
+		s->ended = st->streams[i].ended;
+		st->streams[i].id = st->streams[i].msg = NULL;
+		s->next = l->streams;
+		l->streams = s;
+		send_stream(l, s);
+	}
 }

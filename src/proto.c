@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "clm/proto.h"
+#include "clm/upgrade.h"
 
 /* Ranges of the numbers a peer may send. */
 #define PROTO_INSTANCES_MIN	-1
@@ -1150,6 +1151,275 @@ proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
 	cJSON_Delete(root);
 	return 0;
 
+fail:
+	cJSON_Delete(root);
+	*cause = d.cause;
+	return -1;
+}
+
+/* ---- clm update: the state handed to the new image ---- */
+
+static cJSON *
+proto_listeners_to_json(const struct clm_state_listener *l, size_t n)
+{
+	cJSON	*array = proto_check(cJSON_CreateArray()), *o;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		o = proto_check(cJSON_CreateObject());
+		proto_add_number(o, "family", l[i].addr.family);
+		proto_add_string(o, "host", l[i].addr.host);
+		proto_add_number(o, "port", l[i].addr.port);
+		proto_add_bool(o, "v6only", l[i].addr.v6only);
+		proto_add_number(o, "slot", l[i].slot);
+		proto_add_number(o, "fd", l[i].fd);
+		if (!cJSON_AddItemToArray(array, o))
+			proto_oom();
+	}
+	return array;
+}
+
+char *
+proto_state_encode(const struct clm_state *st)
+{
+	cJSON	*root, *apps, *a, *ws, *w, *fds, *ss, *s;
+	char	*text;
+	size_t	 i, k;
+
+	root = proto_check(cJSON_CreateObject());
+	proto_add_number(root, "state", st->version);
+	proto_add_number(root, "ctl_fd", st->ctl_fd);
+	proto_add_number(root, "lock_fd", st->lock_fd);
+	proto_add_number(root, "client_fd", st->client_fd);
+	proto_add_number(root, "logd_pid", st->logd_pid);
+	proto_add_number(root, "runs", (double)st->runs);
+	proto_add_bool(root, "foreground", st->foreground);
+	proto_add_string(root, "config", st->config);
+	apps = proto_check(cJSON_CreateArray());
+	for (i = 0; i < st->napps; i++) {
+		const struct clm_state_app *sa = &st->apps[i];
+
+		a = proto_check(cJSON_CreateObject());
+		proto_add(a, "spec", proto_spec_to_json(sa->spec));
+		proto_add_number(a, "want", sa->want);
+		proto_add_bool(a, "up", sa->up);
+		proto_add_bool(a, "signals_ready", sa->signals_ready);
+		proto_add(a, "listeners", proto_listeners_to_json(
+		    sa->listeners, sa->nlisteners));
+		fds = proto_check(cJSON_CreateArray());
+		for (k = 0; k < sa->nlisten_fds; k++)
+			cJSON_AddItemToArray(fds, proto_check(
+			    cJSON_CreateNumber(sa->listen_fds[k])));
+		proto_add(a, "listen_fds", fds);
+		ws = proto_check(cJSON_CreateArray());
+		for (k = 0; k < sa->nworkers; k++) {
+			const struct clm_state_worker *sw = &sa->workers[k];
+
+			w = proto_check(cJSON_CreateObject());
+			proto_add_number(w, "slot", sw->slot);
+			proto_add_number(w, "pid", sw->pid);
+			proto_add_string(w, "status", sw->state);
+			proto_add_number(w, "started_ms", (double)sw->started_ms);
+			proto_add_number(w, "restarts", sw->restarts);
+			proto_add_number(w, "unstable", sw->unstable);
+			proto_add_number(w, "runs", sw->runs);
+			proto_add_number(w, "exit_code", sw->exit_code);
+			proto_add_number(w, "signal", sw->term_signal);
+			proto_add_number(w, "run_id", (double)sw->run_id);
+			proto_add_number(w, "chan_fd", sw->chan_fd);
+			if (!cJSON_AddItemToArray(ws, w))
+				proto_oom();
+		}
+		proto_add(a, "workers", ws);
+		if (!cJSON_AddItemToArray(apps, a))
+			proto_oom();
+	}
+	proto_add(root, "apps", apps);
+	ss = proto_check(cJSON_CreateArray());
+	for (i = 0; i < st->nstreams; i++) {
+		s = proto_check(cJSON_CreateObject());
+		proto_add_string(s, "id", st->streams[i].id);
+		proto_add_string(s, "msg", st->streams[i].msg);
+		proto_add_number(s, "fd", st->streams[i].fd);
+		proto_add_bool(s, "ended", st->streams[i].ended);
+		if (!cJSON_AddItemToArray(ss, s))
+			proto_oom();
+	}
+	proto_add(root, "streams", ss);
+	proto_add(root, "inherited", proto_listeners_to_json(st->inherited,
+	    st->ninherited));
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		proto_oom();
+	return text;
+}
+
+static int
+proto_get_fd(struct proto_dec *d, const cJSON *obj, const char *p,
+    const char *key, int *out)
+{
+	*out = -1;
+	return proto_get_int32(d, obj, p, key, -1, 1 << 20, false, out);
+}
+
+static int
+proto_listeners_from_json(struct proto_dec *d, const cJSON *obj,
+    const char *key, struct clm_state_listener **out, size_t *n)
+{
+	cJSON		*array = proto_get(obj, key), *o;
+	size_t		 i = 0;
+	long long	 v;
+
+	*out = NULL;
+	*n = 0;
+	if (array == NULL)
+		return 0;
+	if (!cJSON_IsArray(array))
+		return proto_fail(d, CLM_E_BADREQ, "'%s' must be an array", key);
+	*out = clm_calloc(cJSON_GetArraySize(array) + 1, sizeof **out);
+	cJSON_ArrayForEach(o, array) {
+		struct clm_state_listener *l = &(*out)[i++];
+
+		(*n)++;
+		v = 0;
+		if (proto_get_int(d, o, "", "family", 0, 64, true, &v) != 0)
+			return -1;
+		l->addr.family = (int)v;
+		if (proto_get_string(d, o, "", "host", true, &l->addr.host) != 0 ||
+		    proto_get_int32(d, o, "", "port", 0, 65535, true,
+		    &l->addr.port) != 0 ||
+		    proto_get_bool(d, o, "", "v6only", false,
+		    &l->addr.v6only) != 0 ||
+		    proto_get_int32(d, o, "", "slot", -1, 1 << 20, true,
+		    &l->slot) != 0 ||
+		    proto_get_fd(d, o, "", "fd", &l->fd) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+proto_state_decode(const char *buf, size_t len, struct clm_state *st,
+    char **cause)
+{
+	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
+	cJSON			*root, *apps, *a, *ws, *w, *fds, *f, *ss, *s;
+	long long		 v;
+	size_t			 i, k;
+
+	memset(st, 0, sizeof *st);
+	if ((root = proto_parse(&d, buf, len, PROTO_DUMP_MAX, "state")) == NULL)
+		goto fail;
+	v = 0;
+	if (proto_get_int(&d, root, "", "state", 0, 1 << 20, true, &v) != 0)
+		goto fail;
+	st->version = (int)v;
+	if (v != CLM_STATE_VERSION) {
+		proto_fail(&d, CLM_E_PROTO, "state version %lld, this clmd "
+		    "takes version %d", v, CLM_STATE_VERSION);
+		goto fail;
+	}
+	v = 0;
+	if (proto_get_fd(&d, root, "", "ctl_fd", &st->ctl_fd) != 0 ||
+	    proto_get_fd(&d, root, "", "lock_fd", &st->lock_fd) != 0 ||
+	    proto_get_fd(&d, root, "", "client_fd", &st->client_fd) != 0 ||
+	    proto_get_int32(&d, root, "", "logd_pid", 0, INT32_MAX, false,
+	    &st->logd_pid) != 0 ||
+	    proto_get_int(&d, root, "", "runs", 0, PROTO_U53_MAX, false,
+	    &v) != 0 ||
+	    proto_get_bool(&d, root, "", "foreground", false,
+	    &st->foreground) != 0 ||
+	    proto_get_string(&d, root, "", "config", false, &st->config) != 0)
+		goto fail;
+	st->runs = (unsigned long)v;
+	if ((apps = proto_get(root, "apps")) == NULL || !cJSON_IsArray(apps)) {
+		proto_fail(&d, CLM_E_BADREQ, "'apps' must be an array");
+		goto fail;
+	}
+	st->apps = clm_calloc(cJSON_GetArraySize(apps) + 1, sizeof *st->apps);
+	i = 0;
+	cJSON_ArrayForEach(a, apps) {
+		struct clm_state_app *sa = &st->apps[i++];
+		cJSON *spec = proto_get(a, "spec");
+
+		st->napps++;
+		if (spec == NULL || proto_spec_from_json(&d, spec, "spec.",
+		    &sa->spec) != 0 ||
+		    proto_get_int32(&d, a, "", "want", 0, 4096, true,
+		    &sa->want) != 0 ||
+		    proto_get_bool(&d, a, "", "up", true, &sa->up) != 0 ||
+		    proto_get_bool(&d, a, "", "signals_ready", false,
+		    &sa->signals_ready) != 0 ||
+		    proto_listeners_from_json(&d, a, "listeners",
+		    &sa->listeners, &sa->nlisteners) != 0)
+			goto fail;
+		fds = proto_get(a, "listen_fds");
+		sa->listen_fds = clm_calloc((fds ? cJSON_GetArraySize(fds) : 0)
+		    + 1, sizeof(int));
+		cJSON_ArrayForEach(f, fds) {
+			if (!cJSON_IsNumber(f))
+				goto badfd;
+			sa->listen_fds[sa->nlisten_fds++] = f->valueint;
+		}
+		if ((ws = proto_get(a, "workers")) == NULL ||
+		    !cJSON_IsArray(ws)) {
+			proto_fail(&d, CLM_E_BADREQ, "'workers' must be an "
+			    "array");
+			goto fail;
+		}
+		sa->workers = clm_calloc(cJSON_GetArraySize(ws) + 1,
+		    sizeof *sa->workers);
+		k = 0;
+		cJSON_ArrayForEach(w, ws) {
+			struct clm_state_worker *sw = &sa->workers[k++];
+
+			sa->nworkers++;
+			v = 0;
+			if (proto_get_int32(&d, w, "", "slot", 0, 4096, true,
+			    &sw->slot) != 0 ||
+			    proto_get_int32(&d, w, "", "pid", 0, INT32_MAX,
+			    true, &sw->pid) != 0 ||
+			    proto_get_string(&d, w, "", "status", true,
+			    &sw->state) != 0 ||
+			    proto_get_u64(&d, w, "", "started_ms",
+			    &sw->started_ms) != 0 ||
+			    proto_get_uint32(&d, w, "", "restarts", UINT32_MAX,
+			    &sw->restarts) != 0 ||
+			    proto_get_uint32(&d, w, "", "unstable", UINT32_MAX,
+			    &sw->unstable) != 0 ||
+			    proto_get_uint32(&d, w, "", "runs", UINT32_MAX,
+			    &sw->runs) != 0 ||
+			    proto_get_int32(&d, w, "", "exit_code", -1, 255,
+			    false, &sw->exit_code) != 0 ||
+			    proto_get_int32(&d, w, "", "signal", 0, 64, false,
+			    &sw->term_signal) != 0 ||
+			    proto_get_int(&d, w, "", "run_id", 0, PROTO_U53_MAX,
+			    false, &v) != 0 ||
+			    proto_get_fd(&d, w, "", "chan_fd", &sw->chan_fd) != 0)
+				goto fail;
+			sw->run_id = (unsigned long)v;
+		}
+	}
+	ss = proto_get(root, "streams");
+	st->streams = clm_calloc((ss ? cJSON_GetArraySize(ss) : 0) + 1,
+	    sizeof *st->streams);
+	cJSON_ArrayForEach(s, ss) {
+		struct clm_state_stream *sv = &st->streams[st->nstreams++];
+
+		if (proto_get_string(&d, s, "", "id", true, &sv->id) != 0 ||
+		    proto_get_string(&d, s, "", "msg", true, &sv->msg) != 0 ||
+		    proto_get_fd(&d, s, "", "fd", &sv->fd) != 0 ||
+		    proto_get_bool(&d, s, "", "ended", false, &sv->ended) != 0)
+			goto fail;
+	}
+	if (proto_listeners_from_json(&d, root, "inherited", &st->inherited,
+	    &st->ninherited) != 0)
+		goto fail;
+	cJSON_Delete(root);
+	return 0;
+badfd:
+	proto_fail(&d, CLM_E_BADREQ, "'listen_fds' must hold numbers");
 fail:
 	cJSON_Delete(root);
 	*cause = d.cause;

@@ -13,7 +13,8 @@
 
 static uv_signal_t	reaper_sig;
 static uv_timer_t	reaper_timer;
-static reaper_ours_cb	reaper_ours;
+static reaper_kind_cb	reaper_kind;
+static reaper_exit_cb	reaper_exit;
 static void		*reaper_arg;
 static bool		reaper_on;
 
@@ -25,20 +26,27 @@ static void
 reap(void)
 {
 	siginfo_t	si;
-	int		i;
+	int		i, status;
 
 	for (i = 0; i < 256; i++) {
 		si.si_pid = 0;
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
 		    si.si_pid == 0)
 			break;
-		if (reaper_ours(reaper_arg, si.si_pid)) {
+		switch (reaper_kind(reaper_arg, si.si_pid)) {
+		case REAPER_LIBUV:
 			uv_timer_start(&reaper_timer, reaper_timer_cb,
 			    REAPER_RETRY_MS, REAPER_SWEEP_MS);
 			return;
+		case REAPER_ADOPTED:
+			if (waitpid(si.si_pid, &status, WNOHANG) > 0)
+				reaper_exit(reaper_arg, si.si_pid, status);
+			break;
+		case REAPER_ORPHAN:
+			if (waitpid(si.si_pid, NULL, WNOHANG) > 0)
+				log_debug("reaped orphan pid %d", si.si_pid);
+			break;
 		}
-		if (waitpid(si.si_pid, NULL, WNOHANG) > 0)
-			log_debug("reaped orphan pid %d", si.si_pid);
 	}
 }
 
@@ -56,9 +64,11 @@ reaper_signal_cb(uv_signal_t *s, int sig)
 }
 
 void
-reaper_start(uv_loop_t *loop, reaper_ours_cb ours, void *arg)
+reaper_start(uv_loop_t *loop, reaper_kind_cb kind, reaper_exit_cb exited,
+    void *arg)
 {
-	reaper_ours = ours;
+	reaper_kind = kind;
+	reaper_exit = exited;
 	reaper_arg = arg;
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");

@@ -497,9 +497,16 @@ struct clm_server *
 server_new(uv_loop_t *loop, const char *path, server_dispatch_cb dispatch,
     void *ctx, char **cause)
 {
+	return server_adopt(loop, path, -1, dispatch, ctx, cause);
+}
+
+struct clm_server *
+server_adopt(uv_loop_t *loop, const char *path, int fd,
+    server_dispatch_cb dispatch, void *ctx, char **cause)
+{
 	struct clm_server	*srv = clm_calloc(1, sizeof *srv);
 	mode_t			 old;
-	int			 r;
+	int			 r = 0;
 
 	srv->path = clm_strdup(path);
 	srv->group = (gid_t)-1;
@@ -510,12 +517,16 @@ server_new(uv_loop_t *loop, const char *path, server_dispatch_cb dispatch,
 	srv->open_handles = 2;
 	uv_timer_init(loop, &srv->sweep);
 	srv->sweep.data = srv;
-	/* Nobody but us may connect between bind() and chmod(). */
-	old = umask(0177);
-	r = uv_pipe_bind(&srv->listener, path);
-	umask(old);
-	if (r == 0 && chmod(path, 0600) == -1)
-		r = uv_translate_sys_error(errno);
+	if (fd != -1)
+		r = uv_pipe_open(&srv->listener, fd);
+	else {
+		/* Nobody but us may connect between bind() and chmod(). */
+		old = umask(0177);
+		r = uv_pipe_bind(&srv->listener, path);
+		umask(old);
+		if (r == 0 && chmod(path, 0600) == -1)
+			r = uv_translate_sys_error(errno);
+	}
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&srv->listener, 128,
 		    connection_cb);
@@ -529,6 +540,48 @@ server_new(uv_loop_t *loop, const char *path, server_dispatch_cb dispatch,
 	}
 	uv_timer_start(&srv->sweep, sweep_cb, SERVER_SWEEP_MS, SERVER_SWEEP_MS);
 	return srv;
+}
+
+int
+server_export(struct clm_server *srv, struct clm_call *call, int *ctl,
+    int *client)
+{
+	uv_os_fd_t	fd;
+
+	*ctl = *client = -1;
+	if (uv_fileno((uv_handle_t *)&srv->listener, &fd) != 0)
+		return -1;
+	*ctl = fd;
+	if (call != NULL && call->conn != NULL &&
+	    uv_fileno((uv_handle_t *)&call->conn->pipe, &fd) == 0)
+		*client = fd;
+	return 0;
+}
+
+void
+server_adopt_client(struct clm_server *srv, int fd, struct clm_reply *reply)
+{
+	struct conn	*c = clm_calloc(1, sizeof *c);
+
+	c->srv = srv;
+	c->active_ms = clm_now_ms();
+	uv_pipe_init(srv->listener.loop, &c->pipe, 0);
+	c->pipe.data = c;
+	srv->open_handles++;
+	srv->nconns++;
+	c->next = srv->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	srv->conns = c;
+	if (uv_pipe_open(&c->pipe, fd) != 0) {
+		close(fd);
+		proto_reply_free(reply);
+		conn_close(c);
+		return;
+	}
+	conn_write(c, proto_reply_encode(reply));
+	proto_reply_free(reply);
+	conn_finish(c);
 }
 
 void

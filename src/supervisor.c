@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clm/config.h"
 #include "clm/log.h"
 #include "clm/logs.h"
 #include "clm/procstat.h"
+#include "clm/reaper.h"
+#include "clm/upgrade.h"
 #include "worker.h"
 
 enum op_kind {
@@ -1162,25 +1165,49 @@ supervisor_spec(struct clm_supervisor *sup, const char *name)
 	return a ? a->spec : NULL;
 }
 
-bool
-supervisor_owns_pid(void *arg, int pid)
+/* The worker whose process is pid, or NULL. */
+static struct worker *
+worker_of_pid(struct clm_supervisor *sup, int pid)
 {
-	struct clm_supervisor	*sup = arg;
-	struct app		*a;
-	size_t			 i;
-	int			 j;
+	struct app	*a;
+	size_t		 i;
+	int		 j;
 
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
 		for (j = 0; j < a->nworkers; j++) {
 			if (a->workers[j]->pid == pid)
-				return true;
+				return a->workers[j];
 		}
-		if ((a->incoming != NULL && a->incoming->pid == pid) ||
-		    (a->retiring != NULL && a->retiring->pid == pid))
-			return true;
+		if (a->incoming != NULL && a->incoming->pid == pid)
+			return a->incoming;
+		if (a->retiring != NULL && a->retiring->pid == pid)
+			return a->retiring;
 	}
-	return false;
+	return NULL;
+}
+
+enum reaper_kind
+supervisor_pid_kind(void *arg, int pid)
+{
+	struct worker	*w = worker_of_pid(arg, pid);
+
+	if (w == NULL)
+		return REAPER_ORPHAN;
+	return w->adopted ? REAPER_ADOPTED : REAPER_LIBUV;
+}
+
+void
+supervisor_reaped(void *arg, int pid, int wstatus)
+{
+	struct worker	*w = worker_of_pid(arg, pid);
+
+	if (w == NULL || !w->adopted)
+		return;
+	if (WIFSIGNALED(wstatus))
+		worker_exited(w, 0, WTERMSIG(wstatus));
+	else
+		worker_exited(w, WEXITSTATUS(wstatus), 0);
 }
 
 char *
@@ -1203,4 +1230,146 @@ struct clm_logs *
 supervisor_logs(struct clm_supervisor *sup)
 {
 	return sup->logs;
+}
+
+/* ---- clm update ---- */
+
+int
+supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
+    char **cause)
+{
+	struct clm_state_app	*sa;
+	struct clm_state_worker	*sw;
+	struct app		*a;
+	struct worker		*w;
+	size_t			 i, k;
+	int			 j;
+
+	if (sup->ops != NULL) {
+		*cause = clm_strdup("an operation is under way (a start, stop, "
+		    "reload...); try again when it is done");
+		return -1;
+	}
+	for (i = 0; i < sup->napps; i++) {
+		a = sup->apps[i];
+		for (j = 0; j < a->nworkers; j++) {
+			w = a->workers[j];
+			if (w->state == WS_LAUNCHING || w->state == WS_STOPPING) {
+				*cause = clm_asprintf("worker %s:%d is %s; try "
+				    "again in a moment", a->spec->name, j,
+				    worker_state_names[w->state]);
+				return -1;
+			}
+		}
+	}
+	st->runs = sup->runs;
+	st->napps = sup->napps;
+	st->apps = clm_calloc(sup->napps + 1, sizeof *st->apps);
+	for (i = 0; i < sup->napps; i++) {
+		a = sup->apps[i];
+		sa = &st->apps[i];
+		sa->spec = clm_app_spec_copy(a->spec);
+		sa->want = a->want;
+		sa->up = a->up;
+		sa->signals_ready = a->signals_ready;
+		sa->nlisteners = a->listeners.n;
+		sa->listeners = clm_calloc(a->listeners.n + 1,
+		    sizeof *sa->listeners);
+		for (k = 0; k < a->listeners.n; k++) {
+			sa->listeners[k].addr = a->listeners.v[k].addr;
+			sa->listeners[k].addr.host =
+			    clm_strdup(a->listeners.v[k].addr.host);
+			sa->listeners[k].slot = a->listeners.v[k].slot;
+			sa->listeners[k].fd = a->listeners.v[k].fd;
+		}
+		sa->nlisten_fds = a->nlisten_fds;
+		sa->listen_fds = clm_calloc(a->nlisten_fds + 1, sizeof(int));
+		memcpy(sa->listen_fds, a->listen_fds,
+		    a->nlisten_fds * sizeof(int));
+		sa->nworkers = a->nworkers;
+		sa->workers = clm_calloc(a->nworkers + 1, sizeof *sa->workers);
+		for (j = 0; j < a->nworkers; j++) {
+			w = a->workers[j];
+			sw = &sa->workers[j];
+			sw->slot = w->slot;
+			sw->pid = w->pid;
+			sw->state = clm_strdup(worker_state_names[w->state]);
+			sw->started_ms = w->started_ms;
+			sw->restarts = w->restarts;
+			sw->unstable = w->unstable;
+			sw->runs = w->runs;
+			sw->exit_code = w->exit_code;
+			sw->term_signal = w->term_signal;
+			sw->run_id = w->run_id;
+			sw->chan_fd = w->chan != NULL ? channel_fd(w->chan) : -1;
+		}
+	}
+	return 0;
+}
+
+static enum wstate
+state_of(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i <= WS_ERRORED; i++) {
+		if (strcmp(worker_state_names[i], name) == 0)
+			return (enum wstate)i;
+	}
+	return WS_STOPPED;
+}
+
+void
+supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
+{
+	struct clm_state_app	*sa;
+	struct clm_state_worker	*sw;
+	struct app		*a;
+	struct worker		*w;
+	size_t			 i, k;
+
+	sup->runs = st->runs;
+	for (i = 0; i < st->napps; i++) {
+		sa = &st->apps[i];
+		a = app_new(sup, sa->spec);
+		sa->spec = NULL;
+		a->up = sa->up;
+		a->signals_ready = sa->signals_ready;
+		for (k = 0; k < sa->nlisteners; k++) {
+			a->listeners.v = clm_realloc(a->listeners.v,
+			    (a->listeners.n + 1) * sizeof *a->listeners.v);
+			a->listeners.v[a->listeners.n].addr =
+			    sa->listeners[k].addr;
+			sa->listeners[k].addr.host = NULL;
+			a->listeners.v[a->listeners.n].slot =
+			    sa->listeners[k].slot;
+			a->listeners.v[a->listeners.n].fd = sa->listeners[k].fd;
+			a->listeners.n++;
+		}
+		a->nlisten_fds = sa->nlisten_fds;
+		a->listen_fds = clm_calloc(sa->nlisten_fds + 1, sizeof(int));
+		memcpy(a->listen_fds, sa->listen_fds,
+		    sa->nlisten_fds * sizeof(int));
+		app_grow(a, (int)sa->nworkers);
+		a->want = sa->want;
+		for (k = 0; k < sa->nworkers; k++) {
+			sw = &sa->workers[k];
+			w = a->workers[k];
+			w->state = state_of(sw->state);
+			w->pid = sw->pid;
+			w->adopted = sw->pid > 0;
+			w->started_ms = sw->started_ms;
+			w->restarts = sw->restarts;
+			w->unstable = sw->unstable;
+			w->runs = sw->runs;
+			w->exit_code = sw->exit_code;
+			w->term_signal = sw->term_signal;
+			w->run_id = sw->run_id;
+			if (sw->chan_fd != -1)
+				worker_adopt_channel(w, sw->chan_fd);
+			worker_resume(w);
+		}
+		log_info("%s: %zu worker%s taken over", a->spec->name,
+		    sa->nworkers, sa->nworkers == 1 ? "" : "s");
+	}
 }

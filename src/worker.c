@@ -71,7 +71,7 @@ worker_destroy(struct worker *w)
 bool
 worker_running(const struct worker *w)
 {
-	return w->run != NULL;
+	return w->run != NULL || w->adopted;
 }
 
 static void
@@ -373,16 +373,16 @@ worker_ended(struct worker *w, uint64_t uptime_ms)
 	uv_timer_start(&w->timer, worker_retry_cb, delay, 0);
 }
 
-static void
-worker_exit_cb(uv_process_t *proc, int64_t status, int sig)
+/* The worker's process has ended (libuv's exit callback, or the reaper
+ * for a process adopted across clm update). */
+void
+worker_exited(struct worker *w, int64_t status, int sig)
 {
-	struct run	*run = proc->data;
-	struct worker	*w = run->w;
 	uint64_t	 uptime = clm_now_ms() - w->started_ms;
 
 	/* Whatever the worker left in its process group goes with it. */
 	signal_group(w, SIGKILL);
-	uv_close((uv_handle_t *)proc, run_close_cb);
+	w->adopted = false;
 	uv_timer_stop(&w->timer);
 	logs_detach(w->app->sup->logs, wname(w), w->slot, w->run_id);
 	channel_close(w->chan);
@@ -404,6 +404,15 @@ worker_exit_cb(uv_process_t *proc, int64_t status, int sig)
 		log_debug("%s:%d: pid %d stopped", wname(w), w->slot, w->pid);
 	w->pid = 0;
 	worker_ended(w, uptime);
+}
+
+static void
+worker_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+	struct run	*run = proc->data;
+
+	uv_close((uv_handle_t *)proc, run_close_cb);
+	worker_exited(run->w, status, sig);
 }
 
 void
@@ -625,4 +634,28 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 		info->cpu_ms = w->stat_cpu_ms;
 		info->memory = w->stat_rss;
 	}
+}
+
+void
+worker_adopt_channel(struct worker *w, int fd)
+{
+	char	*cause = NULL;
+
+	if (channel_adopt(w->app->sup->loop, &worker_chan_cbs, w, fd,
+	    &w->chan, &cause) == -1) {
+		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
+		free(cause);
+		close(fd);
+		w->chan = NULL;
+	}
+}
+
+/* After clm update: a worker that was waiting to restart waits again. */
+void
+worker_resume(struct worker *w)
+{
+	if (w->state == WS_WAITING)
+		uv_timer_start(&w->timer, worker_retry_cb,
+		    backoff_delay_ms(w->unstable, w->app->sup->backoff_first_ms,
+		    w->app->sup->backoff_max_ms), 0);
 }

@@ -53,6 +53,8 @@ struct worker {
 	bool			 launch_failed;	/* last run ended before online */
 	bool			 ready_late;	/* not ready within the timeout */
 	struct run		*run;		/* NULL when no process */
+	bool			 adopted;	/* a process from before clm
+						   update: the reaper waits */
 	struct clm_channel	*chan;
 	int			 pid;
 	unsigned long		 run_id;	/* names its log streams */
@@ -114,6 +116,10 @@ struct worker	*worker_new(struct app *, int slot);
 void		 worker_destroy(struct worker *);	/* not running */
 bool		 worker_running(const struct worker *);
 void		 worker_spawn(struct worker *);
+void		 worker_exited(struct worker *, int64_t status, int sig);
+/* After clm update: start watching the worker's channel again. */
+void		 worker_adopt_channel(struct worker *, int fd);
+void		 worker_resume(struct worker *);
 void		 worker_stop(struct worker *);
 void		 worker_start(struct worker *);
 void		 worker_restart(struct worker *);

@@ -54,6 +54,11 @@ struct clm_channel;
  */
 int channel_open(uv_loop_t *, const struct channel_cbs *, void *arg,
     struct clm_channel **out, int *child_fd, char **cause);
+/* A channel whose clmd end is fd already (clm update). */
+int channel_adopt(uv_loop_t *, const struct channel_cbs *, void *arg, int fd,
+    struct clm_channel **out, char **cause);
+/* clmd's end, for clm update. */
+int channel_fd(const struct clm_channel *);
 /* Stop listening to the worker and free the channel. */
 void channel_close(struct clm_channel *);
 

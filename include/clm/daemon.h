@@ -9,6 +9,7 @@ struct clm_daemon_options {
 	bool		 check_only;	/* -n: check the configuration, exit */
 	bool		 resurrect;	/* start the saved apps at start-up */
 	const char	*config;	/* -f FILE; NULL: $CLM_HOME/clm.ini */
+	int		 upgrade_fd;	/* --upgrade-from FD (clm update); -1 */
 };
 
 /* Run a daemon until it is told to stop; returns the exit status. */

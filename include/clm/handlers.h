@@ -19,10 +19,19 @@ struct clm_daemon_ctx {
 	void			(*shutdown)(struct clm_daemon_ctx *);
 	/* Called once the start-up resurrect is over, however it went. */
 	void			(*resurrected)(struct clm_daemon_ctx *);
+	/* clm update, once path --check-upgrade agreed: exec it. Returns
+	 * only on failure, having answered the call. */
+	void			(*upgrade)(struct clm_daemon_ctx *,
+				    struct clm_call *, const char *path);
+	char			*exe;		/* this clmd's binary */
 };
 
 /* Start the apps saved in dump.json; call may be NULL (clmd --resurrect). */
 void handlers_resurrect(struct clm_daemon_ctx *, struct clm_call *);
+
+/* clm update (call may be NULL: SIGUSR2): path NULL means our binary. */
+void handlers_update(struct clm_daemon_ctx *, struct clm_call *,
+    const char *path);
 
 /* server_dispatch_cb: ctx is the struct clm_daemon_ctx. */
 void handlers_dispatch(void *ctx, struct clm_call *);

@@ -55,5 +55,9 @@ void listeners_close(struct clm_listeners *);
  */
 int listeners_inherit(char **cause);
 void listeners_inherit_close(void);
+/* clm update: the sockets from systemd, to hand over and take over. */
+struct clm_state_listener;
+void listeners_inherit_export(struct clm_state_listener **, size_t *);
+void listeners_inherit_import(struct clm_state_listener *, size_t);
 
 #endif

@@ -38,6 +38,13 @@ void logs_detach(struct clm_logs *, const char *app, int slot,
 /* Reopen every log file (SIGUSR1, clm reload-logs). */
 void logs_reopen(struct clm_logs *);
 
+struct clm_state;
+
+/* clm update: the streams and clm-logd's pid to hand over; in the new
+ * image, the streams taken over (and given to its new clm-logd). */
+void logs_export(struct clm_logs *, struct clm_state *);
+void logs_import(struct clm_logs *, struct clm_state *);
+
 /* The last n lines of a file (n <= 10000), oldest first. */
 char **logs_tail(const char *path, int n);
 

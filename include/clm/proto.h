@@ -120,6 +120,12 @@ char *proto_dump_encode(struct clm_app_spec *const *apps, size_t n);
 int proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
     size_t *n, char **cause);
 
+/* clm update: the state the old image hands to the new one (upgrade.h). */
+struct clm_state;
+char *proto_state_encode(const struct clm_state *);
+int proto_state_decode(const char *buf, size_t len, struct clm_state *,
+    char **cause);
+
 /* Text for `clm list --json` and `clm describe --json`, with '\n'. */
 char *proto_workers_json(const struct clm_worker_info *, size_t n);
 char *proto_describe_json(const struct clm_app_spec *,

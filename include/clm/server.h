@@ -24,6 +24,15 @@ struct clm_server *server_new(uv_loop_t *, const char *path,
  * was written to it has gone out; the server frees itself. */
 void server_close(struct clm_server *);
 
+/* Serve on a listening socket that is open already (clm update). */
+struct clm_server *server_adopt(uv_loop_t *, const char *path, int fd,
+    server_dispatch_cb, void *ctx, char **cause);
+/* clm update: the listening socket and the fd of the call's client. */
+int server_export(struct clm_server *, struct clm_call *, int *ctl,
+    int *client);
+/* The new image answers the client that asked for the update. */
+void server_adopt_client(struct clm_server *, int fd, struct clm_reply *);
+
 /* Also serve the members of this group (socket_group), besides the
  * daemon's own user and root. */
 void server_allow_group(struct clm_server *, gid_t);

@@ -12,6 +12,7 @@
 #include "clm/app.h"
 #include "clm/home.h"
 #include "clm/proto.h"
+#include "clm/reaper.h"
 
 struct clm_supervisor;
 
@@ -92,8 +93,21 @@ void supervisor_stop_all(struct clm_supervisor *, supervisor_done_cb,
 /* Worker rows for list/describe: the app named (NULL: all). */
 void supervisor_info(struct clm_supervisor *, const char *name,
     struct clm_worker_info **out, size_t *n);
-/* Is pid one of the workers (whose exit libuv reaps)? */
-bool supervisor_owns_pid(void *sup, int pid);
+struct clm_state;
+
+/*
+ * clm update. supervisor_export: the state to hand over, or -1 with *cause
+ * when something is under way (an operation, a worker starting or
+ * stopping): try again. supervisor_import: take it over in the new image.
+ */
+int supervisor_export(struct clm_supervisor *, struct clm_state *,
+    char **cause);
+void supervisor_import(struct clm_supervisor *, struct clm_state *);
+
+/* What pid is to the supervisor (reaper_kind_cb), and the end of an
+ * adopted one (reaper_exit_cb). */
+enum reaper_kind supervisor_pid_kind(void *sup, int pid);
+void supervisor_reaped(void *sup, int pid, int wstatus);
 /* "3 apps, 5 of 6 workers online", for systemd's STATUS=. */
 char *supervisor_status(struct clm_supervisor *);
 
