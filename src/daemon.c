@@ -452,6 +452,8 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		if (read_state(opts->upgrade_fd, &st, &cause) == -1) {
 			fprintf(stderr, "clmd: the state handed over: %s\n",
 			    cause);
+			free(cause);
+			upgrade_state_free(&st);
 			return 1;
 		}
 		upgrade_state_cloexec(&st, true);
@@ -468,12 +470,18 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	if (clm_home_init(&dm.ctx.home, !opts->check_only, &cause) == -1) {
 		fprintf(stderr, "clmd: %s\n", cause);
 		free(cause);
+		free(dm.ctx.exe);
+		free(dm.config);
+		upgrade_state_free(&st);
 		return 1;
 	}
 	if ((r = load_config(opts, &dm)) == -1 || opts->check_only) {
 		r = r == -1 ? 1 : 0;
 		config_daemon_free(&dm.cfg);
 		clm_home_free(&dm.ctx.home);
+		free(dm.ctx.exe);
+		free(dm.config);
+		upgrade_state_free(&st);
 		return r;
 	}
 	if (!opts->foreground && opts->upgrade_fd < 0)

@@ -1284,8 +1284,9 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 		}
 		sa->nlisten_fds = a->nlisten_fds;
 		sa->listen_fds = clm_calloc(a->nlisten_fds + 1, sizeof(int));
-		memcpy(sa->listen_fds, a->listen_fds,
-		    a->nlisten_fds * sizeof(int));
+		if (a->nlisten_fds > 0)
+			memcpy(sa->listen_fds, a->listen_fds,
+			    a->nlisten_fds * sizeof(int));
 		sa->nworkers = a->nworkers;
 		sa->workers = clm_calloc(a->nworkers + 1, sizeof *sa->workers);
 		for (j = 0; j < a->nworkers; j++) {

@@ -718,13 +718,6 @@ check "300 idle connections (the limit is 256 clients)"
 hostile idle 300
 daemon_ok "after the idle connections"
 
-# In the background from here on (after the 300, which evict the idlest
-# clients to make room): idle clients are dropped after 30 s (a sweep
-# every 5 s): all of them within 40 s, none before 25 s.
-"$PY" "$H" "$CLM_HOME/clm.sock" idlewatch 5 40 >"$TEST_TMP/idle.out" 2>&1 &
-IDLEWATCH=$!
-track_pid "$IDLEWATCH"
-
 check "100 concurrent garbage senders, clm list meanwhile"
 hostile garbage 100 1000
 daemon_ok "after the garbage senders"
@@ -732,6 +725,13 @@ daemon_ok "after the garbage senders"
 check "clients that disconnect mid-reply"
 hostile hangup 300
 daemon_ok "after the hang-ups"
+
+# In the background from here on (after the phases that open hundreds of
+# connections and so evict the idlest clients to make room): idle clients are dropped after 30 s (a sweep
+# every 5 s): all of them within 40 s, none before 25 s.
+"$PY" "$H" "$CLM_HOME/clm.sock" idlewatch 5 40 >"$TEST_TMP/idle.out" 2>&1 &
+IDLEWATCH=$!
+track_pid "$IDLEWATCH"
 
 check "clmd's memory stayed bounded"
 hwm=$(hwm_kb "$DPID")
