@@ -1,0 +1,75 @@
+#!/bin/bash
+# Faults: file descriptors run out (RLIMIT_NOFILE), the log disk is full.
+# Each time: a clear error in clmd.log (and for clm start), the daemon
+# keeps answering, nothing that already ran is lost, and it recovers.
+. "$(dirname "$0")/lib.sh"
+
+check "clmd with RLIMIT_NOFILE 48: starts fail clearly once fds run out"
+mkdir -p "$CLM_HOME"
+chmod 700 "$CLM_HOME"
+prlimit --nofile=48:48 "$CLM_BIN_DIR/clmd" --foreground \
+    >"$TEST_TMP/clmd.out" 2>&1 &
+track_pid "$!"
+wait_until 10 clm ping
+ok=0 failed=0 first_pids=
+for i in $(seq 1 20); do
+	capture clm start "$FIXTURES/sleeper.sh" --name "s$i" --listen-timeout 0
+	if [ "$RC" = 0 ]; then
+		ok=$((ok + 1))
+	else
+		failed=$((failed + 1))
+		[ "$failed" = 1 ] && first_err=$ERR
+	fi
+done
+note "$ok apps started, $failed refused"
+assert_ge "$ok" 3 "apps started before the fds ran out"
+assert_ge "$failed" 1 "starts that failed"
+assert_contains "$first_err" "too many open files" "the error names the cause"
+assert_contains "$(cat "$CLM_HOME/clmd.log")" "too many open files" "clmd.log"
+first_pids=$(pid_of s1 0)
+capture clm list
+assert_eq "$RC" 0 "clm list while fds are short"
+assert_eq "$(status_of s1 0)" online "s1 still online"
+assert_eq "$(pid_of s1 0)" "$first_pids" "s1 kept its pid"
+capture clm delete all
+assert_eq "$RC" 0 "clm delete all"
+capture clm start "$FIXTURES/sleeper.sh" --name again --listen-timeout 0
+assert_eq "$RC" 0 "a start once fds are free again"
+capture clm kill
+assert_eq "$RC" 0 "clm kill"
+
+check "the log disk is full"
+new_home
+mkdir -p "$CLM_HOME"
+chmod 700 "$CLM_HOME"
+logs=$TEST_TMP/tinylogs
+mkdir -p "$logs"
+if ! mount -t tmpfs -o size=256k tmpfs "$logs" 2>/dev/null; then
+	note "cannot mount a small tmpfs here: the disk-full part is skipped"
+	exit 0
+fi
+printf '[daemon]\nlog_dir = %s\n[defaults]\nmax_log_size = 0\n' "$logs" \
+    >"$CLM_HOME/clm.ini"
+capture env L_COUNT=20000 L_PAD=100 clm start "$FIXTURES/l_lines.js" \
+    --name flood
+show_capture
+assert_eq "$RC" 0 "clm start flood"
+capture clm start "$FIXTURES/sleeper.sh" --name calm --listen-timeout 0
+assert_eq "$RC" 0 "clm start calm"
+full() { [ "$(df --output=avail "$logs" | tail -n1 | tr -d ' ')" -lt 8 ]; }
+wait_until 30 full
+ok "the log disk is full"
+logd_warns() { grep -q "No space left" "$CLM_HOME/clmd.log"; }
+wait_until 30 logd_warns
+ok "clm-logd says so in clmd.log: $(grep -m1 'No space left' "$CLM_HOME/clmd.log")"
+pid=$(pid_of calm 0)
+capture clm list
+assert_eq "$RC" 0 "clm list with the disk full"
+assert_eq "$(status_of flood 0)" online "flood still online (not stalled dead)"
+assert_eq "$(pid_of calm 0)" "$pid" "calm kept its pid"
+capture clm restart calm
+assert_eq "$RC" 0 "clm restart calm with the disk full"
+capture clm flush flood
+assert_eq "$RC" 0 "clm flush frees the disk"
+capture clm kill
+umount "$logs"
