@@ -660,6 +660,22 @@ config_signal(struct config_parser *p, const char *key, const char *value,
 	return 0;
 }
 
+/* max_log_size: 0 (no rotation) or a size of at least 1K. */
+static void
+config_log_size(struct config_parser *p, const char *value, uint64_t *out)
+{
+	char	*shown;
+
+	if (config_parse_size(value, out) != 0 ||
+	    (*out != 0 && *out < CONFIG_SIZE_MIN)) {
+		shown = config_shown(value);
+		config_error(p, p->line, "max_log_size: '%s' is not 0 (no "
+		    "rotation) or a size of at least 1K (write 512K, 10M or "
+		    "1G)", shown);
+		free(shown);
+	}
+}
+
 static int
 config_restarts(struct config_parser *p, const char *key, const char *value,
     int *out)
@@ -1000,15 +1016,7 @@ config_daemon_key(struct config_parser *p, const char *key, const char *value)
 		break;
 	}
 	case DK_MAX_LOG_SIZE:
-		if (config_parse_size(value, &cfg->max_log_size) != 0 ||
-		    (cfg->max_log_size != 0 &&
-		    cfg->max_log_size < CONFIG_SIZE_MIN)) {
-			shown = config_shown(value);
-			config_error(p, p->line, "max_log_size: '%s' is not 0 "
-			    "(no rotation) or a size of at least 1K (write "
-			    "512K, 10M or 1G)", shown);
-			free(shown);
-		}
+		config_log_size(p, value, &cfg->max_log_size);
 		break;
 	case DK_LOG_RETAIN:
 		if (clm_parse_int(value, 0, CONFIG_RETAIN_MAX, &v) != 0) {
@@ -1472,15 +1480,7 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 		}
 		break;
 	case AK_MAX_LOG_SIZE:
-		if (config_parse_size(value, &spec->max_log_size) != 0 ||
-		    (spec->max_log_size != 0 &&
-		    spec->max_log_size < CONFIG_SIZE_MIN)) {
-			shown = config_shown(value);
-			config_error(p, p->line, "max_log_size: '%s' is not 0 "
-			    "(no rotation) or a size of at least 1K (write "
-			    "512K, 10M or 1G)", shown);
-			free(shown);
-		}
+		config_log_size(p, value, &spec->max_log_size);
 		break;
 	case AK_LOG_RETAIN: {
 		long long	v;

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +200,28 @@ clm_home_free(struct clm_home *home)
 	free(home->logdir);
 	free(home->startlock);
 	memset(home, 0, sizeof *home);
+}
+
+char *
+clm_helper_path(const char *name)
+{
+	char	 exe[PATH_MAX], *slash, *path;
+	ssize_t	 n;
+
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			path = clm_asprintf("%s/%s", exe, name);
+			if (access(path, R_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	path = clm_asprintf("%s/%s", CLM_PKGLIBDIR, name);
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
 }

@@ -70,27 +70,12 @@ logs_path(const struct clm_home *home, const struct clm_app_spec *spec,
 static char *
 logd_find(void)
 {
-	char	 exe[PATH_MAX], *slash, *path;
-	ssize_t	 n;
+	char	*path = clm_helper_path("clm-logd");
 
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			path = clm_asprintf("%s/clm-logd", exe);
-			if (access(path, X_OK) == 0)
-				return path;
-			free(path);
-		}
-	}
-	path = clm_asprintf("%s/clm-logd", CLM_PKGLIBDIR);
-	if (access(path, X_OK) == 0)
-		return path;
-	free(path);
-	log_warnx("clm-logd not found: workers write their log files "
-	    "directly, without rotation or timestamps");
-	return NULL;
+	if (path == NULL)
+		log_warnx("clm-logd not found: workers write their log files "
+		    "directly, without rotation or timestamps");
+	return path;
 }
 
 /* Hand one stream to clm-logd. */

@@ -484,32 +484,16 @@ join_done(void *arg, const char *code, const char *message)
 
 /* ---- the interface ---- */
 
-/* A helper file installed with clmd: beside the binary (a build tree), or
- * in the package's library folder. NULL if neither has it. */
+/* A helper file installed with clmd, or NULL (and a warning). */
 static char *
 helper_path(const char *name)
 {
-	char	 exe[PATH_MAX], *slash, *path;
-	ssize_t	 n;
+	char	*path = clm_helper_path(name);
 
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			path = clm_asprintf("%s/%s", exe, name);
-			if (access(path, R_OK) == 0)
-				return path;
-			free(path);
-		}
-	}
-	path = clm_asprintf("%s/%s", CLM_PKGLIBDIR, name);
-	if (access(path, R_OK) == 0)
-		return path;
-	free(path);
-	log_warnx("%s not found beside clmd nor in %s: workers run without "
-	    "it", name, CLM_PKGLIBDIR);
-	return NULL;
+	if (path == NULL)
+		log_warnx("%s not found beside clmd nor in %s: workers run "
+		    "without it", name, CLM_PKGLIBDIR);
+	return path;
 }
 
 #define MEMWATCH_MS	1000

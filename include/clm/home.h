@@ -20,4 +20,9 @@ struct clm_home {
 int clm_home_init(struct clm_home *, bool create, char **cause);
 void clm_home_free(struct clm_home *);
 
+/* A program or file installed with clmd: beside the running binary (a
+ * build tree), else in the package's library folder. NULL if neither has
+ * it. */
+char *clm_helper_path(const char *name);
+
 #endif
