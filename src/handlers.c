@@ -87,20 +87,20 @@ pending_done(void *arg, const char *code, const char *message)
 	free(p);
 }
 
-/* The apps a target names; on failure the call is answered, -1. */
-static int
+/* The apps a target names; on failure the call is answered, NULL. */
+static char **
 select_apps(struct clm_daemon_ctx *d, struct clm_call *call,
-    const char *target, char ***names)
+    const char *target)
 {
 	const char	*code;
-	char		*cause;
+	char		*cause, **names;
 
-	if (supervisor_select(d->sup, target, names, &code, &cause) == -1) {
+	if (supervisor_select(d->sup, target, &names, &code, &cause) == -1) {
 		server_reply_error(call, code, "%s", cause);
 		free(cause);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return names;
 }
 
 static void
@@ -136,8 +136,8 @@ h_flush(struct clm_daemon_ctx *d, struct clm_call *call)
 	char				**names, *cause;
 	size_t				 n;
 
-	if (select_apps(d, call, req->target ? req->target : "all",
-	    &names) == -1)
+	names = select_apps(d, call, req->target ? req->target : "all");
+	if (names == NULL)
 		return;
 	if (logview_flush(d, names, &n, &cause) == -1) {
 		server_reply_error(call, CLM_E_INTERNAL, "%s", cause);
@@ -262,7 +262,7 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 			    "a spec or a target");
 			return;
 		}
-		if (select_apps(d, call, req->target, &names) == -1)
+		if ((names = select_apps(d, call, req->target)) == NULL)
 			return;
 		p = pending_new(d, call, strcmp(req->target, "all") == 0 ?
 		    NULL : req->target);
@@ -302,7 +302,7 @@ target_op(struct clm_daemon_ctx *d, struct clm_call *call,
 	struct pending			*p;
 	char				**names;
 
-	if (select_apps(d, call, req->target, &names) == -1)
+	if ((names = select_apps(d, call, req->target)) == NULL)
 		return NULL;
 	p = pending_new(d, call, show && strcmp(req->target, "all") != 0 ?
 	    req->target : NULL);
@@ -329,7 +329,7 @@ h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 			    "--update-env needs the environment");
 			return;
 		}
-		if (select_apps(d, call, req->target, &names) == -1)
+		if ((names = select_apps(d, call, req->target)) == NULL)
 			return;
 		supervisor_update_env(d->sup, names, req->env);
 		clm_strv_free(names);

@@ -876,7 +876,7 @@ proto_request_decode(const char *line, size_t len, struct clm_request **out,
 	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
 	struct clm_request	*req = NULL;
 	cJSON			*root, *spec;
-	long long		 v;
+	long long		 v = 0;
 
 	*out = NULL;
 	if ((root = proto_parse(&d, line, len, CLM_MAX_FRAME, "request")) == NULL)
@@ -933,7 +933,7 @@ proto_worker_from_json(struct proto_dec *d, const cJSON *obj, size_t idx,
 {
 	cJSON		*item;
 	char		 prefix[64];
-	long long	 v;
+	long long	 v = 0;
 	int		 sig;
 
 	snprintf(prefix, sizeof prefix, "workers[%zu].", idx);
@@ -1031,7 +1031,7 @@ proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 				    NULL };
 	struct clm_reply	*reply = NULL;
 	cJSON			*root, *error, *code, *spec, *item;
-	long long		 v;
+	long long		 v = 0;
 
 	*out = NULL;
 	if ((root = proto_parse(&d, line, len, CLM_MAX_FRAME, "reply")) == NULL)
@@ -1126,7 +1126,7 @@ proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
 {
 	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
 	cJSON			*root;
-	long long		 v;
+	long long		 v = 0;
 
 	*apps = NULL;
 	*n = 0;
@@ -1269,7 +1269,7 @@ proto_listeners_from_json(struct proto_dec *d, const cJSON *obj,
 {
 	cJSON		*array = proto_get(obj, key), *o;
 	size_t		 i = 0;
-	long long	 v;
+	long long	 v = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -1305,7 +1305,7 @@ proto_state_decode(const char *buf, size_t len, struct clm_state *st,
 {
 	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
 	cJSON			*root, *apps, *a, *ws, *w, *fds, *f, *ss, *s;
-	long long		 v;
+	long long		 v = 0;
 	size_t			 i, k;
 
 	memset(st, 0, sizeof *st);
