@@ -38,6 +38,45 @@ assert_eq "$RC" 0 "a start once fds are free again"
 capture clm kill
 assert_eq "$RC" 0 "clm kill"
 
+check "fork fails (a pids cgroup with room for 6 tasks)"
+cg=/sys/fs/cgroup/pids/clm-test-$$
+if mkdir "$cg" 2>/dev/null && echo 6 >"$cg/pids.max" 2>/dev/null; then
+	new_home
+	mkdir -p "$CLM_HOME"
+	chmod 700 "$CLM_HOME"
+	sh -c "echo \$\$ >'$cg/cgroup.procs' && exec '$CLM_BIN_DIR/clmd' \
+	    --foreground" >"$TEST_TMP/clmd-pids.out" 2>&1 &
+	track_pid "$!"
+	wait_until 10 clm ping
+	ok=0 failed=0 first_err=
+	for i in 1 2 3 4 5 6 7 8; do
+		capture clm start "$FIXTURES/sleeper.sh" --name "p$i" \
+		    --listen-timeout 0 --max-restarts 0
+		if [ "$RC" = 0 ]; then
+			ok=$((ok + 1))
+		else
+			failed=$((failed + 1))
+			[ -z "$first_err" ] && first_err=$ERR
+		fi
+	done
+	note "$ok apps started, $failed refused (pids.max 6)"
+	assert_ge "$ok" 1 "apps started before forks failed"
+	assert_ge "$failed" 1 "starts whose fork failed"
+	assert_contains "$first_err" "cannot start" "the error says so"
+	assert_contains "$(cat "$CLM_HOME/clmd.log")" "resource temporarily unavailable" \
+	    "clmd.log names the cause"
+	capture clm list
+	assert_eq "$RC" 0 "clm list after failed forks"
+	assert_eq "$(status_of p1 0)" online "p1 still online"
+	capture clm kill
+	gone() { [ ! -s "$cg/cgroup.procs" ]; }
+	wait_until 10 gone
+	rmdir "$cg"
+else
+	rmdir "$cg" 2>/dev/null
+	note "no writable pids cgroup here: the fork part is skipped"
+fi
+
 check "the log disk is full"
 new_home
 mkdir -p "$CLM_HOME"
