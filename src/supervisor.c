@@ -988,24 +988,19 @@ supervisor_reload(struct clm_supervisor *sup, char **names,
 	struct app	*a;
 	char	       **reload, **start;
 	size_t		 i;
-	int		 k;
 
 	/* A stopped app is only started: its workers are new anyway. */
 	reload = clm_calloc(1, sizeof *reload);
 	start = clm_calloc(1, sizeof *start);
 	for (i = 0; names[i] != NULL; i++) {
 		a = app_find(sup, names[i]);
-		if (a != NULL && !a->up && !a->deleting) {
-			a->up = true;
-			for (k = 0; k < a->want; k++)
-				worker_start(a->workers[k]);
+		if (a != NULL && !a->up && !a->deleting)
 			clm_strv_push(&start, names[i]);
-		} else
+		else
 			clm_strv_push(&reload, names[i]);
 	}
 	j->pending++;
-	op_add(sup, OP_ONLINE, start, apps_timeout(sup, start, true),
-	    join_done, j);
+	apps_up(sup, start, worker_start, join_done, j);
 	j->pending++;
 	op_add(sup, OP_RELOAD, reload, 0, join_done, j)->target = -1;
 	join_done(j, NULL, NULL);
