@@ -568,14 +568,19 @@ supervisor_new(uv_loop_t *loop, const struct clm_home *home,
 	uv_timer_init(loop, &sup->memwatch);
 	sup->memwatch.data = sup;
 	uv_timer_start(&sup->memwatch, memwatch_cb, MEMWATCH_MS, MEMWATCH_MS);
+	sup->open_handles = 3;
 	return sup;
 }
 
+/* libuv runs close callbacks last-in-first-out: the struct that embeds
+ * the three handles goes with the last of them. */
 static void
 sup_free_cb(uv_handle_t *h)
 {
 	struct clm_supervisor	*sup = h->data;
 
+	if (--sup->open_handles > 0)
+		return;
 	free(sup->preload);
 	free(sup->node_preload);
 	free(sup->exec_shim);
@@ -598,8 +603,8 @@ supervisor_free(struct clm_supervisor *sup)
 		app_remove(sup->apps[sup->napps - 1]);
 	free(sup->apps);
 	logs_free(sup->logs);
-	uv_close((uv_handle_t *)&sup->kick, NULL);
-	uv_close((uv_handle_t *)&sup->memwatch, NULL);
+	uv_close((uv_handle_t *)&sup->kick, sup_free_cb);
+	uv_close((uv_handle_t *)&sup->memwatch, sup_free_cb);
 	uv_close((uv_handle_t *)&sup->deadline, sup_free_cb);
 }
 

@@ -101,6 +101,9 @@ struct clm_supervisor {
 	uv_idle_t		 kick;
 	uv_timer_t		 memwatch;	/* max_memory checks */
 	uv_timer_t		 deadline;
+	int			 open_handles;	/* freed when the last one of
+						   kick, memwatch, deadline has
+						   closed */
 	int			 ncpu;
 	struct clm_app_spec	 defaults;	/* [defaults] of clm.ini */
 	uint32_t		 backoff_first_ms;
