@@ -38,18 +38,10 @@ main(int argc, char **argv)
 			opts.check_only = true;
 		else if (strcmp(argv[i], "--resurrect") == 0)
 			opts.resurrect = true;
-		else if (strcmp(argv[i], "--check-upgrade") == 0) {
+		else if (strcmp(argv[i], "--check-upgrade") == 0)
 			/* clm update asks: can you take my state? */
-			if (++i == argc || clm_parse_int(argv[i], 0, INT32_MAX,
-			    &n) == -1 || n != CLM_STATE_VERSION) {
-				fprintf(stderr, "clmd %s takes state version "
-				    "%d\n", CLM_VERSION, CLM_STATE_VERSION);
-				return 1;
-			}
-			printf("clmd %s takes state version %d\n", CLM_VERSION,
-			    CLM_STATE_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--upgrade-from") == 0) {
+			return upgrade_check_answer(argc - i - 1, argv + i + 1);
+		else if (strcmp(argv[i], "--upgrade-from") == 0) {
 			if (++i == argc || clm_parse_int(argv[i], 0, 65535,
 			    &n) == -1) {
 				fprintf(stderr, "clmd: --upgrade-from needs a "

@@ -465,49 +465,29 @@ h_scale(struct clm_daemon_ctx *d, struct clm_call *call)
 	}
 }
 
-/* clm update: ask the new binary first, then re-execute it. */
+/* clm update: the new binary proves it can take our state (the
+ * handshake of upgrade.c), then we re-execute it. */
 struct update {
 	struct clm_daemon_ctx	*d;
 	struct clm_call		*call;
-	char			*path;
-	uv_process_t		 proc;
-	int64_t			 status;
-	int			 sig;
 };
 
 static void
-update_close_cb(uv_handle_t *h)
+update_checked(void *arg, const char *path, const char *cause)
 {
-	struct update	*u = h->data;
+	struct update	*u = arg;
 
-	if (u->status != 0 || u->sig != 0) {
-		char	*msg = clm_asprintf("%s cannot take over from this clmd "
-		    "(its --check-upgrade %s %d): the daemon stays as it is",
-		    u->path, u->sig ? "was killed by signal" : "exited with",
-		    u->sig ? u->sig : (int)u->status);
-
+	if (cause != NULL) {
 		if (u->call != NULL)
-			server_reply_error(u->call, CLM_E_INVAL, "%s", msg);
-		log_warnx("clm update: %s", msg);
-		free(msg);
+			server_reply_error(u->call, CLM_E_INVAL, "%s", cause);
+		log_warnx("clm update: %s", cause);
 	} else if (u->d->shutting_down) {
 		if (u->call != NULL)
 			server_reply_error(u->call, CLM_E_SHUTDOWN,
 			    "the daemon is shutting down");
 	} else
-		u->d->upgrade(u->d, u->call, u->path);
-	free(u->path);
+		u->d->upgrade(u->d, u->call, path);
 	free(u);
-}
-
-static void
-update_exit_cb(uv_process_t *p, int64_t status, int sig)
-{
-	struct update	*u = p->data;
-
-	u->status = status;
-	u->sig = sig;
-	uv_close((uv_handle_t *)p, update_close_cb);
 }
 
 static void
@@ -522,44 +502,20 @@ void
 handlers_update(struct clm_daemon_ctx *d, struct clm_call *call,
     const char *path)
 {
-	uv_process_options_t		 opts;
-	uv_stdio_container_t		 stdio[3];
-	struct update			*u;
-	char				 version[16], *argv[4];
-	int				 r;
+	struct update	*u;
 
-	u = clm_calloc(1, sizeof *u);
-	u->d = d;
-	u->call = call;
-	u->path = clm_strdup(path != NULL ? path : d->exe);
-	if (u->path == NULL || u->path[0] != '/') {
+	if (path == NULL)
+		path = d->exe;
+	if (path == NULL || path[0] != '/') {
 		if (call != NULL)
 			server_reply_error(call, CLM_E_INVAL, "the new clmd "
 			    "must be given by an absolute path");
-		free(u->path);
-		free(u);
 		return;
 	}
-	snprintf(version, sizeof version, "%d", CLM_STATE_VERSION);
-	argv[0] = u->path;
-	argv[1] = "--check-upgrade";
-	argv[2] = version;
-	argv[3] = NULL;
-	memset(&opts, 0, sizeof opts);
-	memset(stdio, 0, sizeof stdio);
-	stdio[0].flags = stdio[1].flags = stdio[2].flags = UV_IGNORE;
-	opts.file = u->path;
-	opts.args = argv;
-	opts.exit_cb = update_exit_cb;
-	opts.stdio = stdio;
-	opts.stdio_count = 3;
-	u->proc.data = u;
-	if ((r = uv_spawn(d->loop, &u->proc, &opts)) != 0) {
-		u->status = 127;
-		log_warnx("clm update: cannot run %s: %s", u->path,
-		    uv_strerror(r));
-		uv_close((uv_handle_t *)&u->proc, update_close_cb);
-	}
+	u = clm_calloc(1, sizeof *u);
+	u->d = d;
+	u->call = call;
+	upgrade_check(d->loop, path, update_checked, u);
 }
 
 static void

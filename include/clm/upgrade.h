@@ -6,10 +6,13 @@
  *
  * The state travels as JSON (proto.c) in a memfd whose number is given to
  * the new image as `clmd --upgrade-from FD`. The new binary is asked
- * first (`clmd --check-upgrade`) whether it can read this version of it.
+ * first (the handshake below) whether it is a clmd that reads this
+ * version of it.
  */
 #ifndef CLM_UPGRADE_H
 #define CLM_UPGRADE_H
+
+#include <uv.h>
 
 #include "clm/app.h"
 #include "clm/listeners.h"
@@ -74,6 +77,29 @@ struct clm_state {
 	struct clm_state_listener *inherited;	/* from systemd */
 	size_t			 ninherited;
 };
+
+/*
+ * The handshake before the exec: the new binary runs as
+ * `PATH --check-upgrade VERSION NONCE` with a pipe as fd 3
+ * (CLM_UPGRADE_ANSWER_FD). A clmd that reads state VERSION writes
+ * "clmd-upgrade NONCE VERSION CLM_VERSION\n" there and exits 0; one that
+ * does not writes "clmd-upgrade NONCE refuse CLM_VERSION\n".
+ * Anything else (no answer, a wrong nonce, no end within
+ * CLM_UPGRADE_CHECK_MS) refuses the binary: an exit status proves nothing
+ * (/bin/true exits 0).
+ */
+#define CLM_UPGRADE_ANSWER_FD	3
+#define CLM_UPGRADE_CHECK_MS	10000
+
+/* cause NULL: path is a clmd that takes this state; else why not. */
+typedef void (*upgrade_check_cb)(void *arg, const char *path,
+    const char *cause);
+/* Run the handshake with path; cb is called once, from the loop. */
+void upgrade_check(uv_loop_t *, const char *path, upgrade_check_cb,
+    void *arg);
+/* The new binary's side: argv is what follows --check-upgrade. Returns
+ * the exit status. */
+int upgrade_check_answer(int argc, char **argv);
 
 void upgrade_state_free(struct clm_state *);
 /* Let every fd of the state through exec (on: false), or not again. */

@@ -70,7 +70,7 @@ check "an incompatible binary is refused, the old daemon stays"
 capture clm update --binary /bin/false
 show_capture
 assert_eq "$RC" 1 "clm update exit status"
-assert_contains "$ERR" "cannot take over" "error"
+assert_contains "$ERR" "the daemon stays as it is" "error"
 capture clm ping
 assert_eq "$RC" 0 "clm ping"
 assert_contains "$OUT" "clmd pid $daemon" "same daemon"
