@@ -20,6 +20,7 @@
 #include "clm/config.h"
 #include "clm/daemon.h"
 #include "clm/handlers.h"
+#include "clm/limits.h"
 #include "clm/listeners.h"
 #include "clm/log.h"
 #include "clm/logs.h"
@@ -494,6 +495,7 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		goto fail;
 	if (log_open(dm.ctx.home.logfile, opts->foreground, &cause) == -1)
 		goto fail;
+	limits_raise_nofile();
 
 	if (opts->upgrade_fd >= 0) {
 		listeners_inherit_import(st.inherited, st.ninherited);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clm/config.h"
+#include "clm/limits.h"
 #include "clm/log.h"
 #include "clm/logs.h"
 #include "clm/procstat.h"
@@ -723,29 +724,73 @@ name_free(struct clm_supervisor *sup, const char *name, char **cause)
 	return 0;
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A name two of these apps share, or NULL: sorted, not pairwise, since an
+ * app file may hold thousands of apps. */
+static const char *
+duplicate_name(struct clm_app_spec **specs, size_t n)
+{
+	const char	**names, *dup = NULL;
+	size_t		  i;
+
+	if (n < 2)
+		return NULL;
+	names = clm_calloc(n, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = specs[i]->name;
+	qsort(names, n, sizeof *names, name_cmp);
+	for (i = 1; i < n && dup == NULL; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			dup = names[i];
+	free(names);
+	return dup;
+}
+
+/* The workers running once these apps are added (for the fd limit). */
+static size_t
+workers_after(struct clm_supervisor *sup, struct clm_app_spec **specs,
+    size_t n)
+{
+	size_t	i, total = 0;
+	bool	clamped;
+
+	for (i = 0; i < sup->napps; i++)
+		if (sup->apps[i]->up)
+			total += (size_t)sup->apps[i]->nworkers;
+	for (i = 0; i < n; i++)
+		total += (size_t)clm_instances_resolve(specs[i]->instances,
+		    sup->ncpu, &clamped);
+	return total;
+}
+
 int
 supervisor_add_apps(struct clm_supervisor *sup, struct clm_app_spec **specs,
     size_t n, char ***notes, supervisor_done_cb done, void *arg,
     const char **code, char **cause)
 {
 	struct app	*a;
+	const char	*dup;
 	char	       **names;
 	size_t		 i, k;
 
 	/* All or nothing: check every app before starting any. */
+	if ((dup = duplicate_name(specs, n)) != NULL) {
+		*cause = clm_asprintf("two apps are named '%s'", dup);
+		goto fail;
+	}
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < i; k++) {
-			if (strcmp(specs[i]->name, specs[k]->name) == 0) {
-				*cause = clm_asprintf("two apps are named "
-				    "'%s'", specs[i]->name);
-				goto fail;
-			}
-		}
 		if (name_free(sup, specs[i]->name, cause) == -1) {
 			*code = CLM_E_EXISTS;
 			goto fail_code;
 		}
 	}
+	if (limits_check_workers(workers_after(sup, specs, n), cause) == -1)
+		goto fail;
 	names = clm_calloc(1, sizeof *names);
 	for (i = 0; i < n; i++) {
 		if ((a = app_find(sup, specs[i]->name)) != NULL)

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The open-file limit: clmd raises its soft RLIMIT_NOFILE to the hard limit
+# when it starts (clm-logd, its child, inherits it), and a start that would
+# need more open files than that (4 a worker) is refused before anything of
+# it starts, with the count and the fix, instead of failing halfway.
+. "$(dirname "$0")/lib.sh"
+
+# Low limits for everything this shell starts, the daemon included:
+# room for (400 - 64) / 4 = 84 workers.
+ulimit -Sn 200 && ulimit -Hn 400 || fail "cannot lower the open file limit"
+
+# apps_file FILE N PREFIX: N /bin/sleep apps, one worker each.
+apps_file() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		printf '[%s%d]\nscript = /bin/sleep\nargs = 100000\nlisten_timeout = 0\n' \
+		    "$3" "$i"
+	done >"$1"
+}
+# children: clmd's child processes other than clm-logd.
+children() { pgrep -l -P "$(daemon_pid)" | grep -vc ' clm-logd$'; }
+
+check "clmd raises its soft limit on open files to the hard limit"
+capture clm start /bin/sleep --name first --listen-timeout 0 -- 100000
+show_capture
+assert_eq "$RC" 0 "clm start first"
+D=$(daemon_pid)
+track_pid "$D"
+soft=$(awk '/^Max open files/ { print $4 }' "/proc/$D/limits")
+assert_eq "$soft" 400 "clmd's soft limit on open files"
+L=$(pgrep -P "$D" -x clm-logd)
+[ -n "$L" ] || fail "no clm-logd under clmd $D"
+assert_eq "$(awk '/^Max open files/ { print $4 }' "/proc/$L/limits")" 400 \
+    "clm-logd's soft limit on open files"
+
+check "100 more workers (468 files) are refused, none of them started"
+apps_file "$TEST_TMP/many.ini" 100 m
+capture clm start "$TEST_TMP/many.ini"
+show_capture
+assert_eq "$RC" 1 "clm start many.ini exit status"
+assert_contains "$ERR" "101 workers need about 468 open files" "stderr"
+assert_contains "$ERR" "limit of 400" "stderr"
+assert_contains "$ERR" "nothing was started" "stderr"
+assert_contains "$ERR" "ulimit -Hn 1024" "stderr"
+assert_eq "$(count_workers m0)" 0 "workers of m0"
+assert_eq "$(count_workers m99)" 0 "workers of m99"
+assert_eq "$(children)" 1 "clmd's children (first only)"
+
+check "60 workers fit: all run, all logged, and all go with delete all"
+apps_file "$TEST_TMP/some.ini" 60 s
+capture clm start "$TEST_TMP/some.ini"
+[ "$RC" = 0 ] || show_capture
+assert_eq "$RC" 0 "clm start some.ini exit status"
+wait_until 30 eval '[ "$(children)" = 61 ]'
+ok "61 processes under clmd"
+for i in 0 59; do
+	[ -e "$CLM_HOME/logs/s$i-0-out.log" ] || fail "no log file for s$i"
+done
+ok "log files of s0 and s59 exist"
+capture clm delete all
+assert_eq "$RC" 0 "clm delete all"
+wait_until 30 eval '[ "$(children)" = 0 ]'
+ok "no process left under clmd"
