@@ -6,7 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <sys/fsuid.h>
 #include <unistd.h>
 
 #include "clm/listeners.h"
@@ -16,7 +19,14 @@
 /* The sockets systemd handed to clmd. */
 static struct clm_listeners inherited;
 
+/* Every app's listeners: who owns which address. */
+static struct clm_listeners **owners;
+static size_t nowners;
+
 #define LISTEN_BACKLOG	4096	/* the kernel caps it at somaxconn */
+#define REFUSAL_LOG_MS	10000	/* refusals logged per app: at most */
+#define REFUSAL_LOG_MAX	5	/* this many in this long */
+#define UNPRIV_PORT_FILE "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
 void
 listeners_addr_clear(struct clm_listen_addr *a)
@@ -72,6 +82,7 @@ listeners_parse(const char *s, struct clm_listen_addr *out, char **cause)
 		return -1;
 	}
 	out->host = host;
+	listeners_normalise(out);
 	return 0;
 bad:
 	free(host);
@@ -88,6 +99,76 @@ listeners_format(const struct clm_listen_addr *a)
 	return clm_asprintf("%s:%d", a->host, a->port);
 }
 
+int
+listeners_normalise(struct clm_listen_addr *a)
+{
+	struct in6_addr	 b;
+	char		 host[INET6_ADDRSTRLEN];
+
+	if ((a->family != AF_INET && a->family != AF_INET6) ||
+	    a->host == NULL || inet_pton(a->family, a->host, &b) != 1 ||
+	    inet_ntop(a->family, &b, host, sizeof host) == NULL)
+		return -1;
+	if (a->family == AF_INET || IN6_IS_ADDR_V4MAPPED(&b))
+		a->v6only = false;
+	else if (!IN6_IS_ADDR_UNSPECIFIED(&b))
+		a->v6only = true;
+	free(a->host);
+	a->host = clm_strdup(host);
+	return 0;
+}
+
+/* What an address covers, whatever its family: IPv4 as IPv4-mapped. */
+struct addr_key {
+	bool		 v4;
+	bool		 any;	/* 0.0.0.0 or :: */
+	bool		 dual;	/* :: that takes IPv4 too */
+	unsigned char	 b[16];
+	int		 port;
+};
+
+static void
+addr_key(const struct clm_listen_addr *a, struct addr_key *k)
+{
+	static const unsigned char	zero[16];
+	struct in6_addr			b;
+
+	memset(k, 0, sizeof *k);
+	k->port = a->port;
+	if (a->family == AF_INET) {
+		k->v4 = inet_pton(AF_INET, a->host, k->b + 12) == 1;
+	} else if (inet_pton(AF_INET6, a->host, &b) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&b)) {
+			k->v4 = true;
+			memcpy(k->b + 12, b.s6_addr + 12, 4);
+		} else
+			memcpy(k->b, b.s6_addr, 16);
+	}
+	k->any = memcmp(k->b, zero, 16) == 0;
+	k->dual = k->any && !k->v4 && !a->v6only;
+}
+
+/* Do connections to b's address reach a socket bound to a? */
+static bool
+key_covers(const struct addr_key *a, const struct addr_key *b)
+{
+	if (a->port != b->port)
+		return false;
+	if (a->any)
+		return a->v4 ? b->v4 : (!b->v4 || a->dual);
+	return !b->any && a->v4 == b->v4 && memcmp(a->b, b->b, 16) == 0;
+}
+
+static bool
+addr_overlap(const struct clm_listen_addr *a, const struct clm_listen_addr *b)
+{
+	struct addr_key	ka, kb;
+
+	addr_key(a, &ka);
+	addr_key(b, &kb);
+	return key_covers(&ka, &kb) || key_covers(&kb, &ka);
+}
+
 static bool
 addr_equal(const struct clm_listen_addr *a, const struct clm_listen_addr *b)
 {
@@ -95,8 +176,97 @@ addr_equal(const struct clm_listen_addr *a, const struct clm_listen_addr *b)
 	    a->v6only == b->v6only && strcmp(a->host, b->host) == 0;
 }
 
+/* Does ls hold an address that overlaps a (owned, or a socket)? */
+static bool
+holds(const struct clm_listeners *ls, const struct clm_listen_addr *a,
+    bool sockets_only)
+{
+	size_t	i;
+
+	for (i = 0; !sockets_only && i < ls->nowned; i++) {
+		if (addr_overlap(&ls->owned[i], a))
+			return true;
+	}
+	for (i = 0; i < ls->n; i++) {
+		if (addr_overlap(&ls->v[i].addr, a))
+			return true;
+	}
+	return false;
+}
+
+static bool
+owns(const struct clm_listeners *ls, const struct clm_listen_addr *a)
+{
+	size_t	i;
+
+	for (i = 0; i < ls->nowned; i++) {
+		if (addr_equal(&ls->owned[i], a))
+			return true;
+	}
+	return false;
+}
+
+/* The other app that owns an address overlapping a, or NULL. */
+static const struct clm_listeners *
+owner_of(const struct clm_listeners *self, const struct clm_listen_addr *a)
+{
+	size_t	i;
+
+	for (i = 0; i < nowners; i++) {
+		if (owners[i] != self && holds(owners[i], a, false))
+			return owners[i];
+	}
+	return NULL;
+}
+
+void
+listeners_own(struct clm_listeners *ls, const char *app, const char *user,
+    const char *group)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	free(ls->owner);
+	ls->owner = clm_strdup(app);
+	ls->uid = geteuid();
+	ls->gid = getegid();
+	if (user != NULL && (pw = getpwnam(user)) != NULL) {
+		ls->uid = pw->pw_uid;
+		ls->gid = pw->pw_gid;
+	}
+	if (group != NULL && (gr = getgrnam(group)) != NULL)
+		ls->gid = gr->gr_gid;
+	if (!ls->registered) {
+		owners = clm_realloc(owners, (nowners + 1) * sizeof *owners);
+		owners[nowners++] = ls;
+		ls->registered = true;
+	}
+}
+
+/*
+ * A socket bound without SO_REUSEPORT: it fails where any other socket
+ * listens on an overlapping address, whoever's, so that no socket of ours
+ * joins the SO_REUSEPORT group of a process outside clm.
+ */
 static int
-open_socket(const struct clm_listen_addr *a, bool reuseport, int *err)
+probe_free(const struct clm_listen_addr *a, const struct sockaddr *sa,
+    socklen_t len)
+{
+	int	fd, one = 1, v6only = a->v6only, err = 0;
+
+	if ((fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+	    &v6only, sizeof v6only) == -1) || bind(fd, sa, len) == -1)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int
+open_socket(const struct clm_listeners *ls, const struct clm_listen_addr *a,
+    bool reuseport, bool probe, int *err)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
@@ -120,9 +290,25 @@ open_socket(const struct clm_listen_addr *a, bool reuseport, int *err)
 			return *err = EINVAL, -1;
 		len = sizeof *sin6;
 	}
-	/* Non-blocking: several workers accept on it, and a worker whose
-	 * accept() loop runs until EAGAIN must not hang in it. */
+	if (probe && (*err = probe_free(a, (struct sockaddr *)&ss, len)) != 0)
+		return -1;
+	/*
+	 * Non-blocking: several workers accept on it, and a worker whose
+	 * accept() loop runs until EAGAIN must not hang in it. Made with the
+	 * app's user as the socket's owner: the kernel lets only sockets of
+	 * one owner share a port with SO_REUSEPORT.
+	 */
+	if (ls->registered && ls->uid != geteuid()) {
+		setfsgid(ls->gid);
+		setfsuid(ls->uid);
+	}
 	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ls->registered && ls->uid != geteuid()) {
+		*err = errno;
+		setfsuid(geteuid());
+		setfsgid(getegid());
+		errno = *err;
+	}
 	if (fd == -1)
 		return *err = errno, -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
@@ -139,15 +325,25 @@ open_socket(const struct clm_listen_addr *a, bool reuseport, int *err)
 	return fd;
 }
 
-int
-listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
-    int slot, int *err, char **cause)
+static int
+get(struct clm_listeners *ls, const struct clm_listen_addr *a, int slot,
+    int *err, char **cause)
 {
-	struct clm_listener	*l;
-	char			*name;
-	size_t			 i;
-	int			 fd, from = -1;
+	const struct clm_listeners	*other;
+	struct clm_listener		*l;
+	char				*name;
+	size_t				 i;
+	int				 fd, from = -1;
 
+	name = listeners_format(a);
+	if ((other = owner_of(ls, a)) != NULL) {
+		*err = EADDRINUSE;
+		*cause = clm_asprintf("cannot listen on %s: the address "
+		    "belongs to app %s (clm gives an address to one app, "
+		    "until that app is deleted)", name, other->owner);
+		free(name);
+		return -1;
+	}
 	/*
 	 * A socket from systemd is one: every worker shares it. Its address
 	 * is the admin's choice: an app that binds any address (0.0.0.0,
@@ -165,21 +361,48 @@ listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
 	}
 	if (from != -1)
 		slot = -1;
+	/* The slot's socket, or one that every worker shares (--listen). */
 	for (i = 0; i < ls->n; i++) {
-		if (addr_equal(&ls->v[i].addr, a) && ls->v[i].slot == slot)
+		if (addr_equal(&ls->v[i].addr, a) && ls->v[i].slot == slot) {
+			free(name);
 			return ls->v[i].fd;
+		}
+	}
+	for (i = 0; i < ls->n; i++) {
+		if (addr_equal(&ls->v[i].addr, a) && ls->v[i].slot == -1) {
+			free(name);
+			return ls->v[i].fd;
+		}
+	}
+	if (!owns(ls, a) && ls->nowned >= LISTENERS_APP_MAX) {
+		*err = EMFILE;
+		*cause = clm_asprintf("cannot listen on %s: app %s already "
+		    "holds %d addresses, the most an app may", name,
+		    ls->owner ? ls->owner : "?", LISTENERS_APP_MAX);
+		free(name);
+		return -1;
 	}
 	if (from != -1) {
 		if ((fd = fcntl(from, F_DUPFD_CLOEXEC, 3)) == -1)
 			*err = errno;
 	} else
-		fd = open_socket(a, slot >= 0, err);
+		fd = open_socket(ls, a, slot >= 0, !holds(ls, a, true), err);
 	if (fd == -1) {
-		name = listeners_format(a);
-		*cause = clm_asprintf("cannot listen on %s: %s", name,
-		    strerror(*err));
+		if (*err == EADDRINUSE)
+			*cause = clm_asprintf("cannot listen on %s: another "
+			    "process (not an app of clm) listens on it", name);
+		else
+			*cause = clm_asprintf("cannot listen on %s: %s", name,
+			    strerror(*err));
 		free(name);
 		return -1;
+	}
+	free(name);
+	if (!owns(ls, a)) {
+		ls->owned = clm_realloc(ls->owned,
+		    (ls->nowned + 1) * sizeof *ls->owned);
+		ls->owned[ls->nowned] = *a;
+		ls->owned[ls->nowned++].host = clm_strdup(a->host);
 	}
 	ls->v = clm_realloc(ls->v, (ls->n + 1) * sizeof *ls->v);
 	l = &ls->v[ls->n++];
@@ -187,6 +410,125 @@ listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
 	l->slot = slot;
 	l->addr = *a;
 	l->addr.host = clm_strdup(a->host);
+	return fd;
+}
+
+int
+listeners_get(struct clm_listeners *ls, const struct clm_listen_addr *a,
+    int slot, int *err, char **cause)
+{
+	struct clm_listen_addr	n = *a;
+	int			fd;
+
+	n.host = clm_strdup(a->host ? a->host : "");
+	if (listeners_normalise(&n) == -1) {
+		*err = EINVAL;
+		*cause = clm_asprintf("cannot listen on '%s' port %d: not a "
+		    "numeric IPv4 or IPv6 address", n.host, a->port);
+		listeners_addr_clear(&n);
+		return -1;
+	}
+	fd = get(ls, &n, slot, err, cause);
+	listeners_addr_clear(&n);
+	return fd;
+}
+
+static int
+unprivileged_port_start(void)
+{
+	char	 buf[32];
+	FILE	*f = fopen(UNPRIV_PORT_FILE, "re");
+	int	 port = 1024;
+
+	if (f != NULL) {
+		if (fgets(buf, sizeof buf, f) != NULL)
+			port = atoi(buf);
+		fclose(f);
+	}
+	return port;
+}
+
+/* Is a one of the operator's --listen addresses (or within one)? */
+static bool
+granted_to(char *const *granted, const struct clm_listen_addr *a)
+{
+	struct clm_listen_addr	 g;
+	struct addr_key		 kg, ka;
+	char			*cause = NULL;
+	bool			 yes = false;
+	size_t			 i;
+
+	addr_key(a, &ka);
+	for (i = 0; granted != NULL && granted[i] != NULL && !yes; i++) {
+		if (listeners_parse(granted[i], &g, &cause) == -1) {
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		addr_key(&g, &kg);
+		yes = key_covers(&kg, &ka);
+		listeners_addr_clear(&g);
+	}
+	return yes;
+}
+
+static void
+refusal(struct clm_listeners *ls, int slot, const char *cause)
+{
+	uint64_t	now = clm_now_ms();
+
+	free(ls->refusal);
+	ls->refusal = clm_strdup(cause);
+	/* An app that asks again and again must not fill clmd.log. */
+	if (now - ls->log_at >= REFUSAL_LOG_MS) {
+		if (ls->nunlogged > 0)
+			log_warnx("%s: %u more refused requests were not "
+			    "logged", ls->owner, ls->nunlogged);
+		ls->log_at = now;
+		ls->nlogged = ls->nunlogged = 0;
+	}
+	if (ls->nlogged++ < REFUSAL_LOG_MAX)
+		log_warnx("%s:%d: %s", ls->owner, slot, cause);
+	else
+		ls->nunlogged++;
+}
+
+int
+listeners_request(struct clm_listeners *ls, const struct clm_listen_addr *a,
+    int slot, char *const *granted, int *err, char **cause)
+{
+	struct clm_listen_addr	 n = *a;
+	char			*name;
+	int			 fd = -1, start;
+
+	n.host = clm_strdup(a->host ? a->host : "");
+	if (listeners_normalise(&n) == -1) {
+		*err = EINVAL;
+		*cause = clm_strdup("cannot listen: not a numeric IPv4 or IPv6 "
+		    "address");
+		goto out;
+	}
+	if (ls->uid != 0 && n.port < (start = unprivileged_port_start()) &&
+	    !granted_to(granted, &n)) {
+		name = listeners_format(&n);
+		*err = EACCES;
+		*cause = clm_asprintf("cannot listen on %s: port %d is "
+		    "privileged (below net.ipv4.ip_unprivileged_port_start=%d) "
+		    "and app %s runs as uid %u; the operator gives it with "
+		    "--listen %s", name, n.port, start, ls->owner,
+		    (unsigned)ls->uid, name);
+		free(name);
+		goto out;
+	}
+	fd = get(ls, &n, slot, err, cause);
+out:
+	if (fd == -1)
+		refusal(ls, slot, *cause);
+	else {
+		free(ls->refusal);
+		ls->refusal = NULL;
+	}
+	listeners_addr_clear(&n);
 	return fd;
 }
 
@@ -202,6 +544,22 @@ listeners_close(struct clm_listeners *ls)
 	free(ls->v);
 	ls->v = NULL;
 	ls->n = 0;
+	for (i = 0; i < ls->nowned; i++)
+		listeners_addr_clear(&ls->owned[i]);
+	free(ls->owned);
+	ls->owned = NULL;
+	ls->nowned = 0;
+	free(ls->owner);
+	ls->owner = NULL;
+	free(ls->refusal);
+	ls->refusal = NULL;
+	for (i = 0; ls->registered && i < nowners; i++) {
+		if (owners[i] == ls) {
+			owners[i] = owners[--nowners];
+			break;
+		}
+	}
+	ls->registered = false;
 }
 
 void

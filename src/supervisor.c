@@ -107,6 +107,7 @@ app_new(struct clm_supervisor *sup, struct clm_app_spec *spec)
 
 	a->sup = sup;
 	a->spec = spec;
+	listeners_own(&a->listeners, spec->name, spec->user, spec->group);
 	sup->apps = clm_realloc(sup->apps, (sup->napps + 1) * sizeof *sup->apps);
 	sup->apps[sup->napps++] = a;
 	return a;
@@ -909,6 +910,8 @@ supervisor_apply(struct clm_supervisor *sup, struct clm_app_spec **specs,
 		clm_app_spec_fill(specs[i], &sup->defaults);
 		clm_app_spec_free(a->spec);
 		a->spec = specs[i];
+		listeners_own(&a->listeners, a->spec->name, a->spec->user,
+		    a->spec->group);
 		names[0] = a->spec->name;
 		if (want < a->nworkers) {
 			j->pending++;

@@ -285,15 +285,12 @@ chan_bind(void *arg, const struct clm_listen_addr *addr, int *err,
     char **cause)
 {
 	struct worker	*w = arg;
-	int		 fd;
 
 	/* A socket per slot, all in one SO_REUSEPORT group: the kernel
 	 * spreads connections evenly over them, where one shared socket
 	 * would favour the worker that waited last. */
-	fd = listeners_get(&w->app->listeners, addr, w->slot, err, cause);
-	if (fd == -1)
-		log_warnx("%s:%d: %s", wname(w), w->slot, *cause);
-	return fd;
+	return listeners_request(&w->app->listeners, addr, w->slot,
+	    w->app->spec->listen, err, cause);
 }
 
 static void
@@ -396,8 +393,10 @@ worker_exited(struct worker *w, int64_t status, int sig)
 			worker_set_error(w, clm_asprintf("killed by %s",
 			    clm_signal_name(sig)));
 		else
-			worker_set_error(w, clm_asprintf("exited with code %d",
-			    (int)status));
+			worker_set_error(w, clm_asprintf("exited with code %d%s%s",
+			    (int)status, w->app->listeners.refusal ? "; " : "",
+			    w->app->listeners.refusal ?
+			    w->app->listeners.refusal : ""));
 		log_info("%s:%d: pid %d %s after %llu ms", wname(w), w->slot,
 		    w->pid, w->last_error, (unsigned long long)uptime);
 	} else

@@ -6,6 +6,9 @@
  *   BIND <4|6> <host> <port> <v6only>   give me the shared socket for this
  *                                       address; answered "OK" with the fd
  *                                       (SCM_RIGHTS) or "ERR <errno> <text>"
+ *                                       (EADDRINUSE: another app owns it;
+ *                                       EACCES: a privileged port not
+ *                                       granted; EMFILE: too many addresses)
  *   LISTEN                              I listen on a shared socket: ready
  *   READY=1                             I am ready (sd_notify style; other
  *                                       KEY=VALUE lines are ignored)

@@ -7,6 +7,8 @@
 #ifndef CLM_LISTENERS_H
 #define CLM_LISTENERS_H
 
+#include <sys/types.h>
+
 #include "clm/common.h"
 
 struct clm_listen_addr {
@@ -22,9 +24,32 @@ struct clm_listener {
 	int			 fd;
 };
 
+/* The most addresses one app may hold. */
+#define LISTENERS_APP_MAX	64
+
+/*
+ * The sockets of one app, and the addresses it owns: an address belongs
+ * to the app that first asked for it (a worker's bind, or --listen) until
+ * the app is deleted. Another app asking for it, or for an address that
+ * overlaps it (0.0.0.0 and 127.0.0.1 of one port, [::] and anything), is
+ * refused with EADDRINUSE, as the kernel would refuse it; so is an address
+ * a process outside clm listens on. Sockets of an app that runs as another
+ * user are created with that user's credentials, so that the kernel keeps
+ * users' SO_REUSEPORT groups apart too.
+ */
 struct clm_listeners {
 	struct clm_listener	*v;
 	size_t			 n;
+	char			*owner;		/* the app's name */
+	uid_t			 uid;		/* its workers' user and group */
+	gid_t			 gid;
+	struct clm_listen_addr	*owned;
+	size_t			 nowned;
+	char			*refusal;	/* the last request refused */
+	uint64_t		 log_at;	/* refusals logged: rate limit */
+	unsigned		 nlogged;
+	unsigned		 nunlogged;
+	bool			 registered;
 };
 
 /*
@@ -34,6 +59,29 @@ struct clm_listeners {
 int listeners_parse(const char *s, struct clm_listen_addr *out, char **cause);
 char *listeners_format(const struct clm_listen_addr *);	/* "host:port" */
 void listeners_addr_clear(struct clm_listen_addr *);
+/*
+ * One spelling per address: the host printed back from its parse
+ * ("0::" is "::"), v6only false for IPv4 and IPv4-mapped, true for a
+ * specific IPv6 address. -1 when host is not a numeric address.
+ */
+int listeners_normalise(struct clm_listen_addr *);
+
+/*
+ * Whose sockets these are: the app's name, and the user and group its
+ * workers run as (NULL: clmd's). Registers the app as an owner of
+ * addresses; listeners_close forgets it. Call again when they change.
+ */
+void listeners_own(struct clm_listeners *, const char *app,
+    const char *user, const char *group);
+/*
+ * A worker's request (its bind() through the channel) for addr in slot:
+ * besides ownership, a non-root app gets a privileged port (below
+ * net.ipv4.ip_unprivileged_port_start) only when granted, the app's
+ * --listen values, name it; at most LISTENERS_APP_MAX addresses. Refusals
+ * are logged (rate-limited) and kept as ls->refusal. -1 with *err, *cause.
+ */
+int listeners_request(struct clm_listeners *, const struct clm_listen_addr *,
+    int slot, char *const *granted, int *err, char **cause);
 
 /*
  * The socket for addr: the one already bound, or a new one. With slot -1,

@@ -201,7 +201,7 @@ describe(int fd, const struct sockaddr *addr, socklen_t len, char *out,
 int
 bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	char		 req[MSG_MAX], rep[MSG_MAX];
+	char		 req[MSG_MAX], rep[MSG_MAX], *text;
 	struct stat	 st;
 	int		 shared, fdflags, flflags, err = 0, r;
 
@@ -221,6 +221,9 @@ bind(int fd, const struct sockaddr *addr, socklen_t len)
 		if (shared != -1)
 			close(shared);
 		err = atoi(rep + 4);
+		/* clmd's reason goes to the app's error log. */
+		if ((text = strchr(rep + 4, ' ')) != NULL)
+			dprintf(2, "clm: %s\n", text + 1);
 		errno = err > 0 ? err : EADDRINUSE;
 		return -1;
 	}
