@@ -5,11 +5,26 @@
  *
  * bind() of a TCP socket to a non-zero port asks clmd, over the worker's
  * channel (a SOCK_SEQPACKET socket inherited as fd $CLM_NOTIFY_FD), for the
- * shared socket of that address, and dup2()s it over the app's socket.
+ * shared socket of that address, and dup3()s it over the app's socket.
  * listen() on a shared socket tells clmd the worker is ready instead of
- * listening again (which would shrink the shared backlog). accept() on a
- * shared socket that the app had in blocking mode blocks, although the
- * shared socket itself is non-blocking.
+ * listening again (which would change the shared backlog).
+ *
+ * The shared socket is one open file description held by clmd and by the
+ * workers of a slot (two during a reload): its file status flags, O_NONBLOCK
+ * among them, are everyone's. So it stays non-blocking, and this library
+ * keeps, per fd of this process, the mode the app asked for (at socket(),
+ * by fcntl F_SETFL, by ioctl FIONBIO) and what else the app expects to see
+ * (listening or not, its SO_REUSEADDR/SO_REUSEPORT): fcntl F_GETFL and
+ * getsockopt answer from it, and accept() on a socket the app holds in
+ * blocking mode waits in poll() for a connection. dup, dup2, dup3 and
+ * F_DUPFD copy that state to the new fd; close, close_range and the reuse
+ * of an fd number forget it (each use also checks that the fd still holds
+ * the same socket, for fds closed behind our back). A fork() copies the
+ * table with the fds.
+ *
+ * The wrappers only make system calls and touch a fixed table with atomic
+ * loads and stores, so they may run in signal handlers and threads; bind()
+ * talks to clmd under a mutex.
  *
  * Outside clm (no valid channel) every call goes straight to libc.
  */
@@ -23,44 +38,195 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#define SHARED_MAX	4096	/* fds tracked; above that, no blocking emulation */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC	(1U << 2)
+#endif
+
+#define FD_MAX		65536	/* fds tracked; above, no emulation */
 #define MSG_MAX		512
+
+/* What the app sees of a shared fd. */
+#define FL_NONBLOCK	0x01	/* the app asked for non-blocking mode */
+#define FL_LISTENING	0x02	/* the app called listen() */
+#define FL_REUSEADDR	0x04	/* the app's SO_REUSEADDR */
+#define FL_REUSEPORT	0x08	/* the app's SO_REUSEPORT */
+
+typedef int (*fcntl_fn)(int, int, ...);
 
 static int (*real_bind)(int, const struct sockaddr *, socklen_t);
 static int (*real_listen)(int, int);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_socket)(int, int, int);
+static int (*real_close)(int);
+static int (*real_close_range)(unsigned int, unsigned int, int);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static fcntl_fn	real_fcntl, real_fcntl64;	/* the same on 64-bit */
+static int (*real_ioctl)(int, unsigned long, ...);
+static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 
 static int		chan_fd = -1;
 static pthread_mutex_t	chan_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Per fd: the inode of the shared socket it holds (0: none), and whether
- * the app wanted it blocking. */
-static ino_t		shared_ino[SHARED_MAX];
-static unsigned char	shared_blocking[SHARED_MAX];
+/*
+ * Per fd: the inode of the shared socket it holds (0: none), and the FL_
+ * flags. Read and written with atomics: a thread may close an fd while
+ * another accepts on it.
+ */
+static uint64_t		fd_ino[FD_MAX];
+static unsigned char	fd_flags[FD_MAX];
+static int		fd_top;		/* highest fd ever shared, + 1 */
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+static void *
+sym(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
 
 static void
 resolve(void)
 {
-	if (real_bind != NULL)
+	if (LOAD(real_bind) != NULL)
 		return;
-	real_listen = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");
+	real_listen = (int (*)(int, int))sym("listen");
 	real_accept = (int (*)(int, struct sockaddr *, socklen_t *))
-	    dlsym(RTLD_NEXT, "accept");
+	    sym("accept");
 	real_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))
-	    dlsym(RTLD_NEXT, "accept4");
-	real_bind = (int (*)(int, const struct sockaddr *, socklen_t))
-	    dlsym(RTLD_NEXT, "bind");
+	    sym("accept4");
+	real_socket = (int (*)(int, int, int))sym("socket");
+	real_close = (int (*)(int))sym("close");
+	real_close_range = (int (*)(unsigned int, unsigned int, int))
+	    sym("close_range");
+	real_dup = (int (*)(int))sym("dup");
+	real_dup2 = (int (*)(int, int))sym("dup2");
+	real_dup3 = (int (*)(int, int, int))sym("dup3");
+	real_fcntl = (fcntl_fn)sym("fcntl");
+	real_fcntl64 = (fcntl_fn)sym("fcntl64");
+	if (real_fcntl64 == NULL)
+		real_fcntl64 = real_fcntl;
+	real_ioctl = (int (*)(int, unsigned long, ...))sym("ioctl");
+	real_getsockopt = (int (*)(int, int, int, void *, socklen_t *))
+	    sym("getsockopt");
+	real_setsockopt = (int (*)(int, int, int, const void *, socklen_t))
+	    sym("setsockopt");
+	STORE(real_bind, (int (*)(int, const struct sockaddr *, socklen_t))
+	    sym("bind"));
 }
+
+/* One line to the worker's stderr (its error log), "clm: ...". */
+static void
+say(const char *fmt, ...)
+{
+	char	line[MSG_MAX];
+	va_list	ap;
+	int	n;
+
+	memcpy(line, "clm: ", 5);
+	va_start(ap, fmt);
+	n = vsnprintf(line + 5, sizeof line - 6, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n = 5 + (n > (int)sizeof line - 7 ? (int)sizeof line - 7 : n);
+	line[n++] = '\n';
+	(void)!write(2, line, (size_t)n);
+}
+
+/* --- the fd table --------------------------------------------------- */
+
+static int
+fd_tracked(int fd)
+{
+	return fd >= 0 && fd < FD_MAX;
+}
+
+static void
+fd_forget(int fd)
+{
+	if (fd_tracked(fd) && LOAD(fd_ino[fd]) != 0)
+		STORE(fd_ino[fd], 0);
+}
+
+static void
+fd_put(int fd, uint64_t ino, int flags)
+{
+	int	top;
+
+	if (!fd_tracked(fd))
+		return;
+	STORE(fd_flags[fd], (unsigned char)flags);
+	STORE(fd_ino[fd], ino);
+	top = LOAD(fd_top);
+	while (fd + 1 > top && !__atomic_compare_exchange_n(&fd_top, &top,
+	    fd + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+/*
+ * Does fd hold a shared socket? Then set *flags. An fd closed or replaced
+ * behind our back (a raw system call) no longer holds the same inode: it
+ * is forgotten. errno is kept.
+ */
+static int
+fd_shared(int fd, int *flags)
+{
+	struct stat	st;
+	uint64_t	ino;
+	int		saved = errno, r;
+
+	if (!fd_tracked(fd) || (ino = LOAD(fd_ino[fd])) == 0)
+		return 0;
+	r = fstat(fd, &st) == 0 && (uint64_t)st.st_ino == ino;
+	if (!r)
+		fd_forget(fd);
+	else if (flags != NULL)
+		*flags = LOAD(fd_flags[fd]);
+	errno = saved;
+	return r;
+}
+
+static void
+fd_change(int fd, int set, int clear)
+{
+	unsigned char	f = LOAD(fd_flags[fd]);
+
+	STORE(fd_flags[fd], (unsigned char)((f & ~clear) | set));
+}
+
+/* newfd is a copy of oldfd (dup and friends): copy its state. */
+static void
+fd_copy(int oldfd, int newfd)
+{
+	int	flags;
+
+	if (newfd == oldfd || !fd_tracked(newfd))
+		return;
+	if (fd_shared(oldfd, &flags))
+		fd_put(newfd, LOAD(fd_ino[oldfd]), flags);
+	else
+		fd_forget(newfd);
+}
+
+/* --- the channel to clmd ---------------------------------------------- */
 
 /* Is fd our channel to clmd: a SEQPACKET socket whose peer is clmd? */
 static int
@@ -74,11 +240,11 @@ channel_valid(int fd, long daemon_pid)
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return 0;
 	len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_SEQPACKET)
 		return 0;
 	len = sizeof cred;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+	if (real_getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		return 0;
 	return (long)cred.pid == daemon_pid;
 }
@@ -159,10 +325,13 @@ chan_recv(char *buf, size_t size, int *fdp)
 	return 0;
 }
 
-/* The address as clmd's request wants it; 0 if it is not one we share. */
+/*
+ * The address as clmd's request wants it, and as a user reads it (name);
+ * 0 if it is not one we share.
+ */
 static int
 describe(int fd, const struct sockaddr *addr, socklen_t len, char *out,
-    size_t size)
+    size_t size, char *name, size_t nsize)
 {
 	char	host[INET6_ADDRSTRLEN];
 	int	type, v6only = 0, port;
@@ -182,7 +351,7 @@ describe(int fd, const struct sockaddr *addr, socklen_t len, char *out,
 		port = ntohs(sin6->sin6_port);
 		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
 		olen = sizeof v6only;
-		if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		if (real_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		    &olen) == -1)
 			v6only = 0;
 		olen = sizeof type;
@@ -190,25 +359,58 @@ describe(int fd, const struct sockaddr *addr, socklen_t len, char *out,
 		return 0;
 	if (port == 0)
 		return 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
+	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
 	    type != SOCK_STREAM)
 		return 0;
 	snprintf(out, size, "BIND %d %s %d %d", addr->sa_family == AF_INET ?
 	    4 : 6, host, port, v6only ? 1 : 0);
+	snprintf(name, nsize, addr->sa_family == AF_INET ? "%s:%d" :
+	    "[%s]:%d", host, port);
 	return 1;
+}
+
+/* An int socket option of fd, 0 when it cannot be read. */
+static int
+sockopt(int fd, int name)
+{
+	int		v = 0;
+	socklen_t	len = sizeof v;
+
+	if (real_getsockopt(fd, SOL_SOCKET, name, &v, &len) == -1)
+		return 0;
+	return v != 0;
+}
+
+/* Another fd of this process that holds the socket of inode ino. */
+static int
+holder_of(uint64_t ino, int except)
+{
+	int	fd, top = LOAD(fd_top);
+
+	for (fd = 0; fd < top; fd++) {
+		if (fd != except && LOAD(fd_ino[fd]) == ino &&
+		    fd_shared(fd, NULL))
+			return fd;
+	}
+	return -1;
 }
 
 int
 bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	char		 req[MSG_MAX], rep[MSG_MAX], *text;
+	char		 req[MSG_MAX], rep[MSG_MAX], name[80], *text;
 	struct stat	 st;
-	int		 shared, fdflags, flflags, err = 0, r;
+	int		 shared, fdflags, flflags, flags, other, err = 0, r;
 
 	resolve();
 	if (chan_fd == -1 || fd == chan_fd ||
-	    !describe(fd, addr, len, req, sizeof req))
+	    !describe(fd, addr, len, req, sizeof req, name, sizeof name))
 		return real_bind(fd, addr, len);
+	if (fd_shared(fd, NULL)) {
+		/* As the kernel answers a second bind() of a socket. */
+		errno = EINVAL;
+		return -1;
+	}
 
 	pthread_mutex_lock(&chan_lock);
 	r = chan_send(req) == 0 ? chan_recv(rep, sizeof rep, &shared) : -1;
@@ -219,78 +421,141 @@ bind(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	if (strncmp(rep, "ERR ", 4) == 0 || shared == -1) {
 		if (shared != -1)
-			close(shared);
+			real_close(shared);
 		err = atoi(rep + 4);
-		/* clmd's reason goes to the app's error log. */
-		if ((text = strchr(rep + 4, ' ')) != NULL)
-			dprintf(2, "clm: %s\n", text + 1);
-		errno = err > 0 ? err : EADDRINUSE;
-		return -1;
-	}
-	fdflags = fcntl(fd, F_GETFD);
-	flflags = fcntl(fd, F_GETFL);
-	if (dup3(shared, fd, (fdflags != -1 && (fdflags & FD_CLOEXEC)) ?
-	    O_CLOEXEC : 0) == -1) {
-		err = errno;
-		close(shared);
+		err = err > 0 ? err : EADDRINUSE;
+		/* clmd's reason ("cannot listen on ...") goes to the app's
+		 * error log. */
+		if (strncmp(rep, "ERR ", 4) == 0 &&
+		    (text = strchr(rep + 4, ' ')) != NULL)
+			say("%s", text + 1);
+		else
+			say("bind %s: %s", name, strerror(err));
 		errno = err;
 		return -1;
 	}
-	close(shared);
-	if (fd < SHARED_MAX && fstat(fd, &st) == 0) {
-		shared_ino[fd] = st.st_ino;
-		shared_blocking[fd] = flflags != -1 && !(flflags & O_NONBLOCK);
+	if (fstat(shared, &st) == -1) {
+		err = errno;
+		real_close(shared);
+		errno = err;
+		return -1;
 	}
+	/*
+	 * Without SO_REUSEPORT on both, a second socket bound to the address
+	 * this process holds already is refused, as without clm.
+	 */
+	flags = sockopt(fd, SO_REUSEPORT) ? FL_REUSEPORT : 0;
+	flags |= sockopt(fd, SO_REUSEADDR) ? FL_REUSEADDR : 0;
+	if ((other = holder_of((uint64_t)st.st_ino, fd)) != -1 &&
+	    (!(flags & FL_REUSEPORT) ||
+	    !(LOAD(fd_flags[other]) & FL_REUSEPORT))) {
+		real_close(shared);
+		say("bind %s: this process holds that address already on fd "
+		    "%d (without SO_REUSEPORT on both): EADDRINUSE, as without "
+		    "clm", name, other);
+		errno = EADDRINUSE;
+		return -1;
+	}
+	fdflags = real_fcntl(fd, F_GETFD);
+	flflags = real_fcntl(fd, F_GETFL);
+	if (real_dup3(shared, fd, (fdflags != -1 && (fdflags & FD_CLOEXEC)) ?
+	    O_CLOEXEC : 0) == -1) {
+		err = errno;
+		real_close(shared);
+		errno = err;
+		return -1;
+	}
+	real_close(shared);
+	if (flflags != -1 && (flflags & O_NONBLOCK))
+		flags |= FL_NONBLOCK;
+	if (fd_tracked(fd))
+		fd_put(fd, (uint64_t)st.st_ino, flags);
+	else
+		say("bind %s: fd %d is above %d: accept() on it will not block "
+		    "even if the app wants it to", name, fd, FD_MAX - 1);
 	return 0;
-}
-
-/* Does fd hold the shared socket we handed it? */
-static int
-is_shared(int fd)
-{
-	struct stat	st;
-
-	if (fd < 0 || fd >= SHARED_MAX || shared_ino[fd] == 0)
-		return 0;
-	if (fstat(fd, &st) == -1 || st.st_ino != shared_ino[fd]) {
-		shared_ino[fd] = 0;
-		return 0;
-	}
-	return 1;
 }
 
 int
 listen(int fd, int backlog)
 {
 	resolve();
-	if (chan_fd == -1 || !is_shared(fd))
+	if (chan_fd == -1 || !fd_shared(fd, NULL))
 		return real_listen(fd, backlog);
-	/* clmd listens already, with its own backlog; tell it we are ready. */
+	/*
+	 * clmd listens already, with its own backlog (a second listen() to
+	 * change the backlog is taken, and changes nothing); tell it we are
+	 * ready.
+	 */
+	fd_change(fd, FL_LISTENING, 0);
 	pthread_mutex_lock(&chan_lock);
 	(void)chan_send("LISTEN");
 	pthread_mutex_unlock(&chan_lock);
 	return 0;
 }
 
-/* accept on a shared socket the app wanted blocking: wait, then take. */
+/*
+ * Was the signal that interrupted a wait one whose handler asked for
+ * SA_RESTART? We cannot know which signal it was: restart only when every
+ * caught signal has SA_RESTART (glibc's signal() sets it; Python's
+ * handlers do not, and Python wants the EINTR).
+ */
 static int
-blocking_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
-    int four)
+restartable(void)
+{
+	struct sigaction	sa;
+	int			sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &sa) == -1)
+			continue;
+		if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN &&
+		    !(sa.sa_flags & SA_RESTART))
+			return 0;
+	}
+	return 1;
+}
+
+/* accept, blocking if the app holds fd in blocking mode. */
+static int
+accept_any(int fd, struct sockaddr *addr, socklen_t *len, int flags, int four)
 {
 	struct pollfd	pfd;
-	int		r;
+	struct timeval	tv;
+	socklen_t	tlen;
+	int		r, fl, timeout;
 
 	for (;;) {
 		r = four ? real_accept4(fd, addr, len, flags) :
 		    real_accept(fd, addr, len);
-		if (r != -1 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		if (r >= 0) {
+			fd_forget(r);	/* a new socket on a reused number */
 			return r;
-		if (!is_shared(fd) || !shared_blocking[fd])
-			return r;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (!fd_shared(fd, &fl) || (fl & FL_NONBLOCK))
+			return -1;
+		if (!(fl & FL_LISTENING)) {
+			errno = EINVAL;	/* as accept() before listen() */
+			return -1;
+		}
+		/* A receive timeout bounds a blocking accept: honour it. */
+		timeout = -1;
+		tlen = sizeof tv;
+		if (real_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    &tlen) == 0 && (tv.tv_sec > 0 || tv.tv_usec > 0))
+			timeout = tv.tv_sec > 86400 ? 86400000 :
+			    (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		/* EINTR goes back to the app, whose signal handlers run. */
-		if (poll(&pfd, 1, -1) == -1)
+		r = poll(&pfd, 1, timeout);
+		if (r == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (r == -1 && (errno != EINTR || !restartable()))
 			return -1;
 	}
 }
@@ -301,7 +566,7 @@ accept(int fd, struct sockaddr *addr, socklen_t *len)
 	resolve();
 	if (chan_fd == -1)
 		return real_accept(fd, addr, len);
-	return blocking_accept(fd, addr, len, 0, 0);
+	return accept_any(fd, addr, len, 0, 0);
 }
 
 int
@@ -310,5 +575,196 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	resolve();
 	if (chan_fd == -1)
 		return real_accept4(fd, addr, len, flags);
-	return blocking_accept(fd, addr, len, flags, 1);
+	/* SOCK_NONBLOCK and SOCK_CLOEXEC are the new socket's own. */
+	return accept_any(fd, addr, len, flags, 1);
+}
+
+/* --- what the app may do to a shared fd ------------------------------- */
+
+int
+socket(int domain, int type, int protocol)
+{
+	int	fd;
+
+	resolve();
+	fd = real_socket(domain, type, protocol);
+	if (fd >= 0)
+		fd_forget(fd);	/* the mode is read at bind() */
+	return fd;
+}
+
+int
+close(int fd)
+{
+	resolve();
+	fd_forget(fd);
+	return real_close(fd);
+}
+
+int
+close_range(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int	fd;
+	int		top;
+
+	resolve();
+	if (real_close_range == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		top = LOAD(fd_top);
+		for (fd = first; fd <= last && fd < (unsigned int)top; fd++)
+			fd_forget((int)fd);
+	}
+	return real_close_range(first, last, flags);
+}
+
+int
+dup(int oldfd)
+{
+	int	fd;
+
+	resolve();
+	if ((fd = real_dup(oldfd)) >= 0)
+		fd_copy(oldfd, fd);
+	return fd;
+}
+
+int
+dup2(int oldfd, int newfd)
+{
+	int	fd;
+
+	resolve();
+	if ((fd = real_dup2(oldfd, newfd)) >= 0)
+		fd_copy(oldfd, fd);
+	return fd;
+}
+
+int
+dup3(int oldfd, int newfd, int flags)
+{
+	int	fd;
+
+	resolve();
+	if ((fd = real_dup3(oldfd, newfd, flags)) >= 0)
+		fd_copy(oldfd, fd);
+	return fd;
+}
+
+/*
+ * fcntl's third argument is an int or a pointer: read it as a pointer, as
+ * glibc does (an int is in the low half of the same register). fcntl64 is
+ * the same call (programs built with 64-bit off_t call it).
+ */
+int preload_fcntl(int, int, ...) __asm__("fcntl");
+
+int
+preload_fcntl(int fd, int cmd, ...)
+{
+	va_list	ap;
+	void	*arg;
+	int	r, fl, v;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+	if (chan_fd == -1)
+		return real_fcntl64(fd, cmd, arg);
+	switch (cmd) {
+	case F_GETFL:
+		r = real_fcntl64(fd, cmd);
+		if (r != -1 && fd_shared(fd, &fl))
+			r = (r & ~O_NONBLOCK) | ((fl & FL_NONBLOCK) ?
+			    O_NONBLOCK : 0);
+		return r;
+	case F_SETFL:
+		v = (int)(intptr_t)arg;
+		if (!fd_shared(fd, NULL))
+			return real_fcntl64(fd, cmd, v);
+		/* The shared socket stays non-blocking, for everyone. */
+		if ((r = real_fcntl64(fd, cmd, v | O_NONBLOCK)) == 0)
+			fd_change(fd, (v & O_NONBLOCK) ? FL_NONBLOCK : 0,
+			    (v & O_NONBLOCK) ? 0 : FL_NONBLOCK);
+		return r;
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		if ((r = real_fcntl64(fd, cmd, (int)(intptr_t)arg)) >= 0)
+			fd_copy(fd, r);
+		return r;
+	default:
+		return real_fcntl64(fd, cmd, arg);
+	}
+}
+
+int preload_fcntl64(int, int, ...) __asm__("fcntl64")
+    __attribute__((alias("fcntl")));
+
+int
+ioctl(int fd, unsigned long req, ...)
+{
+	va_list	 ap;
+	void	*arg;
+	int	 on;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+	if (chan_fd == -1 || req != FIONBIO || !fd_shared(fd, NULL))
+		return real_ioctl(fd, req, arg);
+	if (arg == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	memcpy(&on, arg, sizeof on);
+	fd_change(fd, on ? FL_NONBLOCK : 0, on ? 0 : FL_NONBLOCK);
+	return 0;
+}
+
+int
+getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	int	fl, v;
+
+	resolve();
+	if (chan_fd == -1 || level != SOL_SOCKET || (name != SO_ACCEPTCONN &&
+	    name != SO_REUSEADDR && name != SO_REUSEPORT) ||
+	    !fd_shared(fd, &fl))
+		return real_getsockopt(fd, level, name, val, len);
+	if (val == NULL || len == NULL || *len < sizeof v) {
+		errno = EINVAL;
+		return -1;
+	}
+	v = name == SO_ACCEPTCONN ? (fl & FL_LISTENING) != 0 :
+	    name == SO_REUSEADDR ? (fl & FL_REUSEADDR) != 0 :
+	    (fl & FL_REUSEPORT) != 0;
+	memcpy(val, &v, sizeof v);
+	*len = sizeof v;
+	return 0;
+}
+
+int
+setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int	v, flag;
+
+	resolve();
+	if (chan_fd == -1 || level != SOL_SOCKET || (name != SO_REUSEADDR &&
+	    name != SO_REUSEPORT) || !fd_shared(fd, NULL))
+		return real_setsockopt(fd, level, name, val, len);
+	/*
+	 * The shared socket's reuse options hold clmd's SO_REUSEPORT group
+	 * together: keep them, and show the app what it set.
+	 */
+	if (val == NULL || len < sizeof v) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&v, val, sizeof v);
+	flag = name == SO_REUSEADDR ? FL_REUSEADDR : FL_REUSEPORT;
+	fd_change(fd, v ? flag : 0, v ? 0 : flag);
+	return 0;
 }

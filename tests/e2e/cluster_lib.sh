@@ -133,6 +133,14 @@ s.close()
 sys.exit(1)' "$1" "${2:-127.0.0.1}" 2>/dev/null
 }
 
+# new_pid_online APP ID OLDPID: slot ID runs a pid other than OLDPID, online.
+new_pid_online() {
+	local p
+	p=$(pid_of "$1" "$2")
+	[ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$3" ] &&
+	    status_is "$1" "$2" online
+}
+
 # --- wrk -------------------------------------------------------------------
 
 # wrk_start OUTFILE WRK_ARGS...: run wrk in the background (tracked), its

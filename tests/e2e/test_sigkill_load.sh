@@ -11,14 +11,6 @@
 
 want=$(( $(nproc) < 2 ? 1 : 2 ))
 
-# new_pid_online APP ID OLDPID: slot ID runs a pid other than OLDPID, online.
-new_pid_online() {
-	local p
-	p=$(pid_of "$1" "$2")
-	[ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$3" ] &&
-	    status_is "$1" "$2" online
-}
-
 # kill_under_load APP ID PORT SECONDS CONNS WRK_ARGS...: SIGKILL worker ID
 # of APP one second into a wrk run, check it is replaced while wrk still
 # runs, then check wrk's counts.

@@ -1,0 +1,155 @@
+# Helpers for the compatibility tests (test_compat_*.sh, test_socket_*.sh):
+# a strict client's load in the background, and one row of the matrix.
+# Sourced after lib.sh and cluster_lib.sh.
+
+COMPAT=$FIXTURES/compat
+WANT=$(( $(nproc) < 2 ? 1 : 2 ))
+
+# need_cmd CMD...: skip the test, loudly, when a runtime is missing here.
+# (CI installs every package of .ci/packages.txt: there the row runs.) A
+# skip is exit 77, which ctest reports as skipped (SKIP_RETURN_CODE).
+need_cmd() {
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			echo "SKIP: $TEST_NAME: '$c' is not installed here" \
+			    "(see .ci/packages.txt); this row did NOT run" >&2
+			trap - EXIT
+			rm -rf "$TEST_TMP"
+			exit 77
+		fi
+	done
+}
+
+# load_start PORT [CONNS] [HOST]: the strict client (tests/fixtures/compat/
+# strict_load.py) in the background, new connections, CONNS threads (4).
+load_start() {
+	LOAD_OUT=$TEST_TMP/load.json
+	LOAD_STOP=$TEST_TMP/load.stop
+	rm -f "$LOAD_OUT" "$LOAD_STOP"
+	"$PY" "$COMPAT/strict_load.py" --port "$1" --conns "${2:-4}" \
+	    --host "${3:-127.0.0.1}" --duration 120 --stop "$LOAD_STOP" \
+	    --out "$LOAD_OUT" &
+	LOAD_PID=$!
+	track_pid "$LOAD_PID"
+}
+
+# load_stop: stop the client and read its counts: LOAD_REQUESTS, LOAD_OK,
+# LOAD_REFUSED, LOAD_FAILED, LOAD_NPIDS (distinct pids that answered),
+# LOAD_LINE (one line for the log).
+load_stop() {
+	local deadline=$(($(now_ms) + 30000)) vars
+	touch "$LOAD_STOP"
+	while kill -0 "$LOAD_PID" 2>/dev/null; do
+		[ "$(now_ms)" -lt "$deadline" ] || {
+			kill -KILL "$LOAD_PID"
+			fail "the load client (pid $LOAD_PID) did not stop"
+		}
+		sleep 0.05
+	done
+	wait "$LOAD_PID" 2>/dev/null
+	[ -s "$LOAD_OUT" ] || fail "the load client wrote no result"
+	vars=$(jpy '"LOAD_REQUESTS=%d LOAD_OK=%d LOAD_REFUSED=%d LOAD_FAILED=%d LOAD_NPIDS=%d LOAD_SECS=%s" % (d["requests"], d["ok"], d["refused"], d["failed"], len(d["pids"]), d["seconds"])' <"$LOAD_OUT") ||
+	    fail "cannot read $LOAD_OUT"
+	eval "$vars"
+	LOAD_LINE="requests=$LOAD_REQUESTS ok=$LOAD_OK refused=$LOAD_REFUSED failed=$LOAD_FAILED pids=$LOAD_NPIDS in ${LOAD_SECS}s"
+	echo "  load: $LOAD_LINE"
+	if [ "$LOAD_REFUSED" != 0 ] || [ "$LOAD_FAILED" != 0 ]; then
+		jpy '[k + "=" + str(v) for k, v in d["errors"].items()] + d["first_errors"]' \
+		    <"$LOAD_OUT" | sed 's/^/  load error| /'
+	fi
+}
+
+# load_running PORT: the client runs and PORT answers (the client only
+# writes at the end): the load is under way.
+load_running() {
+	kill -0 "$LOAD_PID" 2>/dev/null && answers "$1"
+}
+
+# no_preload_errors APP: APP's err logs hold no "clm:" line from the preload.
+no_preload_errors() {
+	local f
+	for f in "$CLM_HOME"/logs/"$1"-*-err.log; do
+		[ -f "$f" ] || continue
+		if grep -q '^clm: ' "$f"; then
+			sed 's/^/  err| /' "$f" | head -n 20
+			fail "the preload complained in $f"
+		fi
+	done
+	ok "$1: no complaint of the preload in its err logs"
+}
+
+# compat_row NAME PORT [--reload-failures N] -- CLM_START_ARGS...
+# One row of the matrix: `clm start CLM_START_ARGS --name NAME -i 2` of an
+# unmodified server on PORT, then
+#  1. both workers answer (two distinct pids, the listed ones);
+#  2. `clm reload NAME` under the strict client's load: exit 0, every pid
+#     new, no connection refused, at most N (0) failed requests;
+#  3. SIGKILL of worker 0 under load: replaced by a new pid, no connection
+#     refused, at most CONNS failed (those the killed process held);
+#  4. both workers answer again.
+# Prints a "matrix:" line with the figures.
+compat_row() {
+	local name=$1 port=$2 rfail=0 conns=4 before after old t0 row
+	shift 2
+	if [ "${1:-}" = --reload-failures ]; then
+		rfail=$2
+		shift 2
+	fi
+	[ "${1:-}" = -- ] && shift
+	check "$name: clm start $* -i 2 on port $port"
+	PORT=$port capture clm start "$@" --name "$name" -i 2
+	show_capture
+	assert_eq "$RC" 0 "clm start exit status"
+	wait_until 20 all_online "$name" "$WANT"
+	before=$(pids_line "$name")
+	expect_pids_answer "$port" "$WANT" "$name answers"
+	same_set "$SEEN_PIDS" "$before" ||
+	    fail "pids that answered [$SEEN_PIDS] are not the listed [$before]"
+	ok "$name: the listed workers answer"
+
+	check "$name: clm reload under the strict client's load ($conns connections)"
+	load_start "$port" "$conns"
+	wait_until 10 load_running "$port"
+	t0=$(now_ms)
+	capture clm reload "$name"
+	echo "  reload took $(($(now_ms) - t0)) ms"
+	show_capture
+	assert_eq "$RC" 0 "clm reload exit status"
+	after=$(pids_line "$name")
+	echo "  pids: [$before] -> [$after]"
+	[ "$(printf '%s\n' $after | sort -u | wc -l)" = "$WANT" ] ||
+	    fail "after the reload: expected $WANT distinct pids, got [$after]"
+	disjoint "$before" "$after" || fail "after the reload: not all pids new"
+	ok "every pid is new"
+	expect_pids_answer "$port" "$WANT" "$name answers after the reload"
+	load_stop
+	ROW_RELOAD=$LOAD_LINE
+	assert_eq "$LOAD_REFUSED" 0 "connections refused during the reload"
+	assert_lt "$LOAD_FAILED" $((rfail + 1)) \
+	    "failed requests during the reload (allowed: $rfail)"
+	assert_ge "$LOAD_OK" 50 "good replies during the reload"
+
+	check "$name: SIGKILL worker 0 under load: replaced, the port never refuses"
+	old=$(pid_of "$name" 0)
+	load_start "$port" "$conns"
+	wait_until 10 load_running "$port"
+	kill -KILL "$old" || fail "kill -KILL $old"
+	t0=$(now_ms)
+	wait_until 20 new_pid_online "$name" 0 "$old"
+	echo "  $name/0: pid $old -> $(pid_of "$name" 0) online after" \
+	    "$(($(now_ms) - t0)) ms"
+	expect_pids_answer "$port" "$WANT" "$name answers after the kill"
+	load_stop
+	ROW_KILL=$LOAD_LINE
+	assert_eq "$LOAD_REFUSED" 0 "connections refused around the SIGKILL"
+	assert_lt "$LOAD_FAILED" $((conns + 1)) \
+	    "failed requests around the SIGKILL (those in the killed worker, <= $conns)"
+	no_eaddrinuse "$name"
+	no_preload_errors "$name"
+	row="matrix: $name: answer=$WANT pids; reload: $ROW_RELOAD; sigkill: $ROW_KILL"
+	echo "$row"
+	[ -z "${CLM_MATRIX_OUT:-}" ] || echo "$row" >>"$CLM_MATRIX_OUT"
+	capture clm delete "$name"
+	assert_eq "$RC" 0 "clm delete $name"
+}
