@@ -4,7 +4,11 @@
  *  - systemd's protocol wants LISTEN_PID to be the worker's own pid, which
  *    clmd cannot know before the fork: set it;
  *  - --user NAME [--group NAME]: become that user, with its supplementary
- *    groups (initgroups), and HOME, USER and LOGNAME to match.
+ *    groups (initgroups), and HOME, USER and LOGNAME to match;
+ *  - the dynamic loader's variables (LD_PRELOAD...) come renamed
+ *    (CLM_EXEC_LD_PRELOAD, see secenv.h), so that none of them applies to
+ *    clm-exec, which runs as root: any left is cleared, and they get their
+ *    names back only after the switch to the app's user.
  * Then it becomes the app: clm-exec [--user U] [--group G] -- PROG ARGS...
  */
 #include <errno.h>
@@ -14,6 +18,66 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "clm/secenv.h"
+
+extern char **environ;
+
+/* Unset every variable of environ that the loader or libc would trust.
+ * -1 when out of memory. */
+static int
+clear_unsafe(void)
+{
+	char	*name;
+	size_t	 i, k, len;
+
+	for (i = 0; environ[i] != NULL;) {
+		if (!secenv_unsafe(environ[i])) {
+			i++;
+			continue;
+		}
+		len = strcspn(environ[i], "=");
+		if (environ[i][len] != '=') {
+			for (k = i; environ[k] != NULL; k++)
+				environ[k] = environ[k + 1];
+			continue;
+		}
+		if ((name = strndup(environ[i], len)) == NULL)
+			return -1;
+		unsetenv(name);
+		free(name);
+	}
+	return 0;
+}
+
+/* CLM_EXEC_NAME=VALUE becomes NAME=VALUE. -1 when out of memory. */
+static int
+restore_hidden(void)
+{
+	const size_t	 plen = strlen(SECENV_PREFIX);
+	char		*entry, *eq;
+	size_t		 i, len;
+
+	for (i = 0; environ[i] != NULL;) {
+		if (strncmp(environ[i], SECENV_PREFIX, plen) != 0 ||
+		    (eq = strchr(environ[i], '=')) == NULL) {
+			i++;
+			continue;
+		}
+		len = (size_t)(eq - environ[i]);
+		if ((entry = strdup(environ[i])) == NULL)
+			return -1;
+		entry[len] = '\0';
+		unsetenv(entry);
+		if (setenv(entry + plen, entry + len + 1, 1) == -1) {
+			free(entry);
+			return -1;
+		}
+		free(entry);
+		i = 0;
+	}
+	return 0;
+}
 
 static int
 become(const char *user, const char *group)
@@ -81,8 +145,12 @@ main(int argc, char **argv)
 		    "-- PROGRAM [ARGS...]\n");
 		return 2;
 	}
-	if (become(user, group) == -1)
+	if (clear_unsafe() == -1 || become(user, group) == -1)
 		return 126;
+	if (restore_hidden() == -1) {
+		fprintf(stderr, "clm: out of memory\n");
+		return 126;
+	}
 	if (getenv("LISTEN_FDS") != NULL) {
 		snprintf(pid, sizeof pid, "%ld", (long)getpid());
 		setenv("LISTEN_PID", pid, 1);

@@ -10,6 +10,7 @@
 #include "clm/backoff.h"
 #include "clm/log.h"
 #include "clm/logs.h"
+#include "clm/secenv.h"
 #include "worker.h"
 
 const char *const worker_state_names[] = {
@@ -458,6 +459,8 @@ worker_spawn(struct worker *w)
 	}
 	argv = worker_argv(w);
 	env = worker_env(w, chan_fd != -1 ? nstdio - 1 : -1);
+	if (a->sup->exec_shim != NULL && strcmp(argv[0], a->sup->exec_shim) == 0)
+		secenv_hide(env);	/* clm-exec runs as root: see secenv.h */
 
 	memset(&opts, 0, sizeof opts);
 	opts.file = argv[0];
