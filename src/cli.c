@@ -19,6 +19,7 @@
 #include "clm/config.h"
 #include "clm/home.h"
 #include "clm/listeners.h"
+#include "clm/logview.h"
 #include "clm/proto.h"
 #include "clm/render.h"
 #include "clm/startup.h"
@@ -81,6 +82,7 @@ enum {
 	OPT_ERR,
 	OPT_OUT,
 	OPT_NOSTREAM,
+	OPT_RAW,
 	OPT_BINARY,
 	OPT_PRINT,
 };
@@ -122,6 +124,7 @@ static const struct cli_option cli_logs_options[] = {
 	{ "err", 0, false, OPT_ERR },
 	{ "out", 0, false, OPT_OUT },
 	{ "nostream", 0, false, OPT_NOSTREAM },
+	{ "raw", 0, false, OPT_RAW },
 	{ NULL, 0, false, 0 }
 };
 
@@ -707,13 +710,18 @@ static const struct cli_verb cli_verbs[] = {
 	  "worker\n",
 	  false, false, 0, 0 },
 	{ "logs", NULL, cli_verb_logs, cli_logs_options,
-	  "[NAME] [--lines N] [--err|--out] [--nostream]",
+	  "[NAME] [--lines N] [--err|--out] [--nostream] [--raw]",
 	  "show the last lines of the logs, then follow them",
 	  "Prints the last N lines (default 15) of each worker's out and err "
 	  "log, each\n"
 	  "line prefixed with the worker, then new lines as they come, until "
 	  "interrupted.\n"
-	  "--nostream prints and exits.\n",
+	  "--lines 0 prints only new lines. --nostream prints and exits.\n"
+	  "Control bytes (terminal escapes) and bytes that are not UTF-8 are "
+	  "shown as\n"
+	  "\\xNN; --raw prints control bytes as they are. A line longer than "
+	  "16 KiB is\n"
+	  "cut, with a marker that says how long it was.\n",
 	  false, false, 0, 1 },
 	{ "metrics", NULL, cli_verb_metrics, NULL, "",
 	  "print metrics in Prometheus' text format",
@@ -1529,6 +1537,7 @@ struct cli_logs {
 	int		 lines;
 	const char	*which;
 	bool		 nostream;
+	bool		 raw;
 };
 
 static int
@@ -1559,6 +1568,9 @@ cli_logs_option(void *arg, const struct cli_option *o, const char *spelled,
 	case OPT_NOSTREAM:
 		lg->nostream = true;
 		break;
+	case OPT_RAW:
+		lg->raw = true;
+		break;
 	}
 	return 0;
 }
@@ -1566,9 +1578,12 @@ cli_logs_option(void *arg, const struct cli_option *o, const char *spelled,
 static int
 cli_verb_logs(const struct cli_verb *v, int argc, char **argv)
 {
-	struct cli_logs		 lg = { 15, NULL, false };
+	struct cli_logs		 lg = { LOGVIEW_LINES, NULL, false, false };
 	struct clm_request	*req;
 	struct cli_args		 a;
+	struct clm_home		 home;
+	struct clm_client	*c;
+	bool			 no_daemon;
 	int			 rc;
 
 	if ((rc = cli_parse_verb(v, argc, argv, cli_logs_option, &lg,
@@ -1578,16 +1593,24 @@ cli_verb_logs(const struct cli_verb *v, int argc, char **argv)
 	if (a.npos > 0)
 		req->target = clm_strdup(a.pos[0]);
 	cli_args_free(&a);
-	/* 0 lines is a request for none: send it as -1's meaning, "new
-	 * lines only", by asking for one line less than nothing. */
-	req->lines = lg.lines == 0 ? 0 : lg.lines;
+	req->lines = lg.lines;		/* 0: new lines only */
 	req->which = clm_strdup(lg.which);
 	req->follow = !lg.nostream;
+	req->raw = lg.raw;
 	if (lg.lines == 0 && lg.nostream) {
 		proto_request_free(req);
 		return CLM_EXIT_OK;
 	}
-	return cli_simple(v, req, NULL, NULL);
+	if ((rc = cli_connect(&home, false, &c, &no_daemon)) != 0) {
+		if (no_daemon)	/* the files are still there */
+			rc = logview_offline(&home, req);
+		proto_request_free(req);
+	} else {
+		rc = cli_exchange(c, req, NULL, NULL, NULL);
+		clm_client_close(c);
+	}
+	clm_home_free(&home);
+	return rc;
 }
 
 static int

@@ -382,39 +382,6 @@ config_error(struct config_parser *p, int line, const char *fmt, ...)
 	free(msg);
 }
 
-/* The length of the UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-config_utf8(const unsigned char *s, size_t n)
-{
-	size_t		len, i;
-	uint32_t	c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Whether a line holds only text: no control byte, valid UTF-8. */
 static bool
 config_text(struct config_parser *p, const char *s, size_t n)
@@ -428,7 +395,7 @@ config_text(struct config_parser *p, const char *s, size_t n)
 			    "line (is this a text file?)", u[i]);
 			return false;
 		}
-		if ((k = config_utf8(u + i, n - i)) == 0) {
+		if ((k = clm_utf8_seq(u + i, n - i)) == 0) {
 			config_error(p, p->line, "the line is not valid UTF-8");
 			return false;
 		}

@@ -322,58 +322,6 @@ logs_reopen(struct clm_logs *l)
 		log_warn("clm-logd: REOPEN");
 }
 
-char **
-logs_tail(const char *path, int n)
-{
-	char		**lines = clm_calloc(1, sizeof *lines), *buf, *p, *e;
-	struct stat	  st;
-	off_t		  from;
-	size_t		  len;
-	ssize_t		  got;
-	int		  fd, count = 0;
-	const size_t	  chunk = 1024 * 1024;	/* look at most this far back */
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return lines;
-	if (fstat(fd, &st) == -1 || st.st_size == 0) {
-		close(fd);
-		return lines;
-	}
-	from = st.st_size > (off_t)chunk ? st.st_size - (off_t)chunk : 0;
-	len = (size_t)(st.st_size - from);
-	buf = clm_malloc(len + 1);
-	got = pread(fd, buf, len, from);
-	close(fd);
-	if (got <= 0) {
-		free(buf);
-		return lines;
-	}
-	buf[got] = '\0';
-	/* Count n line starts back from the end. */
-	e = buf + got;
-	if (e > buf && e[-1] == '\n')
-		e--;
-	for (p = e; p > buf && count < n; p--) {
-		if (p[-1] == '\n' && ++count == n)
-			break;
-	}
-	if (from > 0 && p == buf) {
-		/* A partial first line: skip it. */
-		p = memchr(buf, '\n', got);
-		p = p ? p + 1 : e;
-	}
-	while (p < e && n > 0) {
-		char *nl = memchr(p, '\n', e - p);
-		char *line = clm_strndup(p, nl ? (size_t)(nl - p) : (size_t)(e - p));
-
-		clm_strv_push(&lines, line);
-		free(line);
-		p = nl ? nl + 1 : e;
-	}
-	free(buf);
-	return lines;
-}
-
 void
 logs_export(struct clm_logs *l, struct clm_state *st)
 {

@@ -220,6 +220,7 @@ proto_request_new(const char *cmd)
 	req = clm_calloc(1, sizeof *req);
 	req->version = CLM_PROTOCOL_VERSION;
 	req->cmd = clm_strdup(cmd);
+	req->lines = -1;
 	return req;
 }
 
@@ -336,11 +337,13 @@ proto_request_encode(const struct clm_request *req)
 		proto_add_number(obj, "count", (double)req->count);
 	if (req->relative)
 		proto_add_bool(obj, "relative", true);
-	if (req->lines != 0)
+	if (req->lines >= 0)
 		proto_add_number(obj, "lines", req->lines);
 	proto_add_string(obj, "which", req->which);
 	if (req->follow)
 		proto_add_bool(obj, "follow", true);
+	if (req->raw)
+		proto_add_bool(obj, "raw", true);
 	if (req->apps != NULL)
 		proto_add(obj, "apps", proto_specs_to_json(req->apps,
 		    req->napps));
@@ -904,6 +907,7 @@ proto_request_decode(const char *line, size_t len, struct clm_request **out,
 	    &req->lines) != 0 ||
 	    proto_get_string(&d, root, "", "which", false, &req->which) != 0 ||
 	    proto_get_bool(&d, root, "", "follow", false, &req->follow) != 0 ||
+	    proto_get_bool(&d, root, "", "raw", false, &req->raw) != 0 ||
 	    proto_get_bool(&d, root, "", "update_env", false,
 	    &req->update_env) != 0 ||
 	    proto_get_strv(&d, root, "", "env", true, &req->env) != 0 ||

@@ -55,4 +55,8 @@ uint64_t clm_wall_ms(void);
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. */
 int clm_parse_int(const char *s, long long min, long long max, long long *out);
 
+/* The length of the valid UTF-8 sequence at s (n bytes left, n > 0), 0 if
+ * there is none (no overlong forms, no surrogates, at most U+10FFFF). */
+size_t clm_utf8_seq(const unsigned char *s, size_t n);
+
 #endif

@@ -45,7 +45,4 @@ struct clm_state;
 void logs_export(struct clm_logs *, struct clm_state *);
 void logs_import(struct clm_logs *, struct clm_state *);
 
-/* The last n lines of a file (n <= 10000), oldest first. */
-char **logs_tail(const char *path, int n);
-
 #endif

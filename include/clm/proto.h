@@ -46,9 +46,12 @@ struct clm_request {
 	struct clm_app_spec    **apps;		/* start/reload of an app file:
 						   every app, all or nothing */
 	size_t			 napps;
-	int			 lines;		/* logs: lines to show first */
+	int			 lines;		/* logs: lines to show first;
+						   -1: the default */
 	char			*which;		/* logs: "out", "err" or NULL */
 	bool			 follow;	/* logs: then follow them */
+	bool			 raw;		/* logs: control bytes as they
+						   are (else escaped) */
 	bool			 update_env;	/* restart --update-env */
 	char		       **env;		/* ... with this environment;
 						   with apps: the environment
