@@ -13,9 +13,7 @@
 #include <unistd.h>
 
 #include "clm/app.h"
-
-/* The largest instance count accepted anywhere (proto.c has the same). */
-#define APP_INSTANCES_LIMIT 4096
+#include "clm/options.h"
 
 struct clm_app_spec *
 clm_app_spec_new(void)
@@ -23,35 +21,14 @@ clm_app_spec_new(void)
 	struct clm_app_spec	*spec;
 
 	spec = clm_calloc(1, sizeof *spec);
-	spec->instances = 1;
-	spec->kill_signal = CLM_UNSET_SIGNAL;
-	spec->kill_timeout_ms = CLM_UNSET_MS;
-	spec->min_uptime_ms = CLM_UNSET_MS;
-	spec->max_restarts = CLM_UNSET_RESTARTS;
-	spec->autorestart = true;
-	spec->listen_timeout_ms = CLM_UNSET_MS;
-	spec->max_log_size = CLM_UNSET_SIZE;
-	spec->log_retain = CLM_UNSET_RETAIN;
+	options_init(spec);
 	return spec;
 }
 
 void
 clm_app_spec_fill(struct clm_app_spec *spec, const struct clm_app_spec *def)
 {
-	if (spec->kill_signal == CLM_UNSET_SIGNAL)
-		spec->kill_signal = def->kill_signal;
-	if (spec->kill_timeout_ms == CLM_UNSET_MS)
-		spec->kill_timeout_ms = def->kill_timeout_ms;
-	if (spec->min_uptime_ms == CLM_UNSET_MS)
-		spec->min_uptime_ms = def->min_uptime_ms;
-	if (spec->max_restarts == CLM_UNSET_RESTARTS)
-		spec->max_restarts = def->max_restarts;
-	if (spec->listen_timeout_ms == CLM_UNSET_MS)
-		spec->listen_timeout_ms = def->listen_timeout_ms;
-	if (spec->max_log_size == CLM_UNSET_SIZE)
-		spec->max_log_size = def->max_log_size;
-	if (spec->log_retain == CLM_UNSET_RETAIN)
-		spec->log_retain = def->log_retain;
+	options_fill(spec, def);
 }
 
 struct clm_app_spec *
@@ -63,15 +40,7 @@ clm_app_spec_copy(const struct clm_app_spec *spec)
 		return NULL;
 	copy = clm_malloc(sizeof *copy);
 	*copy = *spec;
-	copy->name = clm_strdup(spec->name);
-	copy->script = clm_strdup(spec->script);
-	copy->interpreter = clm_strdup(spec->interpreter);
-	copy->args = clm_strv_dup(spec->args);
-	copy->listen = clm_strv_dup(spec->listen);
-	copy->user = clm_strdup(spec->user);
-	copy->group = clm_strdup(spec->group);
-	copy->cwd = clm_strdup(spec->cwd);
-	copy->env = clm_strv_dup(spec->env);
+	options_copy(copy, spec);
 	return copy;
 }
 
@@ -80,15 +49,7 @@ clm_app_spec_free(struct clm_app_spec *spec)
 {
 	if (spec == NULL)
 		return;
-	free(spec->name);
-	free(spec->script);
-	free(spec->interpreter);
-	clm_strv_free(spec->args);
-	clm_strv_free(spec->listen);
-	free(spec->user);
-	free(spec->group);
-	free(spec->cwd);
-	clm_strv_free(spec->env);
+	options_clear(spec);
 	free(spec);
 }
 
@@ -122,11 +83,11 @@ clm_instances_parse(const char *s, int *out, char **cause)
 		*out = CLM_INSTANCES_MAX;
 		return 0;
 	}
-	if (clm_parse_int(s, -1, APP_INSTANCES_LIMIT, &v) != 0) {
+	if (clm_parse_int(s, -1, CLM_INSTANCES_LIMIT, &v) != 0) {
 		*cause = clm_asprintf("invalid instance count '%s' (use a "
 		    "number from 1 to %d, 0 or max for every logical core, -1 "
 		    "for all but one)", s == NULL ? "" : s,
-		    APP_INSTANCES_LIMIT);
+		    CLM_INSTANCES_LIMIT);
 		return -1;
 	}
 	*out = (int)v;

@@ -20,6 +20,7 @@
 #include "clm/home.h"
 #include "clm/listeners.h"
 #include "clm/logview.h"
+#include "clm/options.h"
 #include "clm/proto.h"
 #include "clm/render.h"
 #include "clm/startup.h"
@@ -48,7 +49,6 @@ cli_environ(void)
 	return env;
 }
 
-#define CLI_INSTANCES_LIMIT	4096	/* as app.c and proto.c accept */
 #define CLI_KILL_WAIT_MS	10000
 #define CLI_KILL_POLL_MS	20
 
@@ -57,27 +57,10 @@ cli_environ(void)
 enum {
 	OPT_HELP = 1,
 	OPT_JSON,
-	OPT_INSTANCES,
-	OPT_NAME,
-	OPT_CWD,
-	OPT_INTERPRETER,
-	OPT_KILL_SIGNAL,
-	OPT_KILL_TIMEOUT,
-	OPT_MIN_UPTIME,
-	OPT_MAX_RESTARTS,
-	OPT_NO_AUTORESTART,
-	OPT_LISTEN_TIMEOUT,
-	OPT_LISTEN,
-	OPT_USER,
-	OPT_GROUP,
+	OPT_APP,		/* a row of options_table */
 	OPT_ONLY,
 	OPT_UPDATE_ENV,
 	OPT_UNIT_USER,
-	OPT_MAX_MEMORY,
-	OPT_TIME,
-	OPT_MERGE_LOGS,
-	OPT_MAX_LOG_SIZE,
-	OPT_LOG_RETAIN,
 	OPT_LINES,
 	OPT_ERR,
 	OPT_OUT,
@@ -91,7 +74,7 @@ struct cli_option {
 	const char	*lng;		/* without "--" */
 	char		 shrt;		/* 0: none */
 	bool		 arg;		/* takes a value */
-	int		 id;
+	int		 id;		/* OPT_APP: options_by_flag(lng) */
 };
 
 /* What is left of argv once the options are taken out. */
@@ -138,28 +121,33 @@ static const struct cli_option cli_json_options[] = {
 	{ NULL, 0, false, 0 }
 };
 
-static const struct cli_option cli_start_options[] = {
-	{ "instances", 'i', true, OPT_INSTANCES },
-	{ "name", 'n', true, OPT_NAME },
-	{ "cwd", 0, true, OPT_CWD },
-	{ "interpreter", 0, true, OPT_INTERPRETER },
-	{ "kill-signal", 0, true, OPT_KILL_SIGNAL },
-	{ "kill-timeout", 0, true, OPT_KILL_TIMEOUT },
-	{ "min-uptime", 0, true, OPT_MIN_UPTIME },
-	{ "max-restarts", 0, true, OPT_MAX_RESTARTS },
-	{ "no-autorestart", 0, false, OPT_NO_AUTORESTART },
-	{ "listen-timeout", 0, true, OPT_LISTEN_TIMEOUT },
-	{ "listen", 0, true, OPT_LISTEN },
-	{ "user", 0, true, OPT_USER },
-	{ "group", 0, true, OPT_GROUP },
-	{ "max-memory-restart", 0, true, OPT_MAX_MEMORY },
-	{ "time", 0, false, OPT_TIME },
-	{ "merge-logs", 0, false, OPT_MERGE_LOGS },
-	{ "max-log-size", 0, true, OPT_MAX_LOG_SIZE },
-	{ "log-retain", 0, true, OPT_LOG_RETAIN },
-	{ "only", 0, true, OPT_ONLY },
-	{ NULL, 0, false, 0 }
-};
+/* clm start's: every app option with a flag (cli_start_options_init),
+ * then --only (app files). */
+static struct cli_option cli_start_options[CLM_OPTIONS_MAX + 2];
+
+static void
+cli_start_options_init(void)
+{
+	const struct clm_option	*o;
+	struct cli_option	*c = cli_start_options;
+	size_t			 i;
+
+	if (c[0].lng != NULL)
+		return;
+	for (i = 0; i < options_count; i++) {
+		o = &options_table[i];
+		if ((o->flags & CLM_OPT_CLI) == 0 || o->flag == NULL)
+			continue;
+		c->lng = o->flag;
+		c->shrt = o->shrt;
+		c->arg = o->type != CLM_OPT_BOOL;
+		c->id = OPT_APP;
+		c++;
+	}
+	c->lng = "only";
+	c->arg = true;
+	c->id = OPT_ONLY;
+}
 
 static const struct cli_option cli_reload_options[] = {
 	{ "only", 0, true, OPT_ONLY },
@@ -199,6 +187,30 @@ cli_find_short(const struct cli_option *opts, char c)
 	return NULL;
 }
 
+/* "unknown option '--nmae' (did you mean --name?)" */
+static char *
+cli_unknown_long(const struct cli_option *opts, const char *name, size_t len)
+{
+	const char		*names[CLM_OPTIONS_MAX + 8], *best;
+	const struct cli_option	*o;
+	char			*word, *cause;
+	size_t			 n = 0;
+
+	names[n++] = "help";
+	for (o = opts; o != NULL && o->lng != NULL &&
+	    n + 1 < CLM_ARRAY_SIZE(names); o++)
+		names[n++] = o->lng;
+	names[n] = NULL;
+	word = clm_strndup(name, len);
+	if ((best = clm_suggest(word, names)) != NULL)
+		cause = clm_asprintf("unknown option '--%s' (did you mean "
+		    "--%s?)", word, best);
+	else
+		cause = clm_asprintf("unknown option '--%s'", word);
+	free(word);
+	return cause;
+}
+
 static void
 cli_args_free(struct cli_args *a)
 {
@@ -223,6 +235,7 @@ cli_parse_args(const struct cli_option *opts, bool keep_rest, int argc,
 	size_t			 len;
 	int			 i, rc;
 
+	cli_start_options_init();
 	memset(a, 0, sizeof *a);
 	a->pos = clm_calloc((size_t)argc + 1, sizeof *a->pos);
 	for (i = 0; i < argc; i++) {
@@ -251,8 +264,7 @@ cli_parse_args(const struct cli_option *opts, bool keep_rest, int argc,
 			eq = strchr(name, '=');
 			len = eq != NULL ? (size_t)(eq - name) : strlen(name);
 			if ((o = cli_find_long(opts, name, len)) == NULL) {
-				*cause = clm_asprintf("unknown option '--%.*s'",
-				    (int)len, name);
+				*cause = cli_unknown_long(opts, name, len);
 				return CLM_EXIT_USAGE;
 			}
 			spelled = clm_asprintf("--%s", o->lng);
@@ -303,134 +315,22 @@ cli_parse_args(const struct cli_option *opts, bool keep_rest, int argc,
 
 struct cli_start {
 	struct clm_app_spec	*spec;
-	const char		*name;
-	const char		*cwd;
-	const char		*interpreter;
 	bool			 only;		/* --only was given */
 };
-
-static int
-cli_parse_ms(const char *spelled, const char *value, uint32_t *out,
-    char **cause)
-{
-	long long	v;
-
-	if (clm_parse_int(value, 0, UINT32_MAX, &v) != 0) {
-		*cause = clm_asprintf("%s: '%s' is not a number of "
-		    "milliseconds", spelled, value);
-		return CLM_EXIT_USAGE;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static int
 cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
     const char *value, char **cause)
 {
 	struct cli_start	*st = arg;
-	struct clm_app_spec	*spec = st->spec;
-	char			*why;
-	long long		 v;
-	int			 sig;
 
-	switch (o->id) {
-	case OPT_INSTANCES:
-		if (clm_instances_parse(value, &spec->instances, &why) != 0) {
-			*cause = clm_asprintf("%s: %s", spelled, why);
-			free(why);
-			return CLM_EXIT_USAGE;
-		}
-		return 0;
-	case OPT_NAME:
-		st->name = value;
-		return 0;
-	case OPT_CWD:
-		st->cwd = value;
-		return 0;
-	case OPT_INTERPRETER:
-		st->interpreter = value;
-		return 0;
-	case OPT_KILL_SIGNAL:
-		if ((sig = clm_signal_parse(value)) == -1) {
-			*cause = clm_asprintf("%s: '%s' is not a signal (use a "
-			    "name like SIGTERM or a number)", spelled, value);
-			return CLM_EXIT_USAGE;
-		}
-		spec->kill_signal = sig;
-		return 0;
-	case OPT_KILL_TIMEOUT:
-		return cli_parse_ms(spelled, value, &spec->kill_timeout_ms,
-		    cause);
-	case OPT_MIN_UPTIME:
-		return cli_parse_ms(spelled, value, &spec->min_uptime_ms,
-		    cause);
-	case OPT_LISTEN_TIMEOUT:
-		return cli_parse_ms(spelled, value, &spec->listen_timeout_ms,
-		    cause);
-	case OPT_LISTEN: {
-		struct clm_listen_addr	addr;
-
-		if (listeners_parse(value, &addr, cause) == -1)
-			return CLM_EXIT_USAGE;
-		listeners_addr_clear(&addr);
-		clm_strv_push(&spec->listen, value);
-		return 0;
-	}
-	case OPT_TIME:
-		spec->log_time = true;
-		return 0;
-	case OPT_MERGE_LOGS:
-		spec->merge_logs = true;
-		return 0;
-	case OPT_MAX_LOG_SIZE:
-		if (config_parse_size(value, &spec->max_log_size) != 0 ||
-		    (spec->max_log_size != 0 && spec->max_log_size < 1024)) {
-			*cause = clm_asprintf("%s: '%s' is not 0 (no rotation) "
-			    "or a size of at least 1K (write 512K, 10M or 1G)",
-			    spelled, value);
-			return CLM_EXIT_USAGE;
-		}
-		return 0;
-	case OPT_LOG_RETAIN:
-		if (clm_parse_int(value, 0, 1000, &v) != 0) {
-			*cause = clm_asprintf("%s: '%s' is not a number of "
-			    "files from 0 to 1000", spelled, value);
-			return CLM_EXIT_USAGE;
-		}
-		spec->log_retain = (int)v;
-		return 0;
-	case OPT_MAX_MEMORY:
-		if (config_parse_size(value, &spec->max_memory) != 0 ||
-		    (spec->max_memory != 0 && spec->max_memory < 1048576)) {
-			*cause = clm_asprintf("%s: '%s' is not a size of at "
-			    "least 1M (write 300M or 1G)", spelled, value);
-			return CLM_EXIT_USAGE;
-		}
-		return 0;
-	case OPT_USER:
-		free(spec->user);
-		spec->user = clm_strdup(value);
-		return 0;
-	case OPT_GROUP:
-		free(spec->group);
-		spec->group = clm_strdup(value);
-		return 0;
-	case OPT_MAX_RESTARTS:
-		if (clm_parse_int(value, 0, 1000000, &v) != 0) {
-			*cause = clm_asprintf("%s: '%s' is not a number of "
-			    "restarts", spelled, value);
-			return CLM_EXIT_USAGE;
-		}
-		spec->max_restarts = (int)v;
-		return 0;
-	case OPT_NO_AUTORESTART:
-		spec->autorestart = false;
-		return 0;
-	case OPT_ONLY:
+	if (o->id == OPT_ONLY) {
 		st->only = true;
 		return 0;
 	}
+	if (options_parse(options_by_flag(o->lng, strlen(o->lng)), spelled,
+	    value, false, st->spec, cause) != 0)
+		return CLM_EXIT_USAGE;
 	return 0;
 }
 
@@ -483,8 +383,6 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 		    "FILE.ini --only NAME)");
 		goto out;
 	}
-	if (st.name != NULL && clm_app_name_check(st.name, cause) != 0)
-		goto out;
 	script = a.pos[0];
 
 	/* A lone word that is no file may be a stopped app's name. */
@@ -502,12 +400,8 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 	}
 
 	rc = CLM_EXIT_FAIL;
-	free(spec->cwd);
-	spec->cwd = clm_strdup(st.cwd);
 	free(spec->script);
 	spec->script = clm_strdup(script);
-	free(spec->interpreter);
-	spec->interpreter = clm_strdup(st.interpreter);
 	if (clm_app_resolve(spec, cwd, getenv("PATH"), "pass --interpreter",
 	    &field, &why) != 0) {
 		if (strcmp(field, "cwd") == 0) {
@@ -518,8 +412,8 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 		goto out;
 	}
 
-	if (st.name != NULL)
-		name = clm_strdup(st.name);
+	if (spec->name != NULL)
+		name = clm_strdup(spec->name);
 	else {
 		name = clm_app_default_name(spec->script);
 		if (clm_app_name_check(name, &why) != 0) {
@@ -675,9 +569,6 @@ static int cli_verb_kill(const struct cli_verb *, int, char **);
 static int cli_verb_scale(const struct cli_verb *, int, char **);
 static int cli_verb_help(const struct cli_verb *, int, char **);
 
-#define CLI_STR_(x) #x
-#define CLI_STR(x) CLI_STR_(x)
-
 /* Sorted by name: ambiguity messages list them in this order. */
 static const struct cli_verb cli_verbs[] = {
 	{ "delete", "del", cli_verb_target, NULL, "NAME|all",
@@ -799,68 +690,19 @@ static const struct cli_verb cli_verbs[] = {
 	  "  script = server.js        ; required\n"
 	  "  instances = 0\n"
 	  "  env.NODE_ENV = production\n"
-	  "Keys: script, args (split like a shell), interpreter, instances, "
-	  "cwd,\n"
-	  "listen (repeatable, or comma-separated), kill_signal, kill_timeout, "
-	  "min_uptime,\n"
-	  "max_restarts, autorestart (true/false), listen_timeout, env.NAME. "
-	  "Durations take\n"
-	  "ms, s, m or h (1600, 1.6s, 2m). Relative paths are relative to the "
-	  "file's\n"
-	  "folder, which is also the default cwd; a script is relative to its "
-	  "app's cwd.\n"
-	  "Apps get clm's environment, then their env.NAME keys. Every app "
-	  "starts, or\n"
-	  "none: any error is printed as FILE:LINE: and nothing starts.\n"
+	  "Durations take ms, s, m or h (1600, 1.6s, 2m; a plain number is "
+	  "milliseconds),\n"
+	  "sizes K, M or G (512K, 300M), on the command line as in files. "
+	  "Relative paths\n"
+	  "are relative to the file's folder, which is also the default cwd; "
+	  "a script is\n"
+	  "relative to its app's cwd. Apps get clm's environment, then their "
+	  "env.NAME\n"
+	  "keys. Every app starts, or none: any error is printed as FILE:LINE: "
+	  "and\n"
+	  "nothing starts.\n"
 	  "      --only NAME[,NAME]   only these apps of the file "
-	  "(repeatable)\n"
-	  "\n"
-	  "Options:\n"
-	  "  -i, --instances N        workers: N, 0 or max (one per logical "
-	  "core),\n"
-	  "                           -1 (all cores but one); default 1\n"
-	  "  -n, --name NAME          app name (default: the script's base "
-	  "name)\n"
-	  "      --cwd DIR            working directory (default: the current "
-	  "one)\n"
-	  "      --interpreter PROG   program that runs the script (none: run "
-	  "it directly)\n"
-	  "      --kill-signal SIG    signal that stops a worker (default "
-	  "SIGINT)\n"
-	  "      --kill-timeout MS    then SIGKILL after MS milliseconds "
-	  "(default "
-	  CLI_STR(CLM_DEFAULT_KILL_TIMEOUT_MS) ")\n"
-	  "      --min-uptime MS      a shorter run is unstable (default "
-	  CLI_STR(CLM_DEFAULT_MIN_UPTIME_MS) ")\n"
-	  "      --max-restarts N     unstable runs in a row before errored "
-	  "(default "
-	  CLI_STR(CLM_DEFAULT_MAX_RESTARTS) ")\n"
-	  "      --no-autorestart     do not restart a worker that exits\n"
-	  "      --listen-timeout MS  how long a worker may take to be ready "
-	  "(default "
-	  CLI_STR(CLM_DEFAULT_LISTEN_TIMEOUT_MS) ")\n"
-	  "      --listen [HOST:]PORT bind this address up front and pass it "
-	  "to every\n"
-	  "                           worker as LISTEN_FDS (systemd socket "
-	  "activation);\n"
-	  "                           repeatable. Apps that bind a port "
-	  "themselves need\n"
-	  "                           no flag: their workers share it.\n"
-	  "      --user NAME          run the workers as this user (clmd must "
-	  "run as root)\n"
-	  "      --group NAME         ... and this group (default: the user's)"
-	  "\n"
-	  "      --max-memory-restart SIZE  reload a worker gracefully when "
-	  "its memory\n"
-	  "                           (RSS) passes SIZE (e.g. 300M)\n"
-	  "      --time               prefix every log line with an ISO 8601 "
-	  "time\n"
-	  "      --merge-logs         one out and one err log for all the "
-	  "app's workers\n"
-	  "      --max-log-size SIZE  rotate a log file past SIZE (default "
-	  "from clm.ini)\n"
-	  "      --log-retain N       rotated files kept (default from "
-	  "clm.ini)\n",
+	  "(repeatable)\n",
 	  true, true, 1, 1 },
 	{ "startup", NULL, cli_verb_startup, cli_startup_options,
 	  "[--user] [--print]",
@@ -1006,6 +848,88 @@ cli_print_help(FILE *f)
 	    "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
+/* Print words from column col on, wrapped before column 79; the lines
+ * after the first start at column indent. */
+static void
+cli_print_wrapped(FILE *f, const char *text, size_t col, size_t indent)
+{
+	const char	*p = text;
+	size_t		 len;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\n')
+			p++;
+		len = strcspn(p, " \n");
+		if (len == 0)
+			break;
+		if (col > indent && col + 1 + len > 79) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", (int)len, p);
+		col += len;
+		p += len;
+	}
+	fputc('\n', f);
+}
+
+/* clm start --help's key list and options, from options_table. */
+static void
+cli_print_app_options(FILE *f)
+{
+	const struct clm_option	*o;
+	char			*keys, *left, *help, *tmp;
+	size_t			 i;
+
+	keys = clm_strdup("");
+	for (i = 0; i < options_count; i++) {
+		o = &options_table[i];
+		if ((o->flags & CLM_OPT_FILE) == 0)
+			continue;
+		tmp = clm_asprintf("%s %s%s", keys, o->type == CLM_OPT_ENV ?
+		    "env." : "", o->type == CLM_OPT_ENV ? o->arg : o->key);
+		free(keys);
+		keys = tmp;
+	}
+	fputs("\nKeys of an app file (as the options of the same name):\n ",
+	    f);
+	cli_print_wrapped(f, keys, 1, 1);
+	free(keys);
+
+	fputs("\nOptions:\n", f);
+	for (i = 0; i < options_count; i++) {
+		o = &options_table[i];
+		if ((o->flags & CLM_OPT_CLI) == 0 || o->flag == NULL)
+			continue;
+		if (o->shrt != 0)
+			left = clm_asprintf("  -%c, --%s%s%s", o->shrt, o->flag,
+			    o->arg != NULL ? " " : "",
+			    o->arg != NULL ? o->arg : "");
+		else
+			left = clm_asprintf("      --%s%s%s", o->flag,
+			    o->arg != NULL ? " " : "",
+			    o->arg != NULL ? o->arg : "");
+		if (o->def != NULL && o->type != CLM_OPT_BOOL)
+			help = clm_asprintf("%s (default %s%s)", o->help,
+			    o->def, o->flags & CLM_OPT_DEFAULTS ? ", or "
+			    "clm.ini's [defaults]" : "");
+		else
+			help = clm_strdup(o->help);
+		if (strlen(left) < 27) {
+			fprintf(f, "%-27s", left);
+			cli_print_wrapped(f, help, 27, 27);
+		} else {
+			fprintf(f, "%s\n%27s", left, "");
+			cli_print_wrapped(f, help, 27, 27);
+		}
+		free(left);
+		free(help);
+	}
+}
+
 static void
 cli_print_verb_help(const struct cli_verb *v)
 {
@@ -1017,6 +941,8 @@ cli_print_verb_help(const struct cli_verb *v)
 		printf("Alias: %s.\n", v->alias);
 	if (v->help != NULL)
 		printf("%s", v->help);
+	if (v->options == cli_start_options)
+		cli_print_app_options(stdout);
 }
 
 /* Parse a verb's arguments; check their count. */
@@ -1923,13 +1849,13 @@ cli_parse_count(const char *s, long long *count, bool *relative)
 	}
 	if (s[0] == '+' || s[0] == '-') {
 		if (!isdigit((unsigned char)s[1]) ||
-		    clm_parse_int(s + 1, 0, CLI_INSTANCES_LIMIT, &v) != 0)
+		    clm_parse_int(s + 1, 0, CLM_INSTANCES_LIMIT, &v) != 0)
 			return -1;
 		*relative = true;
 		*count = s[0] == '-' ? -v : v;
 		return 0;
 	}
-	if (clm_parse_int(s, 0, CLI_INSTANCES_LIMIT, &v) != 0)
+	if (clm_parse_int(s, 0, CLM_INSTANCES_LIMIT, &v) != 0)
 		return -1;
 	*count = v;
 	return 0;

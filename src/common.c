@@ -1,4 +1,5 @@
 /* Small helpers every module uses. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,4 +256,81 @@ clm_utf8_seq(const unsigned char *s, size_t n)
 	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		return 0;
 	return len;
+}
+
+/* Words longer than this are no typos worth a suggestion. */
+#define CLM_SUGGEST_LEN	64
+
+size_t
+clm_distance(const char *a, const char *b)
+{
+	size_t	la, lb, i, j, cost, v;
+	size_t	d[CLM_SUGGEST_LEN + 1][CLM_SUGGEST_LEN + 1];
+
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > CLM_SUGGEST_LEN || lb > CLM_SUGGEST_LEN)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			cost = tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+			    tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *
+clm_suggest(const char *w, const char *const *words)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = SIZE_MAX, len;
+
+	len = strlen(w);
+	for (i = 0; words[i] != NULL; i++) {
+		d = clm_distance(w, words[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = words[i];
+		}
+	}
+	if (best == NULL || bestd > 2 || bestd * 2 > len)
+		return NULL;
+	return best;
+}
+
+char *
+clm_shown(const char *s)
+{
+	char	*p;
+	size_t	 i, n;
+
+	n = strlen(s);
+	if (n > CLM_SUGGEST_LEN) {
+		p = clm_asprintf("%.*s...", CLM_SUGGEST_LEN, s);
+		n = CLM_SUGGEST_LEN;
+	} else
+		p = clm_strdup(s);
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
+			p[i] = '?';
+	}
+	return p;
 }

@@ -32,232 +32,14 @@
 
 #include "clm/config.h"
 #include "clm/listeners.h"
+#include "clm/options.h"
 
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_ERRORS_MAX	50
-#define CONFIG_APPS_MAX		4096		/* as proto.c accepts */
-#define CONFIG_TIMEOUT_MAX	86400000	/* one day in ms, as proto.c */
-#define CONFIG_RESTARTS_MAX	1000000		/* as proto.c */
-#define CONFIG_RETAIN_MAX	1000
-#define CONFIG_SIZE_MIN		1024		/* max_log_size, unless 0 */
-#define CONFIG_SHOWN_MAX	64		/* bytes of a word in a message */
 #define CONFIG_SUN_PATH_MAX	107		/* sizeof sun_path - 1 */
 
 /* ------------------------------------------------------------------ */
-/* Durations and sizes. */
-
-/* A decimal number "12" or "1.25" (at most 6 decimals). */
-struct config_number {
-	uint64_t	whole;
-	uint64_t	frac;		/* the decimals as an integer */
-	uint64_t	scale;		/* 10^(number of decimals) */
-};
-
-/* Parse a number at s; its end, or NULL if there is none. */
-static const char *
-config_number(const char *s, struct config_number *n)
-{
-	n->whole = 0;
-	n->frac = 0;
-	n->scale = 1;
-	if (!isdigit((unsigned char)*s))
-		return NULL;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (n->whole > (UINT64_MAX - 9) / 10)
-			return NULL;
-		n->whole = n->whole * 10 + (uint64_t)(*s - '0');
-	}
-	if (*s != '.')
-		return s;
-	s++;
-	if (!isdigit((unsigned char)*s))
-		return NULL;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (n->scale == 1000000)
-			return NULL;
-		n->frac = n->frac * 10 + (uint64_t)(*s - '0');
-		n->scale *= 10;
-	}
-	return s;
-}
-
-/* n times unit, which must be a whole number no larger than max. */
-static int
-config_scale(const struct config_number *n, uint64_t unit, uint64_t max,
-    uint64_t *out)
-{
-	uint64_t	whole, frac;
-
-	if (n->whole > max / unit)
-		return -1;
-	whole = n->whole * unit;
-	frac = n->frac * unit;		/* < 10^6 * 2^40: no overflow */
-	if (frac % n->scale != 0)
-		return -1;
-	frac /= n->scale;
-	if (whole > max - frac)
-		return -1;
-	*out = whole + frac;
-	return 0;
-}
-
-int
-config_parse_duration(const char *s, uint32_t *ms)
-{
-	static const struct {
-		const char	*suffix;
-		uint64_t	 unit;
-	} units[] = {
-		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
-		{ "h", 3600000 },
-	};
-	struct config_number	 n;
-	const char		*end;
-	uint64_t		 v;
-	size_t			 i;
-
-	if (s == NULL || (end = config_number(s, &n)) == NULL)
-		return -1;
-	for (i = 0; i < CLM_ARRAY_SIZE(units); i++) {
-		if (strcasecmp(end, units[i].suffix) != 0)
-			continue;
-		if (config_scale(&n, units[i].unit, UINT32_MAX, &v) != 0)
-			return -1;
-		*ms = (uint32_t)v;
-		return 0;
-	}
-	return -1;
-}
-
-int
-config_parse_size(const char *s, uint64_t *bytes)
-{
-	static const struct {
-		const char	*suffix;
-		uint64_t	 unit;
-	} units[] = {
-		{ "", 1 }, { "b", 1 },
-		{ "k", 1ULL << 10 }, { "kb", 1ULL << 10 }, { "kib", 1ULL << 10 },
-		{ "m", 1ULL << 20 }, { "mb", 1ULL << 20 }, { "mib", 1ULL << 20 },
-		{ "g", 1ULL << 30 }, { "gb", 1ULL << 30 }, { "gib", 1ULL << 30 },
-		{ "t", 1ULL << 40 }, { "tb", 1ULL << 40 }, { "tib", 1ULL << 40 },
-	};
-	struct config_number	 n;
-	const char		*end;
-	size_t			 i;
-
-	if (s == NULL || (end = config_number(s, &n)) == NULL)
-		return -1;
-	for (i = 0; i < CLM_ARRAY_SIZE(units); i++) {
-		if (strcasecmp(end, units[i].suffix) == 0)
-			return config_scale(&n, units[i].unit, INT64_MAX,
-			    bytes);
-	}
-	return -1;
-}
-
-/* ------------------------------------------------------------------ */
 /* Small helpers. */
-
-/* A copy of s fit for a one-line message: unprintable bytes become '?',
- * at most CONFIG_SHOWN_MAX bytes ("..." marks the cut). */
-static char *
-config_shown(const char *s)
-{
-	char	*p;
-	size_t	 i, n;
-
-	n = strlen(s);
-	if (n > CONFIG_SHOWN_MAX) {
-		p = clm_asprintf("%.*s...", CONFIG_SHOWN_MAX, s);
-		n = CONFIG_SHOWN_MAX;
-	} else
-		p = clm_strdup(s);
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
-			p[i] = '?';
-	}
-	return p;
-}
-
-/* Edit distance (adjacent transpositions count one), case-insensitive;
- * SIZE_MAX for words too long to bother. */
-static size_t
-config_distance(const char *a, const char *b)
-{
-	size_t	la, lb, i, j, cost, v;
-	size_t	d[CONFIG_SHOWN_MAX + 1][CONFIG_SHOWN_MAX + 1];
-
-	la = strlen(a);
-	lb = strlen(b);
-	if (la > CONFIG_SHOWN_MAX || lb > CONFIG_SHOWN_MAX)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			cost = tolower((unsigned char)a[i - 1]) ==
-			    tolower((unsigned char)b[j - 1]) ? 0 : 1;
-			v = d[i - 1][j - 1] + cost;
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 &&
-			    tolower((unsigned char)a[i - 1]) ==
-			    tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) ==
-			    tolower((unsigned char)b[j - 1]) &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The word of words (NULL-terminated) closest to w, if close enough to be
- * a typo: at most 2 edits, and at most half of w's length. */
-static const char *
-config_suggest(const char *w, const char *const *words)
-{
-	const char	*best = NULL;
-	size_t		 i, d, bestd = SIZE_MAX, len;
-
-	len = strlen(w);
-	for (i = 0; words[i] != NULL; i++) {
-		d = config_distance(w, words[i]);
-		if (d < bestd) {
-			bestd = d;
-			best = words[i];
-		}
-	}
-	if (best == NULL || bestd > 2 || bestd * 2 > len)
-		return NULL;
-	return best;
-}
-
-static bool
-config_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
-	size_t			 i;
-
-	for (i = 0; i < CLM_ARRAY_SIZE(yes); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return true;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
-}
 
 /* The folder of path, absolute. */
 static char *
@@ -423,7 +205,7 @@ config_header(struct config_parser *p, const char *s, size_t n)
 		/* nothing */;
 	if (rest < s + n && *rest != ';' && *rest != '#') {
 		copy = clm_strndup(rest, (size_t)(s + n - rest));
-		shown = config_shown(copy);
+		shown = clm_shown(copy);
 		config_error(p, p->line, "unexpected '%s' after the section "
 		    "header (comments start with ;)", shown);
 		free(shown);
@@ -521,7 +303,7 @@ config_reader(char *str, int num, void *arg)
 			while (end < s + n && !isspace((unsigned char)*end))
 				end++;
 			copy = clm_strndup(s, (size_t)(end - s));
-			shown = config_shown(copy);
+			shown = clm_shown(copy);
 			config_error(p, p->line, "'%s' is not a KEY = VALUE "
 			    "line", shown);
 			free(shown);
@@ -578,8 +360,8 @@ config_unknown_key(struct config_parser *p, const char *key,
 	const char	*best;
 	char		*shown;
 
-	shown = config_shown(key);
-	if ((best = config_suggest(key, known)) != NULL)
+	shown = clm_shown(key);
+	if ((best = clm_suggest(key, known)) != NULL)
 		config_error(p, p->line, "unknown key '%s' in [%s] (did you "
 		    "mean '%s'?)", shown, section, best);
 	else
@@ -588,20 +370,21 @@ config_unknown_key(struct config_parser *p, const char *key,
 	free(shown);
 }
 
-/* Value parsers shared by both kinds of file: 0, or -1 once reported. */
-
+/* backoff_*: a duration from min to CLM_DURATION_MAX; 0, or -1 once
+ * reported. */
 static int
 config_duration(struct config_parser *p, const char *key, const char *value,
-    uint32_t min, uint32_t max, uint32_t *out)
+    uint32_t min, uint32_t *out)
 {
 	uint32_t	 ms;
 	char		*shown;
 
-	if (config_parse_duration(value, &ms) != 0 || ms < min || ms > max) {
-		shown = config_shown(value);
+	if (options_parse_duration(value, &ms) != 0 || ms < min ||
+	    ms > CLM_DURATION_MAX) {
+		shown = clm_shown(value);
 		config_error(p, p->line, "%s: '%s' is not a duration from "
 		    "%ums to %ums (write 1600, 1600ms, 1.6s, 2m or 1h)", key,
-		    shown, min, max);
+		    shown, min, CLM_DURATION_MAX);
 		free(shown);
 		return -1;
 	}
@@ -609,56 +392,17 @@ config_duration(struct config_parser *p, const char *key, const char *value,
 	return 0;
 }
 
-static int
-config_signal(struct config_parser *p, const char *key, const char *value,
-    int *out)
-{
-	char	*shown;
-	int	 sig;
-
-	if ((sig = clm_signal_parse(value)) <= 0) {
-		shown = config_shown(value);
-		config_error(p, p->line, "%s: '%s' is not a signal (use a name "
-		    "like SIGTERM or a number)", key, shown);
-		free(shown);
-		return -1;
-	}
-	*out = sig;
-	return 0;
-}
-
-/* max_log_size: 0 (no rotation) or a size of at least 1K. */
+/* An option's value (options.h) into spec; reported when bad. */
 static void
-config_log_size(struct config_parser *p, const char *value, uint64_t *out)
+config_option(struct config_parser *p, const struct clm_option *o,
+    const char *value, struct clm_app_spec *spec)
 {
-	char	*shown;
+	char	*cause;
 
-	if (config_parse_size(value, out) != 0 ||
-	    (*out != 0 && *out < CONFIG_SIZE_MIN)) {
-		shown = config_shown(value);
-		config_error(p, p->line, "max_log_size: '%s' is not 0 (no "
-		    "rotation) or a size of at least 1K (write 512K, 10M or "
-		    "1G)", shown);
-		free(shown);
+	if (options_parse(o, o->key, value, true, spec, &cause) != 0) {
+		config_error(p, p->line, "%s", cause);
+		free(cause);
 	}
-}
-
-static int
-config_restarts(struct config_parser *p, const char *key, const char *value,
-    int *out)
-{
-	long long	 v;
-	char		*shown;
-
-	if (clm_parse_int(value, 0, CONFIG_RESTARTS_MAX, &v) != 0) {
-		shown = config_shown(value);
-		config_error(p, p->line, "%s: '%s' is not a number from 0 to "
-		    "%d", key, shown, CONFIG_RESTARTS_MAX);
-		free(shown);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
 }
 
 /* The line a key was first set on, or 0; else remember this one. */
@@ -677,21 +421,16 @@ config_once(struct config_parser *p, const char *key, int *line)
 /* ------------------------------------------------------------------ */
 /* clmd's configuration. */
 
+/* The daemon's own keys; [defaults] also takes every CLM_OPT_DEFAULTS
+ * row of options_table. */
 enum {
 	DK_SOCKET,
 	DK_SOCKET_MODE,
 	DK_SOCKET_GROUP,
 	DK_LOG_DIR,
 	DK_METRICS_LISTEN,
-	DK_KILL_SIGNAL,
-	DK_KILL_TIMEOUT,
-	DK_MIN_UPTIME,
-	DK_MAX_RESTARTS,
-	DK_LISTEN_TIMEOUT,
 	DK_BACKOFF_INITIAL,
 	DK_BACKOFF_MAX,
-	DK_MAX_LOG_SIZE,
-	DK_LOG_RETAIN,
 	DK_COUNT
 };
 
@@ -710,15 +449,8 @@ static const struct {
 	[DK_SOCKET_GROUP] = { "socket_group", DS_DAEMON },
 	[DK_LOG_DIR] = { "log_dir", DS_DAEMON },
 	[DK_METRICS_LISTEN] = { "metrics_listen", DS_DAEMON },
-	[DK_KILL_SIGNAL] = { "kill_signal", DS_DEFAULTS },
-	[DK_KILL_TIMEOUT] = { "kill_timeout", DS_DEFAULTS },
-	[DK_MIN_UPTIME] = { "min_uptime", DS_DEFAULTS },
-	[DK_MAX_RESTARTS] = { "max_restarts", DS_DEFAULTS },
-	[DK_LISTEN_TIMEOUT] = { "listen_timeout", DS_DEFAULTS },
 	[DK_BACKOFF_INITIAL] = { "backoff_initial", DS_DEFAULTS },
 	[DK_BACKOFF_MAX] = { "backoff_max", DS_DEFAULTS },
-	[DK_MAX_LOG_SIZE] = { "max_log_size", DS_DEFAULTS },
-	[DK_LOG_RETAIN] = { "log_retain", DS_DEFAULTS },
 };
 
 #define CONFIG_DAEMON_HINT "every key is listed in " CLM_DATADIR "/clm.ini"
@@ -731,6 +463,7 @@ struct config_daemon {
 	bool				 bad_header;
 	int				 section_lines[DS_COUNT];
 	int				 lines[DK_COUNT];
+	int				 olines[CLM_OPTIONS_MAX];
 };
 
 void
@@ -738,15 +471,10 @@ config_daemon_defaults(struct clm_daemon_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->socket_mode = 0600;
-	cfg->kill_signal = CLM_DEFAULT_KILL_SIGNAL;
-	cfg->kill_timeout_ms = CLM_DEFAULT_KILL_TIMEOUT_MS;
-	cfg->min_uptime_ms = CLM_DEFAULT_MIN_UPTIME_MS;
-	cfg->max_restarts = CLM_DEFAULT_MAX_RESTARTS;
-	cfg->listen_timeout_ms = CLM_DEFAULT_LISTEN_TIMEOUT_MS;
+	options_init(&cfg->defaults);
+	options_defaults(&cfg->defaults);
 	cfg->backoff_initial_ms = 100;
 	cfg->backoff_max_ms = 15000;
-	cfg->max_log_size = 10 * 1024 * 1024;
-	cfg->log_retain = 5;
 }
 
 void
@@ -780,8 +508,8 @@ config_daemon_section(struct config_parser *p, const char *name)
 			break;
 	}
 	if (i == DS_COUNT) {
-		shown = config_shown(name);
-		if ((best = config_suggest(name,
+		shown = clm_shown(name);
+		if ((best = clm_suggest(name,
 		    config_daemon_sections)) != NULL)
 			config_error(p, p->line, "unknown section [%s] (did "
 			    "you mean [%s]?)", shown, best);
@@ -836,7 +564,7 @@ config_daemon_mode(struct config_parser *p, const char *value, mode_t *out)
 	return 0;
 
 bad:
-	shown = config_shown(value);
+	shown = clm_shown(value);
 	config_error(p, p->line, "socket_mode: '%s' is not an octal mode like "
 	    "0600 or 0660", shown);
 	free(shown);
@@ -856,7 +584,7 @@ config_daemon_group(struct config_parser *p, const char *value, char **out)
 	else
 		rc = getgrnam_r(value, &gr, buf, sizeof buf, &res);
 	if (rc != 0 || res == NULL) {
-		shown = config_shown(value);
+		shown = clm_shown(value);
 		config_error(p, p->line, "socket_group: no group '%s' (see "
 		    "/etc/group)", shown);
 		free(shown);
@@ -867,51 +595,74 @@ config_daemon_group(struct config_parser *p, const char *value, char **out)
 	return 0;
 }
 
+/* The name of a [defaults] option row; NULL if key is none. */
+static const struct clm_option *
+config_defaults_option(const char *key)
+{
+	const struct clm_option	*o;
+
+	o = options_by_key(key);
+	return o != NULL && (o->flags & CLM_OPT_DEFAULTS) ? o : NULL;
+}
+
 static void
 config_daemon_key(struct config_parser *p, const char *key, const char *value)
 {
 	struct config_daemon		*d = (struct config_daemon *)p;
 	struct clm_daemon_config	*cfg = &d->cfg;
-	const char			*names[DK_COUNT + 1];
+	const struct clm_option		*o;
+	const char			*names[DK_COUNT + CLM_OPTIONS_MAX + 1];
 	char				*shown;
-	long long			 v;
-	int				 k, i;
+	int				 k, section, *line;
+	size_t				 i, n;
 
 	for (k = 0; k < DK_COUNT; k++) {
 		if (strcmp(key, config_daemon_keys[k].name) == 0)
 			break;
 	}
+	o = k == DK_COUNT ? config_defaults_option(key) : NULL;
+	section = o != NULL ? DS_DEFAULTS : k < DK_COUNT ?
+	    config_daemon_keys[k].section : -1;
 	if (d->section == -1) {
 		if (d->bad_header)
 			return;		/* reported with the header */
-		shown = config_shown(key);
+		shown = clm_shown(key);
 		config_error(p, p->line, "key '%s' is outside any section (put "
-		    "it under [%s])", shown, k < DK_COUNT ?
-		    config_daemon_sections[config_daemon_keys[k].section] :
-		    "daemon] or [defaults");
+		    "it under [%s])", shown, section != -1 ?
+		    config_daemon_sections[section] : "daemon] or [defaults");
 		free(shown);
 		return;
 	}
-	if (k == DK_COUNT) {
-		for (i = 0; i < DK_COUNT; i++)
-			names[i] = config_daemon_keys[i].name;
-		names[i] = NULL;
+	if (section == -1) {
+		n = 0;
+		for (k = 0; k < DK_COUNT; k++)
+			names[n++] = config_daemon_keys[k].name;
+		for (i = 0; i < options_count; i++) {
+			if (options_table[i].flags & CLM_OPT_DEFAULTS)
+				names[n++] = options_table[i].key;
+		}
+		names[n] = NULL;
 		config_unknown_key(p, key, config_daemon_sections[d->section],
 		    names, CONFIG_DAEMON_HINT);
 		return;
 	}
-	if (config_daemon_keys[k].section != d->section) {
+	if (section != d->section) {
 		config_error(p, p->line, "key '%s' belongs in [%s], not [%s]",
-		    key, config_daemon_sections[config_daemon_keys[k].section],
+		    key, config_daemon_sections[section],
 		    config_daemon_sections[d->section]);
 		return;
 	}
-	if (!config_once(p, key, &d->lines[k]))
+	line = o != NULL ? &d->olines[o - options_table] : &d->lines[k];
+	if (!config_once(p, key, line))
 		return;
-	if (*value == '\0' && k != DK_SOCKET && k != DK_SOCKET_GROUP &&
-	    k != DK_LOG_DIR) {
+	if (*value == '\0' && (o != NULL || (k != DK_SOCKET &&
+	    k != DK_SOCKET_GROUP && k != DK_LOG_DIR))) {
 		config_error(p, p->line, "%s needs a value (%s)", key,
 		    CONFIG_DAEMON_HINT);
+		return;
+	}
+	if (o != NULL) {
+		config_option(p, o, value, &cfg->defaults);
 		return;
 	}
 
@@ -939,31 +690,11 @@ config_daemon_key(struct config_parser *p, const char *key, const char *value)
 	case DK_LOG_DIR:
 		config_daemon_path(d, value, &cfg->log_dir);
 		break;
-	case DK_KILL_SIGNAL:
-		config_signal(p, key, value, &cfg->kill_signal);
-		break;
-	case DK_KILL_TIMEOUT:
-		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
-		    &cfg->kill_timeout_ms);
-		break;
-	case DK_MIN_UPTIME:
-		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
-		    &cfg->min_uptime_ms);
-		break;
-	case DK_MAX_RESTARTS:
-		config_restarts(p, key, value, &cfg->max_restarts);
-		break;
-	case DK_LISTEN_TIMEOUT:
-		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
-		    &cfg->listen_timeout_ms);
-		break;
 	case DK_BACKOFF_INITIAL:
-		config_duration(p, key, value, 1, CONFIG_TIMEOUT_MAX,
-		    &cfg->backoff_initial_ms);
+		config_duration(p, key, value, 1, &cfg->backoff_initial_ms);
 		break;
 	case DK_BACKOFF_MAX:
-		config_duration(p, key, value, 1, CONFIG_TIMEOUT_MAX,
-		    &cfg->backoff_max_ms);
+		config_duration(p, key, value, 1, &cfg->backoff_max_ms);
 		break;
 	case DK_METRICS_LISTEN: {
 		struct clm_listen_addr	a;
@@ -982,19 +713,6 @@ config_daemon_key(struct config_parser *p, const char *key, const char *value)
 		cfg->metrics_listen = clm_strdup(value);
 		break;
 	}
-	case DK_MAX_LOG_SIZE:
-		config_log_size(p, value, &cfg->max_log_size);
-		break;
-	case DK_LOG_RETAIN:
-		if (clm_parse_int(value, 0, CONFIG_RETAIN_MAX, &v) != 0) {
-			shown = config_shown(value);
-			config_error(p, p->line, "log_retain: '%s' is not a "
-			    "number of files from 0 to %d", shown,
-			    CONFIG_RETAIN_MAX);
-			free(shown);
-		} else
-			cfg->log_retain = (unsigned)v;
-		break;
 	}
 }
 
@@ -1055,62 +773,11 @@ config_load_daemon(const char *path, struct clm_daemon_config *cfg,
 /* ------------------------------------------------------------------ */
 /* App files. */
 
-enum {
-	AK_SCRIPT,
-	AK_ARGS,
-	AK_INTERPRETER,
-	AK_INSTANCES,
-	AK_CWD,
-	AK_LISTEN,
-	AK_KILL_SIGNAL,
-	AK_KILL_TIMEOUT,
-	AK_MIN_UPTIME,
-	AK_MAX_RESTARTS,
-	AK_AUTORESTART,
-	AK_LISTEN_TIMEOUT,
-	AK_USER,
-	AK_GROUP,
-	AK_MAX_MEMORY_RESTART,
-	AK_TIME,
-	AK_MERGE_LOGS,
-	AK_MAX_LOG_SIZE,
-	AK_LOG_RETAIN,
-	AK_COUNT
-};
-
-static const char *const config_app_keys[] = {
-	[AK_SCRIPT] = "script",
-	[AK_ARGS] = "args",
-	[AK_INTERPRETER] = "interpreter",
-	[AK_INSTANCES] = "instances",
-	[AK_CWD] = "cwd",
-	[AK_LISTEN] = "listen",
-	[AK_KILL_SIGNAL] = "kill_signal",
-	[AK_KILL_TIMEOUT] = "kill_timeout",
-	[AK_MIN_UPTIME] = "min_uptime",
-	[AK_MAX_RESTARTS] = "max_restarts",
-	[AK_AUTORESTART] = "autorestart",
-	[AK_LISTEN_TIMEOUT] = "listen_timeout",
-	[AK_USER] = "user",
-	[AK_GROUP] = "group",
-	[AK_MAX_MEMORY_RESTART] = "max_memory_restart",
-	[AK_TIME] = "time",
-	[AK_MERGE_LOGS] = "merge_logs",
-	[AK_MAX_LOG_SIZE] = "max_log_size",
-	[AK_LOG_RETAIN] = "log_retain",
-	NULL
-};
-
-#define CONFIG_APP_HINT "the keys are script, args, interpreter, " \
-	"instances, cwd, listen, kill_signal, kill_timeout, min_uptime, " \
-	"max_restarts, autorestart, listen_timeout, user, group, " \
-	"max_memory_restart, time, merge_logs, max_log_size, log_retain and " \
-	"env.NAME"
-
 struct config_app {
 	char			*name;
 	int			 line;		/* of [name] */
-	int			 lines[AK_COUNT]; /* where set; 0: not */
+	int			 lines[CLM_OPTIONS_MAX]; /* where each row of
+						   options_table is set */
 	struct clm_app_spec	*spec;	/* script, cwd, interpreter as written */
 	char		       **env;	/* KEY=VALUE of env.KEY lines */
 	int			*env_lines;
@@ -1160,9 +827,9 @@ config_apps_section(struct config_parser *p, const char *name)
 			return;
 		}
 	}
-	if (f->n == CONFIG_APPS_MAX) {
+	if (f->n == CLM_APPS_MAX) {
 		config_error(p, p->line, "more than %d apps in one file",
-		    CONFIG_APPS_MAX);
+		    CLM_APPS_MAX);
 		p->full = true;
 		return;
 	}
@@ -1177,71 +844,6 @@ config_apps_section(struct config_parser *p, const char *name)
 	f->bad_header = false;
 }
 
-/* Split s like a shell: blanks separate words, '...' quotes literally,
- * "..." quotes with \" \\ \$ \` escaped, \ escapes outside quotes. */
-static int
-config_split_args(const char *s, char ***out, char **cause)
-{
-	char	*word;
-	size_t	 n;
-	bool	 in_word;
-	char	 q;
-
-	word = clm_malloc(strlen(s) + 1);
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '\0')
-			break;
-		n = 0;
-		in_word = true;
-		while (in_word && *s != '\0') {
-			switch (*s) {
-			case ' ':
-			case '\t':
-				in_word = false;
-				break;
-			case '\'':
-			case '"':
-				q = *s++;
-				while (*s != '\0' && *s != q) {
-					if (q == '"' && *s == '\\' &&
-					    strchr("\"\\$`", s[1]) != NULL &&
-					    s[1] != '\0')
-						s++;
-					word[n++] = *s++;
-				}
-				if (*s == '\0') {
-					*cause = clm_asprintf("args: the %c "
-					    "quote is not closed", q);
-					free(word);
-					return -1;
-				}
-				s++;
-				break;
-			case '\\':
-				if (s[1] == '\0') {
-					*cause = clm_strdup("args: a '\\' "
-					    "ends the line (escape it as "
-					    "'\\\\')");
-					free(word);
-					return -1;
-				}
-				word[n++] = s[1];
-				s += 2;
-				break;
-			default:
-				word[n++] = *s++;
-				break;
-			}
-		}
-		word[n] = '\0';
-		clm_strv_push(out, word);
-	}
-	free(word);
-	return 0;
-}
-
 static void
 config_app_env(struct config_parser *p, struct config_app *a,
     const char *key, const char *value)
@@ -1252,7 +854,7 @@ config_app_env(struct config_parser *p, struct config_app *a,
 
 	len = strlen(name);
 	if (len == 0 || strcspn(name, "= \t") != len) {
-		shown = config_shown(key);
+		shown = clm_shown(key);
 		config_error(p, p->line, "'%s' does not name a variable (write "
 		    "env.NAME = VALUE; NAME without '=' or blanks)", shown);
 		free(shown);
@@ -1274,46 +876,6 @@ config_app_env(struct config_parser *p, struct config_app *a,
 	a->env_lines[a->nenv++] = p->line;
 }
 
-static void
-config_app_listen(struct config_parser *p, struct clm_app_spec *spec,
-    const char *value)
-{
-	struct clm_listen_addr	 addr;
-	const char		*s, *end;
-	char			*item, *cause, *shown;
-	size_t			 n;
-
-	for (s = value;; s = end + 1) {
-		end = strchr(s, ',');
-		if (end == NULL)
-			end = s + strlen(s);
-		while (s < end && isspace((unsigned char)*s))
-			s++;
-		n = (size_t)(end - s);
-		while (n > 0 && isspace((unsigned char)s[n - 1]))
-			n--;
-		item = clm_strndup(s, n);
-		if (n == 0) {
-			config_error(p, p->line, "listen: an empty address "
-			    "(write [HOST:]PORT, several separated by commas)");
-		} else if (listeners_parse(item, &addr, &cause) != 0) {
-			/* Its words are --listen's: say it our way. */
-			free(cause);
-			shown = config_shown(item);
-			config_error(p, p->line, "listen: '%s' is not an address "
-			    "(write PORT, HOST:PORT or [IPV6]:PORT with a port "
-			    "from 1 to 65535)", shown);
-			free(shown);
-		} else {
-			listeners_addr_clear(&addr);
-			clm_strv_push(&spec->listen, item);
-		}
-		free(item);
-		if (*end == '\0')
-			break;
-	}
-}
-
 /* Whether the first len bytes of key are a typo of "env". */
 static bool
 config_env_typo(const char *key, size_t len)
@@ -1324,9 +886,54 @@ config_env_typo(const char *key, size_t len)
 	if (len == 0 || len > 4)
 		return false;
 	prefix = clm_strndup(key, len);
-	typo = config_distance(prefix, "env") <= 1;
+	typo = clm_distance(prefix, "env") <= 1;
 	free(prefix);
 	return typo;
+}
+
+/* The keys of an app file's section; NULL-terminated, static. */
+static const char *const *
+config_app_keys(void)
+{
+	static const char	*keys[CLM_OPTIONS_MAX + 1];
+	size_t			 i, n = 0;
+
+	if (keys[0] != NULL)
+		return keys;
+	for (i = 0; i < options_count; i++) {
+		if ((options_table[i].flags & CLM_OPT_FILE) &&
+		    options_table[i].type != CLM_OPT_ENV)
+			keys[n++] = options_table[i].key;
+	}
+	keys[n] = NULL;
+	return keys;
+}
+
+/* "the keys are script, args, ... and env.NAME" */
+static char *
+config_app_hint(void)
+{
+	const char *const	*keys = config_app_keys();
+	char			*hint, *tmp;
+	size_t			 i;
+
+	hint = clm_strdup("the keys are");
+	for (i = 0; keys[i] != NULL; i++) {
+		tmp = clm_asprintf("%s %s%s", hint, keys[i],
+		    keys[i + 1] != NULL ? "," : "");
+		free(hint);
+		hint = tmp;
+	}
+	tmp = clm_asprintf("%s and env.NAME", hint);
+	free(hint);
+	return tmp;
+}
+
+/* Where an app's key was set; 0: not. */
+static int
+config_app_line(const struct config_app *a, const char *key)
+{
+	return a->lines[options_by_key(key) - options_table];
 }
 
 static void
@@ -1334,14 +941,14 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 {
 	struct config_apps	*f = (struct config_apps *)p;
 	struct config_app	*a = f->cur;
-	struct clm_app_spec	*spec;
+	const struct clm_option	*o;
 	const char		*name;
-	char			*cause, *shown;
-	int			 k;
+	char			*shown, *hint;
+	int			*line;
 
 	if (a == NULL) {
 		if (!f->bad_header) {
-			shown = config_shown(key);
+			shown = clm_shown(key);
 			config_error(p, p->line, "key '%s' is outside any "
 			    "section (put it under the [NAME] of its app)",
 			    shown);
@@ -1349,138 +956,40 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 		}
 		return;
 	}
-	spec = a->spec;
 	if (strncmp(key, "env.", 4) == 0) {
 		config_app_env(p, a, key, value);
 		return;
 	}
-	for (k = 0; config_app_keys[k] != NULL; k++) {
-		if (strcmp(key, config_app_keys[k]) == 0)
-			break;
-	}
-	if (config_app_keys[k] == NULL) {
+	o = options_by_key(key);
+	if (o == NULL || (o->flags & CLM_OPT_FILE) == 0 ||
+	    o->type == CLM_OPT_ENV) {
 		/* "evn.PORT", "Env.PORT": an env.NAME line. */
 		name = strchr(key, '.');
 		if (name != NULL && config_env_typo(key, (size_t)(name -
 		    key))) {
-			shown = config_shown(key);
+			shown = clm_shown(key);
 			config_error(p, p->line, "unknown key '%s' in [%s] "
 			    "(did you mean 'env%s'?)", shown, a->name, name);
 			free(shown);
 			return;
 		}
-		config_unknown_key(p, key, a->name, config_app_keys,
-		    CONFIG_APP_HINT);
+		hint = config_app_hint();
+		config_unknown_key(p, key, a->name, config_app_keys(), hint);
+		free(hint);
 		return;
 	}
-	if (k != AK_ARGS && k != AK_LISTEN && !config_once(p, key,
-	    &a->lines[k]))
+	/* Lists and args may take several lines. */
+	line = &a->lines[o - options_table];
+	if (o->type != CLM_OPT_ARGS && o->type != CLM_OPT_LIST &&
+	    !config_once(p, key, line))
 		return;
-	if (a->lines[k] == 0)
-		a->lines[k] = p->line;
-	if (*value == '\0' && k != AK_ARGS) {
+	if (*line == 0)
+		*line = p->line;
+	if (*value == '\0' && o->type != CLM_OPT_ARGS) {
 		config_error(p, p->line, "%s needs a value", key);
 		return;
 	}
-
-	switch (k) {
-	case AK_SCRIPT:
-		spec->script = clm_strdup(value);
-		break;
-	case AK_ARGS:
-		if (config_split_args(value, &spec->args, &cause) != 0) {
-			config_error(p, p->line, "%s", cause);
-			free(cause);
-		} else if (spec->args == NULL)
-			spec->args = clm_calloc(1, sizeof *spec->args);
-		break;
-	case AK_INTERPRETER:
-		spec->interpreter = clm_strdup(value);
-		break;
-	case AK_INSTANCES:
-		if (clm_instances_parse(value, &spec->instances,
-		    &cause) != 0) {
-			config_error(p, p->line, "instances: %s", cause);
-			free(cause);
-		}
-		break;
-	case AK_CWD:
-		spec->cwd = clm_strdup(value);
-		break;
-	case AK_LISTEN:
-		config_app_listen(p, spec, value);
-		break;
-	case AK_KILL_SIGNAL:
-		config_signal(p, key, value, &spec->kill_signal);
-		break;
-	case AK_KILL_TIMEOUT:
-		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
-		    &spec->kill_timeout_ms);
-		break;
-	case AK_MIN_UPTIME:
-		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
-		    &spec->min_uptime_ms);
-		break;
-	case AK_MAX_RESTARTS:
-		config_restarts(p, key, value, &spec->max_restarts);
-		break;
-	case AK_AUTORESTART:
-		if (!config_bool(value, &spec->autorestart)) {
-			shown = config_shown(value);
-			config_error(p, p->line, "autorestart: '%s' is not true "
-			    "or false (or yes/no, on/off, 1/0)", shown);
-			free(shown);
-		}
-		break;
-	case AK_LISTEN_TIMEOUT:
-		config_duration(p, key, value, 0, CONFIG_TIMEOUT_MAX,
-		    &spec->listen_timeout_ms);
-		break;
-	case AK_TIME:
-	case AK_MERGE_LOGS:
-		if (!config_bool(value, k == AK_TIME ? &spec->log_time :
-		    &spec->merge_logs)) {
-			shown = config_shown(value);
-			config_error(p, p->line, "%s: '%s' is not true or false "
-			    "(or yes/no, on/off, 1/0)", key, shown);
-			free(shown);
-		}
-		break;
-	case AK_MAX_LOG_SIZE:
-		config_log_size(p, value, &spec->max_log_size);
-		break;
-	case AK_LOG_RETAIN: {
-		long long	v;
-
-		if (clm_parse_int(value, 0, CONFIG_RETAIN_MAX, &v) != 0) {
-			shown = config_shown(value);
-			config_error(p, p->line, "log_retain: '%s' is not a "
-			    "number of files from 0 to %d", shown,
-			    CONFIG_RETAIN_MAX);
-			free(shown);
-		} else
-			spec->log_retain = (int)v;
-		break;
-	}
-	case AK_MAX_MEMORY_RESTART:
-		if (config_parse_size(value, &spec->max_memory) != 0 ||
-		    (spec->max_memory != 0 && spec->max_memory < 1048576)) {
-			shown = config_shown(value);
-			config_error(p, p->line, "max_memory_restart: '%s' is "
-			    "not 0 (no limit) or a size of at least 1M (write "
-			    "300M or 1G)", shown);
-			free(shown);
-		}
-		break;
-	case AK_USER:
-		free(spec->user);
-		spec->user = *value ? clm_strdup(value) : NULL;
-		break;
-	case AK_GROUP:
-		free(spec->group);
-		spec->group = *value ? clm_strdup(value) : NULL;
-		break;
-	}
+	config_option(p, o, value, a->spec);
 }
 
 static bool
@@ -1533,8 +1042,8 @@ config_app_finish(struct config_parser *p, struct config_app *a,
 	size_t			 i;
 	int			 line;
 
-	if (a->lines[AK_SCRIPT] == 0 || spec->script == NULL) {
-		if (a->lines[AK_SCRIPT] == 0)
+	if (config_app_line(a, "script") == 0 || spec->script == NULL) {
+		if (config_app_line(a, "script") == 0)
 			config_error(p, a->line, "[%s] has no script (add "
 			    "script = PATH)", a->name);
 		return NULL;
@@ -1548,13 +1057,13 @@ config_app_finish(struct config_parser *p, struct config_app *a,
 	if (clm_app_resolve(spec, folder, path_env, "set interpreter = PROG",
 	    &field, &cause) != 0) {
 		if (strcmp(field, "cwd") == 0) {
-			line = a->lines[AK_CWD] != 0 ? a->lines[AK_CWD] :
+			line = config_app_line(a, "cwd") != 0 ? config_app_line(a, "cwd") :
 			    a->line;
 			config_error(p, line, "cwd: %s", cause);
 		} else {
 			line = strcmp(field, "interpreter") == 0 &&
-			    a->lines[AK_INTERPRETER] != 0 ?
-			    a->lines[AK_INTERPRETER] : a->lines[AK_SCRIPT];
+			    config_app_line(a, "interpreter") != 0 ?
+			    config_app_line(a, "interpreter") : config_app_line(a, "script");
 			config_error(p, line, "%s", cause);
 		}
 		free(cause);
@@ -1606,7 +1115,7 @@ config_load_apps(const char *path, char *const *env, char *const *only,
 			free(list);
 			list = tmp;
 		}
-		shown = config_shown(only[i]);
+		shown = clm_shown(only[i]);
 		config_error(&f.p, 0, "no app named '%s' in the file (it has "
 		    "%s%s)", shown, list, f.n > 10 ? ", ..." : "");
 		free(shown);

@@ -14,19 +14,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "clm/options.h"
 #include "clm/proto.h"
 #include "clm/upgrade.h"
 
-/* Ranges of the numbers a peer may send. */
-#define PROTO_INSTANCES_MIN	-1
-#define PROTO_INSTANCES_MAX	4096
-#define PROTO_TIMEOUT_MAX	86400000	/* one day, in ms */
-#define PROTO_RESTARTS_MAX	1000000
-#define PROTO_COUNT_MAX		4096
+/* Ranges of the numbers a peer may send (an app's options: options.h). */
 #define PROTO_ARRAY_MAX		65536		/* args, env, notes, workers */
 #define PROTO_U53_MAX		9007199254740992LL /* exact in a double */
-#define PROTO_APPS_MAX		4096		/* apps of one request or dump */
-#define PROTO_DUMP_MAX		(64 * 1024 * 1024) /* bytes of dump.json */
 
 #define PROTO_MISMATCH_FIX \
 	"(restart the daemon with clm kill, or run clm update)"
@@ -96,47 +90,51 @@ proto_add_strv(cJSON *obj, const char *key, char *const *v)
 	proto_add(obj, key, array);
 }
 
+/* A spec: each row of options_table that has a wire field. Options left
+ * unset are left out: the daemon's defaults apply. */
 static cJSON *
 proto_spec_to_json(const struct clm_app_spec *spec)
 {
-	cJSON	*obj;
+	const struct clm_option	*o;
+	const void		*f;
+	cJSON			*obj;
+	size_t			 i;
 
 	obj = proto_check(cJSON_CreateObject());
-	proto_add_string(obj, "name", spec->name);
-	proto_add_string(obj, "script", spec->script);
-	proto_add_string(obj, "interpreter", spec->interpreter);
-	proto_add_strv(obj, "args", spec->args);
-	proto_add_string(obj, "cwd", spec->cwd);
-	proto_add_strv(obj, "env", spec->env);
-	proto_add_number(obj, "instances", spec->instances);
-	/* Options left unset are left out: the daemon's defaults apply. */
-	if (spec->kill_signal != CLM_UNSET_SIGNAL)
-		proto_add_string(obj, "kill_signal",
-		    clm_signal_name(spec->kill_signal));
-	if (spec->kill_timeout_ms != CLM_UNSET_MS)
-		proto_add_number(obj, "kill_timeout_ms", spec->kill_timeout_ms);
-	if (spec->min_uptime_ms != CLM_UNSET_MS)
-		proto_add_number(obj, "min_uptime_ms", spec->min_uptime_ms);
-	if (spec->max_restarts != CLM_UNSET_RESTARTS)
-		proto_add_number(obj, "max_restarts", spec->max_restarts);
-	proto_add_bool(obj, "autorestart", spec->autorestart);
-	if (spec->log_time)
-		proto_add_bool(obj, "log_time", true);
-	if (spec->merge_logs)
-		proto_add_bool(obj, "merge_logs", true);
-	if (spec->max_log_size != CLM_UNSET_SIZE)
-		proto_add_number(obj, "max_log_size",
-		    (double)spec->max_log_size);
-	if (spec->log_retain != CLM_UNSET_RETAIN)
-		proto_add_number(obj, "log_retain", spec->log_retain);
-	if (spec->listen_timeout_ms != CLM_UNSET_MS)
-		proto_add_number(obj, "listen_timeout_ms",
-		    spec->listen_timeout_ms);
-	proto_add_strv(obj, "listen", spec->listen);
-	if (spec->max_memory != 0)
-		proto_add_number(obj, "max_memory", (double)spec->max_memory);
-	proto_add_string(obj, "user", spec->user);
-	proto_add_string(obj, "group", spec->group);
+	for (i = 0; i < options_count; i++) {
+		o = &options_table[i];
+		if ((o->flags & CLM_OPT_WIRE) == 0 || options_unset(o, spec))
+			continue;
+		f = options_cfield(o, spec);
+		switch (o->type) {
+		case CLM_OPT_STRING:
+			proto_add_string(obj, o->json, *(char *const *)f);
+			break;
+		case CLM_OPT_ARGS:
+		case CLM_OPT_LIST:
+		case CLM_OPT_ENV:
+			proto_add_strv(obj, o->json, *(char **const *)f);
+			break;
+		case CLM_OPT_INSTANCES:
+		case CLM_OPT_INT:
+			proto_add_number(obj, o->json, *(const int *)f);
+			break;
+		case CLM_OPT_DURATION:
+			proto_add_number(obj, o->json, *(const uint32_t *)f);
+			break;
+		case CLM_OPT_SIZE:
+			proto_add_number(obj, o->json,
+			    (double)*(const uint64_t *)f);
+			break;
+		case CLM_OPT_BOOL:
+			proto_add_bool(obj, o->json, *(const bool *)f);
+			break;
+		case CLM_OPT_SIGNAL:
+			proto_add_string(obj, o->json,
+			    clm_signal_name(*(const int *)f));
+			break;
+		}
+	}
 	return obj;
 }
 
@@ -670,71 +668,121 @@ proto_get_object(struct proto_dec *d, const cJSON *obj, const char *prefix,
 	return 0;
 }
 
+/* A number of an option within its limits (options_check_number). */
+static int
+proto_get_option_number(struct proto_dec *d, const cJSON *obj, const char *p,
+    const struct clm_option *o, long long *out)
+{
+	cJSON	*item;
+	char	*why;
+	double	 v;
+
+	if ((item = proto_get(obj, o->json)) == NULL)
+		return 1;
+	v = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+	if (!isfinite(v) || v < -(double)PROTO_U53_MAX ||
+	    v > (double)PROTO_U53_MAX || !proto_integral(v)) {
+		(void)options_check_number(o, LLONG_MIN, &why);
+		proto_fail(d, CLM_E_BADREQ, "field '%s%s' %s", p, o->json, why);
+		free(why);
+		return -1;
+	}
+	if (options_check_number(o, (long long)v, &why) != 0) {
+		proto_fail(d, CLM_E_BADREQ, "field '%s%s' %s", p, o->json, why);
+		free(why);
+		return -1;
+	}
+	*out = (long long)v;
+	return 0;
+}
+
+/* One option's field of a spec object, when present. */
+static int
+proto_get_option(struct proto_dec *d, const cJSON *obj, const char *p,
+    const struct clm_option *o, struct clm_app_spec *spec)
+{
+	void		*f = options_field(o, spec);
+	cJSON		*item;
+	char		*cause;
+	long long	 v;
+	size_t		 i;
+	int		 rc, sig;
+
+	switch (o->type) {
+	case CLM_OPT_STRING:
+		if (proto_get_string(d, obj, p, o->json,
+		    (o->flags & CLM_OPT_REQUIRED) != 0, (char **)f) != 0)
+			return -1;
+		if (o->check != NULL && *(char **)f != NULL &&
+		    o->check(*(char **)f, &cause) != 0) {
+			proto_fail(d, CLM_E_INVAL, "%s", cause);
+			free(cause);
+			return -1;
+		}
+		return 0;
+	case CLM_OPT_ARGS:
+	case CLM_OPT_LIST:
+	case CLM_OPT_ENV:
+		if (proto_get_strv(d, obj, p, o->json, o->type == CLM_OPT_ENV,
+		    (char ***)f) != 0)
+			return -1;
+		for (i = 0; o->check != NULL && *(char ***)f != NULL &&
+		    (*(char ***)f)[i] != NULL; i++) {
+			if (o->check((*(char ***)f)[i], &cause) != 0) {
+				proto_fail(d, CLM_E_INVAL, "field '%s%s[%zu]': "
+				    "%s", p, o->json, i, cause);
+				free(cause);
+				return -1;
+			}
+		}
+		return 0;
+	case CLM_OPT_BOOL:
+		return proto_get_bool(d, obj, p, o->json,
+		    (o->flags & CLM_OPT_REQUIRED) != 0, (bool *)f);
+	case CLM_OPT_SIGNAL:
+		if ((item = proto_get(obj, o->json)) == NULL)
+			return 0;
+		if (!cJSON_IsString(item) || item->valuestring == NULL ||
+		    (sig = clm_signal_parse(item->valuestring)) <= 0) {
+			return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must "
+			    "be a signal name like \"SIGINT\"", p, o->json);
+		}
+		*(int *)f = sig;
+		return 0;
+	default:
+		break;
+	}
+	if ((rc = proto_get_option_number(d, obj, p, o, &v)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (o->type == CLM_OPT_DURATION)
+		*(uint32_t *)f = (uint32_t)v;
+	else if (o->type == CLM_OPT_SIZE)
+		*(uint64_t *)f = (uint64_t)v;
+	else
+		*(int *)f = (int)v;
+	return 0;
+}
+
 /* A spec object; p is its path in messages ("spec.", "apps[2]."). */
 static int
 proto_spec_from_json(struct proto_dec *d, const cJSON *obj, const char *p,
     struct clm_app_spec **out)
 {
 	struct clm_app_spec	*spec;
-	cJSON			*item;
-	char			*cause;
-	int			 sig;
+	const struct clm_option	*o;
+	size_t			 i;
 
 	spec = clm_app_spec_new();
-	if (proto_get_string(d, obj, p, "name", true, &spec->name) != 0 ||
-	    proto_get_string(d, obj, p, "script", true, &spec->script) != 0 ||
-	    proto_get_string(d, obj, p, "interpreter", false,
-	    &spec->interpreter) != 0 ||
-	    proto_get_strv(d, obj, p, "args", false, &spec->args) != 0 ||
-	    proto_get_strv(d, obj, p, "listen", false, &spec->listen) != 0 ||
-	    proto_get_string(d, obj, p, "user", false, &spec->user) != 0 ||
-	    proto_get_u64(d, obj, p, "max_memory", &spec->max_memory) != 0 ||
-	    proto_get_string(d, obj, p, "group", false, &spec->group) != 0 ||
-	    proto_get_string(d, obj, p, "cwd", false, &spec->cwd) != 0 ||
-	    proto_get_strv(d, obj, p, "env", true, &spec->env) != 0 ||
-	    proto_get_int32(d, obj, p, "instances", PROTO_INSTANCES_MIN,
-	    PROTO_INSTANCES_MAX, false, &spec->instances) != 0 ||
-	    proto_get_uint32(d, obj, p, "kill_timeout_ms", PROTO_TIMEOUT_MAX,
-	    &spec->kill_timeout_ms) != 0 ||
-	    proto_get_uint32(d, obj, p, "min_uptime_ms", PROTO_TIMEOUT_MAX,
-	    &spec->min_uptime_ms) != 0 ||
-	    proto_get_int32(d, obj, p, "max_restarts", 0, PROTO_RESTARTS_MAX,
-	    false, &spec->max_restarts) != 0 ||
-	    proto_get_bool(d, obj, p, "log_time", false,
-	    &spec->log_time) != 0 ||
-	    proto_get_bool(d, obj, p, "merge_logs", false,
-	    &spec->merge_logs) != 0 ||
-	    proto_get_u64(d, obj, p, "max_log_size", &spec->max_log_size) != 0 ||
-	    proto_get_int32(d, obj, p, "log_retain", 0, 1000, false,
-	    &spec->log_retain) != 0 ||
-	    proto_get_bool(d, obj, p, "autorestart", false,
-	    &spec->autorestart) != 0 ||
-	    proto_get_uint32(d, obj, p, "listen_timeout_ms", PROTO_TIMEOUT_MAX,
-	    &spec->listen_timeout_ms) != 0)
-		goto fail;
-
-	if ((item = proto_get(obj, "kill_signal")) != NULL) {
-		if (!cJSON_IsString(item) || item->valuestring == NULL ||
-		    (sig = clm_signal_parse(item->valuestring)) <= 0) {
-			proto_fail(d, CLM_E_BADREQ, "field '%skill_signal' "
-			    "must be a signal name like \"SIGINT\"", p);
-			goto fail;
+	for (i = 0; i < options_count; i++) {
+		o = &options_table[i];
+		if ((o->flags & CLM_OPT_WIRE) != 0 &&
+		    proto_get_option(d, obj, p, o, spec) != 0) {
+			clm_app_spec_free(spec);
+			return -1;
 		}
-		spec->kill_signal = sig;
-	}
-
-	/* The name becomes part of file names: check it here already. */
-	if (clm_app_name_check(spec->name, &cause) != 0) {
-		proto_fail(d, CLM_E_INVAL, "%s", cause);
-		free(cause);
-		goto fail;
 	}
 	*out = spec;
 	return 0;
-
-fail:
-	clm_app_spec_free(spec);
-	return -1;
 }
 
 /* "apps": an array of spec objects, every name once. */
@@ -755,9 +803,9 @@ proto_get_apps(struct proto_dec *d, const cJSON *obj,
 	}
 	n = 0;
 	cJSON_ArrayForEach(item, array) {
-		if (++n > PROTO_APPS_MAX) {
+		if (++n > CLM_APPS_MAX) {
 			return proto_fail(d, CLM_E_BADREQ, "field 'apps' has "
-			    "more than %d entries", PROTO_APPS_MAX);
+			    "more than %d entries", CLM_APPS_MAX);
 		}
 	}
 	v = clm_calloc(n + 1, sizeof *v);
@@ -899,8 +947,8 @@ proto_request_decode(const char *line, size_t len, struct clm_request **out,
 	if (proto_get_string(&d, root, "", "cmd", true, &req->cmd) != 0 ||
 	    proto_get_string(&d, root, "", "target", false,
 	    &req->target) != 0 ||
-	    proto_get_int(&d, root, "", "count", -PROTO_COUNT_MAX,
-	    PROTO_COUNT_MAX, false, &req->count) != 0 ||
+	    proto_get_int(&d, root, "", "count", -CLM_INSTANCES_LIMIT,
+	    CLM_INSTANCES_LIMIT, false, &req->count) != 0 ||
 	    proto_get_bool(&d, root, "", "relative", false,
 	    &req->relative) != 0 ||
 	    proto_get_int32(&d, root, "", "lines", 0, 10000, false,
@@ -1134,7 +1182,7 @@ proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
 
 	*apps = NULL;
 	*n = 0;
-	if ((root = proto_parse(&d, buf, len, PROTO_DUMP_MAX,
+	if ((root = proto_parse(&d, buf, len, CLM_DUMP_MAX,
 	    "dump")) == NULL)
 		goto fail;
 	if (proto_get_version(&d, root, &v) != 0)
@@ -1313,7 +1361,7 @@ proto_state_decode(const char *buf, size_t len, struct clm_state *st,
 	size_t			 i, k;
 
 	memset(st, 0, sizeof *st);
-	if ((root = proto_parse(&d, buf, len, PROTO_DUMP_MAX, "state")) == NULL)
+	if ((root = proto_parse(&d, buf, len, CLM_DUMP_MAX, "state")) == NULL)
 		goto fail;
 	v = 0;
 	if (proto_get_int(&d, root, "", "state", 0, 1 << 20, true, &v) != 0)

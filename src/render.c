@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clm/options.h"
 #include "clm/render.h"
 
 #define RENDER_NCOLS	8
@@ -164,99 +165,22 @@ render_workers(FILE *f, const struct clm_worker_info *w, size_t n,
 		fprintf(f, "(no workers of app %s)\n", name);
 }
 
-/* An argument for display: quoted when a shell would need it. */
-static void
-render_arg(FILE *f, const char *s)
-{
-	const char	*p;
-
-	if (*s != '\0' && strpbrk(s, " \t\n'\"\\$`*?[]{}()<>|&;#~") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('\'', f);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*p, f);
-	}
-	fputc('\'', f);
-}
-
-static void
-render_instances(FILE *f, int instances)
-{
-	if (instances == CLM_INSTANCES_MAX)
-		fputs("max (every logical core)\n", f);
-	else if (instances == CLM_INSTANCES_ALL_BUT_ONE)
-		fputs("-1 (all logical cores but one)\n", f);
-	else
-		fprintf(f, "%d\n", instances);
-}
-
 void
 render_describe(FILE *f, const struct clm_app_spec *spec,
     const struct clm_worker_info *w, size_t n, bool color)
 {
-	size_t	i;
+	const struct clm_option	*o;
+	char			*value;
+	size_t			 i;
 
 	if (spec != NULL) {
-#define RENDER_KEY(k) fprintf(f, "%-16s", k)
-		RENDER_KEY("name");
-		fprintf(f, "%s\n", spec->name != NULL ? spec->name : "-");
-		RENDER_KEY("script");
-		fprintf(f, "%s\n", spec->script != NULL ? spec->script : "-");
-		RENDER_KEY("interpreter");
-		fprintf(f, "%s\n", spec->interpreter != NULL ?
-		    spec->interpreter : "none (executed directly)");
-		RENDER_KEY("args");
-		if (spec->args == NULL || spec->args[0] == NULL)
-			fputs("-", f);
-		for (i = 0; spec->args != NULL && spec->args[i] != NULL; i++) {
-			if (i > 0)
-				fputc(' ', f);
-			render_arg(f, spec->args[i]);
+		for (i = 0; i < options_count; i++) {
+			o = &options_table[i];
+			value = options_format(o, spec);
+			fprintf(f, "%-19s %s\n", o->key,
+			    value != NULL ? value : "-");
+			free(value);
 		}
-		fputc('\n', f);
-		RENDER_KEY("cwd");
-		fprintf(f, "%s\n", spec->cwd != NULL ? spec->cwd : "-");
-		RENDER_KEY("instances");
-		render_instances(f, spec->instances);
-		RENDER_KEY("kill_signal");
-		fprintf(f, "%s\n", clm_signal_name(spec->kill_signal));
-		RENDER_KEY("kill_timeout");
-		fprintf(f, "%" PRIu32 " ms\n", spec->kill_timeout_ms);
-		RENDER_KEY("min_uptime");
-		fprintf(f, "%" PRIu32 " ms\n", spec->min_uptime_ms);
-		RENDER_KEY("max_restarts");
-		fprintf(f, "%d\n", spec->max_restarts);
-		RENDER_KEY("autorestart");
-		fprintf(f, "%s\n", spec->autorestart ? "yes" : "no");
-		RENDER_KEY("listen_timeout");
-		fprintf(f, "%" PRIu32 " ms\n", spec->listen_timeout_ms);
-		if (spec->listen != NULL) {
-			size_t	k;
-
-			RENDER_KEY("listen");
-			for (k = 0; spec->listen[k] != NULL; k++)
-				fprintf(f, "%s%s", k ? " " : "",
-				    spec->listen[k]);
-			fputc('\n', f);
-		}
-		if (spec->max_memory != 0) {
-			RENDER_KEY("max_memory");
-			fprintf(f, "%llu bytes\n",
-			    (unsigned long long)spec->max_memory);
-		}
-		if (spec->user != NULL) {
-			RENDER_KEY("user");
-			fprintf(f, "%s%s%s\n", spec->user,
-			    spec->group ? ":" : "", spec->group ? spec->group : "");
-		}
-		RENDER_KEY("env");
-		fprintf(f, "%zu variables\n", clm_strv_len(spec->env));
-#undef RENDER_KEY
 		fputc('\n', f);
 	}
 	render_workers(f, w, n, spec != NULL ? spec->name : NULL, color);

@@ -550,13 +550,7 @@ supervisor_new(uv_loop_t *loop, const struct clm_home *home,
 	sup->loop = loop;
 	sup->home = home;
 	sup->ncpu = clm_ncpu();
-	sup->defaults.kill_signal = cfg->kill_signal;
-	sup->defaults.kill_timeout_ms = cfg->kill_timeout_ms;
-	sup->defaults.min_uptime_ms = cfg->min_uptime_ms;
-	sup->defaults.max_restarts = cfg->max_restarts;
-	sup->defaults.listen_timeout_ms = cfg->listen_timeout_ms;
-	sup->defaults.max_log_size = cfg->max_log_size;
-	sup->defaults.log_retain = (int)cfg->log_retain;
+	sup->defaults = cfg->defaults;	/* numbers only: no strings */
 	sup->backoff_first_ms = cfg->backoff_initial_ms;
 	sup->backoff_max_ms = cfg->backoff_max_ms;
 	sup->preload = helper_path("libclm-preload.so");

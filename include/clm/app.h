@@ -7,15 +7,15 @@
 
 #define CLM_NAME_MAX 64
 
-#define CLM_DEFAULT_KILL_SIGNAL 2	/* SIGINT */
-#define CLM_DEFAULT_KILL_TIMEOUT_MS 1600
-#define CLM_DEFAULT_MIN_UPTIME_MS 1000
-#define CLM_DEFAULT_MAX_RESTARTS 16
-#define CLM_DEFAULT_LISTEN_TIMEOUT_MS 3000
+/* The largest instance count (-i, scale) accepted anywhere. */
+#define CLM_INSTANCES_LIMIT 4096
+/* The most apps one app file, request or dump may hold. */
+#define CLM_APPS_MAX 4096
 
 /*
  * Options the user did not set hold these; the daemon fills them from its
  * configuration's [defaults] (clm_app_spec_fill) when the app is added.
+ * Which options, their types, limits and defaults: options.h.
  */
 #define CLM_UNSET_MS		UINT32_MAX
 #define CLM_UNSET_SIGNAL	0
@@ -27,6 +27,7 @@
 #define CLM_INSTANCES_MAX 0		/* -i 0, -i max: every logical core */
 #define CLM_INSTANCES_ALL_BUT_ONE (-1)	/* -i -1 */
 
+/* Every option is a row of options_table (options.c). */
 struct clm_app_spec {
 	char		 *name;
 	char		 *script;	/* absolute path */

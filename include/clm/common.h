@@ -28,6 +28,19 @@
 #else
 #define CLM_PRINTF(f, a)
 #define CLM_NORETURN
+/*
+ * "Did you mean": the word of words (NULL-terminated) closest to w, if
+ * close enough to be a typo (at most 2 edits, and at most half of w's
+ * length), else NULL. clm_distance: edits between two words, an adjacent
+ * transposition counting one, case-insensitive; SIZE_MAX for long words.
+ */
+const char *clm_suggest(const char *w, const char *const *words);
+size_t clm_distance(const char *a, const char *b);
+
+/* A copy of a word the user wrote, fit for a one-line message: control
+ * bytes become '?', at most 64 bytes are kept ("..." marks the cut). */
+char *clm_shown(const char *s);
+
 #endif
 
 /* Allocation: abort with a message on out-of-memory. */
@@ -58,5 +71,18 @@ int clm_parse_int(const char *s, long long min, long long max, long long *out);
 /* The length of the valid UTF-8 sequence at s (n bytes left, n > 0), 0 if
  * there is none (no overlong forms, no surrogates, at most U+10FFFF). */
 size_t clm_utf8_seq(const unsigned char *s, size_t n);
+
+/*
+ * "Did you mean": the word of words (NULL-terminated) closest to w, if
+ * close enough to be a typo (at most 2 edits, and at most half of w's
+ * length), else NULL. clm_distance: edits between two words, an adjacent
+ * transposition counting one, case-insensitive; SIZE_MAX for long words.
+ */
+const char *clm_suggest(const char *w, const char *const *words);
+size_t clm_distance(const char *a, const char *b);
+
+/* A copy of a word the user wrote, fit for a one-line message: control
+ * bytes become '?', at most 64 bytes are kept ("..." marks the cut). */
+char *clm_shown(const char *s);
 
 #endif

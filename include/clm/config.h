@@ -16,16 +16,11 @@ struct clm_daemon_config {
 	char		*socket_group;	/* NULL: none */
 	char		*log_dir;	/* NULL: $CLM_HOME/logs */
 	char		*metrics_listen; /* HOST:PORT for Prometheus; NULL */
-	/* Defaults of every app that does not set its own. */
-	int		 kill_signal;
-	uint32_t	 kill_timeout_ms;
-	uint32_t	 min_uptime_ms;
-	int		 max_restarts;
-	uint32_t	 listen_timeout_ms;
+	/* [defaults]: the options (CLM_OPT_DEFAULTS rows of options.h) of
+	 * every app that does not set its own; no strings. */
+	struct clm_app_spec defaults;
 	uint32_t	 backoff_initial_ms;	/* 100 */
 	uint32_t	 backoff_max_ms;	/* 15000 */
-	uint64_t	 max_log_size;		/* bytes; 0: no rotation */
-	unsigned	 log_retain;		/* 5 */
 };
 
 /* The built-in defaults (what config/clm.ini lists). */
@@ -50,10 +45,5 @@ int config_load_daemon(const char *path, struct clm_daemon_config *,
  */
 int config_load_apps(const char *path, char *const *env, char *const *only,
     struct clm_app_spec ***apps, size_t *napps, char ***errors);
-
-/* "1600", "1600ms", "1.6s", "2m" -> milliseconds; -1 if malformed. */
-int config_parse_duration(const char *s, uint32_t *ms);
-/* "512", "10K", "10M", "1G" (powers of 1024) -> bytes; -1 if malformed. */
-int config_parse_size(const char *s, uint64_t *bytes);
 
 #endif

@@ -115,6 +115,9 @@ int proto_request_decode(const char *line, size_t len, struct clm_request **out,
 int proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
     char **cause);
 
+/* Largest dump.json (or clm update state) read back. */
+#define CLM_DUMP_MAX (64 * 1024 * 1024)
+
 /*
  * $CLM_HOME/dump.json, written by `clm save` and read by `clm resurrect`:
  * {"v":1,"apps":[spec,...]}. Decoding checks every spec as a request's.

@@ -8,9 +8,7 @@
 
 #include "clm/app.h"
 #include "clm/home.h"
-
-/* Largest dump read back. */
-#define CLM_DUMP_MAX (16 * 1024 * 1024)
+#include "clm/proto.h"		/* CLM_DUMP_MAX */
 
 char *state_path(const struct clm_home *);
 int state_save(const struct clm_home *, struct clm_app_spec *const *apps,

@@ -288,16 +288,32 @@ TEST(cli_start_usage_errors)
 		const char	*cause;
 	} table[] = {
 		{ "--kill-timeout", "abc",
-		  "--kill-timeout: 'abc' is not a number of milliseconds" },
+		  "--kill-timeout: 'abc' is not a duration from 0ms to "
+		  "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)" },
 		{ "--kill-timeout", "-5",
-		  "--kill-timeout: '-5' is not a number of milliseconds" },
-		{ "--min-uptime", "1s",
-		  "--min-uptime: '1s' is not a number of milliseconds" },
+		  "--kill-timeout: '-5' is not a duration from 0ms to "
+		  "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)" },
+		{ "--min-uptime", "1.0001s",
+		  "--min-uptime: '1.0001s' is not a duration from 0ms to "
+		  "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)" },
 		{ "--listen-timeout", "99999999999",
-		  "--listen-timeout: '99999999999' is not a number of "
-		  "milliseconds" },
+		  "--listen-timeout: '99999999999' is not a duration from 0ms "
+		  "to 86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)" },
+		{ "--kill-timeout", "25h",
+		  "--kill-timeout: '25h' is not a duration from 0ms to "
+		  "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)" },
 		{ "--max-restarts", "x",
-		  "--max-restarts: 'x' is not a number of restarts" },
+		  "--max-restarts: 'x' is not a number from 0 to 1000000" },
+		{ "--max-memory-restart", "1000K",
+		  "--max-memory-restart: '1000K' is not 0 or a size of at "
+		  "least 1M (write 512K, 10M or 1G)" },
+		{ "--log-retain", "1001",
+		  "--log-retain: '1001' is not a number from 0 to 1000" },
+		{ "--nmae", "x",
+		  "unknown option '--nmae' (did you mean --name?)" },
+		{ "--kil-timeout", "5s",
+		  "unknown option '--kil-timeout' (did you mean "
+		  "--kill-timeout?)" },
 		{ "--kill-signal", "SIGFOO",
 		  "--kill-signal: 'SIGFOO' is not a signal (use a name like "
 		  "SIGTERM or a number)" },

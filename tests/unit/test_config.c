@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clm/config.h"
+#include "clm/options.h"
 #include "unit.h"
 
 #ifndef CLM_SRC_DIR
@@ -197,18 +198,18 @@ TEST(config_parse_duration)
 	for (i = 0; i < CLM_ARRAY_SIZE(table); i++) {
 		ms = 12345;
 		if (table[i].ms == -1) {
-			if (config_parse_duration(table[i].s, &ms) != -1)
+			if (options_parse_duration(table[i].s, &ms) != -1)
 				unit_fail(__FILE__, __LINE__, "'%s' accepted",
 				    table[i].s);
 			ASSERT_EQ_INT(ms, 12345);
 			continue;
 		}
-		if (config_parse_duration(table[i].s, &ms) != 0)
+		if (options_parse_duration(table[i].s, &ms) != 0)
 			unit_fail(__FILE__, __LINE__, "'%s' refused",
 			    table[i].s);
 		ASSERT_EQ_INT(ms, table[i].ms);
 	}
-	ASSERT_EQ_INT(config_parse_duration(NULL, &ms), -1);
+	ASSERT_EQ_INT(options_parse_duration(NULL, &ms), -1);
 }
 
 TEST(config_parse_size)
@@ -233,13 +234,13 @@ TEST(config_parse_size)
 	for (i = 0; i < CLM_ARRAY_SIZE(table); i++) {
 		bytes = 7;
 		if (table[i].bytes == -1) {
-			if (config_parse_size(table[i].s, &bytes) != -1)
+			if (options_parse_size(table[i].s, &bytes) != -1)
 				unit_fail(__FILE__, __LINE__, "'%s' accepted",
 				    table[i].s);
 			ASSERT_EQ_INT(bytes, 7);
 			continue;
 		}
-		if (config_parse_size(table[i].s, &bytes) != 0)
+		if (options_parse_size(table[i].s, &bytes) != 0)
 			unit_fail(__FILE__, __LINE__, "'%s' refused",
 			    table[i].s);
 		ASSERT_EQ_INT(bytes, table[i].bytes);
@@ -267,11 +268,11 @@ TEST(config_shipped_clm_ini_is_the_defaults)
 
 	config_daemon_defaults(&def);
 	/* The defaults are those of clm start. */
-	ASSERT_EQ_INT(def.kill_signal, SIGINT);
-	ASSERT_EQ_INT(def.kill_timeout_ms, CLM_DEFAULT_KILL_TIMEOUT_MS);
-	ASSERT_EQ_INT(def.min_uptime_ms, CLM_DEFAULT_MIN_UPTIME_MS);
-	ASSERT_EQ_INT(def.max_restarts, CLM_DEFAULT_MAX_RESTARTS);
-	ASSERT_EQ_INT(def.listen_timeout_ms, CLM_DEFAULT_LISTEN_TIMEOUT_MS);
+	ASSERT_EQ_INT(def.defaults.kill_signal, SIGINT);
+	ASSERT_EQ_INT(def.defaults.kill_timeout_ms, 1600);
+	ASSERT_EQ_INT(def.defaults.min_uptime_ms, 1000);
+	ASSERT_EQ_INT(def.defaults.max_restarts, 16);
+	ASSERT_EQ_INT(def.defaults.listen_timeout_ms, 3000);
 	ASSERT_EQ_INT(def.socket_mode, 0600);
 	ASSERT_NULL(def.socket_path);
 	ASSERT_NULL(def.socket_group);
@@ -280,15 +281,15 @@ TEST(config_shipped_clm_ini_is_the_defaults)
 	/* Start from values that differ from every default. */
 	memset(&cfg, 0, sizeof cfg);
 	cfg.socket_mode = 0666;
-	cfg.kill_signal = SIGTERM;
-	cfg.kill_timeout_ms = 1;
-	cfg.min_uptime_ms = 1;
-	cfg.max_restarts = 1;
-	cfg.listen_timeout_ms = 1;
+	cfg.defaults.kill_signal = SIGTERM;
+	cfg.defaults.kill_timeout_ms = 1;
+	cfg.defaults.min_uptime_ms = 1;
+	cfg.defaults.max_restarts = 1;
+	cfg.defaults.listen_timeout_ms = 1;
 	cfg.backoff_initial_ms = 1;
 	cfg.backoff_max_ms = 2;
-	cfg.max_log_size = 1;
-	cfg.log_retain = 1;
+	cfg.defaults.max_log_size = 1;
+	cfg.defaults.log_retain = 1;
 	cfg.socket_path = clm_strdup("/x.sock");
 	cfg.log_dir = clm_strdup("/logs");
 	if (config_load_daemon(path, &cfg, &errors) != 0)
@@ -298,15 +299,15 @@ TEST(config_shipped_clm_ini_is_the_defaults)
 	ASSERT_NULL(cfg.socket_group);
 	ASSERT_NULL(cfg.log_dir);
 	ASSERT_EQ_INT(cfg.socket_mode, def.socket_mode);
-	ASSERT_EQ_INT(cfg.kill_signal, def.kill_signal);
-	ASSERT_EQ_INT(cfg.kill_timeout_ms, def.kill_timeout_ms);
-	ASSERT_EQ_INT(cfg.min_uptime_ms, def.min_uptime_ms);
-	ASSERT_EQ_INT(cfg.max_restarts, def.max_restarts);
-	ASSERT_EQ_INT(cfg.listen_timeout_ms, def.listen_timeout_ms);
+	ASSERT_EQ_INT(cfg.defaults.kill_signal, def.defaults.kill_signal);
+	ASSERT_EQ_INT(cfg.defaults.kill_timeout_ms, def.defaults.kill_timeout_ms);
+	ASSERT_EQ_INT(cfg.defaults.min_uptime_ms, def.defaults.min_uptime_ms);
+	ASSERT_EQ_INT(cfg.defaults.max_restarts, def.defaults.max_restarts);
+	ASSERT_EQ_INT(cfg.defaults.listen_timeout_ms, def.defaults.listen_timeout_ms);
 	ASSERT_EQ_INT(cfg.backoff_initial_ms, def.backoff_initial_ms);
 	ASSERT_EQ_INT(cfg.backoff_max_ms, def.backoff_max_ms);
-	ASSERT_EQ_INT(cfg.max_log_size, def.max_log_size);
-	ASSERT_EQ_INT(cfg.log_retain, def.log_retain);
+	ASSERT_EQ_INT(cfg.defaults.max_log_size, def.defaults.max_log_size);
+	ASSERT_EQ_INT(cfg.defaults.log_retain, def.defaults.log_retain);
 	config_daemon_free(&cfg);
 
 	/* Every key is there once, with a comment line above it. */
@@ -367,15 +368,15 @@ TEST(config_daemon_values)
 	ASSERT_EQ_STR(cfg.socket_group, "root");
 	ASSERT_EQ_INT(cfg.socket_mode, 0660);	/* implied by the group */
 	ASSERT_EQ_STR(cfg.log_dir, "/var/log/clm");
-	ASSERT_EQ_INT(cfg.kill_signal, SIGTERM);
-	ASSERT_EQ_INT(cfg.kill_timeout_ms, 5000);
-	ASSERT_EQ_INT(cfg.min_uptime_ms, 2500);
-	ASSERT_EQ_INT(cfg.max_restarts, 0);
-	ASSERT_EQ_INT(cfg.listen_timeout_ms, 60000);
+	ASSERT_EQ_INT(cfg.defaults.kill_signal, SIGTERM);
+	ASSERT_EQ_INT(cfg.defaults.kill_timeout_ms, 5000);
+	ASSERT_EQ_INT(cfg.defaults.min_uptime_ms, 2500);
+	ASSERT_EQ_INT(cfg.defaults.max_restarts, 0);
+	ASSERT_EQ_INT(cfg.defaults.listen_timeout_ms, 60000);
 	ASSERT_EQ_INT(cfg.backoff_initial_ms, 250);
 	ASSERT_EQ_INT(cfg.backoff_max_ms, 3600000);
-	ASSERT_EQ_INT(cfg.max_log_size, 0);
-	ASSERT_EQ_INT(cfg.log_retain, 0);
+	ASSERT_EQ_INT(cfg.defaults.max_log_size, 0);
+	ASSERT_EQ_INT(cfg.defaults.log_retain, 0);
 
 	/* A second file loads over the first; empty paths reset. */
 	fx_write("two.ini", "[daemon]\nsocket =\nsocket_mode = 0o600\n"
@@ -392,8 +393,8 @@ TEST(config_daemon_values)
 	ASSERT_NULL(cfg.socket_path);
 	ASSERT_NULL(cfg.socket_group);
 	ASSERT_EQ_INT(cfg.socket_mode, 0660);
-	ASSERT_EQ_INT(cfg.max_log_size, 1024);
-	ASSERT_EQ_INT(cfg.kill_timeout_ms, 5000);	/* kept */
+	ASSERT_EQ_INT(cfg.defaults.max_log_size, 1024);
+	ASSERT_EQ_INT(cfg.defaults.kill_timeout_ms, 5000);	/* kept */
 	config_daemon_free(&cfg);
 	fx_teardown(&fx);
 }
@@ -448,10 +449,9 @@ TEST(config_daemon_errors)
 	    "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)",
 	    "c.ini:15: backoff_initial: '0' is not a duration from 1ms to "
 	    "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)",
-	    "c.ini:16: max_log_size: '10' is not 0 (no rotation) or a size of "
-	    "at least 1K (write 512K, 10M or 1G)",
-	    "c.ini:17: log_retain: 'many' is not a number of files from 0 to "
-	    "1000",
+	    "c.ini:16: max_log_size: '10' is not 0 or a size of at least 1K "
+	    "(write 512K, 10M or 1G)",
+	    "c.ini:17: log_retain: 'many' is not a number from 0 to 1000",
 	    "c.ini:19: 'min_uptime' is already set on line 18 (set each key "
 	    "once)",
 	    "c.ini:20: unknown key 'frobnicate' in [defaults] (every key is "
@@ -811,10 +811,11 @@ TEST(config_apps_errors_name_file_and_line)
 	    "yes/no, on/off, 1/0)",
 	    "apps.ini:16: listen_timeout: '-1' is not a duration from 0ms to "
 	    "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)",
-	    "apps.ini:17: listen: an empty address (write [HOST:]PORT, several "
+	    "apps.ini:17: listen: an empty value (write [HOST:]PORT, several "
 	    "separated by commas)",
 	    "apps.ini:18: listen: '70000' is not an address (write PORT, "
-	    "HOST:PORT or [IPV6]:PORT with a port from 1 to 65535)",
+	    "HOST:PORT or [IPV6]:PORT with a port from 1 to 65535, a numeric "
+	    "host)",
 	    "apps.ini:19: args: the ' quote is not closed",
 	    "apps.ini:20: args: a '\\' ends the line (escape it as '\\\\')",
 	    "apps.ini:21: 'env.A B' does not name a variable (write "
