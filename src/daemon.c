@@ -529,8 +529,7 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		goto fail;
 	}
 	dm.ctx.sup = supervisor_new(&dm.loop, &dm.ctx.home, &dm.cfg);
-	reaper_start(&dm.loop, supervisor_pid_kind, supervisor_reaped,
-	    dm.ctx.sup);
+	reaper_start(&dm.loop);
 	uv_signal_init(&dm.loop, &dm.sigterm);
 	uv_signal_init(&dm.loop, &dm.sigint);
 	dm.sigterm.data = dm.sigint.data = &dm;

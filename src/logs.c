@@ -12,6 +12,7 @@
 
 #include "clm/log.h"
 #include "clm/logs.h"
+#include "clm/reaper.h"
 #include "clm/upgrade.h"
 
 #define LOGS_PIPE_SIZE		(1024 * 1024)	/* what waits for clm-logd */
@@ -165,7 +166,7 @@ logd_start(struct clm_logs *l)
 	opts.stdio_count = 4;
 	l->proc.data = l;
 	l->handles++;
-	r = uv_spawn(l->loop, &l->proc, &opts);
+	r = reaper_spawn(l->loop, &l->proc, &opts);
 	close(sv[1]);
 	if (logfd != -1)
 		close(logfd);

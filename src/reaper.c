@@ -1,6 +1,7 @@
-/* Reaping orphans that were reparented to clmd. */
+/* The registry of clmd's children, and reaping the orphans. */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,42 +12,152 @@
 #define REAPER_RETRY_MS	20	/* again, once libuv has taken its own */
 #define REAPER_SWEEP_MS	5000
 
-static uv_signal_t	reaper_sig;
-static uv_timer_t	reaper_timer;
-static reaper_kind_cb	reaper_kind;
-static reaper_exit_cb	reaper_exit;
-static void		*reaper_arg;
-static bool		reaper_on;
+/* A child of clmd: libuv's (proc set) or adopted (exited set). */
+struct child {
+	int		 pid;
+	uv_process_t	*proc;
+	uv_exit_cb	 exit_cb;	/* the spawner's */
+	reaper_exit_cb	 exited;
+	void		*arg;
+};
+
+static struct child	*children;
+static size_t		 nchildren;
+static uv_signal_t	 reaper_sig;
+static uv_timer_t	 reaper_timer;
+static uint64_t		 reaper_sweep_ms = REAPER_SWEEP_MS;
+static bool		 reaper_on;
 
 static void	reaper_timer_cb(uv_timer_t *);
 
+static struct child *
+child_find(int pid)
+{
+	size_t	i;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].pid == pid)
+			return &children[i];
+	}
+	return NULL;
+}
+
+static struct child *
+child_of_proc(const uv_process_t *proc)
+{
+	size_t	i;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].proc == proc)
+			return &children[i];
+	}
+	return NULL;
+}
+
+static void
+child_add(const struct child *c)
+{
+	children = clm_realloc(children, (nchildren + 1) * sizeof *children);
+	children[nchildren++] = *c;
+}
+
+static void
+child_remove(struct child *c)
+{
+	*c = children[--nchildren];
+	if (nchildren == 0) {
+		free(children);
+		children = NULL;
+	}
+}
+
+/* libuv has reaped one of ours: forget it, then tell its spawner. */
+static void
+reaper_libuv_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+	struct child	*c = child_of_proc(proc);
+	uv_exit_cb	 cb = NULL;
+
+	if (c != NULL) {
+		cb = c->exit_cb;
+		child_remove(c);
+	}
+	if (cb != NULL)
+		cb(proc, status, sig);
+}
+
+int
+reaper_spawn(uv_loop_t *loop, uv_process_t *proc,
+    const uv_process_options_t *opts)
+{
+	uv_process_options_t	o = *opts;
+	struct child		c = { 0 };
+	int			r;
+
+	o.exit_cb = reaper_libuv_exit_cb;
+	if ((r = uv_spawn(loop, proc, &o)) != 0)
+		return r;
+	c.pid = proc->pid;
+	c.proc = proc;
+	c.exit_cb = opts->exit_cb;
+	child_add(&c);
+	return 0;
+}
+
+void
+reaper_forget(uv_process_t *proc)
+{
+	struct child	*c = child_of_proc(proc);
+
+	if (c != NULL)
+		child_remove(c);
+}
+
+void
+reaper_adopt(int pid, reaper_exit_cb exited, void *arg)
+{
+	struct child	c = { 0 };
+
+	c.pid = pid;
+	c.exited = exited;
+	c.arg = arg;
+	child_add(&c);
+}
+
+bool
+reaper_knows(int pid)
+{
+	return child_find(pid) != NULL;
+}
+
 /* Reap the zombies that are not libuv's. Peeks first (WNOWAIT): the first
- * zombie may be a worker, which libuv reaps; then we look again soon. */
+ * zombie may be libuv's; then we look again soon. */
 static void
 reap(void)
 {
-	siginfo_t	si;
-	int		i, status;
+	struct child	*c, adopted;
+	siginfo_t	 si;
+	int		 i, status;
 
 	for (i = 0; i < 256; i++) {
 		si.si_pid = 0;
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
 		    si.si_pid == 0)
 			break;
-		switch (reaper_kind(reaper_arg, si.si_pid)) {
-		case REAPER_LIBUV:
+		if ((c = child_find(si.si_pid)) != NULL && c->proc != NULL) {
 			uv_timer_start(&reaper_timer, reaper_timer_cb,
-			    REAPER_RETRY_MS, REAPER_SWEEP_MS);
+			    REAPER_RETRY_MS, reaper_sweep_ms);
 			return;
-		case REAPER_ADOPTED:
-			if (waitpid(si.si_pid, &status, WNOHANG) > 0)
-				reaper_exit(reaper_arg, si.si_pid, status);
-			break;
-		case REAPER_ORPHAN:
-			if (waitpid(si.si_pid, NULL, WNOHANG) > 0)
-				log_debug("reaped orphan pid %d", si.si_pid);
-			break;
 		}
+		if (waitpid(si.si_pid, &status, WNOHANG) <= 0)
+			continue;
+		if (c == NULL) {
+			log_debug("reaped orphan pid %d", si.si_pid);
+			continue;
+		}
+		adopted = *c;
+		child_remove(c);
+		adopted.exited(adopted.arg, adopted.pid, status);
 	}
 }
 
@@ -60,24 +171,25 @@ static void
 reaper_signal_cb(uv_signal_t *s, int sig)
 {
 	/* Let libuv's own SIGCHLD handling run first. */
-	uv_timer_start(&reaper_timer, reaper_timer_cb, 1, REAPER_SWEEP_MS);
+	uv_timer_start(&reaper_timer, reaper_timer_cb, 1, reaper_sweep_ms);
 }
 
 void
-reaper_start(uv_loop_t *loop, reaper_kind_cb kind, reaper_exit_cb exited,
-    void *arg)
+reaper_start(uv_loop_t *loop)
 {
-	reaper_kind = kind;
-	reaper_exit = exited;
-	reaper_arg = arg;
+	const char	*env = getenv("CLM_REAPER_SWEEP_MS");
+	long long	 ms;
+
+	if (env != NULL && clm_parse_int(env, 1, 3600000, &ms) == 0)
+		reaper_sweep_ms = (uint64_t)ms;
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 	uv_signal_init(loop, &reaper_sig);
 	uv_signal_start(&reaper_sig, reaper_signal_cb, SIGCHLD);
 	uv_unref((uv_handle_t *)&reaper_sig);
 	uv_timer_init(loop, &reaper_timer);
-	uv_timer_start(&reaper_timer, reaper_timer_cb, REAPER_SWEEP_MS,
-	    REAPER_SWEEP_MS);
+	uv_timer_start(&reaper_timer, reaper_timer_cb, reaper_sweep_ms,
+	    reaper_sweep_ms);
 	uv_unref((uv_handle_t *)&reaper_timer);
 	reaper_on = true;
 }

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clm/config.h"
@@ -22,7 +21,6 @@
 #include "clm/log.h"
 #include "clm/logs.h"
 #include "clm/procstat.h"
-#include "clm/reaper.h"
 #include "clm/upgrade.h"
 #include "worker.h"
 
@@ -1191,51 +1189,6 @@ supervisor_spec(struct clm_supervisor *sup, const char *name)
 	return a ? a->spec : NULL;
 }
 
-/* The worker whose process is pid, or NULL. */
-static struct worker *
-worker_of_pid(struct clm_supervisor *sup, int pid)
-{
-	struct app	*a;
-	size_t		 i;
-	int		 j;
-
-	for (i = 0; i < sup->napps; i++) {
-		a = sup->apps[i];
-		for (j = 0; j < a->nworkers; j++) {
-			if (a->workers[j]->pid == pid)
-				return a->workers[j];
-		}
-		if (a->incoming != NULL && a->incoming->pid == pid)
-			return a->incoming;
-		if (a->retiring != NULL && a->retiring->pid == pid)
-			return a->retiring;
-	}
-	return NULL;
-}
-
-enum reaper_kind
-supervisor_pid_kind(void *arg, int pid)
-{
-	struct worker	*w = worker_of_pid(arg, pid);
-
-	if (w == NULL)
-		return REAPER_ORPHAN;
-	return w->adopted ? REAPER_ADOPTED : REAPER_LIBUV;
-}
-
-void
-supervisor_reaped(void *arg, int pid, int wstatus)
-{
-	struct worker	*w = worker_of_pid(arg, pid);
-
-	if (w == NULL || !w->adopted)
-		return;
-	if (WIFSIGNALED(wstatus))
-		worker_exited(w, 0, WTERMSIG(wstatus));
-	else
-		worker_exited(w, WEXITSTATUS(wstatus), 0);
-}
-
 char *
 supervisor_status(struct clm_supervisor *sup)
 {
@@ -1383,8 +1336,8 @@ supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 			sw = &sa->workers[k];
 			w = a->workers[k];
 			w->state = state_of(sw->state);
-			w->pid = sw->pid;
-			w->adopted = sw->pid > 0;
+			if (sw->pid > 0)
+				worker_adopt(w, sw->pid);
 			w->started_ms = sw->started_ms;
 			w->restarts = sw->restarts;
 			w->unstable = sw->unstable;

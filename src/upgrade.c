@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clm/log.h"
+#include "clm/reaper.h"
 #include "clm/upgrade.h"
 
 #define UPGRADE_ANSWER_MAX	256	/* bytes of answer kept */
@@ -153,8 +154,11 @@ check_maybe_done(struct upgrade_check *c)
 	c->done = true;
 	if (c->spawned && !c->exited && c->timed_out)
 		uv_process_kill(&c->proc, SIGKILL);
-	if (c->spawned)
+	if (c->spawned) {
+		/* Not exited yet: the reaper takes it when it does. */
+		reaper_forget(&c->proc);
 		check_close(c, (uv_handle_t *)&c->proc);
+	}
 	check_close(c, (uv_handle_t *)&c->answer);
 	check_close(c, (uv_handle_t *)&c->output);
 	check_close(c, (uv_handle_t *)&c->timer);
@@ -301,7 +305,7 @@ upgrade_check(uv_loop_t *loop, const char *path, upgrade_check_cb cb,
 	opts.exit_cb = check_exit_cb;
 	opts.stdio = stdio;
 	opts.stdio_count = CLM_UPGRADE_ANSWER_FD + 1;
-	if ((r = uv_spawn(loop, &c->proc, &opts)) != 0) {
+	if ((r = reaper_spawn(loop, &c->proc, &opts)) != 0) {
 		c->cause = clm_asprintf("cannot run %s: %s; the daemon stays "
 		    "as it is (give clm update --binary the path of a clmd)",
 		    path, uv_strerror(r));

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clm/backoff.h"
 #include "clm/log.h"
 #include "clm/logs.h"
+#include "clm/reaper.h"
 #include "clm/secenv.h"
 #include "worker.h"
 
@@ -406,6 +408,26 @@ worker_exited(struct worker *w, int64_t status, int sig)
 	worker_ended(w, uptime);
 }
 
+/* The end of a process adopted across clm update (the reaper's). */
+static void
+worker_reaped(void *arg, int pid, int wstatus)
+{
+	struct worker	*w = arg;
+
+	if (WIFSIGNALED(wstatus))
+		worker_exited(w, 0, WTERMSIG(wstatus));
+	else
+		worker_exited(w, WEXITSTATUS(wstatus), 0);
+}
+
+void
+worker_adopt(struct worker *w, int pid)
+{
+	w->pid = pid;
+	w->adopted = true;
+	reaper_adopt(pid, worker_reaped, w);
+}
+
 static void
 worker_exit_cb(uv_process_t *proc, int64_t status, int sig)
 {
@@ -476,7 +498,7 @@ worker_spawn(struct worker *w)
 	run = clm_calloc(1, sizeof *run);
 	run->w = w;
 	run->proc.data = run;
-	r = uv_spawn(a->sup->loop, &run->proc, &opts);
+	r = reaper_spawn(a->sup->loop, &run->proc, &opts);
 	if (w->runs++ > 0)
 		w->restarts++;
 	w->started_ms = clm_now_ms();

@@ -120,6 +120,8 @@ void		 worker_destroy(struct worker *);	/* not running */
 bool		 worker_running(const struct worker *);
 void		 worker_spawn(struct worker *);
 void		 worker_exited(struct worker *, int64_t status, int sig);
+/* After clm update: the worker's process, which the reaper waits for. */
+void		 worker_adopt(struct worker *, int pid);
 /* After clm update: start watching the worker's channel again. */
 void		 worker_adopt_channel(struct worker *, int fd);
 void		 worker_resume(struct worker *);

@@ -1,8 +1,16 @@
 /*
- * clmd as PID 1 (containers) or as a child subreaper: processes orphaned
- * below it are reparented to it, and it must reap them. libuv reaps the
- * workers it spawned (by pid); the reaper takes every other zombie child,
- * and never one of libuv's.
+ * Every child of clmd, and the zombies reparented to it.
+ *
+ * One registry of pids: whoever spawns a process does it through
+ * reaper_spawn() (libuv reaps it and calls the exit callback; the reaper
+ * leaves it alone), and a process clmd did not spawn in this image (a
+ * worker from before clm update) is handed over with reaper_adopt() (the
+ * reaper reaps it and reports its end). Any other zombie child is an
+ * orphan reparented to clmd (PID 1 in a container, or a child subreaper):
+ * the reaper reaps it, every REAPER_SWEEP_MS and on SIGCHLD.
+ *
+ * CLM_REAPER_SWEEP_MS in the environment sets the sweep interval (for
+ * tests that time things against it).
  */
 #ifndef CLM_REAPER_H
 #define CLM_REAPER_H
@@ -11,20 +19,26 @@
 
 #include "clm/common.h"
 
-enum reaper_kind {
-	REAPER_ORPHAN,		/* reap it, nothing more */
-	REAPER_LIBUV,		/* a worker libuv waits for: leave it */
-	REAPER_ADOPTED,		/* a worker from before clm update: reap it
-				   and report its end */
-};
-
-/* What pid is to clmd. */
-typedef enum reaper_kind (*reaper_kind_cb)(void *arg, int pid);
 /* An adopted process ended; wstatus as from waitpid(). */
 typedef void (*reaper_exit_cb)(void *arg, int pid, int wstatus);
 
+/*
+ * uv_spawn(), and the pid known to the reaper until libuv has reaped it
+ * and called opts->exit_cb. Who closes the handle before that calls
+ * reaper_forget() first.
+ */
+int	reaper_spawn(uv_loop_t *, uv_process_t *,
+	    const uv_process_options_t *);
+/* proc is closed before its exit: libuv will not reap it, the reaper
+ * will (as an orphan). Nothing when libuv has reaped it already. */
+void	reaper_forget(uv_process_t *);
+/* pid is our child but not libuv's: reap it and call exited(arg, ...). */
+void	reaper_adopt(int pid, reaper_exit_cb exited, void *arg);
+/* Whether the reaper knows pid (spawned or adopted, not yet reaped). */
+bool	reaper_knows(int pid);
+
 /* Become a subreaper (unless PID 1) and reap orphans from now on. */
-void reaper_start(uv_loop_t *, reaper_kind_cb, reaper_exit_cb, void *arg);
-void reaper_stop(void);
+void	reaper_start(uv_loop_t *);
+void	reaper_stop(void);
 
 #endif

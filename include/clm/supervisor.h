@@ -12,7 +12,6 @@
 #include "clm/app.h"
 #include "clm/home.h"
 #include "clm/proto.h"
-#include "clm/reaper.h"
 
 struct clm_supervisor;
 
@@ -104,10 +103,6 @@ int supervisor_export(struct clm_supervisor *, struct clm_state *,
     char **cause);
 void supervisor_import(struct clm_supervisor *, struct clm_state *);
 
-/* What pid is to the supervisor (reaper_kind_cb), and the end of an
- * adopted one (reaper_exit_cb). */
-enum reaper_kind supervisor_pid_kind(void *sup, int pid);
-void supervisor_reaped(void *sup, int pid, int wstatus);
 /* "3 apps, 5 of 6 workers online", for systemd's STATUS=. */
 char *supervisor_status(struct clm_supervisor *);
 
