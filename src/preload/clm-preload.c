@@ -17,7 +17,10 @@
  * (listening or not, its SO_REUSEADDR/SO_REUSEPORT): fcntl F_GETFL and
  * getsockopt answer from it, and accept() on a socket the app holds in
  * blocking mode waits in poll() for a connection. dup, dup2, dup3 and
- * F_DUPFD copy that state to the new fd; close, close_range and the reuse
+ * F_DUPFD copy that state to the new fd, and a change made through one fd
+ * shows through its dups, as the kernel's file status flags would; but it
+ * is this process's own: a forked child that changes its mode does not
+ * change its parent's. close, close_range and the reuse
  * of an fd number forget it (each use also checks that the fd still holds
  * the same socket, for fds closed behind our back). A fork() copies the
  * table with the fds.
@@ -204,12 +207,23 @@ fd_shared(int fd, int *flags)
 	return r;
 }
 
+/*
+ * The app changed what it sees of shared fd fd: its dups (same socket, one
+ * open file description in the kernel) see the change too.
+ */
 static void
 fd_change(int fd, int set, int clear)
 {
-	unsigned char	f = LOAD(fd_flags[fd]);
+	uint64_t	ino = LOAD(fd_ino[fd]);
+	int		i, top = LOAD(fd_top);
+	unsigned char	f;
 
-	STORE(fd_flags[fd], (unsigned char)((f & ~clear) | set));
+	for (i = 0; i < top; i++) {
+		if (i != fd && (ino == 0 || LOAD(fd_ino[i]) != ino))
+			continue;
+		f = LOAD(fd_flags[i]);
+		STORE(fd_flags[i], (unsigned char)((f & ~clear) | set));
+	}
 }
 
 /* newfd is a copy of oldfd (dup and friends): copy its state. */

@@ -60,10 +60,10 @@ load_stop() {
 	fi
 }
 
-# load_running PORT: the client runs and PORT answers (the client only
-# writes at the end): the load is under way.
+# load_running PORT [HOST]: the client runs and PORT takes connections
+# (the client only writes at the end): the load is under way.
 load_running() {
-	kill -0 "$LOAD_PID" 2>/dev/null && answers "$1"
+	kill -0 "$LOAD_PID" 2>/dev/null && tcp_connects "$1" "${2:-127.0.0.1}"
 }
 
 # no_preload_errors APP: APP's err logs hold no "clm:" line from the preload.
@@ -152,4 +152,52 @@ compat_row() {
 	[ -z "${CLM_MATRIX_OUT:-}" ] || echo "$row" >>"$CLM_MATRIX_OUT"
 	capture clm delete "$name"
 	assert_eq "$RC" 0 "clm delete $name"
+}
+
+# sock_start MODE NAME: tests/fixtures/compat/sock_app.py in MODE, -i 2,
+# on a free port (SOCK_PORT); waits until every worker is online and has
+# printed "info ready=1".
+sock_start() {
+	local id
+	SOCK_PORT=$(free_port)
+	check "$2: sock_app.py MODE=$1 -i 2 on port $SOCK_PORT"
+	MODE=$1 PORT=$SOCK_PORT capture clm start --interpreter "$PY" \
+	    "$COMPAT/sock_app.py" -i 2 --name "$2"
+	show_capture
+	assert_eq "$RC" 0 "clm start exit status"
+	wait_until 20 all_online "$2" "$WANT"
+	for id in $(seq 0 $((WANT - 1))); do
+		wait_until 20 grep -q '^info ready=1' \
+		    "$CLM_HOME/logs/$2-$id-out.log"
+	done
+}
+
+# info_of NAME ID KEY: the value of the first "info KEY=..." line worker
+# ID of NAME printed.
+info_of() {
+	sed -n "s/^info $3=//p" "$CLM_HOME/logs/$1-$2-out.log" 2>/dev/null |
+	    head -n1
+}
+
+# load_for PORT SECONDS [CONNS] [HOST]: the strict client for SECONDS;
+# then load_stop's variables are set.
+load_for() {
+	local end
+	load_start "$1" "${3:-4}" "${4:-127.0.0.1}"
+	wait_until 10 load_running "$1" "${4:-127.0.0.1}"
+	end=$(($(now_ms) + $2 * 1000))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		kill -0 "$LOAD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	load_stop
+}
+
+# served_clean PORT SECONDS WHAT [HOST]: under the strict client for SECONDS,
+# every request answered, by WANT distinct pids.
+served_clean() {
+	load_for "$1" "$2" 4 "${4:-127.0.0.1}"
+	assert_eq "$LOAD_REFUSED/$LOAD_FAILED" 0/0 "$3: refused/failed requests"
+	assert_eq "$LOAD_NPIDS" "$WANT" "$3: distinct pids that answered"
+	assert_ge "$LOAD_OK" 100 "$3: good replies"
 }
