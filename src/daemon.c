@@ -163,7 +163,7 @@ report_start(struct daemon *dm, const char *cause)
 static int
 load_config(const struct clm_daemon_options *opts, struct daemon *dm)
 {
-	char	*path, **errors = NULL;
+	char	*path, **errors = NULL, *cause = NULL;
 	size_t	 i;
 	int	 r = 0;
 
@@ -180,7 +180,11 @@ load_config(const struct clm_daemon_options *opts, struct daemon *dm)
 			return 0;
 		}
 	}
-	if (config_load_daemon(path, &dm->cfg, &errors) == -1) {
+	if (clm_trust_path("the configuration", path, &cause) == -1) {
+		fprintf(stderr, "clmd: %s\n", cause);
+		free(cause);
+		r = -1;
+	} else if (config_load_daemon(path, &dm->cfg, &errors) == -1) {
 		for (i = 0; errors != NULL && errors[i] != NULL; i++)
 			fprintf(stderr, "clmd: %s\n", errors[i]);
 		clm_strv_free(errors);

@@ -503,6 +503,7 @@ handlers_update(struct clm_daemon_ctx *d, struct clm_call *call,
     const char *path)
 {
 	struct update	*u;
+	char		*cause = NULL;
 
 	if (path == NULL)
 		path = d->exe;
@@ -510,6 +511,15 @@ handlers_update(struct clm_daemon_ctx *d, struct clm_call *call,
 		if (call != NULL)
 			server_reply_error(call, CLM_E_INVAL, "the new clmd "
 			    "must be given by an absolute path");
+		return;
+	}
+	/* Root runs it: only a binary of root's that no one else can
+	 * change. */
+	if (clm_trust_path("the new clmd", path, &cause) == -1) {
+		if (call != NULL)
+			server_reply_error(call, CLM_E_INVAL, "%s", cause);
+		log_warnx("clm update: %s", cause);
+		free(cause);
 		return;
 	}
 	u = clm_calloc(1, sizeof *u);

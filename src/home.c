@@ -121,6 +121,74 @@ home_check_owner(const char *dir, const struct stat *sb, char **cause)
 	return -1;
 }
 
+/* What is wrong with trusting this file (lstat'ed as st), or NULL. */
+static char *
+trust_problem(const char *p, const struct stat *st)
+{
+	char	*owner, *why;
+
+	if (st->st_uid != 0) {
+		owner = home_user_name(st->st_uid);
+		why = clm_asprintf("%s belongs to %s (chown root %s)", p, owner,
+		    p);
+		free(owner);
+		return why;
+	}
+	if (S_ISLNK(st->st_mode) || (st->st_mode & (S_IWGRP | S_IWOTH)) == 0 ||
+	    (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)))
+		return NULL;
+	return clm_asprintf("%s is writable by %s (mode %04o; chmod go-w %s)",
+	    p, (st->st_mode & S_IWOTH) ? "everyone" : "its group",
+	    (unsigned)(st->st_mode & 07777), p);
+}
+
+/* Check path and each of its parents, with lstat (follow: stat). */
+static char *
+trust_chain(const char *path, bool follow)
+{
+	struct stat	 st;
+	char		*p = clm_strdup(path), *slash, *why = NULL;
+	int		 r;
+
+	for (;;) {
+		r = follow ? stat(p, &st) : lstat(p, &st);
+		if (r == 0 && (why = trust_problem(p, &st)) != NULL)
+			break;
+		if ((slash = strrchr(p, '/')) == NULL || strcmp(p, "/") == 0)
+			break;
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(p);
+	return why;
+}
+
+int
+clm_trust_path(const char *what, const char *path, char **cause)
+{
+	char	*abs, *real, *why;
+	bool	 bad;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((abs = home_absolute(what, path, cause)) == NULL)
+		return -1;
+	why = trust_chain(abs, false);
+	if (why == NULL && (real = realpath(abs, NULL)) != NULL) {
+		why = trust_chain(real, true);
+		free(real);
+	}
+	if ((bad = why != NULL))
+		*cause = clm_asprintf("refusing %s %s: %s; root uses only "
+		    "files that root owns and no one else can write", what,
+		    abs, why);
+	free(abs);
+	free(why);
+	return bad ? -1 : 0;
+}
+
 int
 clm_home_init(struct clm_home *home, bool create, char **cause)
 {
@@ -175,6 +243,9 @@ clm_home_init(struct clm_home *home, bool create, char **cause)
 		goto fail;
 	}
 	if (home_check_owner(dir, &sb, cause) != 0)
+		goto fail;
+	/* Root starts processes from what is here (clm.ini, dump.json). */
+	if (create && clm_trust_path("CLM_HOME", dir, cause) != 0)
 		goto fail;
 	if (create && mkdir(home->logdir, 0700) != 0 && errno != EEXIST) {
 		*cause = clm_asprintf("cannot create %s: %s", home->logdir,

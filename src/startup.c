@@ -139,7 +139,11 @@ startup_install(bool user, const char *unit, char ***said, char **cause)
 	if (make_parent(path, cause) == -1)
 		goto out;
 	tmp = clm_asprintf("%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new file of ours, never one someone put (or linked) there. */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		(void)0;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
 	if (fd == -1 || write(fd, unit, len) != (ssize_t)len ||
 	    fsync(fd) == -1 || rename(tmp, path) == -1) {
 		*cause = clm_asprintf("cannot write %s: %s", path,

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clm/home.h"
 #include "clm/proto.h"
 #include "clm/state.h"
 
@@ -43,7 +44,11 @@ state_save(const struct clm_home *home, struct clm_app_spec *const *apps,
 	tmp = clm_asprintf("%s.tmp", path);
 	bak = clm_asprintf("%s.bak", path);
 	text = proto_dump_encode(apps, n);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A new file of ours, never one someone put (or linked) there. */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		(void)0;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (fd == -1 || write_all(fd, text, strlen(text)) == -1 ||
 	    fsync(fd) == -1) {
 		*cause = clm_asprintf("cannot write %s: %s", tmp,
@@ -93,7 +98,11 @@ state_load(const struct clm_home *home, struct clm_app_spec ***apps,
 	int		 fd, r = -1;
 
 	*missing = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = -1;
+	/* Root starts what it reads here: only from a file of root's. */
+	if (clm_trust_path("the saved apps", path, cause) == -1)
+		goto out;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		*missing = errno == ENOENT;
 		*cause = *missing ? clm_asprintf("no saved apps: %s does not "

@@ -20,6 +20,16 @@ struct clm_home {
 int clm_home_init(struct clm_home *, bool create, char **cause);
 void clm_home_free(struct clm_home *);
 
+/*
+ * Files root trusts (ssh's StrictModes): when we run as root, path (a
+ * file or a directory) and every directory that leads to it, before and
+ * after symbolic links, must belong to root and be writable by nobody
+ * else (a sticky directory, like /tmp, may be). Otherwise -1 with *cause
+ * naming the file, what is wrong and the fix; 0 too for a path that does
+ * not exist, and always for other users.
+ */
+int clm_trust_path(const char *what, const char *path, char **cause);
+
 /* A program or file installed with clmd: beside the running binary (a
  * build tree), else in the package's library folder. NULL if neither has
  * it. */
