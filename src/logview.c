@@ -343,12 +343,12 @@ read_new(struct tailfile *f, emit_fn emit, void *arg, bool raw)
 	}
 	if (st.st_size == f->offset) {
 		close(fd);
-		if (f->linetotal > 0 && !f->shown) {
+		if (f->linelen > 0) {
 			emit_line(f, emit, arg, raw);
 			f->shown = true;
 			free(f->line);
 			f->line = NULL;
-			f->linelen = 0;
+			f->linelen = f->linetotal = 0;
 		}
 		return;
 	}

@@ -33,7 +33,7 @@
 #define LW_SCRATCH_SIZE	(1024 * 1024)	/* the slots of a 1 MiB pipe */
 #define LW_PIPE_DEFAULT	(64 * 1024)
 #define LW_REPORT_MS	60000		/* per file, at most */
-#define LW_SWEEP_MS	1000
+#define LW_SWEEP_MS	LOGWRITER_PARTIAL_MS
 #define LW_SHUTDOWN_READS 64		/* chunks per stream at SIGTERM */
 #define LW_ID_MAX	255
 
@@ -68,7 +68,9 @@ struct logwriter_stream {
 	bool			 midline;	/* line start written */
 
 	bool			 hup;		/* no writer left */
-	bool			 pending;	/* partial line in pipe */
+	bool			 pending;	/* partial line unwritten */
+	uint64_t		 pending_ms;	/* since when (mono) */
+	bool			 flush;		/* write the partial line */
 	bool			 queued;
 	bool			 dead;
 	TAILQ_ENTRY(logwriter_stream) entry;
@@ -679,6 +681,18 @@ part_append(struct logwriter *lw, struct logwriter_stream *s, const char *p,
 	}
 }
 
+/* Write the partial line kept in memory: the line stays open (midline),
+ * so what follows it gets no timestamp of its own. */
+static void
+part_write(struct logwriter *lw, struct logwriter_stream *s)
+{
+	if (s->partlen == 0)
+		return;
+	out_put(lw, s->part, s->partlen);
+	part_reset(s);
+	s->midline = true;
+}
+
 size_t
 logwriter_take(struct logwriter *lw, struct logwriter_stream *s,
     const char *data, size_t len, bool force)
@@ -692,6 +706,8 @@ logwriter_take(struct logwriter *lw, struct logwriter_stream *s,
 		/* The line's start is in memory: it must be finished. */
 		if ((nl = memchr(data, '\n', len)) == NULL) {
 			part_append(lw, s, data, len);
+			if (s->flush)
+				part_write(lw, s);
 			out_flush(lw);
 			return len;
 		}
@@ -720,12 +736,25 @@ logwriter_take(struct logwriter *lw, struct logwriter_stream *s,
 		s->midline = false;
 		off = (size_t)(end - data);
 	}
-	if (off < len && (force || len - off >= s->keep_max)) {
+	if (off < len && (force || s->flush || len - off >= s->keep_max)) {
 		part_append(lw, s, data + off, len - off);
 		off = len;
 	}
+	if (s->flush)
+		part_write(lw, s);
 	out_flush(lw);
 	return off;
+}
+
+void
+logwriter_flush(struct logwriter *lw, struct logwriter_stream *s)
+{
+	if (s->partlen == 0)
+		return;
+	lw->stamp_ok = false;
+	out_begin(lw, s->file);
+	part_write(lw, s);
+	out_flush(lw);
 }
 
 void
@@ -762,11 +791,15 @@ stream_unqueue(struct logwriter *lw, struct logwriter_stream *s)
 	}
 }
 
+/* A partial line waits (in the pipe or in memory): it is written once
+ * it has waited LOGWRITER_PARTIAL_MS, complete or not. */
 static void
 stream_set_pending(struct logwriter *lw, struct logwriter_stream *s, bool on)
 {
 	if (s->pending != on)
 		lw->npending += on ? 1 : (size_t)-1;
+	if (on && !s->pending)
+		s->pending_ms = lw->mono_ms();
 	s->pending = on;
 }
 
@@ -987,8 +1020,9 @@ service_read(struct logwriter *lw, struct logwriter_stream *s)
 	return LOGWRITER_MORE;
 }
 
-int
-logwriter_service(struct logwriter *lw, struct logwriter_stream *s)
+/* One read of the pipe; *left: a partial line stays in it. */
+static int
+service_once(struct logwriter *lw, struct logwriter_stream *s, bool *left)
 {
 	struct pollfd	pfd;
 	ssize_t		n;
@@ -996,13 +1030,10 @@ logwriter_service(struct logwriter *lw, struct logwriter_stream *s)
 	bool		force;
 	int		avail;
 
-	if (s->dead)
-		return LOGWRITER_EOF;
 	if (s->fd == -1) {
 		logwriter_end(lw, s);
 		return LOGWRITER_EOF;
 	}
-	stream_set_pending(lw, s, false);
 	if (!s->is_pipe)
 		return service_read(lw, s);
 	n = tee(s->fd, lw->scratch[1], LOGWRITER_CHUNK, SPLICE_F_NONBLOCK);
@@ -1045,9 +1076,29 @@ logwriter_service(struct logwriter *lw, struct logwriter_stream *s)
 			s->hup = true;
 			return LOGWRITER_MORE;
 		}
-		stream_set_pending(lw, s, true);
+		*left = true;
 	}
 	return LOGWRITER_IDLE;
+}
+
+int
+logwriter_service(struct logwriter *lw, struct logwriter_stream *s)
+{
+	bool	left = false;
+	int	r;
+
+	if (s->dead)
+		return LOGWRITER_EOF;
+	r = service_once(lw, s, &left);
+	if (s->dead)
+		return r;
+	if (s->flush && r == LOGWRITER_IDLE) {
+		/* Written up to what the pipe held: the flush is done. */
+		logwriter_flush(lw, s);
+		s->flush = false;
+	}
+	stream_set_pending(lw, s, left || s->partlen > 0);
+	return r;
 }
 
 void
@@ -1227,16 +1278,28 @@ lw_watch(struct logwriter *lw, int fd, void *tag, char **cause)
 	return 0;
 }
 
-/* Look again at streams that left a partial line in their pipe. */
-static void
-lw_sweep(struct logwriter *lw)
+/*
+ * Write the partial lines that have waited LOGWRITER_PARTIAL_MS (this
+ * also looks again at the pipes, in case a kernel did not wake us).
+ * Returns when to look next.
+ */
+static uint64_t
+lw_sweep(struct logwriter *lw, uint64_t now)
 {
 	struct logwriter_stream	*s;
+	uint64_t		 due, next = now + LW_SWEEP_MS;
 
 	TAILQ_FOREACH(s, &lw->streams, entry) {
-		if (s->pending)
+		if (!s->pending)
+			continue;
+		due = s->pending_ms + LOGWRITER_PARTIAL_MS;
+		if (due <= now) {
+			s->flush = true;
 			stream_queue(lw, s);
+		} else if (due < next)
+			next = due;
 	}
+	return next;
 }
 
 /* One round: each ready stream reads once (fair to all of them). */
@@ -1260,7 +1323,7 @@ logwriter_run(struct logwriter *lw, int ctl, char **cause)
 	struct epoll_event	 evs[64];
 	struct logwriter_stream	*s;
 	sigset_t		 set;
-	uint64_t		 now, swept;
+	uint64_t		 now, sweep;
 	int			 n, i, timeout, fl, rc = -1;
 
 	lw->ctl = ctl;
@@ -1284,21 +1347,17 @@ logwriter_run(struct logwriter *lw, int ctl, char **cause)
 	TAILQ_FOREACH(s, &lw->streams, entry)
 		stream_watch(lw, s);
 
-	swept = lw->mono_ms();
+	sweep = 0;
 	for (;;) {
 		if (lw->ctl == -1 && lw->nstreams == 0)
 			break;
 		now = lw->mono_ms();
-		if (lw->npending == 0)
-			swept = now;
-		else if (now - swept >= LW_SWEEP_MS) {
-			lw_sweep(lw);
-			swept = now;
-		}
+		if (lw->npending > 0 && now >= sweep)
+			sweep = lw_sweep(lw, now);
 		if (!TAILQ_EMPTY(&lw->readyq))
 			timeout = 0;
 		else if (lw->npending > 0)
-			timeout = (int)(LW_SWEEP_MS - (now - swept));
+			timeout = sweep > now ? (int)(sweep - now) : 0;
 		else
 			timeout = -1;
 		n = epoll_wait(lw->epfd, evs, CLM_ARRAY_SIZE(evs), timeout);

@@ -4,9 +4,12 @@
  * rotation and reopening.
  *
  * A stream is one pipe (a worker's stdout or stderr); a file is one path,
- * shared by every stream that names it (merged logs). A stream writes only
- * whole lines, so lines of different streams never interleave in a file;
- * a partial line reaching LOGWRITER_LINE_MAX is written as it is.
+ * shared by every stream that names it (merged logs). A stream writes
+ * whole lines, so lines of different streams do not interleave in a file,
+ * with two exceptions: a partial line reaching LOGWRITER_LINE_MAX is
+ * written as it is, and so is one that has waited LOGWRITER_PARTIAL_MS
+ * for its end (a progress bar: `process.stdout.write('...')`). The rest of
+ * such a line follows it without a second timestamp.
  *
  * Nothing is lost when clm-logd is killed: a pipe is peeked (tee(2) into a
  * scratch pipe), the complete lines written, and only then consumed; a
@@ -31,6 +34,7 @@
 #define LOGWRITER_MSG_MAX	4096		/* control message */
 #define LOGWRITER_TS_LEN	25	/* "2026-11-26T06:50:32.123Z " */
 #define LOGWRITER_RETAIN_MAX	1000
+#define LOGWRITER_PARTIAL_MS	250	/* a partial line waits at most */
 
 /* ADD flags. */
 #define LOGWRITER_TIMESTAMP	0x1		/* 't' */
@@ -91,6 +95,9 @@ size_t	logwriter_count(struct logwriter *);
  */
 size_t	logwriter_take(struct logwriter *, struct logwriter_stream *,
 	    const char *data, size_t len, bool force);
+/* Write the partial line kept in memory now (it stays open: what follows
+ * gets no timestamp). The loop does it after LOGWRITER_PARTIAL_MS. */
+void	logwriter_flush(struct logwriter *, struct logwriter_stream *);
 /* The stream ended: write its partial line with a newline, drop it. */
 void	logwriter_end(struct logwriter *, struct logwriter_stream *);
 

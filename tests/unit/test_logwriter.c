@@ -323,6 +323,38 @@ TEST(logwriter_timestamps_at_line_starts)
 	lwt_done(&t);
 }
 
+TEST(logwriter_flushed_partial_line_keeps_one_timestamp)
+{
+	struct lwt		 t;
+	struct lwt_pipe		*p = clm_calloc(1, sizeof *p);
+	struct logwriter_stream	*s;
+
+	lwt_init(&t);
+	s = lwt_add(&t, "a", LOGWRITER_TIMESTAMP, 0, 0, "a.log", -1);
+	lwt_wall = T0 - 123;
+	lwt_feedn(&t, s, p, "step 1... ", 10, true);
+	logwriter_flush(t.lw, s);	/* it waited: written, line open */
+	ASSERT_FILE(&t, "a.log", "2026-11-26T06:20:32.000Z step 1... ");
+	lwt_wall = T0 + 5000;
+	lwt_feedn(&t, s, p, "step 2... ", 10, true);
+	logwriter_flush(t.lw, s);
+	logwriter_flush(t.lw, s);	/* nothing more: nothing written */
+	lwt_feed(&t, s, p, "done\nnext\n");
+	ASSERT_FILE(&t, "a.log",
+	    "2026-11-26T06:20:32.000Z step 1... step 2... done\n"
+	    "2026-11-26T06:20:37.123Z next\n");
+	/* Flushed, then the stream ends: the line gets its newline. */
+	lwt_feedn(&t, s, p, "last", 4, true);
+	logwriter_flush(t.lw, s);
+	logwriter_end(t.lw, s);
+	ASSERT_FILE(&t, "a.log",
+	    "2026-11-26T06:20:32.000Z step 1... step 2... done\n"
+	    "2026-11-26T06:20:37.123Z next\n"
+	    "2026-11-26T06:20:37.123Z last\n");
+	free(p);
+	lwt_done(&t);
+}
+
 TEST(logwriter_merged_streams_do_not_interleave)
 {
 	struct lwt		 t;
