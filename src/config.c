@@ -656,7 +656,8 @@ config_daemon_key(struct config_parser *p, const char *key, const char *value)
 	if (!config_once(p, key, line))
 		return;
 	if (*value == '\0' && (o != NULL || (k != DK_SOCKET &&
-	    k != DK_SOCKET_GROUP && k != DK_LOG_DIR))) {
+	    k != DK_SOCKET_GROUP && k != DK_LOG_DIR &&
+	    k != DK_METRICS_LISTEN))) {
 		config_error(p, p->line, "%s needs a value (%s)", key,
 		    CONFIG_DAEMON_HINT);
 		return;

@@ -16,7 +16,7 @@
 #include "clm/logwriter.h"
 #include "clm/options.h"
 
-#define OPT_U53_MAX	9007199254740992LL	/* exact in a JSON number */
+#define OPT_SIZE_MAX	9007199254740991LL	/* 2^53 - 1: exact in JSON */
 #define OPT_RESTARTS_MAX 1000000
 
 static int options_check_listen(const char *, char **);
@@ -87,7 +87,7 @@ const struct clm_option options_table[] = {
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
 	  "... and this group (default: the user's)", NULL },
 	{ "max_memory_restart", "max-memory-restart", 0, "max_memory",
-	  CLM_OPT_SIZE, F(max_memory), 1024 * 1024, OPT_U53_MAX, "0",
+	  CLM_OPT_SIZE, F(max_memory), 1024 * 1024, OPT_SIZE_MAX, "0",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "SIZE",
 	  "reload a worker gracefully when its memory (RSS) passes SIZE\n"
 	  "(300M, 1G; 0: never)", NULL },
@@ -99,7 +99,7 @@ const struct clm_option options_table[] = {
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
 	  "one out and one err log for all the app's workers", NULL },
 	{ "max_log_size", "max-log-size", 0, "max_log_size", CLM_OPT_SIZE,
-	  F(max_log_size), 1024, OPT_U53_MAX, "10M",
+	  F(max_log_size), 1024, OPT_SIZE_MAX, "10M",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "SIZE",
 	  "rotate a log file past SIZE (0: never)", NULL },
 	{ "log_retain", "log-retain", 0, "log_retain", CLM_OPT_INT,

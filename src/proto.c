@@ -1398,8 +1398,8 @@ proto_state_decode(const char *buf, size_t len, struct clm_state *st,
 		st->napps++;
 		if (spec == NULL || proto_spec_from_json(&d, spec, "spec.",
 		    &sa->spec) != 0 ||
-		    proto_get_int32(&d, a, "", "want", 0, 4096, true,
-		    &sa->want) != 0 ||
+		    proto_get_int32(&d, a, "", "want", 0, CLM_INSTANCES_LIMIT,
+		    true, &sa->want) != 0 ||
 		    proto_get_bool(&d, a, "", "up", true, &sa->up) != 0 ||
 		    proto_get_bool(&d, a, "", "signals_ready", false,
 		    &sa->signals_ready) != 0 ||
@@ -1428,8 +1428,8 @@ proto_state_decode(const char *buf, size_t len, struct clm_state *st,
 
 			sa->nworkers++;
 			v = 0;
-			if (proto_get_int32(&d, w, "", "slot", 0, 4096, true,
-			    &sw->slot) != 0 ||
+			if (proto_get_int32(&d, w, "", "slot", 0,
+			    CLM_INSTANCES_LIMIT, true, &sw->slot) != 0 ||
 			    proto_get_int32(&d, w, "", "pid", 0, INT32_MAX,
 			    true, &sw->pid) != 0 ||
 			    proto_get_string(&d, w, "", "status", true,

@@ -1122,7 +1122,7 @@ supervisor_scale(struct clm_supervisor *sup, const char *name,
 		n = clm_instances_resolve(want > sup->ncpu ? sup->ncpu + 1 :
 		    (int)want, sup->ncpu, &clamped);
 	} else {
-		if (count < -1 || count > 4096) {
+		if (count < -1 || count > CLM_INSTANCES_LIMIT) {
 			*code = CLM_E_INVAL;
 			*cause = clm_asprintf("scale %s %lld: the count must "
 			    "be from 1 to the number of cores, 0 or max for "

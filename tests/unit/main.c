@@ -7,6 +7,9 @@
  *	clm-unit NAME...	run only those
  *	clm-unit --list		list the tests
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +66,18 @@ const char *
 unit_str(const char *s)
 {
 	return s == NULL ? "(null)" : s;
+}
+
+void
+unit_write_file(const char *path, const char *text, unsigned mode)
+{
+	size_t	len = strlen(text);
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)mode);
+	if (fd == -1 || write(fd, text, len) != (ssize_t)len ||
+	    close(fd) != 0 || chmod(path, (mode_t)mode) != 0)
+		unit_fail(__FILE__, __LINE__, "cannot write %s", path);
 }
 
 /* Constructors run in no fixed order across files: sort by file, line. */

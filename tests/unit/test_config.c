@@ -29,19 +29,6 @@ struct fx {
 };
 
 static void
-fx_write(const char *path, const char *text, mode_t mode)
-{
-	int	fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	if (fd == -1)
-		unit_fail(__FILE__, __LINE__, "open %s", path);
-	ASSERT_EQ_INT(write(fd, text, strlen(text)), (long long)strlen(text));
-	close(fd);
-	ASSERT_EQ_INT(chmod(path, mode), 0);
-}
-
-static void
 fx_setup(struct fx *fx)
 {
 	strcpy(fx->dir, "/tmp/clm-unit-config-XXXXXX");
@@ -52,15 +39,15 @@ fx_setup(struct fx *fx)
 	ASSERT_EQ_INT(mkdir("bin", 0755), 0);
 	ASSERT_EQ_INT(mkdir("sub", 0755), 0);
 	ASSERT_EQ_INT(mkdir("sub/www", 0755), 0);
-	fx_write("bin/node", "#!/bin/sh\n", 0755);
-	fx_write("bin/sh", "#!/bin/sh\n", 0755);
-	fx_write("app.js", "\n", 0644);
-	fx_write("api.py", "\n", 0644);
-	fx_write("tool", "#!/bin/sh\n", 0755);
-	fx_write("plain", "\n", 0644);
-	fx_write("sub/server.js", "\n", 0644);
-	fx_write("sub/api.py", "\n", 0644);
-	fx_write("sub/www/index.js", "\n", 0644);
+	unit_write_file("bin/node", "#!/bin/sh\n", 0755);
+	unit_write_file("bin/sh", "#!/bin/sh\n", 0755);
+	unit_write_file("app.js", "\n", 0644);
+	unit_write_file("api.py", "\n", 0644);
+	unit_write_file("tool", "#!/bin/sh\n", 0755);
+	unit_write_file("plain", "\n", 0644);
+	unit_write_file("sub/server.js", "\n", 0644);
+	unit_write_file("sub/api.py", "\n", 0644);
+	unit_write_file("sub/www/index.js", "\n", 0644);
 	fx->env[0] = clm_asprintf("PATH=%s", fx->bin);
 	fx->env[1] = clm_strdup("HOME=/home/test");
 	fx->env[2] = clm_strdup("NODE_ENV=development");
@@ -99,7 +86,7 @@ apps_ok(struct fx *fx, const char *path, const char *text, char *const *only,
 	struct clm_app_spec	**apps = NULL;
 	char			**errors = NULL;
 
-	fx_write(path, text, 0644);
+	unit_write_file(path, text, 0644);
 	if (config_load_apps(path, fx->env, only, &apps, n, &errors) != 0) {
 		unit_fail(__FILE__, __LINE__, "%s: %s", path,
 		    unit_str(errors != NULL ? errors[0] : NULL));
@@ -120,7 +107,7 @@ apps_fail(struct fx *fx, const char *path, const char *text,
 	size_t			  i = 0, n = 99;
 	va_list			  ap;
 
-	fx_write(path, text, 0644);
+	unit_write_file(path, text, 0644);
 	ASSERT_EQ_INT(config_load_apps(path, fx->env, only, &apps, &n,
 	    &errors), -1);
 	ASSERT_NULL(apps);
@@ -150,7 +137,7 @@ daemon_fail(const char *path, const char *text, ...)
 	size_t				  i = 0;
 	va_list				  ap;
 
-	fx_write(path, text, 0644);
+	unit_write_file(path, text, 0644);
 	config_daemon_defaults(&cfg);
 	config_daemon_defaults(&def);
 	ASSERT_EQ_INT(config_load_daemon(path, &cfg, &errors), -1);
@@ -254,7 +241,7 @@ TEST(config_shipped_clm_ini_is_the_defaults)
 {
 	static const char *const keys[] = {
 		"socket", "socket_mode", "socket_group", "log_dir",
-		"kill_signal", "kill_timeout", "min_uptime", "max_restarts",
+		"metrics_listen", "kill_signal", "kill_timeout", "min_uptime", "max_restarts",
 		"listen_timeout", "backoff_initial", "backoff_max",
 		"max_log_size", "log_retain",
 	};
@@ -341,7 +328,7 @@ TEST(config_daemon_values)
 	char				**errors = NULL, *want;
 
 	fx_setup(&fx);
-	fx_write("sub/clm.ini",
+	unit_write_file("sub/clm.ini",
 	    "; a comment\n"
 	    "# another\n"
 	    "[daemon]\n"
@@ -379,7 +366,7 @@ TEST(config_daemon_values)
 	ASSERT_EQ_INT(cfg.defaults.log_retain, 0);
 
 	/* A second file loads over the first; empty paths reset. */
-	fx_write("two.ini", "[daemon]\nsocket =\nsocket_mode = 0o600\n"
+	unit_write_file("two.ini", "[daemon]\nsocket =\nsocket_mode = 0o600\n"
 	    "socket_group = 0\n[defaults]\nmax_log_size = 1K\n", 0644);
 	ASSERT_EQ_INT(config_load_daemon("two.ini", &cfg, &errors), -1);
 	ASSERT_EQ_STR(errors[0], "two.ini:3: socket_mode 0600 gives "
@@ -387,7 +374,7 @@ TEST(config_daemon_values)
 	ASSERT_NULL(errors[1]);
 	clm_strv_free(errors);
 	ASSERT_EQ_STR(cfg.socket_group, "root");	/* unchanged */
-	fx_write("two.ini", "[daemon]\nsocket =\nsocket_mode = 660\n"
+	unit_write_file("two.ini", "[daemon]\nsocket =\nsocket_mode = 660\n"
 	    "socket_group =\n[defaults]\nmax_log_size = 1K\n", 0644);
 	ASSERT_EQ_INT(config_load_daemon("two.ini", &cfg, &errors), 0);
 	ASSERT_NULL(cfg.socket_path);
@@ -889,7 +876,7 @@ TEST(config_apps_interpreters)
 		char			 *text;
 		size_t			  n;
 
-		fx_write("bin/python3", "#!/bin/sh\n", 0755);
+		unit_write_file("bin/python3", "#!/bin/sh\n", 0755);
 		ASSERT_EQ_INT(mkdir("empty", 0755), 0);
 		apps_fail(&fx, "a.ini", "[a]\nscript = api.py\n"
 		    "env.PATH = /nonexistent:empty\n", NULL,
@@ -1024,7 +1011,7 @@ TEST(config_apps_hostile_bytes)
 			free(text);
 			text = tmp;
 		}
-		fx_write("many.ini", text, 0644);
+		unit_write_file("many.ini", text, 0644);
 		free(text);
 		ASSERT_EQ_INT(config_load_apps("many.ini", fx.env, NULL, &apps,
 		    &n, &errors), -1);
