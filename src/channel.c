@@ -1,5 +1,6 @@
 /* clmd's end of the channel to one worker. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,23 @@
 #include "clm/log.h"
 
 #define CHANNEL_BURST 16	/* messages read per wake-up, at most */
+/*
+ * What one worker may send: CHANNEL_RATE messages per CHANNEL_WINDOW_MS.
+ * Past that clmd stops reading its channel until the window ends: the
+ * worker's sends block (or fail), and a flood (READY=1 by the million,
+ * BIND after BIND) costs clmd next to nothing.
+ */
+#define CHANNEL_RATE		128
+#define CHANNEL_WINDOW_MS	100
 
 struct clm_channel {
 	uv_poll_t			 poll;
+	uv_timer_t			 pause;		/* the rest of a window */
 	int				 fd;
+	int				 handles;	/* open: freed at 0 */
+	bool				 ready_said;	/* READY=1 passed on */
+	uint64_t			 window_ms;
+	unsigned			 nwindow;	/* messages in it */
 	const struct channel_cbs	*cbs;
 	void				*arg;
 };
@@ -86,7 +100,10 @@ channel_handle(struct clm_channel *ch, const char *buf, size_t len)
 		ch->cbs->ready(ch->arg, "listening");
 		break;
 	case CHANNEL_READY:
-		ch->cbs->ready(ch->arg, "READY=1");
+		/* Readiness is news once: the rest are coalesced. */
+		if (!ch->ready_said)
+			ch->cbs->ready(ch->arg, "READY=1");
+		ch->ready_said = true;
 		break;
 	case CHANNEL_IGNORED:
 		break;
@@ -97,6 +114,47 @@ channel_handle(struct clm_channel *ch, const char *buf, size_t len)
 	}
 }
 
+static void	channel_poll_cb(uv_poll_t *, int, int);
+
+static void
+channel_resume_cb(uv_timer_t *t)
+{
+	struct clm_channel	*ch = t->data;
+
+	uv_poll_start(&ch->poll, UV_READABLE | UV_DISCONNECT, channel_poll_cb);
+}
+
+/* Count a message against the window; false when over budget (then the
+ * channel is paused until the window ends). */
+static bool
+channel_budget(struct clm_channel *ch)
+{
+	uint64_t	now = uv_now(ch->poll.loop);
+
+	if (now - ch->window_ms >= CHANNEL_WINDOW_MS) {
+		ch->window_ms = now;
+		ch->nwindow = 0;
+	}
+	if (ch->nwindow < CHANNEL_RATE) {
+		ch->nwindow++;
+		return true;
+	}
+	uv_poll_stop(&ch->poll);
+	uv_timer_start(&ch->pause, channel_resume_cb,
+	    ch->window_ms + CHANNEL_WINDOW_MS - now, 0);
+	return false;
+}
+
+/* recv() gave 0: a zero-length message, or the end of the channel? */
+static bool
+channel_ended(int fd)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP |
+	    POLLERR)) != 0;
+}
+
 static void
 channel_poll_cb(uv_poll_t *p, int status, int events)
 {
@@ -105,16 +163,21 @@ channel_poll_cb(uv_poll_t *p, int status, int events)
 	ssize_t			 n;
 	int			 i;
 
+	(void)events;
 	if (status < 0) {
 		uv_poll_stop(p);
 		return;
 	}
 	for (i = 0; i < CHANNEL_BURST; i++) {
+		if (!channel_budget(ch))
+			return;
 		n = recv(ch->fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
+		if (n == 0 && !channel_ended(ch->fd))
+			continue;	/* an empty message: nothing to do */
 		if (n <= 0) {
 			/* Every holder of the worker's end has closed it. */
 			uv_poll_stop(p);
@@ -140,6 +203,9 @@ channel_adopt(uv_loop_t *loop, const struct channel_cbs *cbs, void *arg,
 		return -1;
 	}
 	ch->poll.data = ch;
+	uv_timer_init(loop, &ch->pause);
+	ch->pause.data = ch;
+	ch->handles = 2;
 	uv_poll_start(&ch->poll, UV_READABLE | UV_DISCONNECT, channel_poll_cb);
 	*out = ch;
 	return 0;
@@ -175,6 +241,8 @@ channel_free_cb(uv_handle_t *h)
 {
 	struct clm_channel	*ch = h->data;
 
+	if (--ch->handles > 0)
+		return;
 	close(ch->fd);
 	free(ch);
 }
@@ -185,5 +253,7 @@ channel_close(struct clm_channel *ch)
 	if (ch == NULL)
 		return;
 	uv_poll_stop(&ch->poll);
+	uv_timer_stop(&ch->pause);
 	uv_close((uv_handle_t *)&ch->poll, channel_free_cb);
+	uv_close((uv_handle_t *)&ch->pause, channel_free_cb);
 }
