@@ -13,6 +13,10 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 . "$(dirname "$0")/lib.sh"
+# What nobody runs (clm, the client below) must be readable by nobody: the
+# clone may be in a 0700 folder such as /root/clm. sec_lib.sh copies clm's
+# binaries to the test's temp dir (755) and puts them first on PATH.
+. "$(dirname "$0")/sec_lib.sh"
 
 # as_user USER GROUP CMD...: run CMD as USER:GROUP without supplementary
 # groups (setpriv; su as a fallback, for a user with a passwd entry only).
@@ -81,8 +85,6 @@ for line in buf.split(b"\n"):
 print(json.dumps(out))
 PY
 chmod 0644 "$CLIENT"
-# The test's temp dir is 0700: let other uids through to the socket.
-chmod 0711 "$TEST_TMP"
 
 # ask_as USER GROUP LINE [TIMEOUT]: run the client as USER:GROUP; sets
 # REPLY_JSON.
@@ -178,10 +180,10 @@ assert_eq "$out" '{"EPERM": 200}' "codes of 200 refused connections"
 root_served
 
 check "the clm CLI run by nobody fails and starts no daemon"
-for verb in "list" "ping" "kill" "start $FIXTURES/sleeper.js --name q"; do
+for verb in "list" "ping" "kill" "start $SEC_FIX/sleeper.js --name q"; do
 	# shellcheck disable=SC2086
-	capture as_user nobody nogroup env CLM_HOME="$CLM_HOME" PATH="$PATH" \
-	    "$CLM_BIN_DIR/clm" $verb
+	capture as_user nobody nogroup env CLM_HOME="$CLM_HOME" \
+	    PATH="$SEC_BIN:/usr/bin:/bin" "$SEC_BIN/clm" $verb
 	echo "  nobody: clm $verb -> exit $RC: $ERR"
 	assert_eq "$RC" 1 "nobody: clm ${verb%% *} exit status"
 	[ -n "$ERR" ] || fail "nobody: clm ${verb%% *}: no error message"

@@ -3,14 +3,11 @@
 # supplementary groups, HOME and USER) when clmd runs as root; an unknown
 # user or group is refused before anything starts.
 . "$(dirname "$0")/lib.sh"
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root (clmd must run as root to switch users)"
-	exit 0
-fi
-# The fixture must be readable and its folder searchable by nobody.
-dir=$(mktemp -d /tmp/clmu.XXXXXX)
-chmod 755 "$dir"
+# Needs root (clmd must run as root to switch users). What nobody runs
+# (the fixture, clm-exec, the preload) is copied where nobody can read it:
+# the clone may be in a 0700 folder such as /root/clm.
+. "$(dirname "$0")/sec_lib.sh"
+dir=$SEC_FIX
 cp "$FIXTURES/u_whoami.sh" "$dir/whoami.sh"
 chmod 755 "$dir/whoami.sh"
 
@@ -62,4 +59,3 @@ capture clm stop asnobody
 assert_eq "$RC" 0 "clm stop exit status"
 wait_until 5 pid_dead "$pid"
 ok "worker $pid gone"
-rm -rf "$dir"
