@@ -27,7 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (config_load_daemon(fuzz_file, &cfg, &errors) != 0) {
 		fuzz_check_errors(errors);
 		clm_strv_free(errors);
-		FUZZ_CHECK(cfg.kill_timeout_ms == def.kill_timeout_ms &&
+		FUZZ_CHECK(cfg.defaults.kill_timeout_ms ==
+		    def.defaults.kill_timeout_ms &&
 		    cfg.socket_mode == def.socket_mode &&
 		    cfg.socket_path == NULL && cfg.socket_group == NULL &&
 		    cfg.log_dir == NULL, "configuration changed on failure");
