@@ -56,15 +56,54 @@ logs_handle_closed(uv_handle_t *h)
 	}
 }
 
+/*
+ * NAME-ID-out.log for a worker, NAME-all-out.log for an app's merged logs:
+ * no two apps can share a file. (Merged logs were NAME-out.log, which app
+ * web-0 shared with worker 0 of app web.) The part before -out/-err ends
+ * in -ID (digits) or -all, and app names cannot hold anything else there.
+ */
 char *
 logs_path(const struct clm_home *home, const struct clm_app_spec *spec,
     int slot, const char *which)
 {
 	if (spec->merge_logs)
-		return clm_asprintf("%s/%s-%s.log", home->logdir, spec->name,
-		    which);
+		return clm_asprintf("%s/%s-all-%s.log", home->logdir,
+		    spec->name, which);
 	return clm_asprintf("%s/%s-%d-%s.log", home->logdir, spec->name, slot,
 	    which);
+}
+
+/* Does name end in -DIGITS (so NAME-out.log could be a worker's file)? */
+static bool
+logs_name_ends_in_id(const char *name)
+{
+	const char	*dash = strrchr(name, '-'), *p;
+
+	if (dash == NULL || dash[1] == '\0')
+		return false;
+	for (p = dash + 1; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* A merged log from before NAME-all-out.log takes its new name, unless
+ * its old name may be another app's worker's file. */
+static void
+logs_migrate(const char *logdir, const struct clm_app_spec *spec,
+    const char *which, const char *path)
+{
+	char		*old;
+	struct stat	 st;
+
+	if (!spec->merge_logs || logs_name_ends_in_id(spec->name) ||
+	    lstat(path, &st) == 0)
+		return;
+	old = clm_asprintf("%s/%s-%s.log", logdir, spec->name, which);
+	if (lstat(old, &st) == 0 && S_ISREG(st.st_mode) &&
+	    rename(old, path) == 0)
+		log_info("%s: merged log %s is now %s", spec->name, old, path);
+	free(old);
 }
 
 /* clm-logd beside clmd (a build tree), or in the package's folder. */
@@ -244,7 +283,8 @@ open_file(const char *path)
 {
 	int	fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY, 0640);
 	if (fd == -1)
 		log_warn("open %s", path);
 	return fd;
@@ -260,6 +300,7 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 	char		*path = logs_path(l->home, spec, slot, which);
 	int		 p[2];
 
+	logs_migrate(l->home->logdir, spec, which, path);
 	if (l->logd == NULL || pipe2(p, O_CLOEXEC) == -1) {
 		p[1] = open_file(path);
 		free(path);

@@ -39,6 +39,7 @@
 
 struct lw_file {
 	char			*path;
+	const char		*base;		/* its last component */
 	int			 fd;		/* -1: not open */
 	unsigned		 refs;
 	uint64_t		 max_size;	/* 0: never rotate */
@@ -168,9 +169,15 @@ file_trouble(struct logwriter *lw, struct lw_file *f, const char *what,
 		return;
 	lw_warn(lw, "%s: %s: %s; %llu bytes of output dropped (%s; "
 	    "reported at most once a minute)", f->path, what,
-	    strerror(errnum), (unsigned long long)f->dropped,
+	    errnum == EPERM ? "the folder is not safe for root" :
+	    errnum == ELOOP ? "it is a symbolic link" : strerror(errnum),
+	    (unsigned long long)f->dropped,
 	    errnum == ENOSPC || errnum == EDQUOT ? "free some disk space" :
-	    "check the file and its folder");
+	    errnum == EPERM ? "clm-logd runs as root and writes only into a "
+	    "folder that root owns and no one else can write: chown root "
+	    "and chmod go-w the folder, or set another log_dir" :
+	    errnum == ELOOP ? "clm-logd never writes through a link: "
+	    "remove it" : "check the file and its folder");
 	f->reported = true;
 	f->reported_ms = now;
 	f->dropped = 0;
@@ -383,13 +390,49 @@ logwriter_free(struct logwriter *lw)
 
 /* --- files ------------------------------------------------------------ */
 
+/*
+ * The file's folder, opened: files are opened and renamed from it, never
+ * through a symbolic link. As root, only a folder that root owns and that
+ * no one else can write: anyone who can write it could aim root's writes
+ * at any file. -1 with errno (EPERM: such a folder).
+ */
+static int
+file_dir(const struct lw_file *f)
+{
+	struct stat	 st;
+	char		*dir;
+	int		 fd, err;
+
+	dir = clm_strndup(f->path, (size_t)(f->base - f->path));
+	fd = open(dir[0] != '\0' ? dir : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	free(dir);
+	if (fd == -1)
+		return -1;
+	if (geteuid() == 0 && (fstat(fd, &st) == -1 || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+		err = EPERM;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* Open (create) the file from its folder, O_NOFOLLOW. */
 static void
 file_open(struct logwriter *lw, struct lw_file *f)
 {
 	struct stat	st;
+	int		dfd;
 
-	f->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640);
+	if ((dfd = file_dir(f)) == -1) {
+		file_trouble(lw, f, "cannot open", errno, 0);
+		return;
+	}
+	f->fd = openat(dfd, f->base, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0640);
+	close(dfd);
 	if (f->fd == -1) {
 		file_trouble(lw, f, "cannot open", errno, 0);
 		return;
@@ -417,6 +460,7 @@ file_get(struct logwriter *lw, const struct logwriter_add *a)
 	if (f == NULL) {
 		f = clm_calloc(1, sizeof *f);
 		f->path = clm_strdup(a->path);
+		f->base = strrchr(f->path, '/') + 1;
 		f->fd = -1;
 		TAILQ_INSERT_TAIL(&lw->files, f, entry);
 		file_open(lw, f);
@@ -450,23 +494,30 @@ file_rotate(struct logwriter *lw, struct lw_file *f)
 {
 	char		*from, *to;
 	unsigned	 i;
-	int		 r;
+	int		 r, dfd;
 
 	file_close(f);
+	if ((dfd = file_dir(f)) == -1) {
+		file_trouble(lw, f, "cannot rotate", errno, 0);
+		f->norotate_until = lw->mono_ms() + LW_REPORT_MS;
+		file_open(lw, f);
+		return;
+	}
 	for (i = f->retain; i > 1; i--) {
-		from = clm_asprintf("%s.%u", f->path, i - 1);
-		to = clm_asprintf("%s.%u", f->path, i);
-		if (rename(from, to) == -1 && errno != ENOENT)
+		from = clm_asprintf("%s.%u", f->base, i - 1);
+		to = clm_asprintf("%s.%u", f->base, i);
+		if (renameat(dfd, from, dfd, to) == -1 && errno != ENOENT)
 			file_trouble(lw, f, "cannot rotate", errno, 0);
 		free(from);
 		free(to);
 	}
 	if (f->retain > 0) {
-		to = clm_asprintf("%s.1", f->path);
-		r = rename(f->path, to);
+		to = clm_asprintf("%s.1", f->base);
+		r = renameat(dfd, f->base, dfd, to);
 		free(to);
 	} else
-		r = unlink(f->path);
+		r = unlinkat(dfd, f->base, 0);
+	close(dfd);
 	if (r == -1 && errno != ENOENT) {
 		/* Keep writing to it; try again in a minute. */
 		file_trouble(lw, f, "cannot rotate", errno, 0);

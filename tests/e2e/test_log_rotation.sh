@@ -84,19 +84,19 @@ L_COUNT=10000 L_PAD=90 L_CHUNK=20 L_PAUSE_MS=2 capture clm start \
     --log-retain 2
 assert_eq "$RC" 0 "clm start exit status"
 # Both workers write at the same time, 20 lines every 2 ms: both done
-# lines are in the files kept (in rm-out.log or rotated).
+# lines are in the files kept (in rm-all-out.log or rotated).
 both_done() {
-	[ "$(cat "$LOGS"/rm-out.log* | grep -a -c -E '^done [0-9]+ ')" = 2 ]
+	[ "$(cat "$LOGS"/rm-all-out.log* | grep -a -c -E '^done [0-9]+ ')" = 2 ]
 }
 wait_until 60 both_done
 rotated_m() {
 	local got
 	got=$(cd "$LOGS" && ls | grep '^rm-' | sort -V | tr '\n' ' ')
-	assert_eq "$got" "rm-err.log rm-out.log rm-out.log.1 rm-out.log.2 " \
+	assert_eq "$got" "rm-all-err.log rm-all-out.log rm-all-out.log.1 rm-all-out.log.2 " \
 	    "rm's files"
 }
 rotated_m
-rotated "$LOGS/rm-out.log" 2 65536 90 10000 --insts 0,1
+rotated "$LOGS/rm-all-out.log" 2 65536 90 10000 --insts 0,1
 capture clm delete all
 assert_eq "$RC" 0 "clm delete all"
 

@@ -111,19 +111,19 @@ L_COUNT=4000 L_VARY=9000 L_STREAM=both capture clm start \
     "$FIXTURES/l_lines.js" --name mrg -i 2 --merge-logs --max-log-size 0
 [ "$RC" = 0 ] || show_capture
 assert_eq "$RC" 0 "clm start --merge-logs exit status"
-wait_until 120 has_done "$LOGS/mrg-out.log" 2
-wait_until 30 has_done "$LOGS/mrg-err.log" 2
-res=$(lcheck --count 4000 --insts 0,1 --vary 9000 "$LOGS/mrg-out.log") ||
-    fail "mrg-out.log: $res"
+wait_until 120 has_done "$LOGS/mrg-all-out.log" 2
+wait_until 30 has_done "$LOGS/mrg-all-err.log" 2
+res=$(lcheck --count 4000 --insts 0,1 --vary 9000 "$LOGS/mrg-all-out.log") ||
+    fail "mrg-all-out.log: $res"
 printf '%s\n' "$res" | sed '$d' | sed 's/^/  /'
 res=$(lcheck --count 4000 --insts 0,1 --vary 9000 --tag E \
-    "$LOGS/mrg-err.log") || fail "mrg-err.log: $res"
+    "$LOGS/mrg-all-err.log") || fail "mrg-all-err.log: $res"
 printf '%s\n' "$res" | sed '$d' | sed 's/^/  /'
-ok "mrg-out.log and mrg-err.log: every line whole, both workers in order"
-sw=$(cut -c1-4 "$LOGS/mrg-out.log" | uniq | wc -l)
-note "mrg-out.log switches between workers $sw times"
+ok "mrg-all-out.log and mrg-all-err.log: every line whole, both workers in order"
+sw=$(cut -c1-4 "$LOGS/mrg-all-out.log" | uniq | wc -l)
+note "mrg-all-out.log switches between workers $sw times"
 files=$(cd "$LOGS" && ls | grep '^mrg' | tr '\n' ' ')
-assert_eq "$files" "mrg-err.log mrg-out.log " "mrg's log files"
+assert_eq "$files" "mrg-all-err.log mrg-all-out.log " "mrg's log files"
 capture clm delete mrg
 assert_eq "$RC" 0 "clm delete mrg"
 
