@@ -57,7 +57,7 @@ while time.monotonic() < end and len(seen) < want:
         if not head.startswith(b"HTTP/1.") or b" 200 " not in head[:16]:
             errs += 1
             continue
-        pid = body.strip().decode()
+        pid = (body.split() or [b""])[0].decode()	# the first line
         if pid.isdigit():
             seen[pid] = seen.get(pid, 0) + 1
         else:

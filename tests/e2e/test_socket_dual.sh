@@ -7,7 +7,7 @@
 . "$(dirname "$0")/cluster_lib.sh"
 . "$(dirname "$0")/compat_lib.sh"
 
-have_ipv6_loopback || { echo "SKIP: $TEST_NAME: no IPv6 loopback here" >&2; trap - EXIT; rm -rf "$TEST_TMP"; exit 77; }
+have_ipv6_loopback || skip_row "no IPv6 loopback here"
 
 for mode in dual dual_any; do
 	sock_start "$mode" "$mode"
