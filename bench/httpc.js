@@ -5,8 +5,15 @@
 //                                         close), CONC at a time
 //   node httpc.js burst PORT C ROUNDS     ROUNDS bursts of C keep-alive
 //                                         connections opened at once
+//   node httpc.js load PORT SECONDS CONC RATE
+//                                         steady load for SECONDS: CONC
+//                                         lanes of new connections, at
+//                                         most RATE requests a second
 // spread and burst print one JSON line: connections per worker pid, the
-// busiest worker's share in percent, and errors.
+// busiest worker's share in percent, and errors. load is strict: a request
+// counts as answered only when its whole reply was read (status 200, the
+// body to its Content-Length, then the server's close); it prints each
+// failure on stderr as it happens and one JSON line at the end.
 'use strict';
 const net = require('net');
 
@@ -98,6 +105,66 @@ async function wait(ms) {
 	return 1;
 }
 
+// One request on a new connection, read to the end: null if the whole reply
+// came, else what went wrong.
+function askStrict() {
+	return new Promise((resolve) => {
+		const sock = net.connect({ host, port });
+		const chunks = [];
+		let done = false;
+		const finish = (err) => {
+			if (done)
+				return;
+			done = true;
+			sock.destroy();
+			resolve(err);
+		};
+		sock.setTimeout(10000, () => finish('timeout'));
+		sock.on('connect', () => sock.write('GET / HTTP/1.1\r\nHost: b\r\n' +
+		    'Connection: close\r\n\r\n'));
+		sock.on('data', (d) => chunks.push(d));
+		sock.on('error', (e) => finish(e.code || 'error'));
+		sock.on('end', () => {
+			const r = Buffer.concat(chunks).toString('latin1');
+			const head = r.indexOf('\r\n\r\n');
+			if (head === -1)
+				return finish(r.length ? 'truncated head' : 'empty reply');
+			if (!/^HTTP\/1\.1 200 /.test(r))
+				return finish('status ' + r.slice(9, 12));
+			const m = /\r\ncontent-length: *(\d+)/i.exec(r.slice(0, head));
+			const body = r.slice(head + 4);
+			if (m ? body.length !== Number(m[1]) : !/^\d+\n$/.test(body))
+				return finish('truncated body');
+			finish(null);
+		});
+	});
+}
+
+async function load(secs, conc, rate) {
+	const end = Date.now() + secs * 1000, gap = conc * 1000 / rate;
+	const errors = {};
+	let ok = 0, failed = 0;
+	const lane = async () => {
+		while (Date.now() < end) {
+			const t0 = Date.now();
+			const err = await askStrict();
+			if (err === null)
+				ok++;
+			else {
+				failed++;
+				errors[err] = (errors[err] || 0) + 1;
+				process.stderr.write(`${new Date().toISOString()} ` +
+				    `httpc load: ${err}\n`);
+			}
+			const wait = gap - (Date.now() - t0);
+			if (wait > 0)
+				await new Promise((r) => setTimeout(r, wait));
+		}
+	};
+	await Promise.all(Array.from({ length: conc }, lane));
+	process.stdout.write(JSON.stringify({ ok, failed, errors }) + '\n');
+}
+
 (async () => {
 	if (mode === 'wait')
 		process.exitCode = await wait(Number(a1) || 10000);
@@ -105,8 +172,11 @@ async function wait(ms) {
 		await spread(Number(a1) || 1000, Number(a2) || 16);
 	else if (mode === 'burst')
 		await burst(Number(a1) || 64, Number(a2) || 10);
+	else if (mode === 'load')
+		await load(Number(a1) || 10, Number(a2) || 4,
+		    Number(process.argv[6]) || 200);
 	else {
-		process.stderr.write('usage: httpc.js wait|spread|burst PORT ...\n');
+		process.stderr.write('usage: httpc.js wait|spread|burst|load PORT ...\n');
 		process.exitCode = 2;
 	}
 })();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # clm vs PM2 vs the bare limit, side by side, on this machine.
 #
-#   bash bench/run.sh [--quick] [--out DIR] [--no-pm2 | --with-pm2]
-#                     [--procs N] [--duration S] [--keep]
+#   bash bench/run.sh [--quick] [--scale] [--out DIR] [--no-pm2 | --with-pm2]
+#                     [--procs N] [--pm2-procs N] [--duration S] [--keep]
 #
 # Everything runs on 127.0.0.1 with ports chosen by the kernel, under a
 # private CLM_HOME and PM2_HOME in a scratch directory, and every load is
@@ -17,18 +17,24 @@ set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
+. "$BENCH_DIR/common.sh"
 
 usage() {
 	cat <<'EOF'
-usage: bash bench/run.sh [--quick] [--out DIR] [--no-pm2 | --with-pm2]
-                         [--procs N] [--duration S] [--keep]
+usage: bash bench/run.sh [--quick] [--scale] [--out DIR] [--no-pm2 | --with-pm2]
+                         [--procs N] [--pm2-procs N] [--duration S] [--keep]
 
   --quick       smoke run: tiny sizes, 1 s loads, PM2 skipped unless
                 --with-pm2 (under a minute)
+  --scale       only the many-process scenario, 5000 processes by default
+                (--procs N changes it; with --quick: 200)
   --out DIR     where results.json (and results.png) go (default bench/out)
   --no-pm2      skip PM2; --with-pm2 runs it even with --quick
   --update-pm2  reinstall pm2@latest into the cache
-  --procs N     processes for the start/delete scenario (default 500)
+  --procs N     processes for the start/delete scenario (default 500):
+                /bin/sleep apps from two app files of N/2 apps each
+  --pm2-procs N PM2's count in that scenario when it differs (default: the
+                same, each PM2 step bounded to PM2_BOUND s, default 300)
   --duration S  seconds of each throughput load (default 10)
   --rounds N    throughput runs per runner, alternating; the median counts
                 (default 3, 1 with --quick)
@@ -40,6 +46,8 @@ EOF
 }
 
 QUICK=0
+SCALE=0
+PM2_PROCS=
 OUT=$BENCH_DIR/out
 PM2_WANTED=
 PM2_UPDATE=0
@@ -50,6 +58,8 @@ ROUNDS=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
+	--scale) SCALE=1 ;;
+	--pm2-procs) [ $# -ge 2 ] || { usage >&2; exit 2; }; PM2_PROCS=$2; shift ;;
 	--out) [ $# -ge 2 ] || { usage >&2; exit 2; }; OUT=$2; shift ;;
 	--out=*) OUT=${1#--out=} ;;
 	--no-pm2) PM2_WANTED=0 ;;
@@ -65,12 +75,15 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case ${PROCS:-1}${DUR:-1}${ROUNDS:-1} in
-*[!0-9]*) echo "run.sh: --procs, --duration and --rounds take a positive integer" >&2
+case ${PROCS:-1}${DUR:-1}${ROUNDS:-1}${PM2_PROCS:-1} in
+*[!0-9]*) echo "run.sh: --procs, --pm2-procs, --duration and --rounds take a positive integer" >&2
 	  exit 2 ;;
 esac
 
 # Sizes. --quick must stay well under a minute: the test suite runs it.
+if [ "$SCALE" = 1 ]; then
+	if [ "$QUICK" = 1 ]; then : "${PROCS:=200}"; else : "${PROCS:=5000}"; fi
+fi
 if [ "$QUICK" = 1 ]; then
 	: "${PROCS:=20}" "${DUR:=1}" "${PM2_WANTED:=0}"
 	: "${ROUNDS:=1}"
@@ -82,9 +95,14 @@ else
 	LIST_RUNS=20 LIST_RUNS_BIG=5 LOAD_EVENT_DUR=10 LOG_MB=50
 	SPREAD_N=2000 BURST_C=64 BURST_ROUNDS=10
 fi
-[ "$PROCS" -ge 1 ] && [ "$DUR" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || {
-	echo "run.sh: --procs, --duration and --rounds must be at least 1" >&2
+[ "$PROCS" -ge 2 ] && [ "$DUR" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || {
+	echo "run.sh: --procs must be at least 2, --duration and --rounds 1" >&2
 	exit 2; }
+: "${PM2_PROCS:=$PROCS}"
+PM2_BOUND=${PM2_BOUND:-300}
+# The CLI-loop variant of the scenario: one round trip a process, which PM2
+# takes ~0.5 s for; beyond 1000 processes it would take PM2 most of an hour.
+LOOP_MAX=1000
 LOG_BYTES=$((LOG_MB * 1024 * 1024 / 100 * 100))	# whole 100-byte lines
 WRK_THREADS=2
 CACHE=${CLM_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clm-bench}
@@ -93,26 +111,25 @@ say() { printf '%s\n' "$*" >&2; }
 step() { printf '== %s\n' "$*" >&2; }
 warn() { printf 'run.sh: %s\n' "$*" >&2; }
 
+# Open files: clmd raises its soft limit to the hard one and needs about 4
+# a process (clm-logd holds 2 pipes and 2 log files of each), PM2 about as
+# many. Raise the hard limit of this shell, which both daemons inherit,
+# when it is too low and we may (root).
+FDS_NEED=$((64 + 4 * (PROCS > PM2_PROCS ? PROCS : PM2_PROCS) + 256))
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$FDS_NEED" ]
+then
+	if ulimit -Hn "$FDS_NEED" 2>/dev/null; then
+		say "open files: hard limit raised to $FDS_NEED for $PROCS processes"
+	else
+		warn "the hard limit on open files, $(ulimit -Hn), is below the" \
+		    "$FDS_NEED that $PROCS processes need: clm refuses to start" \
+		    "them (run as root, or raise it: ulimit -Hn $FDS_NEED)"
+	fi
+fi
+
 # ---------------------------------------------------------------- binaries
 
-CLM= CLMD=
-for d in "${CLM_BIN_DIR:-}" "$PWD/build" "$ROOT/build"; do
-	if [ -n "$d" ] && [ -x "$d/clm" ] && [ -x "$d/clmd" ]; then
-		CLM=$d/clm CLMD=$d/clmd
-		break
-	fi
-done
-if [ -z "$CLM" ] && command -v clm >/dev/null && command -v clmd >/dev/null
-then
-	CLM=$(command -v clm) CLMD=$(command -v clmd)
-fi
-if [ -z "$CLM" ]; then
-	warn "clm and clmd not found in \$CLM_BIN_DIR, ./build or PATH (build" \
-	    "them: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release &&" \
-	    "cmake --build build)"
-	exit 1
-fi
-export CLM_DAEMON=$CLMD
+bench_find_clm || exit 1
 
 HAVE_NODE=0 HAVE_WRK=0
 command -v node >/dev/null && HAVE_NODE=1
@@ -183,18 +200,6 @@ now() { echo "$EPOCHREALTIME"; }
 calc() { awk "BEGIN { x = $1; print x }" 2>/dev/null; }
 elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) * 1000 }'; }
 
-free_port() {
-	if [ "$HAVE_NODE" = 1 ]; then
-		node -e 'const s = require("net").createServer();
-		    s.listen(0, "127.0.0.1", () => {
-		    console.log(s.address().port); s.close(); });'
-	else
-		python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-	fi
-}
-
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # cpu_ticks PID: utime + stime of a process (comm may hold spaces).
 # cpu_ticks PID...: user + system ticks of these processes, added up.
@@ -269,7 +274,8 @@ declare -A LABEL UNIT BETTER TARGET V EXTRA NOTE
 ERRORS=0
 
 # def ID LABEL UNIT lower|higher [TARGET]
-# TARGET: "pm2<=R", "pm2>=R", "bare>=R" (ratios, comma separated), or
+# TARGET: "pm2<=R", "pm2>=R", "bare>=R" (ratios), "abs<=V" (clm's own
+# figure against a limit), comma separated; or
 # "zero" (clm has no failure where PM2 has some).
 def() {
 	IDS+=("$1")
@@ -284,14 +290,30 @@ fail() {	# fail ID SYSTEM WHY
 	return 0
 }
 
+# The many-process rows. Issue 20's limits hold at 5,000 processes (and a
+# fortiori below); PM2's figures are for PM2_PROCS when that differs.
+PM2_AT=
+[ "$PM2_PROCS" != "$PROCS" ] && PM2_AT=" (PM2: $PM2_PROCS)"
+def_many() {
+	def cli_list_many "CLI latency: list --json ($PROCS processes)$PM2_AT" \
+	    ms lower "abs<=50"
+	def rss_many      "daemon RSS, $PROCS processes$PM2_AT" MB lower \
+	    "pm2<=0.05,abs<=30"
+	def rss_logd_many "clm-logd RSS, $PROCS processes" MB lower "abs<=30"
+	def start_many    "start $PROCS x /bin/sleep (two app files)$PM2_AT" \
+	    s lower "pm2<=0.2,abs<=3"
+	def running_many  "until all $PROCS are running$PM2_AT" s lower
+	[ "$PROCS" -le "$LOOP_MAX" ] &&
+	    def start_loop "start $PROCS x /bin/sleep (CLI loop both)" s lower
+	def delete_many   "delete $PROCS processes (until all gone)$PM2_AT" \
+	    s lower "pm2<=0.1,abs<=1"
+}
+if [ "$SCALE" = 1 ]; then
+	def_many
+else
 def cli_list      "CLI latency: list --json (2 workers)" ms lower "pm2<=0.02"
-def cli_list_many "CLI latency: list --json ($PROCS processes)" ms lower
 def rss_idle      "daemon RSS, idle, 2 workers" MB lower "pm2<=0.05"
-def rss_many      "daemon RSS, $PROCS processes" MB lower "pm2<=0.05"
-def start_many    "start $PROCS x /bin/sleep (one app file each)" \
-    s lower "pm2<=0.2"
-def start_loop    "start $PROCS x /bin/sleep (CLI loop both)" s lower
-def delete_many   "delete $PROCS processes (until all gone)" s lower "pm2<=0.1"
+def_many
 def http_new      "HTTP new conns, 2 workers (c16, close)" req/s higher \
     "pm2>=2,bare>=0.95"
 def http_ka       "HTTP keep-alive, 2 workers (c64)" req/s higher
@@ -304,6 +326,7 @@ def reload_ka     "failed requests, reload under load (keep-alive)" count \
 def kill_new      "failed requests, SIGKILL 1 worker (close)" count lower zero
 def log_time      "log ${LOG_MB} MB of stdout: time to disk" s lower
 def log_cpu       "log ${LOG_MB} MB of stdout: daemon CPU" s lower
+fi
 
 # ratio A B: A/B, or empty when either is missing or B is 0.
 ratio() {
@@ -332,7 +355,11 @@ target_met() {
 	local any=0 sys op lim
 	for t in "${part[@]}"; do
 		sys=${t%%[<>]=*} op=${t:${#sys}:2} lim=${t#*=}
-		r=$(ratio "$c" "${V[$id.$sys]:-}")
+		if [ "$sys" = abs ]; then
+			r=$c	# clm's own figure against a limit
+		else
+			r=$(ratio "$c" "${V[$id.$sys]:-}")
+		fi
 		[ -n "$r" ] || continue
 		any=1
 		if ! awk -v r="$r" -v l="$lim" -v o="$op" 'BEGIN {
@@ -384,14 +411,6 @@ print_table() {
 	printf '\n'
 }
 
-json_str() {
-	local s=$1
-	s=${s//\\/\\\\}
-	s=${s//\"/\\\"}
-	s=${s//$'\n'/ }
-	s=${s//$'\t'/ }
-	printf '"%s"' "$s"
-}
 json_num() { if [ -n "$1" ]; then printf '%s' "$1"; else printf 'null'; fi; }
 
 write_json() {
@@ -403,8 +422,10 @@ write_json() {
 		printf '    "cores": %s,\n' "$(nproc)"
 		printf '    "loadavg_at_start": %s,\n' "$(json_str "$LOAD0")"
 		printf '    "quick": %s,\n' "$([ "$QUICK" = 1 ] && echo true || echo false)"
-		printf '    "procs": %s, "duration_s": %s, "log_mb": %s,\n' \
-		    "$PROCS" "$DUR" "$LOG_MB"
+		printf '    "procs": %s, "pm2_procs": %s, "scale_only": %s,\n' \
+		    "$PROCS" "$PM2_PROCS" "$([ "$SCALE" = 1 ] && echo true || echo false)"
+		printf '    "duration_s": %s, "log_mb": %s,\n' "$DUR" "$LOG_MB"
+		printf '    "nofile_hard": %s,\n' "$(json_str "$(ulimit -Hn)")"
 		printf '    "clm_version": %s,\n' "$(json_str "$CLM_VERSION")"
 		printf '    "node_version": %s,\n' "$(json_str "$NODE_VERSION")"
 		printf '    "pm2_version": %s,\n' "$(json_str "$PM2_VERSION")"
@@ -617,7 +638,7 @@ HTTP_UP=()
 http_phase() {
 	local sys port id out r mode conns round
 	for sys in "${SYSTEMS[@]}" bare; do
-		port=$(free_port)
+		port=$(bench_free_port)
 		PORT[$sys]=$port
 		step "$sys: HTTP app, 2 workers on 127.0.0.1:$port"
 		if [ "$sys" = pm2 ]; then
@@ -812,36 +833,50 @@ EOF
 }
 
 # Many processes: start, daemon memory, list latency, delete.
-many_clm() {
-	local i t0 t1 d r
-	d=$(clmd_pid)
-	step "clm: start $PROCS x /bin/sleep from one app file"
-	# listen_timeout 0: /bin/sleep never listens nor says READY=1, and
-	# clm start would wait min(listen_timeout, min_uptime) = 1 s for it;
-	# PM2 does not wait at all.
-	for ((i = 0; i < PROCS; i++)); do
+# sleep_apps FILE FROM COUNT: an app file of /bin/sleep apps s<FROM>...
+# listen_timeout 0: /bin/sleep never listens nor says READY=1, and clm start
+# would wait min(listen_timeout, min_uptime) = 1 s for it; PM2 does not wait
+# at all. One worker each (instances are clamped to the cores anyway).
+sleep_apps() {
+	local i
+	for ((i = $2; i < $2 + $3; i++)); do
 		printf '[s%d]\nscript = /bin/sleep\nargs = 100000\nlisten_timeout = 0\n' "$i"
-	done >"$SCRATCH/apps.ini"
-	t0=$(now)
-	if ! timeout 60 "$CLM" start "$SCRATCH/apps.ini" >/dev/null \
-	    2>>"$SCRATCH/logs/clm-cli.log"; then
-		fail start_many clm "clm start apps.ini failed"
-		return 0
-	fi
-	wait_children "$d" "$PROCS" 30 ||
-	    warn "clm: $(pgrep -c -P "$d") of $PROCS processes are running"
-	t1=$(now)
+	done >"$1"
+}
+
+many_clm() {
+	local i t0 t1 t2 d r half=$((PROCS / 2)) logd
 	d=$(clmd_pid)
-	r=$(calc "$(elapsed_ms "$t0" "$t1") / 1000")
-	put start_many clm "$r"
-	say "   $r s"
+	step "clm: start $PROCS x /bin/sleep from two app files"
+	sleep_apps "$SCRATCH/apps-a.ini" 0 $((PROCS - half))
+	sleep_apps "$SCRATCH/apps-b.ini" $((PROCS - half)) "$half"
+	t0=$(now)
+	for i in a b; do
+		if ! timeout 120 "$CLM" start "$SCRATCH/apps-$i.ini" >/dev/null \
+		    2>>"$SCRATCH/logs/clm-cli.log"; then
+			fail start_many clm "clm start apps-$i.ini failed: $(tail -n1 "$SCRATCH/logs/clm-cli.log")"
+			timeout 60 "$CLM" delete all >/dev/null 2>&1
+			return 0
+		fi
+	done
+	t1=$(now)
+	wait_children "$d" "$PROCS" 120 ||
+	    warn "clm: $(pgrep -c -P "$d") of $PROCS processes are running"
+	t2=$(now)
+	put start_many clm "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
+	put running_many clm "$(calc "$(elapsed_ms "$t0" "$t2") / 1000")"
+	say "   both returned in ${V[start_many.clm]} s, all running after ${V[running_many.clm]} s"
 	sleep 1
 	put rss_many clm "$(calc "$(rss_kb "$d") / 1024")"
+	logd=$(pgrep -P "$d" -x clm-logd)
+	[ -n "$logd" ] && put rss_logd_many clm "$(calc "$(rss_kb "$logd") / 1024")"
+	EXTRA[rss_many.clm]="{\"clmd_fds\": $(ls "/proc/$d/fd" | wc -l), \"logd_fds\": $(ls "/proc/${logd:-0}/fd" 2>/dev/null | wc -l)}"
 	r=$(mean_ms "$LIST_RUNS_BIG" "$CLM" list --json) &&
 	    put cli_list_many clm "$r"
-	timeout 60 "$CLM" delete all >>"$SCRATCH/logs/clm-cli.log" 2>&1
-	wait_children "$d" 0 60 || warn "clm: processes left after delete"
+	say "   clmd ${V[rss_many.clm]} MB, clm-logd ${V[rss_logd_many.clm]:--} MB, list --json ${V[cli_list_many.clm]:--} ms"
+	many_clm_delete "$d" || return 0
 
+	[ "$PROCS" -le "$LOOP_MAX" ] || return 0
 	step "clm: start $PROCS x /bin/sleep (a loop of clm start)"
 	t0=$(now)
 	for ((i = 0; i < PROCS; i++)); do
@@ -857,50 +892,71 @@ many_clm() {
 	t1=$(now)
 	put start_loop clm "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
 	say "   loop: ${V[start_loop.clm]} s"
+	timeout 60 "$CLM" delete all >>"$SCRATCH/logs/clm-cli.log" 2>&1
+	wait_children "$d" 0 60 || warn "clm: processes left after delete"
+}
+
+# many_clm_delete CLMD_PID: `clm delete all`, timed until every process is
+# gone.
+many_clm_delete() {
+	local t0 t1
 	t0=$(now)
 	timeout 60 "$CLM" delete all >>"$SCRATCH/logs/clm-cli.log" 2>&1 ||
-	    { fail delete_many clm "clm delete all failed"; return 0; }
-	wait_children "$d" 0 60 ||
-	    { fail delete_many clm "processes left after delete"; return 0; }
+	    { fail delete_many clm "clm delete all failed"; return 1; }
+	wait_children "$1" 0 60 ||
+	    { fail delete_many clm "processes left after delete"; return 1; }
 	t1=$(now)
 	put delete_many clm "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
 	say "   delete: ${V[delete_many.clm]} s"
 }
 
+# PM2 at PM2_PROCS processes, each step bounded to PM2_BOUND seconds: a step
+# that takes longer is reported as an error with the bound.
 many_pm2() {
-	local i t0 t1 d r
-	step "PM2: start $PROCS x /bin/sleep from one ecosystem file"
+	local i t0 t1 d r n=$PM2_PROCS
+	step "PM2: start $n x /bin/sleep from one ecosystem file (bounded to $PM2_BOUND s)"
 	{
 		printf 'module.exports = { apps: [\n'
-		for ((i = 0; i < PROCS; i++)); do
+		for ((i = 0; i < n; i++)); do
 			printf "  { name: 's%d', script: '/bin/sleep', args: '100000', interpreter: 'none', exec_mode: 'fork' },\n" "$i"
 		done
 		printf '] };\n'
 	} >"$SCRATCH/many.config.js"
 	d=$(god_pid)
 	t0=$(now)
-	pm2q start "$SCRATCH/many.config.js" ||
-	    { fail start_many pm2 "pm2 start of the app file failed"; return 0; }
+	if ! timeout "$PM2_BOUND" "$PM2" start "$SCRATCH/many.config.js" \
+	    >>"$SCRATCH/logs/pm2-cli.log" 2>&1; then
+		fail start_many pm2 "pm2 start of the app file failed or took more than $PM2_BOUND s"
+		pm2q delete all
+		wait_children "$d" 0 "$PM2_BOUND"
+		return 0
+	fi
 	t1=$(now)
 	put start_many pm2 "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
 	say "   ${V[start_many.pm2]} s"
-	wait_children "$d" "$PROCS" 60 ||
-	    warn "PM2: $(pgrep -c -P "$d") of $PROCS processes are running"
+	if wait_children "$d" "$n" "$PM2_BOUND"; then
+		put running_many pm2 "$(calc "$(elapsed_ms "$t0" "$(now)") / 1000")"
+	else
+		warn "PM2: $(pgrep -c -P "$d") of $n processes are running"
+	fi
 	sleep 1
 	put rss_many pm2 "$(calc "$(rss_kb "$d") / 1024")"
-	r=$(mean_ms "$LIST_RUNS_BIG" "$PM2" jlist) && put cli_list_many pm2 "$r"
+	r=$(mean_ms "$LIST_RUNS_BIG" timeout "$PM2_BOUND" "$PM2" jlist) &&
+	    put cli_list_many pm2 "$r"
+	say "   God ${V[rss_many.pm2]} MB, jlist ${V[cli_list_many.pm2]:--} ms"
 	t0=$(now)
-	pm2q delete all ||
-	    { fail delete_many pm2 "pm2 delete all failed"; return 0; }
-	wait_children "$d" 0 120 ||
+	timeout "$PM2_BOUND" "$PM2" delete all >>"$SCRATCH/logs/pm2-cli.log" 2>&1 ||
+	    { fail delete_many pm2 "pm2 delete all failed or took more than $PM2_BOUND s"; return 0; }
+	wait_children "$d" 0 "$PM2_BOUND" ||
 	    { fail delete_many pm2 "processes left after delete"; return 0; }
 	t1=$(now)
 	put delete_many pm2 "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
 	say "   delete: ${V[delete_many.pm2]} s"
 
-	step "PM2: start $PROCS x /bin/sleep (a loop of pm2 start)"
+	[ "$n" -le "$LOOP_MAX" ] || return 0
+	step "PM2: start $n x /bin/sleep (a loop of pm2 start)"
 	t0=$(now)
-	for ((i = 0; i < PROCS; i++)); do
+	for ((i = 0; i < n; i++)); do
 		if ! pm2q start /bin/sleep --name "s$i" --interpreter none \
 		    -- 100000; then
 			fail start_loop pm2 "pm2 start s$i failed"
@@ -928,7 +984,7 @@ mkdir -p "$OUT" || exit 1
 SYSTEMS=(clm)
 [ -n "$PM2" ] && SYSTEMS+=(pm2)
 
-if [ "$HAVE_NODE" = 1 ]; then
+if [ "$HAVE_NODE" = 1 ] && [ "$SCALE" = 0 ]; then
 	http_phase
 	for sys in "${SYSTEMS[@]}" bare; do
 		step "$sys: $LOG_MB MB of stdout into the log file"
@@ -941,7 +997,10 @@ else
 fi
 
 many_clm
-[ -n "$PM2" ] && many_pm2
+if [ -n "$PM2" ]; then
+	pm2q ping	# the God daemon, outside any measurement
+	many_pm2
+fi
 
 print_table
 write_json "$OUT/results.json"
