@@ -21,8 +21,45 @@
 #include "clm/log.h"
 #include "clm/logs.h"
 #include "clm/procstat.h"
+#include "clm/supervisor.h"
 #include "clm/upgrade.h"
-#include "worker.h"
+#include "clm/worker.h"
+
+struct app {
+	struct clm_supervisor	*sup;
+	struct worker_app	 wa;		/* spec, sockets: what its
+						   workers see */
+	struct worker	       **workers;
+	int			 nworkers;
+	int			 nwanted;	/* workers wanted; those past it
+						   are being removed */
+	struct worker		*incoming;	/* reload: the new worker */
+	struct worker		*retiring;	/* reload: the old one */
+	bool			 up;		/* wanted running */
+	bool			 deleting;
+};
+
+struct clm_supervisor {
+	uv_loop_t		*loop;
+	const struct clm_home	*home;
+	struct worker_ctx	 wctx;		/* what workers get */
+	struct app	       **apps;
+	size_t			 napps;
+	struct op		*ops;
+	uv_idle_t		 kick;
+	uv_timer_t		 memwatch;	/* max_memory checks */
+	uv_timer_t		 deadline;
+	int			 open_handles;	/* freed when the last one of
+						   kick, memwatch, deadline has
+						   closed */
+	int			 ncpu;
+	struct clm_app_spec	 defaults;	/* [defaults] of clm.ini */
+	char			*preload;	/* libclm-preload.so */
+	char			*node_preload;	/* clm-node.js */
+	char			*exec_shim;	/* clm-exec */
+	/* The memory of a worker (tests replace it). */
+	int			(*rss)(int pid, uint64_t *rss);
+};
 
 enum op_kind {
 	OP_ONLINE,	/* every worker online */
@@ -57,6 +94,7 @@ struct op {
 };
 
 static void	sup_deadline_cb(uv_timer_t *);
+static void	sup_kick(struct clm_supervisor *);
 static void	app_resize(struct app *, int, supervisor_done_cb, void *);
 
 /* ---- apps ---- */
@@ -67,7 +105,7 @@ app_find(struct clm_supervisor *sup, const char *name)
 	size_t	i;
 
 	for (i = 0; i < sup->napps; i++) {
-		if (strcmp(sup->apps[i]->spec->name, name) == 0)
+		if (strcmp(sup->apps[i]->wa.spec->name, name) == 0)
 			return sup->apps[i];
 	}
 	return NULL;
@@ -87,13 +125,25 @@ app_running(const struct app *a)
 	    (a->retiring != NULL && worker_running(a->retiring));
 }
 
+/*
+ * Is a reload or a scale of the app under way? Another one (or a memory
+ * replacement) waits for it to end.
+ */
+static bool
+app_busy(const struct app *a)
+{
+	return a->incoming != NULL || a->retiring != NULL ||
+	    a->nwanted != a->nworkers;
+}
+
 static void
 app_grow(struct app *a, int n)
 {
-	a->want = n;
+	a->nwanted = n;
 	a->workers = clm_realloc(a->workers, n * sizeof *a->workers);
 	while (a->nworkers < n) {
-		a->workers[a->nworkers] = worker_new(a, a->nworkers);
+		a->workers[a->nworkers] = worker_new(&a->sup->wctx, &a->wa,
+		    a->nworkers);
 		a->nworkers++;
 	}
 }
@@ -104,8 +154,8 @@ app_new(struct clm_supervisor *sup, struct clm_app_spec *spec)
 	struct app	*a = clm_calloc(1, sizeof *a);
 
 	a->sup = sup;
-	a->spec = spec;
-	listeners_own(&a->listeners, spec->name, spec->user, spec->group);
+	a->wa.spec = spec;
+	listeners_own(&a->wa.listeners, spec->name, spec->user, spec->group);
 	sup->apps = clm_realloc(sup->apps, (sup->napps + 1) * sizeof *sup->apps);
 	sup->apps[sup->napps++] = a;
 	return a;
@@ -133,10 +183,10 @@ app_remove(struct app *a)
 		worker_destroy(a->incoming);
 	if (a->retiring != NULL)
 		worker_destroy(a->retiring);
-	listeners_close(&a->listeners);
-	free(a->listen_fds);
+	listeners_close(&a->wa.listeners);
+	free(a->wa.listen_fds);
 	free(a->workers);
-	clm_app_spec_free(a->spec);
+	clm_app_spec_free(a->wa.spec);
 	free(a);
 }
 
@@ -148,17 +198,17 @@ app_listen(struct app *a, char **cause)
 	size_t			i;
 	int			fd, err;
 
-	for (i = 0; a->spec->listen != NULL && a->spec->listen[i] != NULL;
+	for (i = 0; a->wa.spec->listen != NULL && a->wa.spec->listen[i] != NULL;
 	    i++) {
-		if (listeners_parse(a->spec->listen[i], &addr, cause) == -1)
+		if (listeners_parse(a->wa.spec->listen[i], &addr, cause) == -1)
 			return -1;
-		fd = listeners_get(&a->listeners, &addr, -1, &err, cause);
+		fd = listeners_get(&a->wa.listeners, &addr, -1, &err, cause);
 		listeners_addr_clear(&addr);
 		if (fd == -1)
 			return -1;
-		a->listen_fds = clm_realloc(a->listen_fds,
-		    (a->nlisten_fds + 1) * sizeof *a->listen_fds);
-		a->listen_fds[a->nlisten_fds++] = fd;
+		a->wa.listen_fds = clm_realloc(a->wa.listen_fds,
+		    (a->wa.nlisten_fds + 1) * sizeof *a->wa.listen_fds);
+		a->wa.listen_fds[a->wa.nlisten_fds++] = fd;
 	}
 	return 0;
 }
@@ -200,10 +250,10 @@ check_online(struct op *op, struct app *a, char **cause)
 
 	if (!a->up) {
 		*cause = clm_asprintf("app %s was stopped meanwhile",
-		    a->spec->name);
+		    a->wa.spec->name);
 		return -1;
 	}
-	for (j = 0; j < a->want; j++) {
+	for (j = 0; j < a->nwanted; j++) {
 		if (a->workers[j]->state == WS_ONLINE)
 			continue;
 		if ((*cause = worker_failure(a->workers[j])) != NULL)
@@ -225,7 +275,7 @@ reload_step(struct op *op, char **cause)
 			return 1;
 		a = app_find(op->sup, op->names[op->app]);
 		if (a == NULL || (op->phase == RELOAD_BEGIN &&
-		    (op->slot >= a->want ||
+		    (op->slot >= a->nwanted ||
 		    (op->target >= 0 && op->slot >= op->target)))) {
 			op->app++;
 			op->slot = 0;
@@ -235,45 +285,42 @@ reload_step(struct op *op, char **cause)
 		switch (op->phase) {
 		case RELOAD_BEGIN:
 			/* Another reload (or scale) of this app goes first. */
-			if (a->incoming != NULL || a->retiring != NULL ||
-			    a->want != a->nworkers)
+			if (app_busy(a))
 				return 0;
 			if (!a->up) {
 				*cause = clm_asprintf("app %s was stopped "
-				    "during the reload", a->spec->name);
+				    "during the reload", a->wa.spec->name);
 				return -1;
 			}
-			nw = worker_new(a, op->slot);
-			nw->probation = true;
+			nw = worker_new(&a->sup->wctx, &a->wa, op->slot);
 			a->incoming = nw;
 			op->phase = RELOAD_NEW;
-			worker_spawn(nw);
+			worker_want(nw, WANT_ONCE);
 			continue;
 		case RELOAD_NEW:
 			nw = a->incoming;
 			if (nw->state == WS_ONLINE && a->up) {
 				old = a->workers[op->slot];
-				nw->probation = false;
+				worker_want(nw, WANT_UP);
 				nw->restarts = old->restarts + 1;
 				nw->runs = old->runs + 1;
 				a->workers[op->slot] = nw;
 				a->incoming = NULL;
 				a->retiring = old;
-				old->respawn = false;
-				worker_stop(old);
+				worker_want(old, WANT_DOWN);
 				op->phase = RELOAD_OLD;
 				continue;
 			}
 			if (!a->up)
 				op->failure = clm_asprintf("app %s was stopped "
-				    "during the reload", a->spec->name);
+				    "during the reload", a->wa.spec->name);
 			else
 				op->failure = worker_failure(nw);
 			if (op->failure == NULL)
 				return 0;
 			log_warnx("reload: %s; the old worker keeps serving",
 			    op->failure);
-			worker_stop(nw);
+			worker_want(nw, WANT_DOWN);
 			op->phase = RELOAD_ABORT;
 			continue;
 		case RELOAD_OLD:
@@ -357,7 +404,7 @@ op_timeout_cause(struct op *op)
 			if (w->state == WS_ONLINE && op->kind == OP_ONLINE)
 				continue;
 			s = clm_asprintf("%s%s%s:%d (%s)", list,
-			    *list ? ", " : "", a->spec->name, w->slot,
+			    *list ? ", " : "", a->wa.spec->name, w->slot,
 			    worker_state_names[w->state]);
 			free(list);
 			list = s;
@@ -379,7 +426,7 @@ op_finish(struct op *op, const char *code, const char *msg)
 	if (op->kind == OP_DELETE && code == NULL) {
 		for (i = 0; op->names[i] != NULL; i++) {
 			if ((a = app_find(op->sup, op->names[i])) != NULL) {
-				log_info("%s: deleted", a->spec->name);
+				log_info("%s: deleted", a->wa.spec->name);
 				app_remove(a);
 			}
 		}
@@ -436,7 +483,7 @@ sup_kick_cb(uv_idle_t *idle)
 	sup_check_ops(idle->data);
 }
 
-void
+static void
 sup_kick(struct clm_supervisor *sup)
 {
 	if (sup->ops != NULL)
@@ -503,34 +550,31 @@ helper_path(const char *name)
  * limit is replaced like a reload of its slot (a new worker first, then
  * the old one stopped gracefully), one slot of an app at a time.
  */
-static void
-memwatch_cb(uv_timer_t *t)
+void
+supervisor_check_memory(struct clm_supervisor *sup)
 {
-	struct clm_supervisor	*sup = t->data;
 	struct app		*a;
 	struct worker		*w;
 	struct op		*op;
-	uint64_t		 cpu_ms, rss;
+	uint64_t		 rss;
 	char			*names[2] = { NULL, NULL };
 	size_t			 i;
 	int			 j;
 
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
-		if (a->spec->max_memory == 0 || !a->up || a->incoming != NULL ||
-		    a->retiring != NULL || a->want != a->nworkers)
+		if (a->wa.spec->max_memory == 0 || !a->up || app_busy(a))
 			continue;
 		for (j = 0; j < a->nworkers; j++) {
 			w = a->workers[j];
-			if (w->state != WS_ONLINE ||
-			    procstat_read(w->pid, &cpu_ms, &rss) == -1 ||
-			    rss <= a->spec->max_memory)
+			if (w->state != WS_ONLINE || sup->rss(w->pid, &rss) == -1 ||
+			    rss <= a->wa.spec->max_memory)
 				continue;
 			log_info("%s:%d: pid %d uses %llu bytes, over its "
-			    "limit of %llu: replacing it", a->spec->name,
+			    "limit of %llu: replacing it", a->wa.spec->name,
 			    w->slot, w->pid, (unsigned long long)rss,
-			    (unsigned long long)a->spec->max_memory);
-			names[0] = a->spec->name;
+			    (unsigned long long)a->wa.spec->max_memory);
+			names[0] = a->wa.spec->name;
 			op = op_add(sup, OP_RELOAD, names, 0, NULL, NULL);
 			op->slot = j;
 			op->target = j + 1;
@@ -539,9 +583,31 @@ memwatch_cb(uv_timer_t *t)
 	}
 }
 
-struct clm_supervisor *
-supervisor_new(uv_loop_t *loop, const struct clm_home *home,
-    const struct clm_daemon_config *cfg)
+static void
+memwatch_cb(uv_timer_t *t)
+{
+	supervisor_check_memory(t->data);
+}
+
+/* A worker's state changed: look at the pending operations. */
+static void
+sup_worker_changed(void *arg, struct worker *w, enum wstate was)
+{
+	sup_kick(arg);
+}
+
+static int
+sup_rss(int pid, uint64_t *rss)
+{
+	uint64_t	cpu_ms;
+
+	return procstat_read(pid, &cpu_ms, rss);
+}
+
+static struct clm_supervisor *
+sup_new(uv_loop_t *loop, const struct clm_home *home,
+    const struct clm_daemon_config *cfg, const struct worker_procs *procs,
+    uint64_t (*now_ms)(void), int (*rss)(int, uint64_t *))
 {
 	struct clm_supervisor	*sup = clm_calloc(1, sizeof *sup);
 
@@ -549,20 +615,52 @@ supervisor_new(uv_loop_t *loop, const struct clm_home *home,
 	sup->home = home;
 	sup->ncpu = clm_ncpu();
 	sup->defaults = cfg->defaults;	/* numbers only: no strings */
-	sup->backoff_first_ms = cfg->backoff_initial_ms;
-	sup->backoff_max_ms = cfg->backoff_max_ms;
-	sup->preload = helper_path("libclm-preload.so");
-	sup->node_preload = helper_path("clm-node.js");
-	sup->exec_shim = helper_path("clm-exec");
+	sup->rss = rss;
+	sup->wctx.loop = loop;
+	sup->wctx.now_ms = now_ms;
+	sup->wctx.procs = procs;
+	sup->wctx.logdir = home->logdir;
+	sup->wctx.backoff_first_ms = cfg->backoff_initial_ms;
+	sup->wctx.backoff_max_ms = cfg->backoff_max_ms;
+	sup->wctx.changed = sup_worker_changed;
+	sup->wctx.arg = sup;
 	uv_idle_init(loop, &sup->kick);
 	sup->kick.data = sup;
 	uv_timer_init(loop, &sup->deadline);
 	sup->deadline.data = sup;
-	sup->logs = logs_new(loop, home);
 	uv_timer_init(loop, &sup->memwatch);
 	sup->memwatch.data = sup;
 	uv_timer_start(&sup->memwatch, memwatch_cb, MEMWATCH_MS, MEMWATCH_MS);
 	sup->open_handles = 3;
+	return sup;
+}
+
+struct clm_supervisor *
+supervisor_new(uv_loop_t *loop, const struct clm_home *home,
+    const struct clm_daemon_config *cfg)
+{
+	struct clm_supervisor	*sup;
+
+	sup = sup_new(loop, home, cfg, &worker_procs_uv, clm_now_ms, sup_rss);
+	sup->preload = helper_path("libclm-preload.so");
+	sup->node_preload = helper_path("clm-node.js");
+	sup->exec_shim = helper_path("clm-exec");
+	sup->wctx.preload = sup->preload;
+	sup->wctx.node_preload = sup->node_preload;
+	sup->wctx.exec_shim = sup->exec_shim;
+	sup->wctx.logs = logs_new(loop, home);
+	return sup;
+}
+
+struct clm_supervisor *
+supervisor_new_fake(uv_loop_t *loop, const struct clm_home *home,
+    const struct clm_daemon_config *cfg, const struct worker_procs *procs,
+    uint64_t (*now_ms)(void), int (*rss)(int pid, uint64_t *rss))
+{
+	struct clm_supervisor	*sup;
+
+	sup = sup_new(loop, home, cfg, procs, now_ms, rss);
+	sup->ncpu = 64;		/* tests want more workers than cores */
 	return sup;
 }
 
@@ -596,7 +694,8 @@ supervisor_free(struct clm_supervisor *sup)
 	while (sup->napps > 0)
 		app_remove(sup->apps[sup->napps - 1]);
 	free(sup->apps);
-	logs_free(sup->logs);
+	if (sup->wctx.logs != NULL)
+		logs_free(sup->wctx.logs);
 	uv_close((uv_handle_t *)&sup->kick, sup_free_cb);
 	uv_close((uv_handle_t *)&sup->memwatch, sup_free_cb);
 	uv_close((uv_handle_t *)&sup->deadline, sup_free_cb);
@@ -613,9 +712,9 @@ apps_timeout(struct clm_supervisor *sup, char **names, bool stopping)
 	for (i = 0; names[i] != NULL; i++) {
 		if ((a = app_find(sup, names[i])) == NULL)
 			continue;
-		u = a->spec->listen_timeout_ms;
+		u = a->wa.spec->listen_timeout_ms;
 		if (stopping)
-			u += a->spec->kill_timeout_ms;
+			u += a->wa.spec->kill_timeout_ms;
 		if (u > t)
 			t = u;
 	}
@@ -698,7 +797,7 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 	    n == 1 ? "" : "s", spec->interpreter ? spec->interpreter : "",
 	    spec->interpreter ? " " : "", spec->script);
 	for (i = 0; i < n; i++)
-		worker_spawn(a->workers[i]);
+		worker_want(a->workers[i], WANT_UP);
 	return 0;
 }
 
@@ -829,7 +928,7 @@ supervisor_specs(struct clm_supervisor *sup, struct clm_app_spec ***out,
 
 	*out = clm_calloc(sup->napps + 1, sizeof **out);
 	for (i = 0; i < sup->napps; i++)
-		(*out)[i] = clm_app_spec_copy(sup->apps[i]->spec);
+		(*out)[i] = clm_app_spec_copy(sup->apps[i]->wa.spec);
 	*n = sup->napps;
 }
 
@@ -843,8 +942,8 @@ supervisor_update_env(struct clm_supervisor *sup, char **names,
 	for (i = 0; names[i] != NULL; i++) {
 		if ((a = app_find(sup, names[i])) == NULL)
 			continue;
-		clm_strv_free(a->spec->env);
-		a->spec->env = clm_strv_dup(env);
+		clm_strv_free(a->wa.spec->env);
+		a->wa.spec->env = clm_strv_dup(env);
 	}
 	return 0;
 }
@@ -878,8 +977,7 @@ supervisor_apply(struct clm_supervisor *sup, struct clm_app_spec **specs,
 			    apps_timeout(sup, names, false), join_done, j);
 			continue;
 		}
-		if (a->deleting || a->incoming != NULL ||
-		    a->want != a->nworkers) {
+		if (a->deleting || app_busy(a)) {
 			cause = clm_asprintf("app '%s' is being deleted, "
 			    "reloaded or scaled; apply the file when that is "
 			    "done", specs[i]->name);
@@ -895,16 +993,16 @@ supervisor_apply(struct clm_supervisor *sup, struct clm_app_spec **specs,
 		    &clamped);
 		if (clamped)
 			note(notes, "%s: -i %d clamped to %d (the number of "
-			    "logical cores)", a->spec->name,
+			    "logical cores)", a->wa.spec->name,
 			    specs[i]->instances, want);
 		clm_strv_free(specs[i]->listen);
-		specs[i]->listen = clm_strv_dup(a->spec->listen);
+		specs[i]->listen = clm_strv_dup(a->wa.spec->listen);
 		clm_app_spec_fill(specs[i], &sup->defaults);
-		clm_app_spec_free(a->spec);
-		a->spec = specs[i];
-		listeners_own(&a->listeners, a->spec->name, a->spec->user,
-		    a->spec->group);
-		names[0] = a->spec->name;
+		clm_app_spec_free(a->wa.spec);
+		a->wa.spec = specs[i];
+		listeners_own(&a->wa.listeners, a->wa.spec->name, a->wa.spec->user,
+		    a->wa.spec->group);
+		names[0] = a->wa.spec->name;
 		if (want < a->nworkers) {
 			j->pending++;
 			app_resize(a, want, join_done, j);
@@ -933,7 +1031,7 @@ supervisor_select(struct clm_supervisor *sup, const char *target,
 		*names = clm_calloc(1, sizeof **names);
 		for (i = 0; i < sup->napps; i++) {
 			if (!sup->apps[i]->deleting)
-				clm_strv_push(names, sup->apps[i]->spec->name);
+				clm_strv_push(names, sup->apps[i]->wa.spec->name);
 		}
 		return 0;
 	}
@@ -952,6 +1050,12 @@ supervisor_select(struct clm_supervisor *sup, const char *target,
 	return 0;
 }
 
+static void
+want_up(struct worker *w)
+{
+	worker_want(w, WANT_UP);
+}
+
 /* Want the named apps up, apply fn to each of their workers, and answer
  * once every one is online. */
 static void
@@ -966,7 +1070,7 @@ apps_up(struct clm_supervisor *sup, char **names, void (*fn)(struct worker *),
 		if ((a = app_find(sup, names[i])) == NULL || a->deleting)
 			continue;
 		a->up = true;
-		for (j = 0; j < a->want; j++)
+		for (j = 0; j < a->nwanted; j++)
 			fn(a->workers[j]);
 	}
 	op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true), done,
@@ -977,7 +1081,7 @@ void
 supervisor_start(struct clm_supervisor *sup, char **names,
     supervisor_done_cb done, void *arg)
 {
-	apps_up(sup, names, worker_start, done, arg);
+	apps_up(sup, names, want_up, done, arg);
 }
 
 static void
@@ -994,11 +1098,10 @@ stop_apps(struct clm_supervisor *sup, char **names, bool deleting)
 		if (deleting)
 			a->deleting = true;
 		for (j = 0; j < a->nworkers; j++) {
-			a->workers[j]->respawn = false;
-			worker_stop(a->workers[j]);
+			worker_want(a->workers[j], WANT_DOWN);
 		}
 		if (a->incoming != NULL)
-			worker_stop(a->incoming);
+			worker_want(a->incoming, WANT_DOWN);
 	}
 }
 
@@ -1045,7 +1148,7 @@ supervisor_reload(struct clm_supervisor *sup, char **names,
 			clm_strv_push(&reload, names[i]);
 	}
 	j->pending++;
-	apps_up(sup, start, worker_start, join_done, j);
+	apps_up(sup, start, want_up, join_done, j);
 	j->pending++;
 	op_add(sup, OP_RELOAD, reload, 0, join_done, j)->target = -1;
 	join_done(j, NULL, NULL);
@@ -1061,21 +1164,17 @@ static void
 app_resize(struct app *a, int n, supervisor_done_cb done, void *arg)
 {
 	struct clm_supervisor	*sup = a->sup;
-	char			*names[2] = { a->spec->name, NULL };
+	char			*names[2] = { a->wa.spec->name, NULL };
 	struct op		*op;
 	int			 j;
 
 	if (n != a->nworkers)
-		log_info("%s: scaling from %d to %d workers", a->spec->name,
+		log_info("%s: scaling from %d to %d workers", a->wa.spec->name,
 		    a->nworkers, n);
 	if (n < a->nworkers) {
-		a->want = n;
-		for (j = n; j < a->nworkers; j++) {
-			a->workers[j]->respawn = false;
-			/* Stopped for good: no restart when it exits. */
-			a->workers[j]->probation = true;
-			worker_stop(a->workers[j]);
-		}
+		a->nwanted = n;
+		for (j = n; j < a->nworkers; j++)
+			worker_want(a->workers[j], WANT_DOWN);
 		op = op_add(sup, OP_SHRINK, names, 0, done, arg);
 		op->target = n;
 		return;
@@ -1084,7 +1183,7 @@ app_resize(struct app *a, int n, supervisor_done_cb done, void *arg)
 	app_grow(a, n);
 	if (a->up) {
 		for (; j < n; j++)
-			worker_spawn(a->workers[j]);
+			worker_want(a->workers[j], WANT_UP);
 	}
 	op_add(sup, a->up ? OP_ONLINE : OP_DOWN, names,
 	    apps_timeout(sup, names, false), done, arg);
@@ -1105,8 +1204,7 @@ supervisor_scale(struct clm_supervisor *sup, const char *name,
 		*cause = clm_asprintf("no app named '%s' (see clm list)", name);
 		return -1;
 	}
-	if (a->incoming != NULL || a->retiring != NULL ||
-	    a->want != a->nworkers) {
+	if (app_busy(a)) {
 		*code = CLM_E_INVAL;
 		*cause = clm_asprintf("app '%s' is being reloaded or scaled; "
 		    "scale it when that is done", name);
@@ -1135,7 +1233,7 @@ supervisor_scale(struct clm_supervisor *sup, const char *name,
 	if (clamped)
 		note(notes, "%lld workers clamped to %d (the number of logical "
 		    "cores)", want, n);
-	a->spec->instances = n;
+	a->wa.spec->instances = n;
 	if (n == a->nworkers)
 		note(notes, "%s already has %d worker%s", name, n,
 		    n == 1 ? "" : "s");
@@ -1152,7 +1250,7 @@ supervisor_stop_all(struct clm_supervisor *sup, supervisor_done_cb done,
 
 	names = clm_calloc(1, sizeof *names);
 	for (i = 0; i < sup->napps; i++)
-		clm_strv_push(&names, sup->apps[i]->spec->name);
+		clm_strv_push(&names, sup->apps[i]->wa.spec->name);
 	supervisor_stop(sup, names, done, arg);
 	clm_strv_free(names);
 }
@@ -1166,14 +1264,14 @@ supervisor_info(struct clm_supervisor *sup, const char *name,
 	int		 j;
 
 	for (i = 0; i < sup->napps; i++) {
-		if (name == NULL || strcmp(name, sup->apps[i]->spec->name) == 0)
+		if (name == NULL || strcmp(name, sup->apps[i]->wa.spec->name) == 0)
 			total += sup->apps[i]->nworkers;
 	}
 	*out = total ? clm_calloc(total, sizeof **out) : NULL;
 	for (i = 0; i < sup->napps; i++) {
 		struct app	*a = sup->apps[i];
 
-		if (name != NULL && strcmp(name, a->spec->name) != 0)
+		if (name != NULL && strcmp(name, a->wa.spec->name) != 0)
 			continue;
 		for (j = 0; j < a->nworkers; j++)
 			worker_info(a->workers[j], &(*out)[k++], now);
@@ -1186,7 +1284,7 @@ supervisor_spec(struct clm_supervisor *sup, const char *name)
 {
 	struct app	*a = app_find(sup, name);
 
-	return a ? a->spec : NULL;
+	return a ? a->wa.spec : NULL;
 }
 
 char *
@@ -1208,7 +1306,7 @@ supervisor_status(struct clm_supervisor *sup)
 struct clm_logs *
 supervisor_logs(struct clm_supervisor *sup)
 {
-	return sup->logs;
+	return sup->wctx.logs;
 }
 
 /* ---- clm update ---- */
@@ -1235,37 +1333,37 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 			w = a->workers[j];
 			if (w->state == WS_LAUNCHING || w->state == WS_STOPPING) {
 				*cause = clm_asprintf("worker %s:%d is %s; try "
-				    "again in a moment", a->spec->name, j,
+				    "again in a moment", a->wa.spec->name, j,
 				    worker_state_names[w->state]);
 				return -1;
 			}
 		}
 	}
-	st->runs = sup->runs;
+	st->runs = sup->wctx.runs;
 	st->napps = sup->napps;
 	st->apps = clm_calloc(sup->napps + 1, sizeof *st->apps);
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
 		sa = &st->apps[i];
-		sa->spec = clm_app_spec_copy(a->spec);
-		sa->want = a->want;
+		sa->spec = clm_app_spec_copy(a->wa.spec);
+		sa->want = a->nwanted;
 		sa->up = a->up;
-		sa->signals_ready = a->signals_ready;
-		sa->nlisteners = a->listeners.n;
-		sa->listeners = clm_calloc(a->listeners.n + 1,
+		sa->signals_ready = a->wa.signals_ready;
+		sa->nlisteners = a->wa.listeners.n;
+		sa->listeners = clm_calloc(a->wa.listeners.n + 1,
 		    sizeof *sa->listeners);
-		for (k = 0; k < a->listeners.n; k++) {
-			sa->listeners[k].addr = a->listeners.v[k].addr;
+		for (k = 0; k < a->wa.listeners.n; k++) {
+			sa->listeners[k].addr = a->wa.listeners.v[k].addr;
 			sa->listeners[k].addr.host =
-			    clm_strdup(a->listeners.v[k].addr.host);
-			sa->listeners[k].slot = a->listeners.v[k].slot;
-			sa->listeners[k].fd = a->listeners.v[k].fd;
+			    clm_strdup(a->wa.listeners.v[k].addr.host);
+			sa->listeners[k].slot = a->wa.listeners.v[k].slot;
+			sa->listeners[k].fd = a->wa.listeners.v[k].fd;
 		}
-		sa->nlisten_fds = a->nlisten_fds;
-		sa->listen_fds = clm_calloc(a->nlisten_fds + 1, sizeof(int));
-		if (a->nlisten_fds > 0)
-			memcpy(sa->listen_fds, a->listen_fds,
-			    a->nlisten_fds * sizeof(int));
+		sa->nlisten_fds = a->wa.nlisten_fds;
+		sa->listen_fds = clm_calloc(a->wa.nlisten_fds + 1, sizeof(int));
+		if (a->wa.nlisten_fds > 0)
+			memcpy(sa->listen_fds, a->wa.listen_fds,
+			    a->wa.nlisten_fds * sizeof(int));
 		sa->nworkers = a->nworkers;
 		sa->workers = clm_calloc(a->nworkers + 1, sizeof *sa->workers);
 		for (j = 0; j < a->nworkers; j++) {
@@ -1287,18 +1385,6 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 	return 0;
 }
 
-static enum wstate
-state_of(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i <= WS_ERRORED; i++) {
-		if (strcmp(worker_state_names[i], name) == 0)
-			return (enum wstate)i;
-	}
-	return WS_STOPPED;
-}
-
 void
 supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 {
@@ -1308,36 +1394,33 @@ supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 	struct worker		*w;
 	size_t			 i, k;
 
-	sup->runs = st->runs;
+	sup->wctx.runs = st->runs;
 	for (i = 0; i < st->napps; i++) {
 		sa = &st->apps[i];
 		a = app_new(sup, sa->spec);
 		sa->spec = NULL;
 		a->up = sa->up;
-		a->signals_ready = sa->signals_ready;
+		a->wa.signals_ready = sa->signals_ready;
 		for (k = 0; k < sa->nlisteners; k++) {
-			a->listeners.v = clm_realloc(a->listeners.v,
-			    (a->listeners.n + 1) * sizeof *a->listeners.v);
-			a->listeners.v[a->listeners.n].addr =
+			a->wa.listeners.v = clm_realloc(a->wa.listeners.v,
+			    (a->wa.listeners.n + 1) * sizeof *a->wa.listeners.v);
+			a->wa.listeners.v[a->wa.listeners.n].addr =
 			    sa->listeners[k].addr;
 			sa->listeners[k].addr.host = NULL;
-			a->listeners.v[a->listeners.n].slot =
+			a->wa.listeners.v[a->wa.listeners.n].slot =
 			    sa->listeners[k].slot;
-			a->listeners.v[a->listeners.n].fd = sa->listeners[k].fd;
-			a->listeners.n++;
+			a->wa.listeners.v[a->wa.listeners.n].fd = sa->listeners[k].fd;
+			a->wa.listeners.n++;
 		}
-		a->nlisten_fds = sa->nlisten_fds;
-		a->listen_fds = clm_calloc(sa->nlisten_fds + 1, sizeof(int));
-		memcpy(a->listen_fds, sa->listen_fds,
+		a->wa.nlisten_fds = sa->nlisten_fds;
+		a->wa.listen_fds = clm_calloc(sa->nlisten_fds + 1, sizeof(int));
+		memcpy(a->wa.listen_fds, sa->listen_fds,
 		    sa->nlisten_fds * sizeof(int));
 		app_grow(a, (int)sa->nworkers);
-		a->want = sa->want;
+		a->nwanted = sa->want;
 		for (k = 0; k < sa->nworkers; k++) {
 			sw = &sa->workers[k];
 			w = a->workers[k];
-			w->state = state_of(sw->state);
-			if (sw->pid > 0)
-				worker_adopt(w, sw->pid);
 			w->started_ms = sw->started_ms;
 			w->restarts = sw->restarts;
 			w->unstable = sw->unstable;
@@ -1345,11 +1428,10 @@ supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 			w->exit_code = sw->exit_code;
 			w->term_signal = sw->term_signal;
 			w->run_id = sw->run_id;
-			if (sw->chan_fd != -1)
-				worker_adopt_channel(w, sw->chan_fd);
-			worker_resume(w);
+			worker_import(w, sw->state, a->up ? WANT_UP : WANT_DOWN,
+			    sw->pid, sw->chan_fd);
 		}
-		log_info("%s: %zu worker%s taken over", a->spec->name,
+		log_info("%s: %zu worker%s taken over", a->wa.spec->name,
 		    sa->nworkers, sa->nworkers == 1 ? "" : "s");
 	}
 }

@@ -1,4 +1,8 @@
-/* One worker's life: spawn, readiness, exit, restart with backoff, stop. */
+/*
+ * One worker's life: the state machine (worker_actions, worker_event) and
+ * the real process operations (worker_procs_uv: spawn with its
+ * environment, channel and log streams; signal; release).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,13 +17,13 @@
 #include "clm/logs.h"
 #include "clm/reaper.h"
 #include "clm/secenv.h"
-#include "worker.h"
+#include "clm/worker.h"
 
 const char *const worker_state_names[] = {
+	[WS_STOPPED] = "stopped",
 	[WS_LAUNCHING] = "launching",
 	[WS_ONLINE] = "online",
 	[WS_STOPPING] = "stopping",
-	[WS_STOPPED] = "stopped",
 	[WS_WAITING] = "waiting-restart",
 	[WS_ERRORED] = "errored",
 };
@@ -33,12 +37,16 @@ static const char *const worker_vars[] = {
 
 #define WORKER_STAT_MS	1000	/* /proc samples are reused this long */
 
-static void	worker_ended(struct worker *, uint64_t uptime_ms);
-
 static const char *
 wname(const struct worker *w)
 {
 	return w->app->spec->name;
+}
+
+static void
+worker_timer_cb(uv_timer_t *t)
+{
+	worker_event(t->data, WE_TIMER);
 }
 
 static void
@@ -51,15 +59,15 @@ worker_free_cb(uv_handle_t *h)
 }
 
 struct worker *
-worker_new(struct app *a, int slot)
+worker_new(struct worker_ctx *ctx, struct worker_app *app, int slot)
 {
 	struct worker	*w = clm_calloc(1, sizeof *w);
 
-	w->app = a;
+	w->ctx = ctx;
+	w->app = app;
 	w->slot = slot;
-	w->state = WS_STOPPED;
 	w->exit_code = -1;
-	uv_timer_init(a->sup->loop, &w->timer);
+	uv_timer_init(ctx->loop, &w->timer);
 	w->timer.data = w;
 	return w;
 }
@@ -74,17 +82,23 @@ worker_destroy(struct worker *w)
 bool
 worker_running(const struct worker *w)
 {
-	return w->run != NULL || w->adopted;
+	return w->state == WS_LAUNCHING || w->state == WS_ONLINE ||
+	    w->state == WS_STOPPING;
 }
 
+/* The one place that sets a worker's state: the actions below, and a
+ * state handed over by clm update (worker_import). */
 static void
 worker_set_state(struct worker *w, enum wstate s)
 {
-	if (w->state != s)
+	enum wstate	was = w->state;
+
+	if (was != s)
 		log_debug("%s:%d: %s -> %s", wname(w), w->slot,
-		    worker_state_names[w->state], worker_state_names[s]);
+		    worker_state_names[was], worker_state_names[s]);
 	w->state = s;
-	sup_kick(w->app->sup);
+	if (w->ctx->changed != NULL)
+		w->ctx->changed(w->ctx->arg, w, was);
 }
 
 static void
@@ -94,6 +108,253 @@ worker_set_error(struct worker *w, char *msg)
 	w->last_error = msg;
 }
 
+/* ---- the state machine ---- */
+
+static void
+timer_start(struct worker *w, uint64_t ms)
+{
+	uv_timer_start(&w->timer, worker_timer_cb, ms, 0);
+}
+
+/* Start a process (and timer while waiting: the backoff is over); a start
+ * that fails is a run that ended at once. */
+static void
+act_launch(struct worker *w)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+	char				*cause = NULL;
+	uint32_t			 wait = spec->listen_timeout_ms;
+	int				 pid;
+
+	uv_timer_stop(&w->timer);
+	w->ready_late = false;
+	w->launch_failed = false;
+	pid = w->ctx->procs->spawn(w, &cause);
+	if (w->runs++ > 0)
+		w->restarts++;
+	w->started_ms = w->ctx->now_ms();
+	if (pid == -1) {
+		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
+		worker_set_error(w, cause);
+		w->exit_code = -1;
+		w->term_signal = 0;
+		worker_set_state(w, WS_LAUNCHING);
+		worker_event(w, WE_EXIT);
+		return;
+	}
+	w->pid = pid;
+	w->cpu.at_ms = 0;
+	w->stat_at = 0;
+	log_info("%s:%d: started pid %d", wname(w), w->slot, w->pid);
+	worker_set_state(w, WS_LAUNCHING);
+	if (!w->app->signals_ready && spec->min_uptime_ms < wait)
+		wait = spec->min_uptime_ms;
+	timer_start(w, wait);
+}
+
+/* up, restart: from stopped, errored or waiting; a fresh tally. */
+static void
+act_start(struct worker *w)
+{
+	w->unstable = 0;
+	act_launch(w);
+}
+
+static void
+go_online(struct worker *w, const char *how)
+{
+	uv_timer_stop(&w->timer);
+	log_info("%s:%d: pid %d online (%s)", wname(w), w->slot, w->pid, how);
+	worker_set_state(w, WS_ONLINE);
+}
+
+/* ready while launching. */
+static void
+act_ready(struct worker *w)
+{
+	go_online(w, w->ready_how != NULL ? w->ready_how : "ready");
+}
+
+/* timer while launching: no signal came in time. */
+static void
+act_ready_timeout(struct worker *w)
+{
+	if (!w->app->signals_ready) {
+		go_online(w, "up and running");
+		return;
+	}
+	log_warnx("%s:%d: pid %d did not listen nor say READY=1 within %u ms",
+	    wname(w), w->slot, w->pid, w->app->spec->listen_timeout_ms);
+	w->ready_late = true;
+	if (w->want == WANT_ONCE)	/* the supervisor stops it */
+		worker_set_state(w, WS_LAUNCHING);
+	else
+		go_online(w, "not ready in time, taken as online");
+}
+
+/* down, restart while launching or online: ask it to stop. */
+static void
+act_term(struct worker *w)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+
+	uv_timer_stop(&w->timer);
+	worker_set_state(w, WS_STOPPING);
+	w->ctx->procs->signal(w, spec->kill_signal);
+	timer_start(w, spec->kill_timeout_ms);
+}
+
+/* timer while stopping. */
+static void
+act_kill(struct worker *w)
+{
+	log_info("%s:%d: pid %d still running %u ms after %s: SIGKILL",
+	    wname(w), w->slot, w->pid, w->app->spec->kill_timeout_ms,
+	    clm_signal_name(w->app->spec->kill_signal));
+	w->ctx->procs->signal(w, SIGKILL);
+}
+
+/* down while waiting. */
+static void
+act_cancel(struct worker *w)
+{
+	uv_timer_stop(&w->timer);
+	worker_set_state(w, WS_STOPPED);
+}
+
+/* exit while stopping: it was asked to. */
+static void
+act_stopped(struct worker *w)
+{
+	uv_timer_stop(&w->timer);
+	if (w->want == WANT_UP)
+		act_launch(w);
+	else
+		worker_set_state(w, WS_STOPPED);
+}
+
+/* exit while launching or online: it ended by itself. */
+static void
+act_crashed(struct worker *w)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+	uint64_t			 uptime;
+	uint32_t			 delay;
+
+	uv_timer_stop(&w->timer);
+	uptime = w->ctx->now_ms() - w->started_ms;
+	w->launch_failed = w->state == WS_LAUNCHING;
+	if (w->want != WANT_UP) {
+		worker_set_state(w, WS_STOPPED);
+		return;
+	}
+	if (!spec->autorestart) {
+		log_info("%s:%d: exited; autorestart is off, so it stays "
+		    "stopped", spec->name, w->slot);
+		worker_close_sockets(w);
+		worker_set_state(w, WS_STOPPED);
+		return;
+	}
+	if (backoff_judge(&w->unstable, uptime, spec->min_uptime_ms,
+	    spec->max_restarts) == BACKOFF_GIVE_UP) {
+		log_warnx("%s:%d: %u unstable restarts in a row (each run "
+		    "shorter than %u ms): errored, not restarted until "
+		    "clm restart %s", spec->name, w->slot, w->unstable,
+		    spec->min_uptime_ms, spec->name);
+		worker_close_sockets(w);
+		worker_set_state(w, WS_ERRORED);
+		return;
+	}
+	delay = backoff_delay_ms(w->unstable, w->ctx->backoff_first_ms,
+	    w->ctx->backoff_max_ms);
+	log_info("%s:%d: restarting in %u ms", spec->name, w->slot, delay);
+	worker_set_state(w, WS_WAITING);
+	timer_start(w, delay);
+}
+
+typedef void (*worker_action)(struct worker *);
+
+/*
+ * What each event does in each state (NULL: nothing). Check it against
+ * the diagram in clm/worker.h.
+ */
+static const worker_action worker_actions[WS_COUNT][WE_COUNT] = {
+	/*		   up		down		restart
+			   ready	timer		exit */
+	[WS_STOPPED]	= { act_start,	NULL,		act_start,
+			    NULL,	NULL,		NULL },
+	[WS_LAUNCHING]	= { NULL,	act_term,	act_term,
+			    act_ready,	act_ready_timeout, act_crashed },
+	[WS_ONLINE]	= { NULL,	act_term,	act_term,
+			    NULL,	NULL,		act_crashed },
+	[WS_STOPPING]	= { NULL,	NULL,		NULL,
+			    NULL,	act_kill,	act_stopped },
+	[WS_WAITING]	= { act_start,	act_cancel,	act_start,
+			    NULL,	act_launch,	NULL },
+	[WS_ERRORED]	= { act_start,	NULL,		act_start,
+			    NULL,	NULL,		NULL },
+};
+
+void
+worker_event(struct worker *w, enum wevent ev)
+{
+	worker_action	act = worker_actions[w->state][ev];
+
+	if (act != NULL)
+		act(w);
+}
+
+void
+worker_want(struct worker *w, enum wwant want)
+{
+	w->want = want;
+	worker_event(w, want == WANT_DOWN ? WE_DOWN : WE_UP);
+}
+
+void
+worker_restart(struct worker *w)
+{
+	w->want = WANT_UP;
+	w->unstable = 0;
+	worker_event(w, WE_RESTART);
+}
+
+void
+worker_ready(struct worker *w, const char *how)
+{
+	w->app->signals_ready = true;
+	w->ready_how = how;
+	worker_event(w, WE_READY);
+	w->ready_how = NULL;
+}
+
+/* The worker's process has ended (libuv's exit callback, the reaper for a
+ * process adopted across clm update, or a test). */
+void
+worker_exited(struct worker *w, int64_t status, int sig)
+{
+	uint64_t	uptime = w->ctx->now_ms() - w->started_ms;
+
+	w->ctx->procs->ended(w);
+	w->exit_code = sig != 0 ? -1 : (int)status;
+	w->term_signal = sig;
+	if (w->state != WS_STOPPING) {
+		if (sig != 0)
+			worker_set_error(w, clm_asprintf("killed by %s",
+			    clm_signal_name(sig)));
+		else
+			worker_set_error(w, clm_asprintf("exited with code %d",
+			    (int)status));
+		log_info("%s:%d: pid %d %s after %llu ms", wname(w), w->slot,
+		    w->pid, w->last_error, (unsigned long long)uptime);
+	} else
+		log_debug("%s:%d: pid %d stopped", wname(w), w->slot, w->pid);
+	w->pid = 0;
+	worker_event(w, WE_EXIT);
+}
+
+/* ---- the real processes ---- */
+
 static void
 signal_group(struct worker *w, int sig)
 {
@@ -101,6 +362,29 @@ signal_group(struct worker *w, int sig)
 		log_warn("%s:%d: kill %s to group %d", wname(w), w->slot,
 		    clm_signal_name(sig), w->pid);
 }
+
+/* channel callbacks */
+
+static int
+chan_bind(void *arg, const struct clm_listen_addr *addr, int *err,
+    char **cause)
+{
+	struct worker	*w = arg;
+
+	/* A socket per slot, all in one SO_REUSEPORT group: the kernel
+	 * spreads connections evenly over them, where one shared socket
+	 * would favour the worker that waited last. */
+	return listeners_request(&w->app->listeners, addr, w->slot,
+	    w->app->spec->listen, err, cause);
+}
+
+static void
+chan_ready(void *arg, const char *how)
+{
+	worker_ready(arg, how);
+}
+
+static const struct channel_cbs worker_chan_cbs = { chan_bind, chan_ready };
 
 static void
 env_set(char ***env, const char *fmt, ...)
@@ -136,7 +420,7 @@ static char **
 worker_env(struct worker *w, int chan_fd)
 {
 	extern char			**environ;
-	const struct clm_supervisor	 *sup = w->app->sup;
+	const struct worker_ctx		 *ctx = w->ctx;
 	char			        **src, **env = NULL;
 	const char			 *old;
 	size_t				  i, k;
@@ -177,15 +461,15 @@ worker_env(struct worker *w, int chan_fd)
 		free(names);
 	}
 	old = env_get(src, "LD_PRELOAD");
-	if (sup->preload != NULL)
-		env_set(&env, "LD_PRELOAD=%s%s%s", sup->preload,
+	if (ctx->preload != NULL)
+		env_set(&env, "LD_PRELOAD=%s%s%s", ctx->preload,
 		    old && *old ? ":" : "", old ? old : "");
 	else if (old != NULL)
 		env_set(&env, "LD_PRELOAD=%s", old);
 	old = env_get(src, "NODE_OPTIONS");
-	if (sup->node_preload != NULL)
+	if (ctx->node_preload != NULL)
 		env_set(&env, "NODE_OPTIONS=--require \"%s\"%s%s",
-		    sup->node_preload, old && *old ? " " : "", old ? old : "");
+		    ctx->node_preload, old && *old ? " " : "", old ? old : "");
 	else if (old != NULL)
 		env_set(&env, "NODE_OPTIONS=%s", old);
 	return env;
@@ -204,8 +488,8 @@ worker_argv(struct worker *w)
 	 * libuv would drop: clm-exec does both, then execs the app.
 	 */
 	if ((w->app->nlisten_fds > 0 || spec->user != NULL) &&
-	    w->app->sup->exec_shim != NULL) {
-		clm_strv_push(&argv, w->app->sup->exec_shim);
+	    w->ctx->exec_shim != NULL) {
+		clm_strv_push(&argv, w->ctx->exec_shim);
 		if (spec->user != NULL) {
 			clm_strv_push(&argv, "--user");
 			clm_strv_push(&argv, spec->user);
@@ -231,186 +515,17 @@ run_close_cb(uv_handle_t *h)
 }
 
 static void
-worker_retry_cb(uv_timer_t *t)
+proc_exit_cb(uv_process_t *proc, int64_t status, int sig)
 {
-	struct worker	*w = t->data;
+	struct run	*run = proc->data;
 
-	if (w->state == WS_WAITING && w->app->up)
-		worker_spawn(w);
-}
-
-static void
-worker_kill_cb(uv_timer_t *t)
-{
-	struct worker	*w = t->data;
-
-	if (w->state != WS_STOPPING)
-		return;
-	log_info("%s:%d: pid %d still running %u ms after %s: SIGKILL",
-	    wname(w), w->slot, w->pid, w->app->spec->kill_timeout_ms,
-	    clm_signal_name(w->app->spec->kill_signal));
-	signal_group(w, SIGKILL);
-}
-
-static void
-worker_online(struct worker *w, const char *how)
-{
-	uv_timer_stop(&w->timer);
-	log_info("%s:%d: pid %d online (%s)", wname(w), w->slot, w->pid, how);
-	worker_set_state(w, WS_ONLINE);
-}
-
-/* The readiness timer: no signal came in time. */
-static void
-worker_ready_cb(uv_timer_t *t)
-{
-	struct worker	*w = t->data;
-
-	if (w->state != WS_LAUNCHING)
-		return;
-	if (!w->app->signals_ready) {
-		worker_online(w, "up and running");
-		return;
-	}
-	log_warnx("%s:%d: pid %d did not listen nor say READY=1 within %u ms",
-	    wname(w), w->slot, w->pid, w->app->spec->listen_timeout_ms);
-	w->ready_late = true;
-	if (w->probation)
-		sup_kick(w->app->sup);
-	else
-		worker_online(w, "not ready in time, taken as online");
-}
-
-/* channel callbacks */
-
-static int
-chan_bind(void *arg, const struct clm_listen_addr *addr, int *err,
-    char **cause)
-{
-	struct worker	*w = arg;
-
-	/* A socket per slot, all in one SO_REUSEPORT group: the kernel
-	 * spreads connections evenly over them, where one shared socket
-	 * would favour the worker that waited last. */
-	return listeners_request(&w->app->listeners, addr, w->slot,
-	    w->app->spec->listen, err, cause);
-}
-
-static void
-chan_ready(void *arg, const char *how)
-{
-	struct worker	*w = arg;
-
-	w->app->signals_ready = true;
-	if (w->state == WS_LAUNCHING)
-		worker_online(w, how);
-}
-
-static const struct channel_cbs worker_chan_cbs = { chan_bind, chan_ready };
-
-/*
- * A slot that stays down while the app runs must not keep its socket in
- * the SO_REUSEPORT group: the kernel would go on queueing its share of the
- * connections there, and nobody would accept them.
- */
-void
-worker_close_sockets(struct worker *w)
-{
-	struct clm_listeners	*ls = &w->app->listeners;
-	size_t			 i, n = 0;
-
-	for (i = 0; i < ls->n; i++)
-		n += ls->v[i].slot == w->slot;
-	if (n == 0)
-		return;
-	log_info("%s:%d: closing the slot's %zu listening socket%s",
-	    wname(w), w->slot, n, n == 1 ? "" : "s");
-	listeners_close_slot(ls, w->slot);
-}
-
-/* A run has ended, by exit or by failing to start: decide what is next. */
-static void
-worker_ended(struct worker *w, uint64_t uptime_ms)
-{
-	const struct clm_app_spec	*spec = w->app->spec;
-	uint32_t			 delay;
-
-	if (w->state == WS_STOPPING || !w->app->up) {
-		if (w->respawn && w->app->up) {
-			w->respawn = false;
-			worker_spawn(w);
-		} else {
-			w->respawn = false;
-			worker_set_state(w, WS_STOPPED);
-		}
-		return;
-	}
-	if (w->probation) {
-		worker_set_state(w, WS_STOPPED);
-		return;
-	}
-	if (!spec->autorestart) {
-		log_info("%s:%d: exited; autorestart is off, so it stays "
-		    "stopped", spec->name, w->slot);
-		worker_close_sockets(w);
-		worker_set_state(w, WS_STOPPED);
-		return;
-	}
-	if (backoff_judge(&w->unstable, uptime_ms, spec->min_uptime_ms,
-	    spec->max_restarts) == BACKOFF_GIVE_UP) {
-		log_warnx("%s:%d: %u unstable restarts in a row (each run "
-		    "shorter than %u ms): errored, not restarted until "
-		    "clm restart %s", spec->name, w->slot, w->unstable,
-		    spec->min_uptime_ms, spec->name);
-		worker_close_sockets(w);
-		worker_set_state(w, WS_ERRORED);
-		return;
-	}
-	delay = backoff_delay_ms(w->unstable, w->app->sup->backoff_first_ms,
-	    w->app->sup->backoff_max_ms);
-	log_info("%s:%d: restarting in %u ms", spec->name, w->slot, delay);
-	worker_set_state(w, WS_WAITING);
-	uv_timer_start(&w->timer, worker_retry_cb, delay, 0);
-}
-
-/* The worker's process has ended (libuv's exit callback, or the reaper
- * for a process adopted across clm update). */
-void
-worker_exited(struct worker *w, int64_t status, int sig)
-{
-	uint64_t	 uptime = clm_now_ms() - w->started_ms;
-
-	/* Whatever the worker left in its process group goes with it. */
-	signal_group(w, SIGKILL);
-	w->adopted = false;
-	uv_timer_stop(&w->timer);
-	logs_detach(w->app->sup->logs, wname(w), w->slot, w->run_id);
-	channel_close(w->chan);
-	w->chan = NULL;
-	w->run = NULL;
-	w->exit_code = sig != 0 ? -1 : (int)status;
-	w->term_signal = sig;
-	if (w->state != WS_STOPPING) {
-		w->launch_failed = w->state == WS_LAUNCHING;
-		if (sig != 0)
-			worker_set_error(w, clm_asprintf("killed by %s",
-			    clm_signal_name(sig)));
-		else
-			worker_set_error(w, clm_asprintf("exited with code %d%s%s",
-			    (int)status, w->app->listeners.refusal ? "; " : "",
-			    w->app->listeners.refusal ?
-			    w->app->listeners.refusal : ""));
-		log_info("%s:%d: pid %d %s after %llu ms", wname(w), w->slot,
-		    w->pid, w->last_error, (unsigned long long)uptime);
-	} else
-		log_debug("%s:%d: pid %d stopped", wname(w), w->slot, w->pid);
-	w->pid = 0;
-	worker_ended(w, uptime);
+	uv_close((uv_handle_t *)proc, run_close_cb);
+	worker_exited(run->w, status, sig);
 }
 
 /* The end of a process adopted across clm update (the reaper's). */
 static void
-worker_reaped(void *arg, int pid, int wstatus)
+proc_reaped(void *arg, int pid, int wstatus)
 {
 	struct worker	*w = arg;
 
@@ -420,46 +535,28 @@ worker_reaped(void *arg, int pid, int wstatus)
 		worker_exited(w, WEXITSTATUS(wstatus), 0);
 }
 
-void
-worker_adopt(struct worker *w, int pid)
-{
-	w->pid = pid;
-	w->adopted = true;
-	reaper_adopt(pid, worker_reaped, w);
-}
-
-static void
-worker_exit_cb(uv_process_t *proc, int64_t status, int sig)
-{
-	struct run	*run = proc->data;
-
-	uv_close((uv_handle_t *)proc, run_close_cb);
-	worker_exited(run->w, status, sig);
-}
-
-void
-worker_spawn(struct worker *w)
+static int
+proc_spawn(struct worker *w, char **cause)
 {
 	const struct clm_app_spec	*spec = w->app->spec;
-	struct app			*a = w->app;
+	struct worker_app		*a = w->app;
+	struct worker_ctx		*ctx = w->ctx;
 	uv_process_options_t		 opts;
 	uv_stdio_container_t		*stdio;
 	struct run			*run;
-	char			       **argv, **env, *cause = NULL;
+	char			       **argv, **env, *why = NULL;
 	int				 out, err, chan_fd = -1, nstdio, r;
+	int				 pid = -1;
 	size_t				 i;
 
-	uv_timer_stop(&w->timer);
-	w->ready_late = false;
-	w->launch_failed = false;
-	if (channel_open(a->sup->loop, &worker_chan_cbs, w, &w->chan,
-	    &chan_fd, &cause) == -1) {
-		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
-		free(cause);
+	if (channel_open(ctx->loop, &worker_chan_cbs, w, &w->chan,
+	    &chan_fd, &why) == -1) {
+		log_warnx("%s:%d: %s", wname(w), w->slot, why);
+		free(why);
 		w->chan = NULL;
 	}
-	w->run_id = ++a->sup->runs;
-	if (logs_attach(a->sup->logs, spec, w->slot, w->run_id, &out,
+	w->run_id = ++ctx->runs;
+	if (logs_attach(ctx->logs, spec, w->slot, w->run_id, &out,
 	    &err) == -1)
 		log_warnx("%s:%d: its output is not logged", spec->name,
 		    w->slot);
@@ -481,7 +578,7 @@ worker_spawn(struct worker *w)
 	}
 	argv = worker_argv(w);
 	env = worker_env(w, chan_fd != -1 ? nstdio - 1 : -1);
-	if (a->sup->exec_shim != NULL && strcmp(argv[0], a->sup->exec_shim) == 0)
+	if (ctx->exec_shim != NULL && strcmp(argv[0], ctx->exec_shim) == 0)
 		secenv_hide(env);	/* clm-exec runs as root: see secenv.h */
 
 	memset(&opts, 0, sizeof opts);
@@ -489,7 +586,7 @@ worker_spawn(struct worker *w)
 	opts.args = argv;
 	opts.env = env;
 	opts.cwd = spec->cwd;
-	opts.exit_cb = worker_exit_cb;
+	opts.exit_cb = proc_exit_cb;
 	/* A session and process group of its own: stop signals the group. */
 	opts.flags = UV_PROCESS_DETACHED;
 	opts.stdio = stdio;
@@ -498,40 +595,19 @@ worker_spawn(struct worker *w)
 	run = clm_calloc(1, sizeof *run);
 	run->w = w;
 	run->proc.data = run;
-	r = reaper_spawn(a->sup->loop, &run->proc, &opts);
-	if (w->runs++ > 0)
-		w->restarts++;
-	w->started_ms = clm_now_ms();
+	r = reaper_spawn(ctx->loop, &run->proc, &opts);
 	if (r != 0) {
-		char	*msg;
-
 		uv_close((uv_handle_t *)&run->proc, run_close_cb);
 		channel_close(w->chan);
 		w->chan = NULL;
-		logs_detach(a->sup->logs, spec->name, w->slot, w->run_id);
-		msg = clm_asprintf("cannot start %s: %s (in %s)", argv[0],
+		logs_detach(ctx->logs, spec->name, w->slot, w->run_id);
+		*cause = clm_asprintf("cannot start %s: %s (in %s)", argv[0],
 		    uv_strerror(r), spec->cwd ? spec->cwd : ".");
-		log_warnx("%s:%d: %s", spec->name, w->slot, msg);
-		if (err != -1 && dprintf(err, "clm: %s\n", msg) < 0)
+		if (err != -1 && dprintf(err, "clm: %s\n", *cause) < 0)
 			(void)0;
-		worker_set_error(w, msg);
-		w->exit_code = -1;
-		w->term_signal = 0;
-		w->state = WS_LAUNCHING;
-		w->launch_failed = true;
-		worker_ended(w, 0);
 	} else {
-		uint32_t	wait = spec->listen_timeout_ms;
-
 		w->run = run;
-		w->pid = run->proc.pid;
-		w->cpu.at_ms = 0;
-		w->stat_at = 0;
-		log_info("%s:%d: started pid %d", spec->name, w->slot, w->pid);
-		worker_set_state(w, WS_LAUNCHING);
-		if (!a->signals_ready && spec->min_uptime_ms < wait)
-			wait = spec->min_uptime_ms;
-		uv_timer_start(&w->timer, worker_ready_cb, wait, 0);
+		pid = run->proc.pid;
 	}
 	if (out != -1)
 		close(out);
@@ -542,69 +618,86 @@ worker_spawn(struct worker *w)
 	free(stdio);
 	clm_strv_free(argv);
 	clm_strv_free(env);
+	return pid;
 }
 
-void
-worker_stop(struct worker *w)
+static void
+proc_ended(struct worker *w)
 {
-	const struct clm_app_spec	*spec = w->app->spec;
+	/* Whatever the worker left in its process group goes with it. */
+	signal_group(w, SIGKILL);
+	w->adopted = false;
+	logs_detach(w->ctx->logs, wname(w), w->slot, w->run_id);
+	channel_close(w->chan);
+	w->chan = NULL;
+	w->run = NULL;
+}
 
-	switch (w->state) {
-	case WS_LAUNCHING:
-	case WS_ONLINE:
-		worker_set_state(w, WS_STOPPING);
-		signal_group(w, spec->kill_signal);
-		uv_timer_start(&w->timer, worker_kill_cb,
-		    spec->kill_timeout_ms, 0);
-		break;
-	case WS_WAITING:
-		uv_timer_stop(&w->timer);
-		worker_set_state(w, WS_STOPPED);
-		break;
-	case WS_STOPPING:
-	case WS_STOPPED:
-	case WS_ERRORED:
-		break;
+const struct worker_procs worker_procs_uv = {
+	proc_spawn, signal_group, proc_ended
+};
+
+/* ---- clm update, list, describe ---- */
+
+void
+worker_import(struct worker *w, const char *state, enum wwant want, int pid,
+    int chan_fd)
+{
+	char	*cause = NULL;
+	size_t	 i;
+
+	w->want = want;
+	if (pid > 0) {
+		w->pid = pid;
+		w->adopted = true;
+		reaper_adopt(pid, proc_reaped, w);
 	}
-}
-
-void
-worker_restart(struct worker *w)
-{
-	w->unstable = 0;
-	if (worker_running(w)) {
-		w->respawn = true;
-		worker_stop(w);
-	} else
-		worker_spawn(w);
-}
-
-void
-worker_start(struct worker *w)
-{
-	switch (w->state) {
-	case WS_STOPPED:
-	case WS_ERRORED:
-	case WS_WAITING:
-		w->unstable = 0;
-		worker_spawn(w);
-		break;
-	case WS_STOPPING:
-		w->respawn = true;
-		break;
-	case WS_LAUNCHING:
-	case WS_ONLINE:
-		break;
+	if (chan_fd != -1 && channel_adopt(w->ctx->loop, &worker_chan_cbs, w,
+	    chan_fd, &w->chan, &cause) == -1) {
+		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
+		free(cause);
+		close(chan_fd);
+		w->chan = NULL;
 	}
+	for (i = 0; i < WS_COUNT; i++) {
+		if (strcmp(worker_state_names[i], state) == 0) {
+			worker_set_state(w, (enum wstate)i);
+			break;
+		}
+	}
+	/* A worker that was waiting to restart waits again. */
+	if (w->state == WS_WAITING)
+		timer_start(w, backoff_delay_ms(w->unstable,
+		    w->ctx->backoff_first_ms, w->ctx->backoff_max_ms));
+}
+
+/*
+ * A slot that stays down while the app runs must not keep its socket in
+ * the SO_REUSEPORT group: the kernel would go on queueing its share of the
+ * connections there, and nobody would accept them.
+ */
+void
+worker_close_sockets(struct worker *w)
+{
+	struct clm_listeners	*ls = &w->app->listeners;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < ls->n; i++)
+		n += ls->v[i].slot == w->slot;
+	if (n == 0)
+		return;
+	log_info("%s:%d: closing the slot's %zu listening socket%s",
+	    wname(w), w->slot, n, n == 1 ? "" : "s");
+	listeners_close_slot(ls, w->slot);
 }
 
 char *
 worker_failure(const struct worker *w)
 {
-	const char	*name = wname(w), *logdir = w->app->sup->home->logdir;
+	const char	*name = wname(w), *logdir = w->ctx->logdir;
 	const char	*why = w->last_error ? w->last_error : "it exited";
 
-	if (w->probation && w->ready_late)
+	if (w->want == WANT_ONCE && w->ready_late)
 		return clm_asprintf("new worker %s:%d (pid %d) did not listen "
 		    "nor say READY=1 within %u ms", name, w->slot, w->pid,
 		    w->app->spec->listen_timeout_ms);
@@ -614,7 +707,7 @@ worker_failure(const struct worker *w)
 		    "(%s; see %s/%s-%d-err.log)", name, w->slot, w->restarts,
 		    why, logdir, name, w->slot);
 	case WS_STOPPED:
-		if (w->probation)
+		if (w->want == WANT_ONCE)
 			return clm_asprintf("new worker %s:%d %s before it "
 			    "was ready (see %s/%s-%d-err.log)", name, w->slot,
 			    why, logdir, name, w->slot);
@@ -658,28 +751,4 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 		info->cpu_ms = w->stat_cpu_ms;
 		info->memory = w->stat_rss;
 	}
-}
-
-void
-worker_adopt_channel(struct worker *w, int fd)
-{
-	char	*cause = NULL;
-
-	if (channel_adopt(w->app->sup->loop, &worker_chan_cbs, w, fd,
-	    &w->chan, &cause) == -1) {
-		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
-		free(cause);
-		close(fd);
-		w->chan = NULL;
-	}
-}
-
-/* After clm update: a worker that was waiting to restart waits again. */
-void
-worker_resume(struct worker *w)
-{
-	if (w->state == WS_WAITING)
-		uv_timer_start(&w->timer, worker_retry_cb,
-		    backoff_delay_ms(w->unstable, w->app->sup->backoff_first_ms,
-		    w->app->sup->backoff_max_ms), 0);
 }

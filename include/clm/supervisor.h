@@ -27,6 +27,16 @@ struct clm_daemon_config;
 
 struct clm_supervisor *supervisor_new(uv_loop_t *, const struct clm_home *,
     const struct clm_daemon_config *);
+struct worker_procs;
+/*
+ * For tests: a supervisor whose workers' processes are procs' fakes, on
+ * the clock now_ms, with rss for their memory, no clm-logd, and room for
+ * 64 workers an app whatever the cores.
+ */
+struct clm_supervisor *supervisor_new_fake(uv_loop_t *,
+    const struct clm_home *, const struct clm_daemon_config *,
+    const struct worker_procs *procs, uint64_t (*now_ms)(void),
+    int (*rss)(int pid, uint64_t *rss));
 /* Close every handle; all workers must be down (see supervisor_stop). */
 void supervisor_free(struct clm_supervisor *);
 
@@ -88,6 +98,10 @@ int supervisor_scale(struct clm_supervisor *, const char *name,
 /* Stop every app (shutdown); done fires when no worker runs. */
 void supervisor_stop_all(struct clm_supervisor *, supervisor_done_cb,
     void *arg);
+
+/* --max-memory-restart: replace the workers past their app's limit (a
+ * timer calls it every second). */
+void supervisor_check_memory(struct clm_supervisor *);
 
 /* Worker rows for list/describe: the app named (NULL: all). */
 void supervisor_info(struct clm_supervisor *, const char *name,
