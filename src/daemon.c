@@ -42,6 +42,12 @@ struct daemon {
 	int			 ready_fd;	/* tells the parent we listen */
 	bool			 foreground;
 	char			*config;	/* -f FILE */
+	/* clm update: the old image's state (upgrade_fd >= 0). */
+	bool			 upgrading;
+	struct clm_state	 st;
+	/* What is open, for the one teardown (daemon_teardown). */
+	bool			 loop_open;
+	bool			 signals_open;
 };
 
 /*
@@ -251,6 +257,29 @@ set_socket_access(struct daemon *dm, char **cause)
 	return 0;
 }
 
+/* Close every handle on the loop that is open; the loop then ends. */
+static void
+daemon_close(struct daemon *dm)
+{
+	logview_stop_all();
+	if (dm->ctx.sup != NULL)
+		supervisor_free(dm->ctx.sup);
+	dm->ctx.sup = NULL;
+	if (dm->ctx.srv != NULL)
+		server_close(dm->ctx.srv);
+	dm->ctx.srv = NULL;
+	if (dm->signals_open) {
+		uv_close((uv_handle_t *)&dm->sigterm, NULL);
+		uv_close((uv_handle_t *)&dm->sigint, NULL);
+		uv_close((uv_handle_t *)&dm->sigusr1, NULL);
+		uv_close((uv_handle_t *)&dm->sigusr2, NULL);
+		dm->signals_open = false;
+	}
+	reaper_stop();
+	metrics_close();
+	notify_close();
+}
+
 static void
 shutdown_done(void *arg, const char *code, const char *message)
 {
@@ -266,18 +295,7 @@ shutdown_done(void *arg, const char *code, const char *message)
 	free(dm->ctx.kill_calls);
 	dm->ctx.kill_calls = NULL;
 	dm->ctx.nkill_calls = 0;
-	logview_stop_all();
-	supervisor_free(dm->ctx.sup);
-	dm->ctx.sup = NULL;
-	server_close(dm->ctx.srv);
-	dm->ctx.srv = NULL;
-	uv_close((uv_handle_t *)&dm->sigterm, NULL);
-	uv_close((uv_handle_t *)&dm->sigint, NULL);
-	uv_close((uv_handle_t *)&dm->sigusr1, NULL);
-	uv_close((uv_handle_t *)&dm->sigusr2, NULL);
-	reaper_stop();
-	metrics_close();
-	notify_close();
+	daemon_close(dm);
 	log_info("every app stopped; exiting");
 }
 
@@ -437,187 +455,212 @@ signal_cb(uv_signal_t *h, int sig)
 	daemon_shutdown(&dm->ctx);
 }
 
+/* The state an old image handed over: we are it, re-executed. */
+static int
+daemon_read_state(struct daemon *dm, struct clm_daemon_options *o)
+{
+	char	*cause = NULL;
+
+	dm->upgrading = true;
+	if (read_state(o->upgrade_fd, &dm->st, &cause) == -1) {
+		fprintf(stderr, "clmd: the state handed over: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	upgrade_state_cloexec(&dm->st, true);
+	o->foreground = dm->st.foreground;
+	o->config = dm->st.config;
+	return 0;
+}
+
+/* A fresh start: detach, take the home's lock, the sockets systemd
+ * passed, and the control socket's path. */
+static int
+daemon_start_fresh(struct daemon *dm, char **cause)
+{
+	if (!dm->foreground)
+		detach(dm);
+	if (lock_home(dm, cause) == -1)
+		return -1;
+	if (apply_config(dm, cause) == -1 ||
+	    log_open(dm->ctx.home.logfile, dm->foreground, cause) == -1)
+		return -1;
+	limits_raise_nofile();
+	if (listeners_inherit(cause) == -1)
+		return -1;
+	/* We hold the lock: a socket file left there is a dead daemon's. */
+	unlink(dm->ctx.home.sock);
+	return 0;
+}
+
+/* clm update: the lock, the inherited sockets and the control socket
+ * are still ours; the old clm-logd goes (it loses nothing: what it has
+ * not written stays in the pipes), ours takes every stream. */
+static int
+daemon_start_upgraded(struct daemon *dm, char **cause)
+{
+	dm->lock_fd = dm->st.lock_fd;	/* flock survives exec */
+	if (apply_config(dm, cause) == -1 ||
+	    log_open(dm->ctx.home.logfile, dm->foreground, cause) == -1)
+		return -1;
+	limits_raise_nofile();
+	listeners_inherit_import(dm->st.inherited, dm->st.ninherited);
+	if (dm->st.logd_pid > 0)
+		kill(dm->st.logd_pid, SIGKILL);
+	return 0;
+}
+
+/* The loop and what runs on it: control socket, supervisor, reaper,
+ * signals, metrics. */
+static int
+daemon_open(struct daemon *dm, char **cause)
+{
+	uv_loop_init(&dm->loop);
+	dm->loop_open = true;
+	dm->ctx.loop = &dm->loop;
+	dm->ctx.shutdown = daemon_shutdown;
+	dm->ctx.resurrected = daemon_ready;
+	dm->ctx.upgrade = daemon_upgrade;
+	notify_init(&dm->loop);
+	dm->ctx.srv = server_adopt(&dm->loop, dm->ctx.home.sock,
+	    dm->upgrading ? dm->st.ctl_fd : -1, handlers_dispatch, &dm->ctx,
+	    cause);
+	if (dm->ctx.srv == NULL || set_socket_access(dm, cause) == -1)
+		return -1;
+	dm->ctx.sup = supervisor_new(&dm->loop, &dm->ctx.home, &dm->cfg);
+	reaper_start(&dm->loop);
+	uv_signal_init(&dm->loop, &dm->sigterm);
+	uv_signal_init(&dm->loop, &dm->sigint);
+	uv_signal_init(&dm->loop, &dm->sigusr1);
+	uv_signal_init(&dm->loop, &dm->sigusr2);
+	dm->signals_open = true;
+	dm->sigterm.data = dm->sigint.data = dm;
+	dm->sigusr1.data = dm->sigusr2.data = dm;
+	uv_signal_start(&dm->sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&dm->sigint, signal_cb, SIGINT);
+	uv_signal_start(&dm->sigusr1, reopen_cb, SIGUSR1);
+	uv_signal_start(&dm->sigusr2, update_cb, SIGUSR2);
+	if (dm->cfg.metrics_listen != NULL &&
+	    metrics_serve(&dm->loop, dm->cfg.metrics_listen, dm->ctx.sup,
+	    cause) == -1)
+		return -1;
+	return 0;
+}
+
+/* clm update: take over the old image's apps and answer its caller. */
+static void
+daemon_take_over(struct daemon *dm)
+{
+	struct clm_state	*st = &dm->st;
+	struct clm_reply	*reply = proto_reply_new();
+	size_t			 i, nw = 0;
+
+	supervisor_import(dm->ctx.sup, st);
+	logs_import(supervisor_logs(dm->ctx.sup), st);
+	for (i = 0; i < st->napps; i++)
+		nw += st->apps[i].nworkers;
+	log_info("clm update: clmd %s took over %zu app%s, %zu worker%s",
+	    CLM_VERSION, st->napps, st->napps == 1 ? "" : "s", nw,
+	    nw == 1 ? "" : "s");
+	proto_reply_note(reply, "clmd %s (protocol %d) took over in pid %ld: "
+	    "%zu app%s, %zu worker%s kept", CLM_VERSION, CLM_PROTOCOL_VERSION,
+	    (long)getpid(), st->napps, st->napps == 1 ? "" : "s", nw,
+	    nw == 1 ? "" : "s");
+	reply->daemon_pid = getpid();
+	reply->daemon_version = clm_strdup(CLM_VERSION);
+	if (st->client_fd >= 0)
+		server_adopt_client(dm->ctx.srv, st->client_fd, reply);
+	else
+		proto_reply_free(reply);
+	upgrade_state_free(st);
+	memset(st, 0, sizeof *st);
+}
+
+/*
+ * The one way out, whatever was opened: close what runs on the loop, let
+ * the close callbacks run, then release the rest. cause: why the start
+ * failed (told to the user and the log), or NULL after a normal run.
+ */
+static int
+daemon_teardown(struct daemon *dm, char *cause)
+{
+	int	r;
+
+	if (cause != NULL) {
+		log_set_stderr(false);
+		log_warnx("%s", cause);
+		report_start(dm, cause);
+		free(cause);
+	}
+	if (dm->loop_open) {
+		daemon_close(dm);
+		uv_run(&dm->loop, UV_RUN_DEFAULT);
+		if ((r = uv_loop_close(&dm->loop)) != 0)
+			log_warnx("loop not closed cleanly: %s",
+			    uv_strerror(r));
+	}
+	if (cause == NULL && dm->lock_fd != -1)	/* a daemon that ran */
+		unlink(dm->ctx.home.pidfile);
+	if (dm->lock_fd != -1)
+		close(dm->lock_fd);
+	listeners_inherit_close();
+	log_close();
+	config_daemon_free(&dm->cfg);
+	clm_home_free(&dm->ctx.home);
+	free(dm->ctx.exe);
+	free(dm->config);
+	upgrade_state_free(&dm->st);
+	return cause == NULL ? 0 : 1;
+}
+
 int
 clm_daemon_run(const struct clm_daemon_options *opts)
 {
 	struct clm_daemon_options	 o = *opts;
-	struct clm_state		 st;
 	struct daemon			 dm;
 	char				*cause = NULL, exe[PATH_MAX];
 	ssize_t				 n;
 	int				 r;
 
 	memset(&dm, 0, sizeof dm);
-	memset(&st, 0, sizeof st);
 	dm.lock_fd = -1;
 	dm.ready_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
-	if (opts->upgrade_fd >= 0) {
-		/* clm update: the old image's state; we are it, re-executed. */
-		if (read_state(opts->upgrade_fd, &st, &cause) == -1) {
-			fprintf(stderr, "clmd: the state handed over: %s\n",
-			    cause);
-			free(cause);
-			upgrade_state_free(&st);
-			return 1;
-		}
-		upgrade_state_cloexec(&st, true);
-		o.foreground = st.foreground;
-		o.config = st.config;
-		opts = &o;
+	if (o.upgrade_fd >= 0 && daemon_read_state(&dm, &o) == -1) {
+		upgrade_state_free(&dm.st);
+		return 1;
 	}
 	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
 		exe[n] = '\0';
 		dm.ctx.exe = clm_strdup(exe);
 	}
-	dm.foreground = opts->foreground;
-	dm.config = clm_strdup(opts->config);
-	if (clm_home_init(&dm.ctx.home, !opts->check_only, &cause) == -1) {
+	dm.foreground = o.foreground;
+	dm.config = clm_strdup(o.config);
+	if (clm_home_init(&dm.ctx.home, !o.check_only, &cause) == -1) {
 		fprintf(stderr, "clmd: %s\n", cause);
 		free(cause);
-		free(dm.ctx.exe);
-		free(dm.config);
-		upgrade_state_free(&st);
+		daemon_teardown(&dm, NULL);
 		return 1;
 	}
-	if ((r = load_config(opts, &dm)) == -1 || opts->check_only) {
-		r = r == -1 ? 1 : 0;
-		config_daemon_free(&dm.cfg);
-		clm_home_free(&dm.ctx.home);
-		free(dm.ctx.exe);
-		free(dm.config);
-		upgrade_state_free(&st);
-		return r;
+	if ((r = load_config(&o, &dm)) == -1 || o.check_only) {
+		daemon_teardown(&dm, NULL);
+		return r == -1 ? 1 : 0;
 	}
-	if (!opts->foreground && opts->upgrade_fd < 0)
-		detach(&dm);
-	if (opts->upgrade_fd >= 0)
-		dm.lock_fd = st.lock_fd;	/* still ours: flock survives */
-	else if (lock_home(&dm, &cause) == -1)
-		goto fail;
-	if (apply_config(&dm, &cause) == -1)
-		goto fail;
-	if (log_open(dm.ctx.home.logfile, opts->foreground, &cause) == -1)
-		goto fail;
-	limits_raise_nofile();
-
-	if (opts->upgrade_fd >= 0) {
-		listeners_inherit_import(st.inherited, st.ninherited);
-		/* The old clm-logd goes (it loses nothing: what it has not
-		 * written stays in the pipes); ours takes every stream. */
-		if (st.logd_pid > 0)
-			kill(st.logd_pid, SIGKILL);
-	} else if (listeners_inherit(&cause) == -1)
-		goto fail;
-	uv_loop_init(&dm.loop);
-	dm.ctx.loop = &dm.loop;
-	dm.ctx.shutdown = daemon_shutdown;
-	dm.ctx.resurrected = daemon_ready;
-	dm.ctx.upgrade = daemon_upgrade;
-	notify_init(&dm.loop);
-	/* We hold the lock: a socket file left there is a dead daemon's. */
-	if (opts->upgrade_fd < 0)
-		unlink(dm.ctx.home.sock);
-	dm.ctx.srv = server_adopt(&dm.loop, dm.ctx.home.sock,
-	    opts->upgrade_fd >= 0 ? st.ctl_fd : -1, handlers_dispatch,
-	    &dm.ctx, &cause);
-	if (dm.ctx.srv == NULL) {
-		uv_run(&dm.loop, UV_RUN_DEFAULT);
-		uv_loop_close(&dm.loop);
-		goto fail;
-	}
-	if (set_socket_access(&dm, &cause) == -1) {
-		server_close(dm.ctx.srv);
-		uv_run(&dm.loop, UV_RUN_DEFAULT);
-		uv_loop_close(&dm.loop);
-		goto fail;
-	}
-	dm.ctx.sup = supervisor_new(&dm.loop, &dm.ctx.home, &dm.cfg);
-	reaper_start(&dm.loop);
-	uv_signal_init(&dm.loop, &dm.sigterm);
-	uv_signal_init(&dm.loop, &dm.sigint);
-	dm.sigterm.data = dm.sigint.data = &dm;
-	uv_signal_start(&dm.sigterm, signal_cb, SIGTERM);
-	uv_signal_start(&dm.sigint, signal_cb, SIGINT);
-	uv_signal_init(&dm.loop, &dm.sigusr1);
-	dm.sigusr1.data = &dm;
-	uv_signal_start(&dm.sigusr1, reopen_cb, SIGUSR1);
-	uv_signal_init(&dm.loop, &dm.sigusr2);
-	dm.sigusr2.data = &dm;
-	uv_signal_start(&dm.sigusr2, update_cb, SIGUSR2);
-	if (dm.cfg.metrics_listen != NULL &&
-	    metrics_serve(&dm.loop, dm.cfg.metrics_listen, dm.ctx.sup,
-	    &cause) == -1) {
-		/* Stop what runs, then fail like any other start-up error. */
-		reaper_stop();
-		notify_close();
-		supervisor_free(dm.ctx.sup);
-		server_close(dm.ctx.srv);
-		uv_close((uv_handle_t *)&dm.sigterm, NULL);
-		uv_close((uv_handle_t *)&dm.sigint, NULL);
-		uv_close((uv_handle_t *)&dm.sigusr1, NULL);
-		uv_close((uv_handle_t *)&dm.sigusr2, NULL);
-		uv_run(&dm.loop, UV_RUN_DEFAULT);
-		uv_loop_close(&dm.loop);
-		goto fail;
-	}
+	if ((dm.upgrading ? daemon_start_upgraded(&dm, &cause) :
+	    daemon_start_fresh(&dm, &cause)) == -1 ||
+	    daemon_open(&dm, &cause) == -1)
+		return daemon_teardown(&dm, cause);
 
 	log_info("clmd %s (protocol %d) listening on %s", CLM_VERSION,
 	    CLM_PROTOCOL_VERSION, dm.ctx.home.sock);
 	report_start(&dm, NULL);
-	if (opts->upgrade_fd >= 0) {
-		struct clm_reply	*reply = proto_reply_new();
-		size_t			 i, nw = 0;
-
-		supervisor_import(dm.ctx.sup, &st);
-		logs_import(supervisor_logs(dm.ctx.sup), &st);
-		for (i = 0; i < st.napps; i++)
-			nw += st.apps[i].nworkers;
-		log_info("clm update: clmd %s took over %zu app%s, %zu "
-		    "worker%s", CLM_VERSION, st.napps, st.napps == 1 ? "" : "s",
-		    nw, nw == 1 ? "" : "s");
-		proto_reply_note(reply, "clmd %s (protocol %d) took over in "
-		    "pid %ld: %zu app%s, %zu worker%s kept", CLM_VERSION,
-		    CLM_PROTOCOL_VERSION, (long)getpid(), st.napps,
-		    st.napps == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
-		reply->daemon_pid = getpid();
-		reply->daemon_version = clm_strdup(CLM_VERSION);
-		if (st.client_fd >= 0)
-			server_adopt_client(dm.ctx.srv, st.client_fd, reply);
-		else
-			proto_reply_free(reply);
-		upgrade_state_free(&st);
+	if (dm.upgrading) {
+		daemon_take_over(&dm);
 		daemon_ready(&dm.ctx);
-	} else if (opts->resurrect)
+	} else if (o.resurrect)
 		handlers_resurrect(&dm.ctx, NULL);
 	else
 		daemon_ready(&dm.ctx);
 	uv_run(&dm.loop, UV_RUN_DEFAULT);
-	if ((r = uv_loop_close(&dm.loop)) != 0)
-		log_warnx("loop not closed cleanly: %s", uv_strerror(r));
-	unlink(dm.ctx.home.pidfile);
-	close(dm.lock_fd);
-	listeners_inherit_close();
-	log_close();
-	config_daemon_free(&dm.cfg);
-	clm_home_free(&dm.ctx.home);
-	free(dm.ctx.exe);
-	free(dm.config);
-	return 0;
-
-fail:
-	/* The cause goes to the log file; report_start() tells the user. */
-	log_set_stderr(false);
-	log_warnx("%s", cause);
-	report_start(&dm, cause);
-	free(cause);
-	if (dm.lock_fd != -1)
-		close(dm.lock_fd);
-	log_close();
-	config_daemon_free(&dm.cfg);
-	clm_home_free(&dm.ctx.home);
-	free(dm.ctx.exe);
-	free(dm.config);
-	upgrade_state_free(&st);
-	return 1;
+	return daemon_teardown(&dm, NULL);
 }

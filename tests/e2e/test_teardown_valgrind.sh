@@ -5,6 +5,9 @@
 # in the close callback of one of them, libuv itself (not instrumented)
 # writes into the freed block while it closes the others.
 #
+# Then a start that fails once the loop runs (the metrics port is taken):
+# the same teardown, clean too.
+#
 # Skips (loudly, exit 0) when valgrind is not installed, and under an
 # ASan build (the two do not mix).
 . "$(dirname "$0")/lib.sh"
@@ -68,3 +71,36 @@ assert_eq "$rc" 0 "clmd's exit status under valgrind"
 grep -q "ERROR SUMMARY: 0 errors" "$VG_LOG" ||
     fail "valgrind's summary: $(grep 'ERROR SUMMARY' "$VG_LOG")"
 ok "$(grep -o 'ERROR SUMMARY: .*' "$VG_LOG")"
+
+check "a start that fails with the loop open: clean teardown, exit 1"
+new_home
+mkdir -p "$CLM_HOME" && chmod 700 "$CLM_HOME"
+busy=$(free_port)
+"$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+time.sleep(120)' "$busy" &
+HOLDER=$!
+track_pid "$HOLDER"
+port_taken() { "$PY" -c '
+import socket, sys
+s = socket.socket()
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$busy"; }
+wait_until 20 port_taken
+printf '[daemon]\nmetrics_listen = 127.0.0.1:%s\n' "$busy" >"$CLM_HOME/clm.ini"
+timeout -k 5 120 valgrind --error-exitcode=99 --leak-check=no \
+    --log-file="$VG_LOG.2" "$CLM_BIN_DIR/clmd" --foreground \
+    >"$TEST_TMP/clmd2.out" 2>&1
+rc=$?
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+if [ "$rc" -ne 1 ] || grep -q "Invalid \(read\|write\)" "$VG_LOG.2"; then
+	sed 's/^/  valgrind| /' "$VG_LOG.2" | head -n 60
+	sed 's/^/  clmd| /' "$TEST_TMP/clmd2.out"
+	fail "failed start under valgrind: exit status $rc (want 1; 99:" \
+	    "valgrind found errors)"
+fi
+assert_contains "$(cat "$TEST_TMP/clmd2.out")" "$busy" "clmd's message"
+ok "$(grep -o 'ERROR SUMMARY: .*' "$VG_LOG.2")"
