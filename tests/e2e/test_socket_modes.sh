@@ -2,7 +2,8 @@
 # The app's blocking mode, whatever way it sets it, is its own: fcntl
 # F_SETFL, ioctl FIONBIO, a dup; F_GETFL reports it, while the shared
 # socket itself (seen in /proc/PID/fdinfo) stays non-blocking for clmd and
-# the other workers. Non-blocking: accept() says EAGAIN at once; blocking
+# the other workers; socket(SOCK_NONBLOCK) is non-blocking from the start.
+# Non-blocking: accept() says EAGAIN at once; blocking
 # with SO_RCVTIMEO: EAGAIN after the timeout; blocking: it waits, and
 # serves. getsockname and SO_ACCEPTCONN answer as without clm.
 . "$(dirname "$0")/lib.sh"
@@ -29,3 +30,14 @@ done
 check "the blocking accept() loops serve, from both workers"
 served_clean "$SOCK_PORT" 2 "blocking accept"
 no_preload_errors m
+clm delete m >/dev/null || fail "clm delete m"
+
+sock_start sock_nonblock nb
+for id in $(seq 0 $((WANT - 1))); do
+	assert_eq "$(info_of nb "$id" nonblock_after_bind)" True \
+	    "worker $id: F_GETFL O_NONBLOCK after bind of a SOCK_NONBLOCK socket"
+	assert_eq "$(info_of nb "$id" accept)" EAGAIN \
+	    "worker $id: accept() with nothing queued"
+done
+served_clean "$SOCK_PORT" 2 "SOCK_NONBLOCK socket, selector loop"
+no_preload_errors nb
