@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clm/client.h"
+#include "clm/config.h"
 
 #define CLIENT_CONNECT_WAIT_MS	5000	/* after clmd said it listens */
 #define CLIENT_START_WAIT_MS	15000	/* for clmd's own command to return */
@@ -360,37 +361,77 @@ out:
 	return fd;
 }
 
+/*
+ * The daemon's socket: $CLM_SOCKET, else clm.ini's socket = (when we may
+ * read it, and, for root, when root owns it), else $CLM_HOME/clm.sock.
+ */
+static char *
+client_socket(const struct clm_home *home)
+{
+	struct clm_daemon_config	 cfg;
+	const char			*env = getenv("CLM_SOCKET");
+	char				*ini, *sock = NULL, **errors = NULL;
+	char				*cause = NULL;
+
+	if (env != NULL && *env != '\0')
+		return clm_strdup(env);
+	ini = clm_asprintf("%s/clm.ini", home->dir);
+	if (access(ini, R_OK) == 0 &&
+	    clm_trust_path("the configuration", ini, &cause) == 0) {
+		config_daemon_defaults(&cfg);
+		if (config_load_daemon(ini, &cfg, &errors) == 0 &&
+		    cfg.socket_path != NULL)
+			sock = clm_strdup(cfg.socket_path);
+		clm_strv_free(errors);
+		config_daemon_free(&cfg);
+	}
+	free(cause);
+	free(ini);
+	return sock != NULL ? sock : clm_strdup(home->sock);
+}
+
+/* Connect to the daemon, starting one if autostart. -1 with *cause. */
+static int
+client_open(const struct clm_home *home, bool autostart, bool *no_daemon,
+    char **cause)
+{
+	int	fd;
+
+	if ((fd = client_try_connect(home->sock)) != -1)
+		return fd;
+	if (!client_no_listener(errno)) {
+		*cause = clm_asprintf("cannot connect to %s: %s", home->sock,
+		    strerror(errno));
+		return -1;
+	}
+	if (!autostart) {
+		*no_daemon = true;
+		*cause = clm_asprintf("no daemon is running (CLM_HOME=%s; "
+		    "start one with clm start)", home->dir);
+		return -1;
+	}
+	return client_autostart(home, cause);
+}
+
 int
 clm_client_connect(const struct clm_home *home, bool autostart,
     struct clm_client **out, bool *no_daemon, char **cause)
 {
 	struct clm_client	*c;
+	struct clm_home		 h = *home;
 	int			 fd;
 
 	*out = NULL;
 	*no_daemon = false;
-	if ((fd = client_try_connect(home->sock)) == -1) {
-		if (!client_no_listener(errno)) {
-			*cause = clm_asprintf("cannot connect to %s: %s",
-			    home->sock, strerror(errno));
-			return -1;
-		}
-		if (!autostart) {
-			*no_daemon = true;
-			*cause = clm_asprintf("no daemon is running "
-			    "(CLM_HOME=%s; start one with clm start)",
-			    home->dir);
-			return -1;
-		}
-		if ((fd = client_autostart(home, cause)) == -1)
-			return -1;
+	h.sock = client_socket(home);
+	if ((fd = client_open(&h, autostart, no_daemon, cause)) != -1) {
+		c = clm_calloc(1, sizeof *c);
+		c->fd = fd;
+		c->logfile = clm_strdup(home->logfile);
+		*out = c;
 	}
-
-	c = clm_calloc(1, sizeof *c);
-	c->fd = fd;
-	c->logfile = clm_strdup(home->logfile);
-	*out = c;
-	return 0;
+	free(h.sock);
+	return fd == -1 ? -1 : 0;
 }
 
 static char *

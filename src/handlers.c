@@ -2,11 +2,13 @@
  * The daemon's commands. Each handler gets a decoded request and answers
  * it, at once or when the supervisor's operation completes.
  */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "clm/handlers.h"
+#include "clm/listeners.h"
 #include "clm/log.h"
 #include "clm/logs.h"
 #include "clm/logview.h"
@@ -205,9 +207,110 @@ start_apps(struct clm_daemon_ctx *d, struct clm_call *call,
 	}
 }
 
+/*
+ * A guest: a client let in by socket_group, neither root nor the daemon's
+ * user. Its apps run as itself, never as root: a start's apps get its user
+ * (another --user or a --group is refused), and it changes the
+ * environment or options only of apps that already run as itself.
+ */
+static bool
+guest(const struct clm_call *call)
+{
+	uid_t	uid = server_call_uid(call);
+
+	return call != NULL && uid != 0 && uid != geteuid();
+}
+
+/* The guest's user name, or NULL with *cause. */
+static char *
+guest_name(const struct clm_call *call, char **cause)
+{
+	struct passwd	*pw = getpwuid(server_call_uid(call));
+
+	if (pw == NULL || pw->pw_name == NULL) {
+		*cause = clm_asprintf("uid %u has no user name: its apps "
+		    "cannot run as itself", (unsigned)server_call_uid(call));
+		return NULL;
+	}
+	return clm_strdup(pw->pw_name);
+}
+
+/* Make spec run as the guest. -1 with *cause when it asks for more. */
+static int
+guest_spec(const struct clm_call *call, struct clm_app_spec *spec,
+    char **cause)
+{
+	struct clm_listen_addr	 a;
+	char			*name;
+	size_t			 i;
+	bool			 privileged;
+
+	if (!guest(call))
+		return 0;
+	if ((name = guest_name(call, cause)) == NULL)
+		return -1;
+	if ((spec->user != NULL && strcmp(spec->user, name) != 0) ||
+	    spec->group != NULL) {
+		*cause = clm_asprintf("app %s: you (%s) control this daemon "
+		    "through socket_group: your apps run as %s, with no "
+		    "--user or --group of their own", spec->name, name, name);
+		free(name);
+		return -1;
+	}
+	for (i = 0; spec->listen != NULL && spec->listen[i] != NULL; i++) {
+		if (listeners_parse(spec->listen[i], &a, cause) == -1) {
+			free(name);
+			return -1;
+		}
+		privileged = listeners_port_privileged(a.port);
+		listeners_addr_clear(&a);
+		if (privileged) {
+			*cause = clm_asprintf("app %s: --listen %s is a "
+			    "privileged port, which only root gives to an app",
+			    spec->name, spec->listen[i]);
+			free(name);
+			return -1;
+		}
+	}
+	free(spec->user);
+	spec->user = name;
+	return 0;
+}
+
+/* May the guest change these apps (their environment, their options)? */
+static bool
+guest_owns(struct clm_daemon_ctx *d, struct clm_call *call, char **names)
+{
+	const struct clm_app_spec	*spec;
+	char				*name, *cause = NULL;
+	size_t				 i;
+
+	if (!guest(call))
+		return true;
+	if ((name = guest_name(call, &cause)) == NULL) {
+		server_reply_error(call, CLM_E_PERM, "%s", cause);
+		free(cause);
+		return false;
+	}
+	for (i = 0; names != NULL && names[i] != NULL; i++) {
+		spec = supervisor_spec(d->sup, names[i]);
+		if (spec != NULL && (spec->user == NULL ||
+		    strcmp(spec->user, name) != 0)) {
+			server_reply_error(call, CLM_E_PERM, "app %s does not "
+			    "run as you (%s): through socket_group you change "
+			    "only your own apps", names[i], name);
+			free(name);
+			return false;
+		}
+	}
+	free(name);
+	return true;
+}
+
 /* Copies of the apps of a request, checked as a start needs them. */
 static struct clm_app_spec **
-request_apps(const struct clm_request *req, char **cause)
+request_apps(const struct clm_call *call, const struct clm_request *req,
+    char **cause)
 {
 	struct clm_app_spec	**specs;
 	size_t			  i;
@@ -232,6 +335,14 @@ request_apps(const struct clm_request *req, char **cause)
 			specs[i]->env = env;
 		}
 	}
+	for (i = 0; i < req->napps; i++) {
+		if (guest_spec(call, specs[i], cause) == -1) {
+			for (i = 0; i < req->napps; i++)
+				clm_app_spec_free(specs[i]);
+			free(specs);
+			return NULL;
+		}
+	}
 	return specs;
 }
 
@@ -245,7 +356,7 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 	char				*cause, **names;
 
 	if (req->napps > 0) {
-		if ((specs = request_apps(req, &cause)) == NULL) {
+		if ((specs = request_apps(call, req, &cause)) == NULL) {
 			server_reply_error(call, CLM_E_INVAL, "%s", cause);
 			free(cause);
 			return;
@@ -281,6 +392,12 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 		return;
 	}
 	spec = clm_app_spec_copy(req->spec);
+	if (guest_spec(call, spec, &cause) == -1) {
+		server_reply_error(call, CLM_E_PERM, "%s", cause);
+		free(cause);
+		clm_app_spec_free(spec);
+		return;
+	}
 	p = pending_new(d, call, spec->name);
 	if (supervisor_add(d->sup, spec, &p->notes, pending_done, p, &code,
 	    &cause) == -1) {
@@ -331,6 +448,10 @@ h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 		}
 		if ((names = select_apps(d, call, req->target)) == NULL)
 			return;
+		if (!guest_owns(d, call, names)) {
+			clm_strv_free(names);
+			return;
+		}
 		supervisor_update_env(d->sup, names, req->env);
 		clm_strv_free(names);
 	}
@@ -365,7 +486,7 @@ h_reload(struct clm_daemon_ctx *d, struct clm_call *call)
 		return;
 	}
 	/* An app file: new options and counts for running apps. */
-	if ((specs = request_apps(req, &cause)) == NULL) {
+	if ((specs = request_apps(call, req, &cause)) == NULL) {
 		server_reply_error(call, CLM_E_INVAL, "%s", cause);
 		free(cause);
 		return;
@@ -495,6 +616,11 @@ h_update(struct clm_daemon_ctx *d, struct clm_call *call)
 {
 	const struct clm_request	*req = server_call_request(call);
 
+	if (guest(call)) {
+		server_reply_error(call, CLM_E_PERM, "clm update is for root "
+		    "and the daemon's own user only");
+		return;
+	}
 	handlers_update(d, call, req->target);
 }
 

@@ -448,6 +448,12 @@ unprivileged_port_start(void)
 	return port;
 }
 
+bool
+listeners_port_privileged(int port)
+{
+	return port < unprivileged_port_start();
+}
+
 /* Is a one of the operator's --listen addresses (or within one)? */
 static bool
 granted_to(char *const *granted, const struct clm_listen_addr *a)

@@ -35,12 +35,14 @@ struct conn {
 						   queued */
 	bool			 closing;
 	bool			 close_after;	/* close once writes are out */
+	uid_t			 uid;		/* the client's (SO_PEERCRED) */
 	struct conn		*prev, *next;
 };
 
 struct clm_call {
 	struct conn		*conn;		/* NULL once the client left */
 	struct clm_request	*req;
+	uid_t			 uid;		/* the client's */
 };
 
 struct clm_server {
@@ -203,6 +205,12 @@ server_call_request(const struct clm_call *call)
 	return call->req;
 }
 
+uid_t
+server_call_uid(const struct clm_call *call)
+{
+	return call != NULL ? call->uid : geteuid();
+}
+
 bool
 server_call_gone(const struct clm_call *call)
 {
@@ -312,6 +320,7 @@ conn_process(struct conn *c)
 			continue;
 		call = clm_calloc(1, sizeof *call);
 		call->conn = c;
+		call->uid = c->uid;
 		call->req = req;
 		c->call = call;
 		c->srv->dispatch(c->srv->ctx, call);
@@ -394,6 +403,7 @@ peer_allowed(struct conn *c)
 		log_warn("cannot read a client's credentials");
 		return false;
 	}
+	c->uid = cred.uid;
 	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
 	if (c->srv->group != (gid_t)-1 &&

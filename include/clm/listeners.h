@@ -80,6 +80,8 @@ void listeners_own(struct clm_listeners *, const char *app,
  * --listen values, name it; at most LISTENERS_APP_MAX addresses. Refusals
  * are logged (rate-limited) and kept as ls->refusal. -1 with *err, *cause.
  */
+/* Is port below net.ipv4.ip_unprivileged_port_start? */
+bool listeners_port_privileged(int port);
 int listeners_request(struct clm_listeners *, const struct clm_listen_addr *,
     int slot, char *const *granted, int *err, char **cause);
 

@@ -40,6 +40,9 @@ void server_allow_group(struct clm_server *, gid_t);
 const struct clm_request *server_call_request(const struct clm_call *);
 /* Has the client of a call gone away (a streaming call may stop)? */
 bool server_call_gone(const struct clm_call *);
+/* The client's uid (SO_PEERCRED); the daemon's own for a call with no
+ * client. */
+uid_t server_call_uid(const struct clm_call *);
 /* Bytes of replies its client has not read yet. */
 size_t server_call_backlog(const struct clm_call *);
 /* Answer a call; takes reply. The call ends unless reply->more is set. */

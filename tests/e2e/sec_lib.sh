@@ -55,6 +55,18 @@ if [ -n "${SEC_KEEP_GOING:-}" ]; then
 		SEC_FAILED=$((SEC_FAILED + 1))
 	}
 	sec_done() { [ "$SEC_FAILED" = 0 ] || { echo "FAIL: $SEC_FAILED checks" >&2; exit 1; }; }
+	# lib.sh's wait_until goes on polling after fail: give up instead.
+	wait_until() {
+		local deadline_ms=$(($(now_ms) + ${1%.*} * 1000))
+		shift
+		until "$@" >/dev/null 2>&1; do
+			if [ "$(now_ms)" -ge "$deadline_ms" ]; then
+				fail "timed out waiting for: $*"
+				return 1
+			fi
+			sleep 0.05
+		done
+	}
 else
 	sec_done() { :; }
 fi
