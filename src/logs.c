@@ -1,4 +1,5 @@
 /* Workers' logs, clmd's side: the pipes, and clm-logd that reads them. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clm/log.h"
@@ -18,6 +20,7 @@
 #define LOGS_PIPE_SIZE		(1024 * 1024)	/* what waits for clm-logd */
 #define LOGS_RESTART_MAX_MS	5000
 #define LOGS_STOP_GRACE_MS	3000
+#define LOGS_MSG_MAX		4096	/* LOGWRITER_MSG_MAX */
 
 struct stream {
 	char		*id;		/* app:slot:run:out */
@@ -104,6 +107,102 @@ logs_migrate(const char *logdir, const struct clm_app_spec *spec,
 	    rename(old, path) == 0)
 		log_info("%s: merged log %s is now %s", spec->name, old, path);
 	free(old);
+}
+
+int
+logs_file_name(const char *fname, char *app, size_t size, long *slot,
+    char kind[4])
+{
+	size_t	 len = strlen(fname);
+	char	*dash, *e;
+
+	if (len < 9 || len - 8 >= size || strcmp(fname + len - 4, ".log") != 0 ||
+	    fname[len - 8] != '-')
+		return -1;
+	memcpy(kind, fname + len - 7, 3);
+	kind[3] = '\0';
+	if (strcmp(kind, "out") != 0 && strcmp(kind, "err") != 0)
+		return -1;
+	memcpy(app, fname, len - 8);
+	app[len - 8] = '\0';
+	*slot = -1;
+	if ((dash = strrchr(app, '-')) != NULL && strcmp(dash + 1, "all") == 0)
+		*dash = '\0';
+	else if (dash != NULL && dash[1] >= '0' && dash[1] <= '9') {
+		*slot = strtol(dash + 1, &e, 10);
+		if (*e == '\0')
+			*dash = '\0';
+		else
+			*slot = -1;
+	}
+	return app[0] != '\0' ? 0 : -1;
+}
+
+bool
+logs_marker(const char *line, size_t len)
+{
+	static const char	head[] = "--- clm: app '", mid[] = "' deleted at ";
+
+	return len > sizeof head && memcmp(line, head, sizeof head - 1) == 0 &&
+	    memmem(line, len, mid, sizeof mid - 1) != NULL;
+}
+
+/* Mark one file: through clm-logd, after what its streams still hold; or
+ * directly when clm-logd is not there. */
+static void
+logs_mark(struct clm_logs *l, const char *path, const char *line)
+{
+	char	*msg;
+	int	 fd;
+
+	if (l->ctl != -1) {
+		msg = clm_asprintf("MARK %s\n%s", path, line);
+		if (strlen(msg) <= LOGS_MSG_MAX && send(l->ctl, msg,
+		    strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) != -1) {
+			free(msg);
+			return;
+		}
+		free(msg);
+	}
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY)) == -1)
+		return;
+	if (write(fd, line, strlen(line)) == -1)
+		log_warn("%s", path);
+	close(fd);
+}
+
+void
+logs_app_deleted(struct clm_logs *l, const char *app)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	char		 name[CLM_NAME_MAX * 4 + 8], kind[4], stamp[32];
+	char		*path, *line;
+	long		 slot;
+	struct stat	 st;
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+
+	if ((dir = opendir(l->home->logdir)) == NULL)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	line = clm_asprintf("--- clm: app '%s' deleted at %s; the lines above "
+	    "are from it ---\n", app, stamp);
+	while ((de = readdir(dir)) != NULL) {
+		if (logs_file_name(de->d_name, name, sizeof name, &slot,
+		    kind) == -1 || strcmp(name, app) != 0)
+			continue;
+		path = clm_asprintf("%s/%s", l->home->logdir, de->d_name);
+		/* An empty file has no lines to tell apart. */
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size > 0)
+			logs_mark(l, path, line);
+		free(path);
+	}
+	closedir(dir);
+	free(line);
 }
 
 /* clm-logd beside clmd (a build tree), or in the package's folder. */

@@ -102,7 +102,7 @@ read_at(int fd, char *buf, size_t n, off_t from)
 }
 
 char **
-logview_tail(const char *path, int n, bool raw)
+logview_tail(const char *path, int n, bool raw, bool after_mark)
 {
 	char		**lines = clm_calloc(1, sizeof *lines), *buf, *text;
 	off_t		 *starts, end, pos, lo, s;
@@ -149,6 +149,12 @@ logview_tail(const char *path, int n, bool raw)
 		i = len < LOGVIEW_LINE_SHOW ? len : LOGVIEW_LINE_SHOW;
 		if (read_at(fd, buf, i, starts[k]) == -1)
 			break;
+		if (logs_marker(buf, i) && (after_mark || k > 0)) {
+			/* The lines so far are a deleted app's. */
+			clm_strv_free(lines);
+			lines = clm_calloc(1, sizeof *lines);
+			continue;
+		}
 		text = logview_escape(buf, i, len, raw);
 		clm_strv_push(&lines, text);
 		free(text);
@@ -218,40 +224,17 @@ collect_dir(const char *logdir, const char *app, const char *which,
 {
 	struct dirent	*de;
 	DIR		*dir;
-	char		 name[512], kind[4], *dash, *e;
+	char		 name[512], kind[4];
 	long		 slot;
-	size_t		 len;
 
 	*files = NULL;
 	*n = 0;
 	if ((dir = opendir(logdir)) == NULL)
 		return -1;
 	while ((de = readdir(dir)) != NULL) {
-		len = strlen(de->d_name);
-		if (len < 9 || len >= sizeof name ||
-		    strcmp(de->d_name + len - 4, ".log") != 0)
+		if (logs_file_name(de->d_name, name, sizeof name, &slot,
+		    kind) == -1 || (which != NULL && strcmp(which, kind) != 0))
 			continue;
-		/* NAME-ID-out.log, NAME-all-out.log (merged), NAME-out.log
-		 * (merged, before clm 0.2). */
-		memcpy(kind, de->d_name + len - 7, 3);
-		kind[3] = '\0';
-		if (de->d_name[len - 8] != '-' || (strcmp(kind, "out") != 0 &&
-		    strcmp(kind, "err") != 0) ||
-		    (which != NULL && strcmp(which, kind) != 0))
-			continue;
-		memcpy(name, de->d_name, len - 8);
-		name[len - 8] = '\0';
-		slot = -1;
-		if ((dash = strrchr(name, '-')) != NULL && strcmp(dash + 1,
-		    "all") == 0)
-			*dash = '\0';
-		else if (dash != NULL && dash[1] >= '0' && dash[1] <= '9') {
-			slot = strtol(dash + 1, &e, 10);
-			if (*e == '\0')
-				*dash = '\0';
-			else
-				slot = -1;
-		}
 		if (app != NULL && strcmp(app, name) != 0)
 			continue;
 		files_push(files, n, clm_asprintf("%s/%s", logdir,
@@ -481,7 +464,7 @@ logview_start(struct clm_daemon_ctx *d, struct clm_call *call)
 		collect(d, app, req->which, &files, &n);
 	r = proto_reply_new();
 	for (i = 0; i < n; i++) {
-		lines = logview_tail(files[i].path, want, req->raw);
+		lines = logview_tail(files[i].path, want, req->raw, live);
 		for (k = 0; lines[k] != NULL; k++)
 			proto_reply_note(r, "%s | %s", files[i].prefix,
 			    lines[k]);
@@ -601,7 +584,7 @@ logview_offline(const struct clm_home *home, const struct clm_request *req)
 	fprintf(stderr, "clm: no daemon is running: showing the log files "
 	    "as they are%s\n", req->follow ? " (and following them)" : "");
 	for (i = 0; i < n; i++) {
-		lines = logview_tail(files[i].path, want, req->raw);
+		lines = logview_tail(files[i].path, want, req->raw, false);
 		for (k = 0; lines[k] != NULL; k++)
 			printf("%s | %s\n", files[i].prefix, lines[k]);
 		clm_strv_free(lines);

@@ -1191,6 +1191,51 @@ ctl_quote(const char *msg, size_t len)
 	return q;
 }
 
+/*
+ * MARK path\ntext: write text into path once the streams that write there
+ * have been read to their end (their workers are gone: the app was
+ * deleted), so it comes after their last line.
+ */
+static void
+lw_mark(struct logwriter *lw, const char *msg, size_t len)
+{
+	struct logwriter_stream	*s, *next;
+	struct lw_file		*f, tmp;
+	const char		*nl;
+	char			*path;
+	int			 i;
+
+	if ((nl = memchr(msg, '\n', len)) == NULL || nl == msg ||
+	    msg[0] != '/' || memchr(msg, '\0', len) != NULL) {
+		lw_warn(lw, "clmd sent a bad MARK message");
+		return;
+	}
+	path = clm_strndup(msg, (size_t)(nl - msg));
+	for (s = TAILQ_FIRST(&lw->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->file == NULL || strcmp(s->file->path, path) != 0)
+			continue;
+		for (i = 0; i < LW_SHUTDOWN_READS; i++) {
+			if (logwriter_service(lw, s) != LOGWRITER_MORE)
+				break;
+		}
+	}
+	TAILQ_FOREACH(f, &lw->files, entry) {
+		if (strcmp(f->path, path) == 0)
+			break;
+	}
+	if (f == NULL) {
+		memset(&tmp, 0, sizeof tmp);
+		tmp.path = path;
+		tmp.base = strrchr(path, '/') + 1;
+		tmp.fd = -1;
+		file_write_raw(lw, &tmp, nl + 1, len - (size_t)(nl + 1 - msg));
+		file_close(&tmp);
+	} else
+		file_write_raw(lw, f, nl + 1, len - (size_t)(nl + 1 - msg));
+	free(path);
+}
+
 void
 logwriter_control(struct logwriter *lw, const char *msg, size_t len, int fd,
     int reply_fd)
@@ -1198,6 +1243,12 @@ logwriter_control(struct logwriter *lw, const char *msg, size_t len, int fd,
 	struct logwriter_add	 a;
 	char			*cause = NULL, *q;
 
+	if (len > 5 && memcmp(msg, "MARK ", 5) == 0) {
+		if (fd != -1)
+			close(fd);
+		lw_mark(lw, msg + 5, len - 5);
+		return;
+	}
 	if (len > 0 && msg[len - 1] == '\n')
 		len--;
 	if (len >= 4 && strncmp(msg, "ADD ", 4) == 0) {

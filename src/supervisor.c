@@ -427,6 +427,8 @@ op_finish(struct op *op, const char *code, const char *msg)
 		for (i = 0; op->names[i] != NULL; i++) {
 			if ((a = app_find(op->sup, op->names[i])) != NULL) {
 				log_info("%s: deleted", a->wa.spec->name);
+				logs_app_deleted(op->sup->wctx.logs,
+				    a->wa.spec->name);
 				app_remove(a);
 			}
 		}

@@ -35,6 +35,18 @@ int logs_attach(struct clm_logs *, const struct clm_app_spec *, int slot,
 /* The run has ended: clm-logd finishes reading what it wrote. */
 void logs_detach(struct clm_logs *, const char *app, int slot,
     unsigned long run);
+/*
+ * The app is deleted: each of its log files gets a last line saying so
+ * (after what its workers wrote: clm-logd writes it once it has read their
+ * pipes). A re-created app's `clm logs` shows only what follows it.
+ */
+void logs_app_deleted(struct clm_logs *, const char *app);
+/* Is this line such a marker? */
+bool logs_marker(const char *line, size_t len);
+/* A log file's name: NAME-ID-out.log, NAME-all-out.log (merged; slot -1),
+ * NAME-out.log (merged, before). -1 if it is none. */
+int logs_file_name(const char *fname, char *app, size_t size, long *slot,
+    char kind[4]);
 /* Reopen every log file (SIGUSR1, clm reload-logs). */
 void logs_reopen(struct clm_logs *);
 

@@ -28,8 +28,10 @@ int logview_flush(struct clm_daemon_ctx *, char **names, size_t *n,
 
 /* One line (n bytes shown of total) as clm logs shows it. */
 char *logview_escape(const char *line, size_t n, size_t total, bool raw);
-/* The last n lines of a file, oldest first, as shown. */
-char **logview_tail(const char *path, int n, bool raw);
+/* The last n lines of a file, oldest first, as shown: those after the
+ * last marker of a deleted app (logs_marker), unless the file ends with
+ * one and after_mark is not set (the app is gone: show what it wrote). */
+char **logview_tail(const char *path, int n, bool raw, bool after_mark);
 
 /* clm logs with no daemon: the files of home (or of the log_dir of its
  * clm.ini), printed to stdout; follows them while follow. Returns an exit

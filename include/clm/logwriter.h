@@ -23,6 +23,8 @@
  *	ADD <id> <flags> <max_size> <retain> <path>  + one fd (SCM_RIGHTS)
  *	REOPEN
  *	PING		answered with PONG
+ *	MARK <path>\n<text>  text appended to path after what its streams
+ *			still hold (the marker of a deleted app)
  */
 #ifndef CLM_LOGWRITER_H
 #define CLM_LOGWRITER_H

@@ -19,7 +19,7 @@ LOG=$CLM_HOME/logs/b-0-out.log
 file_has() { grep -a -q -F -- "$1" "$LOG" 2>/dev/null; }
 
 check "an app that writes bytes"
-capture clm start "$FIXTURES/l_bytes.py" --name b
+capture clm start "$FIXTURES/l_bytes.py" --name b --interpreter "$PY"
 assert_eq "$RC" 0 "clm start b"
 wait_until 20 file_has "l_bytes"
 
@@ -86,13 +86,13 @@ assert_eq "$?" 0 "the follower's exit status"
 assert_contains "$(cat "$follow_out")" "clm: app 'b' was deleted" "it says so"
 
 check "clm logs of a deleted app shows its files"
-capture clm logs b --nostream --lines 1
+capture clm logs b --nostream --lines 2
 assert_eq "$RC" 0 "exit status"
 assert_contains "$OUT" "b:0 out | after the long line" "its last line"
 assert_contains "$OUT" "not running (deleted)" "says it is deleted"
 
 check "a follower is told when the daemon stops"
-capture clm start "$FIXTURES/l_bytes.py" --name c
+capture clm start "$FIXTURES/l_bytes.py" --name c --interpreter "$PY"
 assert_eq "$RC" 0 "clm start c"
 follow2=$TEST_TMP/follow2.txt
 clm logs c >"$follow2" 2>&1 &
@@ -106,14 +106,43 @@ wait_until 20 pid_dead "$follower"
 assert_contains "$(cat "$follow2")" "the daemon is stopping" "it says so"
 
 check "clm logs with no daemon reads the files"
-capture clm logs b --nostream --lines 1
+capture clm logs b --nostream --lines 2
 show_capture
 assert_eq "$RC" 0 "exit status"
 assert_contains "$OUT" "b:0 out | after the long line" "b's last line"
 assert_contains "$ERR" "no daemon is running" "says there is no daemon"
-capture clm logs --nostream --lines 1
+capture clm logs --nostream --lines 2
 assert_contains "$OUT" "b:0 out | after the long line" "every app: b"
 assert_contains "$OUT" "c:0 out | l_bytes" "every app: c"
 capture clm logs nosuch --nostream
 assert_eq "$RC" 1 "an app with no files"
 assert_contains "$ERR" "no log files of 'nosuch'" "message"
+
+check "a re-created app does not show the old app's lines as its own"
+new_home
+capture clm start "$FIXTURES/sleeper.js" --name r -i 2
+assert_eq "$RC" 0 "clm start r"
+old0=$(pid_of r 0)
+old1=$(pid_of r 1)
+has_up() { grep -a -q "sleeper $2 up" "$CLM_HOME/logs/$1" 2>/dev/null; }
+wait_until 20 has_up r-0-out.log "$old0"
+wait_until 20 has_up r-1-out.log "$old1"
+capture clm delete r
+assert_eq "$RC" 0 "clm delete r"
+capture clm logs r --nostream
+assert_contains "$OUT" "r:0 out | sleeper $old0 up" "the deleted app's lines"
+assert_contains "$OUT" "r:0 out | --- clm: app 'r' deleted at" "the marker"
+capture clm start "$FIXTURES/sleeper.js" --name r
+assert_eq "$RC" 0 "clm start r again"
+new0=$(pid_of r 0)
+wait_until 20 has_up r-0-out.log "$new0"
+capture clm logs r --nostream
+show_capture
+assert_contains "$OUT" "r:0 out | sleeper $new0 up" "the new app's line"
+assert_not_contains "$OUT" "sleeper $old0 up" "no line of the old app's worker 0"
+assert_not_contains "$OUT" "sleeper $old1 up" "no line of the old app's worker 1"
+capture clm kill
+assert_eq "$RC" 0 "clm kill"
+capture clm logs r --nostream
+assert_contains "$OUT" "r:0 out | sleeper $new0 up" "no daemon: the new app's line"
+assert_not_contains "$OUT" "sleeper $old0 up" "no daemon: not the old app's"
