@@ -104,8 +104,8 @@ check_verdict(struct upgrade_check *c)
 			return NULL;
 		return clm_asprintf("%s is clmd %s, which cannot read the "
 		    "state of this clmd (version %d): the daemon stays as it "
-		    "is (to run that clmd, restart the daemon: clm kill, "
-		    "then clm resurrect)", c->path, version,
+		    "is (to run that clmd anyway: clm save, clm kill, "
+		    "clm resurrect)", c->path, version,
 		    CLM_STATE_VERSION);
 	}
 	if (c->timed_out)

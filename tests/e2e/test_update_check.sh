@@ -47,6 +47,16 @@ refused /bin/false "exited with status 1 without answering"
 refused "$CLM_BIN_DIR/clm" "without answering the upgrade handshake"
 refused "$trunc" "without answering the upgrade handshake"
 refused "$script" "saying 'clmd 9.9 takes state version 1'"
+# A real clmd asked about another state version says no on fd 3.
+other=$TEST_TMP/other-version.sh
+printf '#!/bin/sh\nexec %s --check-upgrade 99 "$3"\n' "$CLM_BIN_DIR/clmd" >"$other"
+chmod +x "$other"
+refused "$other" "which cannot read the state of this clmd (version 1)"
+# An answer on fd 3 with another nonce.
+forged=$TEST_TMP/forged.sh
+printf '#!/bin/sh\necho "clmd-upgrade 0123456789abcdef 1 9.9" >&3\n' >"$forged"
+chmod +x "$forged"
+refused "$forged" "with a wrong answer to the upgrade handshake"
 capture grep -c "re-executing" "$CLM_HOME/clmd.log"
 assert_eq "$OUT" 0 "no re-exec was tried"
 
