@@ -17,7 +17,7 @@
 #define FOLLOW_MS	200
 #define FOLLOW_READ_MAX	(256 * 1024)	/* bytes read per file per tick */
 #define TAIL_BLOCK	(64 * 1024)	/* read backwards this much at once */
-#define TAIL_SCAN_MAX	(64 * 1024 * 1024) /* a longer line: its end */
+#define TAIL_SCAN_MAX	(8 * 1024 * 1024) /* a longer line: its end */
 
 struct tailfile {
 	char		*path;
@@ -105,7 +105,7 @@ char **
 logview_tail(const char *path, int n, bool raw, bool after_mark)
 {
 	char		**lines = clm_calloc(1, sizeof *lines), *buf, *text;
-	off_t		 *starts, end, pos, lo, s;
+	off_t		 *starts, end, pos, lo, s, nostart = -1;
 	struct stat	  st;
 	size_t		  len, i;
 	int		  fd, found = 0, k;
@@ -132,8 +132,11 @@ logview_tail(const char *path, int n, bool raw, bool after_mark)
 				starts[found++] = s;
 		}
 		pos = lo;
-		if (found < n && (pos == 0 || end - pos >= TAIL_SCAN_MAX))
-			starts[found++] = pos;
+		if (found < n && pos > 0 && end - pos >= TAIL_SCAN_MAX) {
+			nostart = starts[found++] = pos;	/* not found */
+			break;
+		} else if (found < n && pos == 0)
+			starts[found++] = 0;
 	}
 	/* Oldest first; each line up to the next start (minus '\n'). */
 	for (k = found - 1; k >= 0; k--) {
@@ -156,6 +159,14 @@ logview_tail(const char *path, int n, bool raw, bool after_mark)
 			continue;
 		}
 		text = logview_escape(buf, i, len, raw);
+		if (starts[k] == nostart) {
+			char	*t = clm_asprintf("[clm: a line longer than %d "
+			    "MiB: its start is not shown] %s",
+			    TAIL_SCAN_MAX >> 20, text);
+
+			free(text);
+			text = t;
+		}
 		clm_strv_push(&lines, text);
 		free(text);
 	}

@@ -99,6 +99,21 @@ TEST(logview_tail_lines_and_markers)
 	unlink(path);
 	free(path);
 
+	/* A line longer than the look back: one line, said so. */
+	big = 9 * 1024 * 1024;
+	data = realloc(data, big + 16);
+	memcpy(data, "x\n", 2);
+	memset(data + 2, 'Z', big);
+	memcpy(data + 2 + big, "\nend\n", 5);
+	path = tmpfile_with(data, big + 7);
+	l = logview_tail(path, 3, false, true);
+	ASSERT_EQ_INT(clm_strv_len(l), 2);
+	ASSERT_TRUE(strstr(l[0], "its start is not shown] ZZZ") != NULL);
+	ASSERT_EQ_STR(l[1], "end");
+	clm_strv_free(l);
+	unlink(path);
+	free(path);
+
 	/* A deleted app's lines end with a marker: a live app (or a file
 	 * that goes on after it) shows only what follows. */
 #define MARK "--- clm: app 'r' deleted at 2026-11-30T06:13:59Z; the lines " \
