@@ -113,6 +113,8 @@ become(const char *user, const char *group)
 		setenv("HOME", pw->pw_dir, 1);
 		setenv("USER", pw->pw_name, 1);
 		setenv("LOGNAME", pw->pw_name, 1);
+		if (pw->pw_shell != NULL && *pw->pw_shell != '\0')
+			setenv("SHELL", pw->pw_shell, 1);
 	}
 	return 0;
 fail:

@@ -14,6 +14,7 @@
 #include "clm/logview.h"
 #include "clm/metrics.h"
 #include "clm/notify.h"
+#include "clm/secenv.h"
 #include "clm/state.h"
 #include "clm/upgrade.h"
 
@@ -307,6 +308,16 @@ guest_owns(struct clm_daemon_ctx *d, struct clm_call *call, char **names)
 	return true;
 }
 
+/* The environment an app gets from clm's (env): all of it, or, for an
+ * app run as another user without inherit_env, a minimal base. */
+static char **
+user_env(const struct clm_app_spec *spec, char *const *env)
+{
+	if (spec == NULL || spec->user == NULL || spec->inherit_env)
+		return clm_strv_dup(env);
+	return secenv_user_env(env);
+}
+
 /* Copies of the apps of a request, checked as a start needs them. */
 static struct clm_app_spec **
 request_apps(const struct clm_call *call, const struct clm_request *req,
@@ -326,15 +337,8 @@ request_apps(const struct clm_call *call, const struct clm_request *req,
 		}
 	}
 	specs = clm_calloc(req->napps + 1, sizeof *specs);
-	for (i = 0; i < req->napps; i++) {
+	for (i = 0; i < req->napps; i++)
 		specs[i] = clm_app_spec_copy(req->apps[i]);
-		if (req->env != NULL) {
-			char	**env = clm_env_merge(req->env, specs[i]->env);
-
-			clm_strv_free(specs[i]->env);
-			specs[i]->env = env;
-		}
-	}
 	for (i = 0; i < req->napps; i++) {
 		if (guest_spec(call, specs[i], cause) == -1) {
 			for (i = 0; i < req->napps; i++)
@@ -342,6 +346,19 @@ request_apps(const struct clm_call *call, const struct clm_request *req,
 			free(specs);
 			return NULL;
 		}
+	}
+	for (i = 0; i < req->napps; i++) {
+		char	**base, **env;
+
+		if (req->env == NULL)
+			continue;
+		/* An app of another user: the app file's lines on a minimal
+		 * base, not the whole of clm's environment. */
+		base = user_env(specs[i], req->env);
+		env = clm_env_merge(base, specs[i]->env);
+		clm_strv_free(base);
+		clm_strv_free(specs[i]->env);
+		specs[i]->env = env;
 	}
 	return specs;
 }
@@ -353,7 +370,7 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 	struct pending			*p;
 	struct clm_app_spec		*spec, **specs;
 	const char			*code;
-	char				*cause, **names;
+	char				*cause, **names, **env;
 
 	if (req->napps > 0) {
 		if ((specs = request_apps(call, req, &cause)) == NULL) {
@@ -398,6 +415,9 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 		clm_app_spec_free(spec);
 		return;
 	}
+	env = user_env(spec, spec->env);
+	clm_strv_free(spec->env);
+	spec->env = env;
 	p = pending_new(d, call, spec->name);
 	if (supervisor_add(d->sup, spec, &p->notes, pending_done, p, &code,
 	    &cause) == -1) {
@@ -438,7 +458,8 @@ static void
 h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 {
 	const struct clm_request	*req = server_call_request(call);
-	char				**names;
+	char				**names, **env, *one[2] = { NULL, NULL };
+	size_t				  i;
 
 	if (req->update_env) {
 		if (req->env == NULL) {
@@ -452,7 +473,13 @@ h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 			clm_strv_free(names);
 			return;
 		}
-		supervisor_update_env(d->sup, names, req->env);
+		for (i = 0; names[i] != NULL; i++) {
+			one[0] = names[i];
+			env = user_env(supervisor_spec(d->sup, names[i]),
+			    req->env);
+			supervisor_update_env(d->sup, one, env);
+			clm_strv_free(env);
+		}
 		clm_strv_free(names);
 	}
 	target_op(d, call, supervisor_restart, true);

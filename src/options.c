@@ -86,6 +86,12 @@ const struct clm_option options_table[] = {
 	{ "group", "group", 0, "group", CLM_OPT_STRING, F(group), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
 	  "... and this group (default: the user's)", NULL },
+	{ "inherit_env", "inherit-env", 0, "inherit_env", CLM_OPT_BOOL,
+	  F(inherit_env), 0, 1, "false",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
+	  "with --user: give the workers clm's whole environment (default:\n"
+	  "PATH, LANG, LC_*, TZ, the user's HOME, USER, LOGNAME, SHELL and\n"
+	  "the app file's env lines)", NULL },
 	{ "max_memory_restart", "max-memory-restart", 0, "max_memory",
 	  CLM_OPT_SIZE, F(max_memory), 1024 * 1024, OPT_SIZE_MAX, "0",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "SIZE",

@@ -343,8 +343,10 @@ worker_exited(struct worker *w, int64_t status, int sig)
 			worker_set_error(w, clm_asprintf("killed by %s",
 			    clm_signal_name(sig)));
 		else
-			worker_set_error(w, clm_asprintf("exited with code %d",
-			    (int)status));
+			worker_set_error(w, clm_asprintf("exited with code %d%s%s",
+			    (int)status, w->app->listeners.refusal ? "; " : "",
+			    w->app->listeners.refusal ?
+			    w->app->listeners.refusal : ""));
 		log_info("%s:%d: pid %d %s after %llu ms", wname(w), w->slot,
 		    w->pid, w->last_error, (unsigned long long)uptime);
 	} else

@@ -45,6 +45,7 @@ struct clm_app_spec {
 	char		**listen;	/* --listen addresses, may be NULL */
 	char		 *user;		/* run as this user (clmd as root) */
 	char		 *group;	/* ... and group; NULL: the user's */
+	bool		  inherit_env;	/* --user: the CLI's whole environment */
 	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
 	bool		  log_time;	/* timestamp every log line */
 	bool		  merge_logs;	/* one out and one err file per app */

@@ -44,4 +44,13 @@ secenv_unsafe(const char *entry)
  * vector of malloc'd strings) to SECENV_PREFIX NAME=VALUE. */
 void secenv_hide(char **env);
 
+/*
+ * What an app run as another user gets of clm's environment (unless
+ * inherit_env): LANG, LANGUAGE, LC_*, TZ, and a PATH of the system's
+ * folders; clm-exec adds the user's HOME, USER, LOGNAME and SHELL. No
+ * tokens, keys, SUDO_* or root's PATH. A new vector.
+ */
+#define SECENV_PATH	"/usr/local/bin:/usr/bin:/bin"
+char **secenv_user_env(char *const *env);
+
 #endif

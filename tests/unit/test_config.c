@@ -838,7 +838,8 @@ TEST(config_apps_errors_name_file_and_line)
 	    "apps.ini:3: unknown key 'ti' in [web] (the keys are script, args, "
 	    "interpreter, instances, cwd, listen, kill_signal, kill_timeout, "
 	    "min_uptime, max_restarts, autorestart, listen_timeout, user, "
-	    "group, max_memory_restart, time, merge_logs, max_log_size, "
+	    "group, inherit_env, max_memory_restart, time, merge_logs, "
+	    "max_log_size, "
 	    "log_retain and env.NAME)",
 	    "apps.ini:4: unknown key 'scrip' in [web] (did you mean "
 	    "'script'?)", NULL);
