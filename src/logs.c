@@ -377,11 +377,21 @@ logs_free(struct clm_logs *l)
 	uv_timer_start(&l->timer, logd_kill_cb, LOGS_STOP_GRACE_MS, 0);
 }
 
+/* Without clm-logd: the file itself, by the rules clm-logd keeps (no
+ * symbolic link; as root, only in a folder that only root can write). */
 static int
-open_file(const char *path)
+open_file(const struct clm_logs *l, const char *path)
 {
-	int	fd;
+	struct stat	st;
+	int		fd;
 
+	if (geteuid() == 0 && (stat(l->home->logdir, &st) == -1 ||
+	    st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+		log_warnx("%s: not opened: the log folder %s is not owned by "
+		    "root or others can write it (chown root and chmod go-w "
+		    "it, or set another log_dir)", path, l->home->logdir);
+		return -1;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK | O_NOCTTY, 0640);
 	if (fd == -1)
@@ -401,7 +411,7 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 
 	logs_migrate(l->home->logdir, spec, which, path);
 	if (l->logd == NULL || pipe2(p, O_CLOEXEC) == -1) {
-		p[1] = open_file(path);
+		p[1] = open_file(l, path);
 		free(path);
 		return p[1];
 	}

@@ -85,3 +85,28 @@ assert_contains "$line" "$open_dir" "names the folder"
 assert_contains "$line" "chmod go-w" "says the fix"
 [ -e "$open_dir/od-0-out.log" ] && fail "clm-logd wrote into $open_dir"
 ok "nothing written into $open_dir"
+capture clm kill
+assert_eq "$RC" 0 "clm kill"
+
+check "as root, without clm-logd: clmd opens no file in such a folder either"
+new_home
+mkdir -p "$CLM_HOME"
+chmod 700 "$CLM_HOME"
+printf '[daemon]\nlog_dir = %s\n' "$open_dir" >"$CLM_HOME/clm.ini"
+bin=$TEST_TMP/bin-no-logd
+mkdir "$bin"
+for f in clm clmd clm-exec libclm-preload.so clm-node.js; do
+	[ -e "$CLM_BIN_DIR/$f" ] && cp "$CLM_BIN_DIR/$f" "$bin/"
+done
+CLM_BIN_DIR=$bin capture clm start "$FIXTURES/sleeper.js" --name nd
+assert_eq "$RC" 0 "clm start nd"
+if grep -q "clm-logd not found" "$CLM_HOME/clmd.log"; then
+	wait_until 10 grep -q "nd-0-out.log: not opened: the log folder" \
+	    "$CLM_HOME/clmd.log"
+	[ -e "$open_dir/nd-0-out.log" ] && fail "clmd opened a file in $open_dir"
+	ok "clmd.log: $(grep -m1 "nd-0-out.log: not opened" "$CLM_HOME/clmd.log" | cut -c1-140)"
+else
+	note "an installed clm-logd was found: nothing to check"
+fi
+CLM_BIN_DIR=$bin capture clm kill
+assert_eq "$RC" 0 "clm kill"
