@@ -5,11 +5,12 @@
  * its key there), its field on the wire, its type, limits, default and
  * help. The CLI parser (cli.c), the INI loader (config.c), the protocol
  * codec (proto.c), `clm describe` (render.c) and struct clm_app_spec's
- * life cycle (app.c) walk this table; none of them names an option.
+ * life cycle (app.c) walk this table; none of them lists the options.
  *
- * Adding an option: a field in struct clm_app_spec, a row in options.c,
- * a line in config/clm.ini (if [defaults] may set it) and in the README,
- * and its behaviour where it acts. A unit test fails if a list lacks it.
+ * Adding an option: a field in struct clm_app_spec (app.h), a row in
+ * options.c, its line in README.md (and in config/clm.ini if [defaults]
+ * may set it), and its behaviour where it acts. tests/unit/test_options.c
+ * then tries the row at every entry and fails if a doc lacks it.
  */
 #ifndef CLM_OPTIONS_H
 #define CLM_OPTIONS_H
