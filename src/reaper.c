@@ -22,7 +22,7 @@ struct child {
 };
 
 static struct child	*children;
-static size_t		 nchildren;
+static size_t		 nchildren, children_cap;
 static uv_signal_t	 reaper_sig;
 static uv_timer_t	 reaper_timer;
 static uint64_t		 reaper_sweep_ms = REAPER_SWEEP_MS;
@@ -57,7 +57,11 @@ child_of_proc(const uv_process_t *proc)
 static void
 child_add(const struct child *c)
 {
-	children = clm_realloc(children, (nchildren + 1) * sizeof *children);
+	if (nchildren == children_cap) {
+		children_cap = children_cap ? children_cap * 2 : 64;
+		children = clm_realloc(children,
+		    children_cap * sizeof *children);
+	}
 	children[nchildren++] = *c;
 }
 
@@ -68,6 +72,7 @@ child_remove(struct child *c)
 	if (nchildren == 0) {
 		free(children);
 		children = NULL;
+		children_cap = 0;
 	}
 }
 
@@ -122,12 +127,6 @@ reaper_adopt(int pid, reaper_exit_cb exited, void *arg)
 	c.exited = exited;
 	c.arg = arg;
 	child_add(&c);
-}
-
-bool
-reaper_knows(int pid)
-{
-	return child_find(pid) != NULL;
 }
 
 /* Reap the zombies that are not libuv's. Peeks first (WNOWAIT): the first

@@ -34,8 +34,6 @@ int	reaper_spawn(uv_loop_t *, uv_process_t *,
 void	reaper_forget(uv_process_t *);
 /* pid is our child but not libuv's: reap it and call exited(arg, ...). */
 void	reaper_adopt(int pid, reaper_exit_cb exited, void *arg);
-/* Whether the reaper knows pid (spawned or adopted, not yet reaped). */
-bool	reaper_knows(int pid);
 
 /* Become a subreaper (unless PID 1) and reap orphans from now on. */
 void	reaper_start(uv_loop_t *);

@@ -198,6 +198,7 @@ TEST(worker_without_a_signal_is_online_after_min_uptime)
 TEST(worker_crash_loop_ends_errored)
 {
 	struct rig	r;
+	char		*why;
 	long long	delays[] = { 100, 200, 400 };
 	int		i;
 
@@ -219,8 +220,9 @@ TEST(worker_crash_loop_ends_errored)
 	ASSERT_STATE(r.w, "errored");
 	ASSERT_EQ_INT(due(r.w), -1);
 	ASSERT_EQ_INT(r.w->restarts, 3);
-	ASSERT_CONTAINS(worker_failure(r.w), "errored after 3 restarts");
-	free(worker_failure(r.w));
+	why = worker_failure(r.w);
+	ASSERT_CONTAINS(why, "errored after 3 restarts");
+	free(why);
 	worker_event(r.w, WE_TIMER);
 	ASSERT_STATE(r.w, "errored");
 	ASSERT_EQ_INT(fake_spawns, 4);
@@ -344,6 +346,7 @@ TEST(worker_that_cannot_start_waits_and_says_why)
 TEST(worker_autorestart_off_stays_stopped)
 {
 	struct rig	r;
+	char		*why;
 
 	rig_init(&r);
 	r.app.spec->autorestart = false;
@@ -351,8 +354,9 @@ TEST(worker_autorestart_off_stays_stopped)
 	run_for(r.w, 5000, 3);
 	ASSERT_STATE(r.w, "stopped");
 	ASSERT_EQ_INT(due(r.w), -1);
-	ASSERT_CONTAINS(worker_failure(r.w), "autorestart is off");
-	free(worker_failure(r.w));
+	why = worker_failure(r.w);
+	ASSERT_CONTAINS(why, "autorestart is off");
+	free(why);
 	rig_free(&r);
 }
 
