@@ -19,6 +19,7 @@
 #include "clm/config.h"
 #include "clm/limits.h"
 #include "clm/log.h"
+#include "clm/orphans.h"
 #include "clm/logs.h"
 #include "clm/procstat.h"
 #include "clm/supervisor.h"
@@ -184,6 +185,7 @@ app_remove(struct app *a)
 	if (a->retiring != NULL)
 		worker_destroy(a->retiring);
 	listeners_close(&a->wa.listeners);
+	orphans_kill(a->wa.spec->name);	/* what escaped its groups */
 	free(a->wa.listen_fds);
 	free(a->workers);
 	clm_app_spec_free(a->wa.spec);
