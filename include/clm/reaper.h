@@ -36,6 +36,8 @@ void	reaper_forget(uv_process_t *);
 void	reaper_adopt(int pid, reaper_exit_cb exited, void *arg);
 
 /* Become a subreaper (unless PID 1) and reap orphans from now on. */
+/* Whether pid is a child clmd spawned or adopted (not yet reaped). */
+bool	reaper_knows(int pid);
 void	reaper_start(uv_loop_t *);
 void	reaper_stop(void);
 
