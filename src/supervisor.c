@@ -21,6 +21,7 @@
 #include "clm/log.h"
 #include "clm/orphans.h"
 #include "clm/logs.h"
+#include "clm/nametab.h"
 #include "clm/procstat.h"
 #include "clm/supervisor.h"
 #include "clm/upgrade.h"
@@ -46,6 +47,7 @@ struct clm_supervisor {
 	struct worker_ctx	 wctx;		/* what workers get */
 	struct app	       **apps;
 	size_t			 napps;
+	struct nametab		*byname;	/* apps by name */
 	struct op		*ops;
 	uv_idle_t		 kick;
 	uv_timer_t		 memwatch;	/* max_memory checks */
@@ -103,13 +105,7 @@ static void	app_resize(struct app *, int, supervisor_done_cb, void *);
 static struct app *
 app_find(struct clm_supervisor *sup, const char *name)
 {
-	size_t	i;
-
-	for (i = 0; i < sup->napps; i++) {
-		if (strcmp(sup->apps[i]->wa.spec->name, name) == 0)
-			return sup->apps[i];
-	}
-	return NULL;
+	return nametab_get(sup->byname, name);
 }
 
 static bool
@@ -159,6 +155,7 @@ app_new(struct clm_supervisor *sup, struct clm_app_spec *spec)
 	listeners_own(&a->wa.listeners, spec->name, spec->user, spec->group);
 	sup->apps = clm_realloc(sup->apps, (sup->napps + 1) * sizeof *sup->apps);
 	sup->apps[sup->napps++] = a;
+	nametab_put(sup->byname, spec->name, a);
 	return a;
 }
 
@@ -175,6 +172,8 @@ app_remove(struct app *a)
 			memmove(&sup->apps[i], &sup->apps[i + 1],
 			    (sup->napps - i - 1) * sizeof *sup->apps);
 			sup->napps--;
+			if (app_find(sup, a->wa.spec->name) == a)
+				nametab_del(sup->byname, a->wa.spec->name);
 			break;
 		}
 	}
@@ -618,6 +617,7 @@ sup_new(uv_loop_t *loop, const struct clm_home *home,
 	sup->loop = loop;
 	sup->home = home;
 	sup->ncpu = clm_ncpu();
+	sup->byname = nametab_new();
 	sup->defaults = cfg->defaults;	/* numbers only: no strings */
 	sup->rss = rss;
 	sup->wctx.loop = loop;
@@ -698,6 +698,7 @@ supervisor_free(struct clm_supervisor *sup)
 	while (sup->napps > 0)
 		app_remove(sup->apps[sup->napps - 1]);
 	free(sup->apps);
+	nametab_free(sup->byname);
 	if (sup->wctx.logs != NULL)
 		logs_free(sup->wctx.logs);
 	uv_close((uv_handle_t *)&sup->kick, sup_free_cb);
