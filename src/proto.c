@@ -16,6 +16,7 @@
 
 #include "clm/options.h"
 #include "clm/proto.h"
+#include "clm/tree.h"
 #include "clm/upgrade.h"
 
 /* Ranges of the numbers a peer may send (an app's options: options.h). */
@@ -1476,4 +1477,81 @@ fail:
 	cJSON_Delete(root);
 	*cause = d.cause;
 	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Any JSON document as a neutral tree. */
+
+#define PROTO_TREE_DEPTH	64
+
+static struct clm_tree *
+proto_tree_from(const cJSON *item, int depth)
+{
+	struct clm_tree	*t, *sub;
+	const cJSON	*c;
+	char		 num[64];
+
+	if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
+		if (depth >= PROTO_TREE_DEPTH)
+			return NULL;
+		t = clm_tree_new(cJSON_IsObject(item) ? CLM_TREE_OBJECT :
+		    CLM_TREE_ARRAY, NULL);
+		cJSON_ArrayForEach(c, item) {
+			if ((sub = proto_tree_from(c, depth + 1)) == NULL) {
+				clm_tree_free(t);
+				return NULL;
+			}
+			if (cJSON_IsObject(item))
+				sub->key = clm_strdup(c->string);
+			clm_tree_add(t, sub);
+		}
+		return t;
+	}
+	if (cJSON_IsString(item))
+		return clm_tree_new(CLM_TREE_STRING, item->valuestring);
+	if (cJSON_IsBool(item))
+		return clm_tree_new(CLM_TREE_BOOL, cJSON_IsTrue(item) ?
+		    "true" : "false");
+	if (cJSON_IsNumber(item)) {
+		if (isfinite(item->valuedouble) &&
+		    fabs(item->valuedouble) < 9e15 &&
+		    proto_integral(item->valuedouble))
+			snprintf(num, sizeof num, "%lld",
+			    (long long)item->valuedouble);
+		else
+			snprintf(num, sizeof num, "%.17g", item->valuedouble);
+		return clm_tree_new(CLM_TREE_NUMBER, num);
+	}
+	return clm_tree_new(CLM_TREE_NULL, NULL);
+}
+
+int
+proto_tree_decode(const char *text, size_t len, struct clm_tree **out,
+    char **cause)
+{
+	const char	*end = NULL, *p;
+	cJSON		*root;
+	int		 line = 1, col = 1;
+
+	*out = NULL;
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (root == NULL) {
+		if (end == NULL || end < text || end > text + len)
+			end = text;
+		for (p = text; p < end; p++) {
+			if (*p == '\n') {
+				line++;
+				col = 1;
+			} else
+				col++;
+		}
+		*cause = clm_asprintf("line %d, column %d: not valid JSON",
+		    line, col);
+		return -1;
+	}
+	if ((*out = proto_tree_from(root, 0)) == NULL)
+		*cause = clm_asprintf("nested more than %d levels deep",
+		    PROTO_TREE_DEPTH);
+	cJSON_Delete(root);
+	return *out != NULL ? 0 : -1;
 }

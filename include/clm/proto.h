@@ -137,4 +137,13 @@ char *proto_workers_json(const struct clm_worker_info *, size_t n);
 char *proto_describe_json(const struct clm_app_spec *,
     const struct clm_worker_info *, size_t n);
 
+/*
+ * Any JSON document (an ecosystem.json, what Node printed of an
+ * ecosystem.config.js) as a neutral tree (tree.h), so that no other
+ * module touches JSON. -1 with *cause ("line 3, column 5: ...").
+ */
+struct clm_tree;
+int proto_tree_decode(const char *text, size_t len, struct clm_tree **out,
+    char **cause);
+
 #endif
