@@ -329,10 +329,9 @@ app_is_executable_file(const char *path)
 	    access(path, X_OK) == 0;
 }
 
-/* A program's absolute path: relative to base if it has a '/', else from
- * path_env. NULL if not found. */
-static char *
-app_find_program(const char *prog, const char *base, const char *path_env)
+char *
+clm_app_find_program(const char *prog, const char *base,
+    const char *path_env)
 {
 	const char	*p, *end;
 	char		*dir, *candidate;
@@ -439,7 +438,7 @@ clm_app_resolve(struct clm_app_spec *spec, const char *base,
 	} else
 		prog = clm_app_default_interpreter(path);
 	if (prog != NULL) {
-		if ((interp = app_find_program(prog, base, path_env)) == NULL) {
+		if ((interp = clm_app_find_program(prog, base, path_env)) == NULL) {
 			if (strchr(prog, '/') != NULL)
 				*cause = clm_asprintf("interpreter '%s' is not "
 				    "an executable file", prog);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,6 +18,8 @@
 #include "clm/cli.h"
 #include "clm/client.h"
 #include "clm/config.h"
+#include "clm/dotenv.h"
+#include "clm/ecosystem.h"
 #include "clm/home.h"
 #include "clm/listeners.h"
 #include "clm/logview.h"
@@ -68,6 +71,9 @@ enum {
 	OPT_RAW,
 	OPT_BINARY,
 	OPT_PRINT,
+	OPT_PROFILE,		/* --env NAME (app files) */
+	OPT_STRICT,
+	OPT_OUTPUT,
 };
 
 struct cli_option {
@@ -123,7 +129,7 @@ static const struct cli_option cli_json_options[] = {
 
 /* clm start's: every app option with a flag (cli_start_options_init),
  * then --only (app files). */
-static struct cli_option cli_start_options[CLM_OPTIONS_MAX + 2];
+static struct cli_option cli_start_options[CLM_OPTIONS_MAX + 4];
 
 static void
 cli_start_options_init(void)
@@ -147,10 +153,26 @@ cli_start_options_init(void)
 	c->lng = "only";
 	c->arg = true;
 	c->id = OPT_ONLY;
+	c++;
+	c->lng = "env";
+	c->arg = true;
+	c->id = OPT_PROFILE;
+	c++;
+	c->lng = "strict";
+	c->id = OPT_STRICT;
 }
 
 static const struct cli_option cli_reload_options[] = {
 	{ "only", 0, true, OPT_ONLY },
+	{ "env", 0, true, OPT_PROFILE },
+	{ "strict", 0, false, OPT_STRICT },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct cli_option cli_import_options[] = {
+	{ "output", 'o', true, OPT_OUTPUT },
+	{ "only", 0, true, OPT_ONLY },
+	{ "strict", 0, false, OPT_STRICT },
 	{ NULL, 0, false, 0 }
 };
 
@@ -315,7 +337,8 @@ cli_parse_args(const struct cli_option *opts, bool keep_rest, int argc,
 
 struct cli_start {
 	struct clm_app_spec	*spec;
-	bool			 only;		/* --only was given */
+	bool			 only;		/* --only, --env or --strict */
+	char			*file_opt;	/* ... as spelled */
 };
 
 static int
@@ -324,8 +347,10 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
 {
 	struct cli_start	*st = arg;
 
-	if (o->id == OPT_ONLY) {
+	if (o->id == OPT_ONLY || o->id == OPT_PROFILE || o->id == OPT_STRICT) {
 		st->only = true;
+		free(st->file_opt);
+		st->file_opt = clm_strdup(spelled);
 		return 0;
 	}
 	if (options_parse(options_by_flag(o->lng, strlen(o->lng)), spelled,
@@ -356,7 +381,7 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 	struct cli_args		 a;
 	struct stat		 sb;
 	const char		*script, *field;
-	char			*path, *name = NULL, *why;
+	char			*path, *name = NULL, *why, **env;
 	size_t			 i;
 	int			 rc;
 
@@ -379,8 +404,9 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 		goto out;
 	}
 	if (st.only) {
-		*cause = clm_strdup("--only applies to an app file (clm start "
-		    "FILE.ini --only NAME)");
+		*cause = clm_asprintf("%s applies to an app file or an "
+		    "ecosystem file (clm start FILE.ini %s ...)", st.file_opt,
+		    st.file_opt);
 		goto out;
 	}
 	script = a.pos[0];
@@ -431,11 +457,17 @@ clm_cli_parse_start(int argc, char **argv, const char *cwd,
 	spec->args = NULL;
 	for (i = 0; i < a.nrest; i++)
 		clm_strv_push(&spec->args, a.rest[i]);
-	clm_strv_free(spec->env);
-	spec->env = cli_environ();
-	rc = 0;
+	env = cli_environ();
+	rc = dotenv_apply(spec, env, NULL, &why);
+	clm_strv_free(env);
+	if (rc != 0) {
+		*cause = clm_asprintf("--env-file: %s", why);
+		free(why);
+		rc = CLM_EXIT_FAIL;
+	}
 
 out:
+	free(st.file_opt);
 	free(name);
 	cli_args_free(&a);
 	return rc;
@@ -449,18 +481,57 @@ clm_cli_is_app_file(const char *word)
 	size_t	len;
 
 	len = strlen(word);
-	return len > 4 && strcasecmp(word + len - 4, ".ini") == 0;
+	return (len > 4 && strcasecmp(word + len - 4, ".ini") == 0) ||
+	    ecosystem_is_file(word);
+}
+
+/* What clm start|reload|import FILE take besides the file. */
+struct cli_file {
+	char		**only;
+	char		 *profile;	/* --env NAME */
+	bool		  strict;
+	char		 *output;	/* import -o */
+};
+
+static void
+cli_file_free(struct cli_file *cf)
+{
+	clm_strv_free(cf->only);
+	free(cf->profile);
+	free(cf->output);
+	memset(cf, 0, sizeof *cf);
 }
 
 static int
 cli_app_file_option(void *arg, const struct cli_option *o, const char *spelled,
     const char *value, char **cause)
 {
-	char		***only = arg;
+	struct cli_file	 *cf = arg;
+	char		***only = &cf->only;
 	const char	  *p, *end;
 	char		  *name, *why;
 
-	if (o->id != OPT_ONLY) {
+	switch (o->id) {
+	case OPT_PROFILE:
+		if (clm_app_name_check(value, &why) != 0) {
+			*cause = clm_asprintf("%s: %s (a profile's name, as "
+			    "production of env_production)", spelled, why);
+			free(why);
+			return CLM_EXIT_USAGE;
+		}
+		free(cf->profile);
+		cf->profile = clm_strdup(value);
+		return 0;
+	case OPT_STRICT:
+		cf->strict = true;
+		return 0;
+	case OPT_OUTPUT:
+		free(cf->output);
+		cf->output = clm_strdup(value);
+		return 0;
+	case OPT_ONLY:
+		break;
+	default:
 		*cause = clm_asprintf("option %s does not apply to an app file "
 		    "(set it in the file)", spelled);
 		return CLM_EXIT_USAGE;
@@ -483,17 +554,17 @@ cli_app_file_option(void *arg, const struct cli_option *o, const char *spelled,
 	}
 }
 
-int
-clm_cli_parse_app_file(int argc, char **argv, const char **file,
-    char ***only, char **cause)
+static int
+cli_parse_file(const struct cli_option *opts, int argc, char **argv,
+    const char **file, struct cli_file *cf, char **cause)
 {
 	struct cli_args	a;
 	int		rc;
 
 	*file = NULL;
-	*only = NULL;
-	rc = cli_parse_args(cli_start_options, true, argc, argv,
-	    cli_app_file_option, only, &a, cause);
+	memset(cf, 0, sizeof *cf);
+	rc = cli_parse_args(opts, true, argc, argv, cli_app_file_option, cf,
+	    &a, cause);
 	if (rc == 0 && a.dashdash) {
 		*cause = clm_strdup("arguments after -- do not apply to an app "
 		    "file (set args = ... in the file)");
@@ -503,18 +574,35 @@ clm_cli_parse_app_file(int argc, char **argv, const char **file,
 		    clm_asprintf("unexpected argument '%s' (one app file at a "
 		    "time)", a.pos[1]);
 		rc = CLM_EXIT_USAGE;
-	} else if (rc == 0 && !clm_cli_is_app_file(a.pos[0])) {
+	} else if (rc == 0 && opts != cli_import_options &&
+	    !clm_cli_is_app_file(a.pos[0])) {
 		*cause = clm_asprintf("'%s' is not an app file (its name must "
-		    "end in .ini)", a.pos[0]);
+		    "end in .ini; an ecosystem file's in .config.js, "
+		    ".config.cjs, .json, .yaml or .yml)", a.pos[0]);
 		rc = CLM_EXIT_USAGE;
 	}
 	if (rc == 0)
 		*file = a.pos[0];
-	else {
-		clm_strv_free(*only);
-		*only = NULL;
-	}
+	else
+		cli_file_free(cf);
 	cli_args_free(&a);
+	return rc;
+}
+
+int
+clm_cli_parse_app_file(int argc, char **argv, const char **file,
+    char ***only, char **cause)
+{
+	struct cli_file	cf;
+	int		rc;
+
+	*only = NULL;
+	rc = cli_parse_file(cli_start_options, argc, argv, file, &cf, cause);
+	if (rc == 0) {
+		*only = cf.only;
+		cf.only = NULL;
+		cli_file_free(&cf);
+	}
 	return rc;
 }
 
@@ -568,10 +656,11 @@ static int cli_verb_ping(const struct cli_verb *, int, char **);
 static int cli_verb_kill(const struct cli_verb *, int, char **);
 static int cli_verb_scale(const struct cli_verb *, int, char **);
 static int cli_verb_help(const struct cli_verb *, int, char **);
+static int cli_verb_import(const struct cli_verb *, int, char **);
 
 /* Sorted by name: ambiguity messages list them in this order. */
 static const struct cli_verb cli_verbs[] = {
-	{ "delete", "del", cli_verb_target, NULL, "NAME|all",
+	{ "delete", "del", cli_verb_target, NULL, "NAME|all|FILE",
 	  "stop an app and forget it",
 	  "Stops every worker of the app (or of every app) and removes it.\n",
 	  false, false, 1, 1 },
@@ -588,6 +677,22 @@ static const struct cli_verb cli_verbs[] = {
 	  "show this help, or a command's",
 	  NULL,
 	  false, false, 0, 1 },
+	{ "import", NULL, cli_verb_import, cli_import_options,
+	  "FILE [-o APPS.ini] [--only NAME[,NAME]] [--strict]",
+	  "write the app file of a PM2 ecosystem file",
+	  "Reads FILE (ecosystem.config.js, .cjs, .json, .yaml) as clm start "
+	  "does and\n"
+	  "writes the app file that declares the same apps, with their "
+	  "env_NAME\n"
+	  "profiles, to APPS.ini (default: standard output). Each key that "
+	  "cannot be\n"
+	  "carried over gets a comment that says why.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -o, --output APPS.ini      write there (atomically)\n"
+	  "      --only NAME[,NAME]     only these apps\n"
+	  "      --strict               a key not carried over is an error\n",
+	  false, false, 1, 1 },
 	{ "kill", NULL, cli_verb_kill, NULL, "",
 	  "stop every app, then the daemon",
 	  "Waits until the daemon has exited. Succeeds when no daemon runs.\n",
@@ -628,7 +733,7 @@ static const struct cli_verb cli_verbs[] = {
 	  "one.\n",
 	  false, false, 0, 0 },
 	{ "reload", NULL, cli_verb_reload, cli_reload_options, "NAME|all\n"
-	  "       clm reload FILE.ini [--only NAME[,NAME]]",
+	  "       clm reload FILE [--only NAME[,NAME]] [--env NAME]",
 	  "replace an app's workers one by one, without downtime",
 	  "Starts a new worker per slot, waits until it is ready, then stops "
 	  "the old one.\n"
@@ -638,7 +743,9 @@ static const struct cli_verb cli_verbs[] = {
 	  "\n"
 	  "Options:\n"
 	  "      --only NAME[,NAME]   only these apps of the file "
-	  "(repeatable)\n",
+	  "(repeatable)\n"
+	  "      --env NAME           the apps' env_NAME values over their env "
+	  "ones\n",
 	  false, true, 1, 1 },
 	{ "reload-logs", NULL, cli_verb_metrics, NULL, "",
 	  "reopen every log file (after an external logrotate; as SIGUSR1)",
@@ -676,7 +783,9 @@ static const struct cli_verb cli_verbs[] = {
 	  false, true, 2, 2 },
 	{ "start", NULL, cli_verb_start, cli_start_options,
 	  "SCRIPT [options] [-- ARGS...]\n"
-	  "       clm start FILE.ini [--only NAME[,NAME]]\n"
+	  "       clm start FILE.ini [--only NAME[,NAME]] [--env NAME]\n"
+	  "       clm start ecosystem.config.js [--only NAME[,NAME]] "
+	  "[--env NAME] [--strict]\n"
 	  "       clm start NAME",
 	  "start a script, the apps of an app file, or a stopped app",
 	  "The interpreter comes from the extension: .js .mjs .cjs node, .py "
@@ -701,8 +810,16 @@ static const struct cli_verb cli_verbs[] = {
 	  "keys. Every app starts, or none: any error is printed as FILE:LINE: "
 	  "and\n"
 	  "nothing starts.\n"
+	  "PM2's ecosystem files (.config.js, .config.cjs: evaluated by Node; "
+	  ".json,\n"
+	  ".yaml, .yml) are read as they are; a key clm does not carry over "
+	  "is named.\n"
 	  "      --only NAME[,NAME]   only these apps of the file "
-	  "(repeatable)\n",
+	  "(repeatable)\n"
+	  "      --env NAME           the apps' env_NAME values over their env "
+	  "ones\n"
+	  "      --strict             an ecosystem key not carried over is an "
+	  "error\n",
 	  true, true, 1, 1 },
 	{ "startup", NULL, cli_verb_startup, cli_startup_options,
 	  "[--user] [--print]",
@@ -1067,18 +1184,6 @@ struct cli_list {
 	char	       **names;		/* only these apps; NULL: all */
 };
 
-static bool
-cli_strv_has(char *const *v, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++) {
-		if (strcmp(v[i], s) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int
 cli_print_list(const struct clm_reply *reply, void *arg)
 {
@@ -1094,7 +1199,7 @@ cli_print_list(const struct clm_reply *reply, void *arg)
 	} else if (l->names != NULL) {
 		rows = clm_calloc(reply->nworkers + 1, sizeof *rows);
 		for (i = 0; i < reply->nworkers; i++) {
-			if (cli_strv_has(l->names, reply->workers[i].name))
+			if (clm_strv_has(l->names, reply->workers[i].name))
 				rows[k++] = reply->workers[i];
 		}
 		render_workers(stdout, rows, k, NULL, render_use_color(stdout));
@@ -1152,6 +1257,42 @@ cli_print_rows(const struct clm_reply *reply, void *arg)
 
 /* The verbs. */
 
+static void
+cli_print_lines(char **lines, const char *prefix)
+{
+	size_t	i;
+
+	fflush(stdout);
+	for (i = 0; lines != NULL && lines[i] != NULL; i++)
+		fprintf(stderr, "clm: %s%s\n", prefix, lines[i]);
+	clm_strv_free(lines);
+}
+
+/* The apps of an app file or an ecosystem file; its warnings and errors
+ * printed. 0 or -1. */
+static int
+cli_load_file(const char *file, char *const *env, const struct cli_file *cf,
+    struct clm_app_spec ***apps, size_t *n)
+{
+	struct ecosystem_opts	  eo;
+	char			**errors = NULL, **warnings = NULL;
+	int			  rc;
+
+	if (ecosystem_is_file(file)) {
+		eo.only = cf->only;
+		eo.profile = cf->profile;
+		eo.strict = cf->strict;
+		rc = ecosystem_load(file, env, &eo, apps, n, &warnings,
+		    &errors);
+		cli_print_lines(warnings, "warning: ");
+	} else
+		rc = config_load_apps(file, env, cf->only, cf->profile, apps, n,
+		    &errors);
+	if (rc != 0)
+		cli_print_lines(errors, "");
+	return rc;
+}
+
 /*
  * clm start|reload FILE.ini [--only NAME[,NAME]]: one request with every
  * app of the file; the daemon applies all or none. Nothing is sent when the
@@ -1165,7 +1306,8 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 	struct clm_home		  home;
 	struct clm_client	 *c;
 	const char		 *file;
-	char			**only = NULL, **errors = NULL, **names = NULL;
+	struct cli_file		  cf;
+	char			**names = NULL;
 	char			**env = NULL;
 	char			 *cause = NULL;
 	size_t			  i, n = 0;
@@ -1173,15 +1315,11 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 	int			  rc;
 
 	memset(&home, 0, sizeof home);
-	rc = clm_cli_parse_app_file(argc, argv, &file, &only, &cause);
+	rc = cli_parse_file(v->options, argc, argv, &file, &cf, &cause);
 	if (rc != 0)
 		return cli_report(v, rc, cause);
 	env = cli_environ();
-	if (config_load_apps(file, env, only, &apps, &n, &errors) != 0) {
-		fflush(stdout);
-		for (i = 0; errors[i] != NULL; i++)
-			fprintf(stderr, "clm: %s\n", errors[i]);
-		clm_strv_free(errors);
+	if (cli_load_file(file, env, &cf, &apps, &n) != 0) {
 		rc = CLM_EXIT_FAIL;
 		goto out;
 	}
@@ -1217,7 +1355,7 @@ out:
 		clm_app_spec_free(apps[i]);
 	free(apps);
 	clm_strv_free(env);
-	clm_strv_free(only);
+	cli_file_free(&cf);
 	clm_strv_free(names);
 	clm_home_free(&home);
 	return rc;
@@ -1333,6 +1471,69 @@ cli_target_option(void *arg, const struct cli_option *o, const char *spelled,
 	return 0;
 }
 
+/* A list reply's app names, once each. */
+static int
+cli_take_names(const struct clm_reply *reply, void *arg)
+{
+	char	***names = arg;
+	size_t	   i;
+
+	for (i = 0; i < reply->nworkers; i++) {
+		if (!clm_strv_has(*names, reply->workers[i].name))
+			clm_strv_push(names, reply->workers[i].name);
+	}
+	return 0;
+}
+
+/* stop, restart, delete FILE: each app the file declares that clmd has,
+ * in turn (none of them: an error). */
+static int
+cli_target_file(const struct cli_verb *v, const char *file, bool update_env)
+{
+	struct cli_file		  cf;
+	struct clm_request	 *req;
+	struct clm_app_spec	**apps = NULL;
+	char			**env, **names = NULL, **running = NULL;
+	size_t			  i, n = 0;
+	bool			  shown = false;
+	int			  rc, one;
+
+	memset(&cf, 0, sizeof cf);
+	env = cli_environ();
+	if (cli_load_file(file, env, &cf, &apps, &n) != 0) {
+		clm_strv_free(env);
+		return CLM_EXIT_FAIL;
+	}
+	rc = cli_simple(v, proto_request_new("list"), cli_take_names, &running);
+	for (i = 0; i < n; i++) {
+		if (rc != 0 || !clm_strv_has(running, apps[i]->name)) {
+			clm_app_spec_free(apps[i]);
+			continue;
+		}
+		clm_strv_push(&names, apps[i]->name);
+		req = proto_request_new(v->name);
+		req->target = clm_strdup(apps[i]->name);
+		if (update_env) {
+			req->update_env = true;
+			req->env = clm_strv_dup(apps[i]->env);
+		}
+		shown = true;
+		if ((one = cli_simple(v, req, NULL, NULL)) != 0)
+			rc = one;
+		clm_app_spec_free(apps[i]);
+	}
+	free(apps);
+	clm_strv_free(env);
+	if (rc == 0 && names == NULL)
+		rc = cli_error("none of the apps of %s is known to clmd (see "
+		    "clm list)", file);
+	clm_strv_free(running);
+	if (rc == 0 && v->show && shown)
+		rc = cli_show_apps(NULL, names);
+	clm_strv_free(names);
+	return rc;
+}
+
 /* stop, restart, delete, reload: NAME|all. */
 static int
 cli_verb_target(const struct cli_verb *v, int argc, char **argv)
@@ -1349,6 +1550,10 @@ cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 		return rc;
 	target = clm_strdup(a.pos[0]);
 	cli_args_free(&a);
+	if (clm_cli_is_app_file(target) && access(target, F_OK) == 0) {
+		rc = cli_target_file(v, target, update_env);
+		goto out;
+	}
 	if ((rc = cli_check_target(v, target)) != 0)
 		goto out;
 
@@ -1899,6 +2104,84 @@ cli_verb_scale(const struct cli_verb *v, int argc, char **argv)
 	if (rc == 0)
 		rc = cli_show(name);
 	free(name);
+	return rc;
+}
+
+/* Write text to path through a temporary file and a rename. */
+static int
+cli_write_file(const char *path, const char *text, char **cause)
+{
+	char	*tmp;
+	size_t	 len = strlen(text);
+	FILE	*f;
+	int	 fd;
+
+	tmp = clm_asprintf("%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+		*cause = clm_asprintf("%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	if (fwrite(text, 1, len, f) != len || fflush(f) != 0 ||
+	    fsync(fd) != 0) {
+		*cause = clm_asprintf("%s: %s", path, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	fclose(f);
+	if (rename(tmp, path) != 0) {
+		*cause = clm_asprintf("%s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+static int
+cli_verb_import(const struct cli_verb *v, int argc, char **argv)
+{
+	struct ecosystem_opts	  eo;
+	struct cli_file		  cf;
+	const char		 *file;
+	char			**errors = NULL, **warnings = NULL;
+	char			 *cause = NULL, *dir, *text = NULL;
+	int			  rc;
+
+	rc = cli_parse_file(cli_import_options, argc, argv, &file, &cf, &cause);
+	if (rc != 0)
+		return cli_report(v, rc, cause);
+	dir = cf.output != NULL ? config_folder(cf.output, &cause) :
+	    clm_getcwd(&cause);
+	if (dir == NULL) {
+		cli_file_free(&cf);
+		return cli_report(v, CLM_EXIT_FAIL, cause);
+	}
+	eo.only = cf.only;
+	eo.profile = NULL;
+	eo.strict = cf.strict;
+	rc = ecosystem_import(file, dir, &eo, &text, &warnings, &errors);
+	cli_print_lines(warnings, "warning: ");
+	if (rc != 0) {
+		cli_print_lines(errors, "");
+		rc = CLM_EXIT_FAIL;
+	} else if (cf.output == NULL) {
+		fputs(text, stdout);
+		rc = CLM_EXIT_OK;
+	} else if (cli_write_file(cf.output, text, &cause) != 0)
+		rc = cli_report(v, CLM_EXIT_FAIL, cause);
+	else
+		rc = CLM_EXIT_OK;
+	free(text);
+	free(dir);
+	cli_file_free(&cf);
 	return rc;
 }
 

@@ -135,6 +135,18 @@ clm_strv_push(char ***v, const char *s)
 	(*v)[n + 1] = NULL;
 }
 
+bool
+clm_strv_has(char *const *v, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strcmp(v[i], s) == 0)
+			return true;
+	}
+	return false;
+}
+
 void
 clm_strv_free(char **v)
 {

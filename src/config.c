@@ -31,6 +31,7 @@
 #include <ini.h>
 
 #include "clm/config.h"
+#include "clm/dotenv.h"
 #include "clm/listeners.h"
 #include "clm/options.h"
 
@@ -41,8 +42,7 @@
 /* ------------------------------------------------------------------ */
 /* Small helpers. */
 
-/* The folder of path, absolute. */
-static char *
+char *
 config_folder(const char *path, char **cause)
 {
 	const char	*slash;
@@ -65,8 +65,7 @@ config_folder(const char *path, char **cause)
 	return folder;
 }
 
-/* Read a whole regular file of at most CONFIG_FILE_MAX bytes. */
-static int
+int
 config_read_file(const char *path, char **out, size_t *outlen, char **cause)
 {
 	struct stat	 sb;
@@ -783,6 +782,8 @@ struct config_app {
 	char		       **env;	/* KEY=VALUE of env.KEY lines */
 	int			*env_lines;
 	size_t			 nenv;
+	char		       **penv;	/* KEY=VALUE of env_NAME.KEY lines */
+	char		       **pnames; /* ... and their NAME */
 };
 
 struct config_apps {
@@ -800,6 +801,34 @@ config_app_clear(struct config_app *a)
 	clm_app_spec_free(a->spec);
 	clm_strv_free(a->env);
 	free(a->env_lines);
+	clm_strv_free(a->penv);
+	clm_strv_free(a->pnames);
+}
+
+/* env_NAME.KEY = VALUE: the profile NAME's (clm start --env NAME). */
+static void
+config_app_profile(struct config_parser *p, struct config_app *a,
+    const char *key, const char *value)
+{
+	const char	*dot = strchr(key, '.');
+	char		*name, *kv, *why = NULL, *shown;
+
+	name = clm_strndup(key + 4, (size_t)(dot - key - 4));
+	if (*name == '\0' || clm_app_name_check(name, &why) != 0 ||
+	    dot[1] == '\0' || strcspn(dot + 1, "= \t") != strlen(dot + 1)) {
+		shown = clm_shown(key);
+		config_error(p, p->line, "'%s' does not name a profile and a "
+		    "variable (write env_PROFILE.NAME = VALUE)", shown);
+		free(shown);
+		free(why);
+		free(name);
+		return;
+	}
+	kv = clm_asprintf("%s=%s", dot + 1, value);
+	clm_strv_push(&a->penv, kv);
+	clm_strv_push(&a->pnames, name);
+	free(kv);
+	free(name);
 }
 
 static void
@@ -961,6 +990,10 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 		config_app_env(p, a, key, value);
 		return;
 	}
+	if (strncmp(key, "env_", 4) == 0 && strchr(key, '.') != NULL) {
+		config_app_profile(p, a, key, value);
+		return;
+	}
 	o = options_by_key(key);
 	if (o == NULL || (o->flags & CLM_OPT_FILE) == 0 ||
 	    o->type == CLM_OPT_ENV) {
@@ -993,53 +1026,34 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 	config_option(p, o, value, a->spec);
 }
 
-static bool
-config_only_has(char *const *only, const char *name)
-{
-	size_t	i;
-
-	if (only == NULL)
-		return true;
-	for (i = 0; only[i] != NULL; i++) {
-		if (strcmp(only[i], name) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* env with a's env.KEY lines over it. */
+/* a's env.KEY lines, with the env_PROFILE.KEY lines over them. */
 static char **
-config_app_environ(char *const *env, const struct config_app *a)
+config_app_own(const struct config_app *a, const char *profile)
 {
-	char	**out;
-	size_t	  i, j, len;
+	char	**own, **tmp, *one[2] = { NULL, NULL };
+	size_t	  i;
 
-	out = clm_strv_dup(env);
-	if (out == NULL)
-		out = clm_calloc(1, sizeof *out);
-	for (i = 0; i < a->nenv; i++) {
-		len = strcspn(a->env[i], "=") + 1;
-		for (j = 0; out[j] != NULL; j++) {
-			if (strncmp(out[j], a->env[i], len) == 0)
-				break;
-		}
-		if (out[j] != NULL) {
-			free(out[j]);
-			out[j] = clm_strdup(a->env[i]);
-		} else
-			clm_strv_push(&out, a->env[i]);
+	own = clm_strv_dup(a->env);
+	for (i = 0; profile != NULL && a->penv != NULL && a->penv[i] != NULL;
+	    i++) {
+		if (strcmp(a->pnames[i], profile) != 0)
+			continue;
+		one[0] = a->penv[i];
+		tmp = clm_env_merge(own, one);
+		clm_strv_free(own);
+		own = tmp;
 	}
-	return out;
+	return own;
 }
 
 /* Resolve an app's files; its spec, or NULL once reported. */
 static struct clm_app_spec *
 config_app_finish(struct config_parser *p, struct config_app *a,
-    const char *folder, char *const *env)
+    const char *folder, char *const *env, const char *profile)
 {
 	struct clm_app_spec	*spec = a->spec;
 	const char		*field, *path_env = NULL;
-	char			*cause;
+	char			*cause, **own;
 	size_t			 i;
 	int			 line;
 
@@ -1049,8 +1063,9 @@ config_app_finish(struct config_parser *p, struct config_app *a,
 			    "script = PATH)", a->name);
 		return NULL;
 	}
+	own = config_app_own(a, profile);
 	clm_strv_free(spec->env);
-	spec->env = config_app_environ(env, a);
+	spec->env = clm_env_merge(env, own);
 	for (i = 0; spec->env[i] != NULL; i++) {
 		if (strncmp(spec->env[i], "PATH=", 5) == 0)
 			path_env = spec->env[i] + 5;
@@ -1068,15 +1083,25 @@ config_app_finish(struct config_parser *p, struct config_app *a,
 			config_error(p, line, "%s", cause);
 		}
 		free(cause);
+		clm_strv_free(own);
 		return NULL;
 	}
+	if (dotenv_apply(spec, env, own, &cause) != 0) {
+		line = config_app_line(a, "env_file");
+		config_error(p, line, "env_file: %s", cause);
+		free(cause);
+		clm_strv_free(own);
+		return NULL;
+	}
+	clm_strv_free(own);
 	a->spec = NULL;
 	return spec;
 }
 
 int
 config_load_apps(const char *path, char *const *env, char *const *only,
-    struct clm_app_spec ***apps, size_t *napps, char ***errors)
+    const char *profile, struct clm_app_spec ***apps, size_t *napps,
+    char ***errors)
 {
 	struct config_apps	  f;
 	struct clm_app_spec	**out = NULL, *spec;
@@ -1123,12 +1148,26 @@ config_load_apps(const char *path, char *const *env, char *const *only,
 		free(list);
 	}
 
+	/* --env NAME: a profile one of the apps has. */
+	for (i = 0; profile != NULL && f.p.nerrors == 0 && i < f.n; i++) {
+		for (j = 0; f.v[i].pnames != NULL &&
+		    f.v[i].pnames[j] != NULL; j++) {
+			if (strcmp(f.v[i].pnames[j], profile) == 0)
+				break;
+		}
+		if (f.v[i].pnames != NULL && f.v[i].pnames[j] != NULL)
+			break;
+	}
+	if (profile != NULL && f.p.nerrors == 0 && i == f.n)
+		config_error(&f.p, 0, "--env %s: no app of the file has "
+		    "env_%s.NAME keys", profile, profile);
+
 	out = clm_calloc(f.n + 1, sizeof *out);
 	for (i = 0; i < f.n; i++) {
-		if (!config_only_has(only, f.v[i].name))
+		if (only != NULL && !clm_strv_has(only, f.v[i].name))
 			continue;
 		if ((spec = config_app_finish(&f.p, &f.v[i], folder,
-		    env)) != NULL)
+		    env, profile)) != NULL)
 			out[n++] = spec;
 	}
 

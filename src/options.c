@@ -20,6 +20,7 @@
 #define OPT_RESTARTS_MAX 1000000
 
 static int options_check_listen(const char *, char **);
+static int options_check_var(const char *, char **);
 
 #define F(field) offsetof(struct clm_app_spec, field)
 
@@ -41,6 +42,11 @@ const struct clm_option options_table[] = {
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PROG",
 	  "program that runs the script (none: run it directly; default\n"
 	  "by extension: .js .mjs .cjs node, .py python3, .sh sh)", NULL },
+	{ "interpreter_args", "interpreter-args", 0, "interpreter_args",
+	  CLM_OPT_ARGS, F(interpreter_args), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "ARGS",
+	  "the interpreter's arguments, before the script, split like a\n"
+	  "shell (--interpreter-args '--max-old-space-size=512')", NULL },
 	{ "instances", "instances", 'i', "instances", CLM_OPT_INSTANCES,
 	  F(instances), -1, CLM_INSTANCES_LIMIT, "1",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "N",
@@ -76,6 +82,11 @@ const struct clm_option options_table[] = {
 	  F(autorestart), 0, 1, "true",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_NEGATE, NULL,
 	  "restart a worker that exits (--no-autorestart, or false: do not)", NULL },
+	{ "restart_delay", "restart-delay", 0, "restart_delay_ms",
+	  CLM_OPT_DURATION, F(restart_delay_ms), 0, CLM_DURATION_MAX, "0",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
+	  "wait this long before each restart (0: back off exponentially,\n"
+	  "from clm.ini's backoff_initial)", NULL },
 	{ "listen_timeout", "listen-timeout", 0, "listen_timeout_ms",
 	  CLM_OPT_DURATION, F(listen_timeout_ms), 0, CLM_DURATION_MAX, "3s",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "TIME",
@@ -112,6 +123,21 @@ const struct clm_option options_table[] = {
 	  F(log_retain), 0, LOGWRITER_RETAIN_MAX, "5",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "N",
 	  "rotated files kept of each log", NULL },
+	{ "instance_var", "instance-var", 0, "instance_var", CLM_OPT_STRING,
+	  F(instance_var), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
+	  "the variable that carries a worker's instance number (0, 1, ...;\n"
+	  "default NODE_APP_INSTANCE; CLM_INSTANCE carries it too)",
+	  options_check_var },
+	{ "increment_var", "increment-var", 0, "increment_var", CLM_OPT_STRING,
+	  F(increment_var), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
+	  "a number of the app's environment (PORT) that instance i gets\n"
+	  "plus i: a port each", options_check_var },
+	{ "env_file", "env-file", 0, "env_file", CLM_OPT_STRING, F(env_file),
+	  0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
+	  "read KEY=VALUE lines (dotenv) into the environment when the app\n"
+	  "is started; relative to cwd; env.NAME keys win", NULL },
 	{ "env", NULL, 0, "env", CLM_OPT_ENV, F(env), 0, 0, NULL,
 	  CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
 	  "the app's environment: clm's, then the app file's env.NAME\n"
@@ -138,6 +164,27 @@ options_check_listen(const char *s, char **cause)
 	*cause = clm_asprintf("'%s' is not an address (write PORT, HOST:PORT "
 	    "or [IPV6]:PORT with a port from 1 to 65535, a numeric host)",
 	    shown);
+	free(shown);
+	return -1;
+}
+
+/* A variable's name: letters, digits and _, not starting with a digit. */
+static int
+options_check_var(const char *s, char **cause)
+{
+	const char	*p;
+	char		*shown;
+
+	for (p = s; *p != '\0'; p++) {
+		if (!isalpha((unsigned char)*p) && *p != '_' &&
+		    (p == s || !isdigit((unsigned char)*p)))
+			break;
+	}
+	if (p != s && *p == '\0')
+		return 0;
+	shown = clm_shown(s);
+	*cause = clm_asprintf("'%s' is not a variable name (letters, digits "
+	    "and _, not starting with a digit)", shown);
 	free(shown);
 	return -1;
 }
@@ -736,9 +783,8 @@ options_clear(struct clm_app_spec *spec)
 	}
 }
 
-/* An argument for display: quoted when a shell would need it. */
-static char *
-options_quoted(const char *s)
+char *
+options_quote(const char *s)
 {
 	char		*out, *p;
 	const char	*q;
@@ -780,7 +826,7 @@ options_format(const struct clm_option *o, const struct clm_app_spec *spec)
 			return NULL;
 		out = NULL;
 		for (i = 0; v[i] != NULL; i++) {
-			item = o->type == CLM_OPT_ARGS ? options_quoted(v[i]) :
+			item = o->type == CLM_OPT_ARGS ? options_quote(v[i]) :
 			    clm_strdup(v[i]);
 			tmp = out == NULL ? item :
 			    clm_asprintf("%s %s", out, item);

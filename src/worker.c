@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,7 +266,8 @@ act_crashed(struct worker *w)
 		worker_set_state(w, WS_ERRORED);
 		return;
 	}
-	delay = backoff_delay_ms(w->unstable, w->ctx->backoff_first_ms,
+	delay = spec->restart_delay_ms > 0 ? spec->restart_delay_ms :
+	    backoff_delay_ms(w->unstable, w->ctx->backoff_first_ms,
 	    w->ctx->backoff_max_ms);
 	log_info("%s:%d: restarting in %u ms", spec->name, w->slot, delay);
 	worker_set_state(w, WS_WAITING);
@@ -414,6 +416,43 @@ env_get(char **env, const char *name)
 	return NULL;
 }
 
+/* name=n in env, in place of the app's own value. */
+static void
+env_replace(char ***env, const char *name, long long n)
+{
+	size_t	len = strlen(name), i;
+
+	for (i = 0; (*env)[i] != NULL; i++) {
+		if (strncmp((*env)[i], name, len) == 0 &&
+		    (*env)[i][len] == '=') {
+			free((*env)[i]);
+			(*env)[i] = clm_asprintf("%s=%lld", name, n);
+			return;
+		}
+	}
+	env_set(env, "%s=%lld", name, n);
+}
+
+/* increment_var: slot i gets the app's number plus i (PORT=3000: 3001). */
+static void
+worker_increment(struct worker *w, char ***env)
+{
+	const char	*var = w->app->spec->increment_var, *v;
+	long long	 base;
+
+	if (var == NULL)
+		return;
+	v = env_get(*env, var);
+	if (v == NULL || clm_parse_int(v, 0, INT_MAX - CLM_INSTANCES_LIMIT,
+	    &base) != 0) {
+		log_warnx("%s:%d: increment_var %s: the environment has no "
+		    "number %s, so it is left as it is", wname(w), w->slot,
+		    var, var);
+		return;
+	}
+	env_replace(env, var, base + w->slot);
+}
+
 /*
  * The worker's environment: the app's, with clm's variables set, and the
  * preload libraries added to LD_PRELOAD and NODE_OPTIONS.
@@ -442,7 +481,9 @@ worker_env(struct worker *w, int chan_fd)
 	}
 	env_set(&env, "CLM_APP_NAME=%s", wname(w));
 	env_set(&env, "CLM_INSTANCE=%d", w->slot);
-	env_set(&env, "NODE_APP_INSTANCE=%d", w->slot);
+	env_replace(&env, w->app->spec->instance_var != NULL ?
+	    w->app->spec->instance_var : "NODE_APP_INSTANCE", w->slot);
+	worker_increment(w, &env);
 	env_set(&env, "CLM_KILL_SIGNAL=%s",
 	    clm_signal_name(w->app->spec->kill_signal));
 	if (chan_fd != -1) {
@@ -502,8 +543,12 @@ worker_argv(struct worker *w)
 		}
 		clm_strv_push(&argv, "--");
 	}
-	if (spec->interpreter != NULL)
+	if (spec->interpreter != NULL) {
 		clm_strv_push(&argv, spec->interpreter);
+		for (i = 0; spec->interpreter_args != NULL &&
+		    spec->interpreter_args[i] != NULL; i++)
+			clm_strv_push(&argv, spec->interpreter_args[i]);
+	}
 	clm_strv_push(&argv, spec->script);
 	for (i = 0; spec->args != NULL && spec->args[i] != NULL; i++)
 		clm_strv_push(&argv, spec->args[i]);
@@ -669,8 +714,10 @@ worker_import(struct worker *w, const char *state, enum wwant want, int pid,
 	}
 	/* A worker that was waiting to restart waits again. */
 	if (w->state == WS_WAITING)
-		timer_start(w, backoff_delay_ms(w->unstable,
-		    w->ctx->backoff_first_ms, w->ctx->backoff_max_ms));
+		timer_start(w, w->app->spec->restart_delay_ms > 0 ?
+		    w->app->spec->restart_delay_ms : backoff_delay_ms(
+		    w->unstable, w->ctx->backoff_first_ms,
+		    w->ctx->backoff_max_ms));
 }
 
 /*

@@ -32,15 +32,24 @@ struct clm_app_spec {
 	char		 *name;
 	char		 *script;	/* absolute path */
 	char		 *interpreter;	/* program to run the script, or NULL */
+	char		**interpreter_args; /* the interpreter's, before the
+					   script; may be NULL */
 	char		**args;		/* extra arguments, NULL-terminated, may be NULL */
 	char		 *cwd;		/* absolute path */
 	char		**env;		/* KEY=VALUE, NULL-terminated, may be NULL */
+	char		 *env_file;	/* dotenv file read into env when the
+					   app is loaded (absolute), or NULL */
+	char		 *instance_var;	/* carries the slot number */
+	char		 *increment_var; /* a number of env: slot i gets it
+					   plus i; NULL: none */
 	int		  instances;	/* as requested: N > 0, 0 = max, -1 = all but one */
 	int		  kill_signal;
 	uint32_t	  kill_timeout_ms;
 	uint32_t	  min_uptime_ms;
 	int		  max_restarts;
 	bool		  autorestart;
+	uint32_t	  restart_delay_ms; /* fixed wait before a restart;
+					   0: the exponential backoff */
 	uint32_t	  listen_timeout_ms;
 	char		**listen;	/* --listen addresses, may be NULL */
 	char		 *user;		/* run as this user (clmd as root) */
@@ -112,6 +121,11 @@ const char *clm_app_default_interpreter(const char *script);
 int clm_app_resolve(struct clm_app_spec *, const char *base,
     const char *path_env, const char *how_interp, const char **field,
     char **cause);
+
+/* A program's absolute path: relative to base if it has a '/', else from
+ * path_env (NULL: /usr/local/bin:/usr/bin:/bin). NULL if not found. */
+char *clm_app_find_program(const char *prog, const char *base,
+    const char *path_env);
 
 /* base/rel (rel alone when absolute), without "//", "/./" or a trailing
  * "/". ".." stays: symbolic links (a "current" release) keep their

@@ -57,6 +57,7 @@ size_t clm_strv_len(char *const *v);
 char **clm_strv_dup(char *const *v);		/* NULL stays NULL */
 void clm_strv_push(char ***v, const char *s);	/* appends a copy */
 void clm_strv_free(char **v);
+bool clm_strv_has(char *const *v, const char *s);	/* v may be NULL */
 
 /* Send len bytes with one fd attached (SCM_RIGHTS), without blocking. */
 int clm_send_fd(int sock, const void *buf, size_t len, int fd);

@@ -40,10 +40,20 @@ int config_load_daemon(const char *path, struct clm_daemon_config *,
  * the file's folder, which is also the default cwd. env is the environment
  * the apps get (the CLI's), before their env.KEY lines. Only the sections
  * named in only (NULL: all) are returned; naming a section that the file
- * lacks is an error. Scripts and interpreters are resolved and checked as
+ * lacks is an error. profile (clm start --env NAME; NULL: none) puts the
+ * apps' env_NAME.KEY lines over their env.KEY lines, and an env_file's
+ * variables go under both. Scripts and interpreters are resolved and checked as
  * `clm start` does. Returns 0, or -1 with *errors as above and no apps.
  */
 int config_load_apps(const char *path, char *const *env, char *const *only,
-    struct clm_app_spec ***apps, size_t *napps, char ***errors);
+    const char *profile, struct clm_app_spec ***apps, size_t *napps,
+    char ***errors);
+
+/* The folder of path, absolute; NULL with *cause. */
+char *config_folder(const char *path, char **cause);
+/* Read a whole regular file of at most 1 MiB (an app file, an ecosystem
+ * file, a .env); NUL-terminated. -1 with *cause (without the path). */
+int config_read_file(const char *path, char **out, size_t *outlen,
+    char **cause);
 
 #endif

@@ -122,4 +122,8 @@ int options_parse_size(const char *s, uint64_t *bytes);
  * words are appended to *out. -1 with *cause. */
 int options_split_args(const char *s, char ***out, char **cause);
 
+/* An argument as options_split_args reads it back: quoted when a shell
+ * would need it. The caller frees. */
+char *options_quote(const char *s);
+
 #endif

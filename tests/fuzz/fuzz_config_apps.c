@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_write_input(data, size);
 	/* Odd sizes also exercise --only web,api. */
-	if (config_load_apps(fuzz_file, env, size % 2 ? only : NULL, &apps,
+	if (config_load_apps(fuzz_file, env, size % 2 ? only : NULL, NULL, &apps,
 	    &n, &errors) != 0) {
 		FUZZ_CHECK(apps == NULL && n == 0, "apps on failure");
 		fuzz_check_errors(errors);

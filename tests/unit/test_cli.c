@@ -813,7 +813,8 @@ TEST(cli_app_file)
 	ASSERT_EQ_INT(parse_file(&file, &only, &cause, "app.js", NULL),
 	    CLM_EXIT_USAGE);
 	ASSERT_EQ_STR(cause, "'app.js' is not an app file (its name must end "
-	    "in .ini)");
+	    "in .ini; an ecosystem file's in .config.js, .config.cjs, .json, "
+	    ".yaml or .yml)");
 	free(cause);
 }
 
@@ -827,8 +828,8 @@ TEST(cli_start_only_needs_app_file)
 	fixture_setup(&fx);
 	ASSERT_EQ_INT(parse(&fx, &spec, &name_only, &cause, "app.js", "--only",
 	    "web", NULL), CLM_EXIT_USAGE);
-	ASSERT_EQ_STR(cause, "--only applies to an app file (clm start "
-	    "FILE.ini --only NAME)");
+	ASSERT_EQ_STR(cause, "--only applies to an app file or an ecosystem "
+	    "file (clm start FILE.ini --only ...)");
 	free(cause);
 	clm_app_spec_free(spec);
 	fixture_teardown(&fx);

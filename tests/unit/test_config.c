@@ -87,7 +87,7 @@ apps_ok(struct fx *fx, const char *path, const char *text, char *const *only,
 	char			**errors = NULL;
 
 	unit_write_file(path, text, 0644);
-	if (config_load_apps(path, fx->env, only, &apps, n, &errors) != 0) {
+	if (config_load_apps(path, fx->env, only, NULL, &apps, n, &errors) != 0) {
 		unit_fail(__FILE__, __LINE__, "%s: %s", path,
 		    unit_str(errors != NULL ? errors[0] : NULL));
 	}
@@ -108,7 +108,7 @@ apps_fail(struct fx *fx, const char *path, const char *text,
 	va_list			  ap;
 
 	unit_write_file(path, text, 0644);
-	ASSERT_EQ_INT(config_load_apps(path, fx->env, only, &apps, &n,
+	ASSERT_EQ_INT(config_load_apps(path, fx->env, only, NULL, &apps, &n,
 	    &errors), -1);
 	ASSERT_NULL(apps);
 	ASSERT_EQ_INT(n, 0);
@@ -836,11 +836,11 @@ TEST(config_apps_errors_name_file_and_line)
 	apps_fail(&fx, "apps.ini", "[web]\nscript = app.js\nti = 1\n"
 	    "scrip = app.js\n", NULL,
 	    "apps.ini:3: unknown key 'ti' in [web] (the keys are script, args, "
-	    "interpreter, instances, cwd, listen, kill_signal, kill_timeout, "
-	    "min_uptime, max_restarts, autorestart, listen_timeout, user, "
-	    "group, inherit_env, max_memory_restart, time, merge_logs, "
-	    "max_log_size, "
-	    "log_retain and env.NAME)",
+	    "interpreter, interpreter_args, instances, cwd, listen, "
+	    "kill_signal, kill_timeout, min_uptime, max_restarts, "
+	    "autorestart, restart_delay, listen_timeout, user, group, "
+	    "inherit_env, max_memory_restart, time, merge_logs, max_log_size, "
+	    "log_retain, instance_var, increment_var, env_file and env.NAME)",
 	    "apps.ini:4: unknown key 'scrip' in [web] (did you mean "
 	    "'script'?)", NULL);
 	fx_teardown(&fx);
@@ -911,14 +911,14 @@ TEST(config_apps_files)
 		char			**errors = NULL;
 		size_t			  n = 0;
 
-		ASSERT_EQ_INT(config_load_apps("none.ini", fx.env, NULL, &apps,
+		ASSERT_EQ_INT(config_load_apps("none.ini", fx.env, NULL, NULL, &apps,
 		    &n, &errors), -1);
 		ASSERT_EQ_STR(errors[0], "none.ini: cannot open: No such file "
 		    "or directory");
 		ASSERT_NULL(errors[1]);
 		clm_strv_free(errors);
 		ASSERT_EQ_INT(mkfifo("fifo.ini", 0644), 0);
-		ASSERT_EQ_INT(config_load_apps("fifo.ini", fx.env, NULL, &apps,
+		ASSERT_EQ_INT(config_load_apps("fifo.ini", fx.env, NULL, NULL, &apps,
 		    &n, &errors), -1);
 		ASSERT_EQ_STR(errors[0], "fifo.ini: not a regular file");
 		clm_strv_free(errors);
@@ -992,7 +992,7 @@ TEST(config_apps_hostile_bytes)
 		close(fd);
 		errors = NULL;
 		apps = (void *)1;
-		ASSERT_EQ_INT(config_load_apps("r.ini", fx.env, NULL, &apps,
+		ASSERT_EQ_INT(config_load_apps("r.ini", fx.env, NULL, NULL, &apps,
 		    &n, &errors), -1);
 		ASSERT_NULL(apps);
 		ASSERT_NOT_NULL(errors);
@@ -1014,7 +1014,7 @@ TEST(config_apps_hostile_bytes)
 		}
 		unit_write_file("many.ini", text, 0644);
 		free(text);
-		ASSERT_EQ_INT(config_load_apps("many.ini", fx.env, NULL, &apps,
+		ASSERT_EQ_INT(config_load_apps("many.ini", fx.env, NULL, NULL, &apps,
 		    &n, &errors), -1);
 		ASSERT_EQ_INT(clm_strv_len(errors), 51);
 		ASSERT_EQ_STR(errors[50], "many.ini: too many errors, stopped "

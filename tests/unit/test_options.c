@@ -42,6 +42,7 @@ ofx_setup(struct ofx *fx)
 	unit_write_file("bin/node", "#!/bin/sh\n", 0755);
 	unit_write_file("app.js", "\n", 0644);
 	unit_write_file("other.js", "\n", 0644);
+	unit_write_file("app.env", "F_DOTENV=1\n", 0644);
 	snprintf(fx->path, sizeof fx->path, "%s/bin", fx->dir);
 	ASSERT_EQ_INT(setenv("PATH", fx->path, 1), 0);
 }
@@ -228,6 +229,8 @@ sample(const struct ofx *fx, const struct clm_option *o, char *buf,
 			snprintf(buf, len, "%s/bin/node", fx->dir);
 		else if (strcmp(o->key, "cwd") == 0)
 			snprintf(buf, len, "%s", fx->dir);
+		else if (strcmp(o->key, "env_file") == 0)
+			snprintf(buf, len, "%s/app.env", fx->dir);
 		else
 			snprintf(buf, len, "v%zu", (size_t)(o - options_table));
 		return buf;
@@ -331,7 +334,7 @@ TEST(options_every_row_round_trips_at_every_entry)
 			    "script = app.js\n", o->key, value);
 			unit_write_file("apps.ini", ini, 0644);
 			free(ini);
-			if (config_load_apps("apps.ini", NULL, NULL, &apps,
+			if (config_load_apps("apps.ini", NULL, NULL, NULL, &apps,
 			    &napps, &errors) != 0)
 				unit_fail(__FILE__, __LINE__, "%s: %s", o->key,
 				    errors[0]);
@@ -453,7 +456,7 @@ TEST(options_limits_hold_at_every_entry)
 		    v[i].o->key, v[i].text);
 		unit_write_file("apps.ini", ini, 0644);
 		free(ini);
-		file_ok = config_load_apps("apps.ini", NULL, NULL, &apps,
+		file_ok = config_load_apps("apps.ini", NULL, NULL, NULL, &apps,
 		    &napps, &errors) == 0;
 		if (file_ok != v[i].ok)
 			unit_fail(__FILE__, __LINE__, "apps.ini %s = %s: %s",
