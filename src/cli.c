@@ -1247,10 +1247,22 @@ cli_show(const char *name)
 static int
 cli_print_rows(const struct clm_reply *reply, void *arg)
 {
+	const struct clm_worker_info	*w;
+	size_t				 i;
+
 	if (reply->more || reply->nworkers == 0)
 		return 0;
 	render_workers(stdout, reply->workers, reply->nworkers, NULL,
 	    render_use_color(stdout));
+	/* A job that ran to its end (autorestart off): done, not failed. */
+	for (i = 0; i < reply->nworkers; i++) {
+		w = &reply->workers[i];
+		if (strcmp(w->status, "stopped") == 0 && w->exit_code == 0 &&
+		    w->signal == 0)
+			printf("%s:%d ran to its end (exit code 0) and stays "
+			    "stopped; its output: clm logs %s:%d --nostream\n",
+			    w->name, w->id, w->name, w->id);
+	}
 	*(bool *)arg = true;
 	return 0;
 }

@@ -569,6 +569,33 @@ listeners_close(struct clm_listeners *ls)
 }
 
 void
+listeners_pause(struct clm_listeners *ls)
+{
+	size_t	i;
+
+	/* Linux: shutdown() takes a listening socket out of LISTEN (what
+	 * waits in its queue is reset), and keeps its bound address. */
+	for (i = 0; i < ls->n; i++) {
+		if (shutdown(ls->v[i].fd, SHUT_RDWR) == -1 &&
+		    errno != ENOTCONN)
+			log_warn("%s: shutdown of a listening socket",
+			    ls->owner ? ls->owner : "?");
+	}
+}
+
+void
+listeners_resume(struct clm_listeners *ls)
+{
+	size_t	i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (listen(ls->v[i].fd, LISTEN_BACKLOG) == -1)
+			log_warn("%s: listen again", ls->owner ? ls->owner :
+			    "?");
+	}
+}
+
+void
 listeners_close_slot(struct clm_listeners *ls, int slot)
 {
 	size_t	i = 0;

@@ -110,10 +110,13 @@ metrics_render(struct clm_supervisor *sup)
 	family(&b, "clm_app_workers_desired", "gauge",
 	    "Workers the app should have.");
 	for (i = 0; i < n; i = k) {
+		size_t	desired = 0;
+
 		for (k = i; k < n && strcmp(w[k].name, w[i].name) == 0; k++)
-			;
+			desired += w[k].desired;
 		l = label(w[i].name);
-		put(&b, "clm_app_workers_desired{app=\"%s\"} %zu\n", l, k - i);
+		put(&b, "clm_app_workers_desired{app=\"%s\"} %zu\n", l,
+		    desired);
 		free(l);
 	}
 	family(&b, "clm_app_workers_online", "gauge",

@@ -255,7 +255,8 @@ check_online(struct op *op, struct app *a, char **cause)
 		return -1;
 	}
 	for (j = 0; j < a->nwanted; j++) {
-		if (a->workers[j]->state == WS_ONLINE)
+		if (a->workers[j]->state == WS_ONLINE ||
+		    worker_finished(a->workers[j]))
 			continue;
 		if ((*cause = worker_failure(a->workers[j])) != NULL)
 			return -1;
@@ -1074,6 +1075,8 @@ apps_up(struct clm_supervisor *sup, char **names, void (*fn)(struct worker *),
 	for (i = 0; names[i] != NULL; i++) {
 		if ((a = app_find(sup, names[i])) == NULL || a->deleting)
 			continue;
+		if (!a->up)	/* a stopped app: its ports listen again */
+			listeners_resume(&a->wa.listeners);
 		a->up = true;
 		for (j = 0; j < a->nwanted; j++)
 			fn(a->workers[j]);
@@ -1099,6 +1102,10 @@ stop_apps(struct clm_supervisor *sup, char **names, bool deleting)
 	for (i = 0; names[i] != NULL; i++) {
 		if ((a = app_find(sup, names[i])) == NULL)
 			continue;
+		/* Stopped by a person: its ports refuse connections at once
+		 * (a restart or a reload keeps them queueing). */
+		if (a->up && !deleting)
+			listeners_pause(&a->wa.listeners);
 		a->up = false;
 		if (deleting)
 			a->deleting = true;

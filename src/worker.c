@@ -740,37 +740,80 @@ worker_close_sockets(struct worker *w)
 	listeners_close_slot(ls, w->slot);
 }
 
+/* "LOGDIR/web-0-out.log and LOGDIR/web-0-err.log": where a worker's output
+ * went (its stdout is in the first). */
+static char *
+worker_logs_named(const struct worker *w)
+{
+	const char	*name = wname(w), *logdir = w->ctx->logdir;
+	char		 id[16];
+
+	if (w->app->spec->merge_logs)
+		snprintf(id, sizeof id, "all");
+	else
+		snprintf(id, sizeof id, "%d", w->slot);
+	return clm_asprintf("%s/%s-%s-out.log and %s-%s-err.log", logdir,
+	    name, id, name, id);
+}
+
+bool
+worker_finished(const struct worker *w)
+{
+	return w->state == WS_STOPPED && w->want == WANT_UP &&
+	    !w->app->spec->autorestart && w->exit_code == 0 &&
+	    w->term_signal == 0;
+}
+
 char *
 worker_failure(const struct worker *w)
 {
-	const char	*name = wname(w), *logdir = w->ctx->logdir;
+	const char	*name = wname(w);
 	const char	*why = w->last_error ? w->last_error : "it exited";
+	char		*logs, *s;
 
 	if (w->want == WANT_ONCE && w->ready_late)
 		return clm_asprintf("new worker %s:%d (pid %d) did not listen "
-		    "nor say READY=1 within %u ms", name, w->slot, w->pid,
+		    "nor say READY=1 within %u ms (a slow starter? raise "
+		    "--listen-timeout)", name, w->slot, w->pid,
 		    w->app->spec->listen_timeout_ms);
+	if (worker_finished(w))
+		return NULL;
+	logs = worker_logs_named(w);
 	switch (w->state) {
 	case WS_ERRORED:
-		return clm_asprintf("worker %s:%d errored after %u restarts "
-		    "(%s; see %s/%s-%d-err.log)", name, w->slot, w->restarts,
-		    why, logdir, name, w->slot);
+		s = clm_asprintf("worker %s:%d errored after %u restarts "
+		    "(%s; see %s)", name, w->slot, w->restarts, why, logs);
+		break;
 	case WS_STOPPED:
 		if (w->want == WANT_ONCE)
-			return clm_asprintf("new worker %s:%d %s before it "
-			    "was ready (see %s/%s-%d-err.log)", name, w->slot,
-			    why, logdir, name, w->slot);
-		return clm_asprintf("worker %s:%d %s and autorestart is off",
-		    name, w->slot, why);
+			s = clm_asprintf("new worker %s:%d %s before it was "
+			    "ready (see %s)", name, w->slot, why, logs);
+		else
+			s = clm_asprintf("worker %s:%d %s and autorestart is "
+			    "off (see %s)", name, w->slot, why, logs);
+		break;
 	case WS_WAITING:
-		if (!w->launch_failed)
-			return NULL;
-		return clm_asprintf("worker %s:%d %s before it was online; clm "
-		    "keeps restarting it (see %s/%s-%d-err.log)", name,
-		    w->slot, why, logdir, name, w->slot);
+		if (!w->launch_failed) {
+			s = NULL;
+			break;
+		}
+		/* A one-shot job under autorestart: it runs again and again. */
+		if (w->exit_code == 0 && w->term_signal == 0)
+			s = clm_asprintf("worker %s:%d %s before it was online; "
+			    "clm keeps restarting it (see %s). A one-shot "
+			    "job? Start it with --no-autorestart: then exit "
+			    "code 0 means done (stop_exit_codes is coming)", name, w->slot, why, logs);
+		else
+			s = clm_asprintf("worker %s:%d %s before it was online; "
+			    "clm keeps restarting it (see %s)", name, w->slot,
+			    why, logs);
+		break;
 	default:
-		return NULL;
+		s = NULL;
+		break;
 	}
+	free(logs);
+	return s;
 }
 
 void
@@ -786,6 +829,7 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 	info->restarts = w->restarts;
 	info->exit_code = w->exit_code;
 	info->signal = w->term_signal;
+	info->desired = w->want != WANT_DOWN;
 	if (w->pid > 0) {
 		info->uptime_ms = now - w->started_ms;
 		if ((w->stat_at == 0 || now - w->stat_at >= WORKER_STAT_MS) &&

@@ -96,6 +96,14 @@ int listeners_get(struct clm_listeners *, const struct clm_listen_addr *,
 /* Close the sockets of one slot: what waits in their queues is reset. */
 void listeners_close_slot(struct clm_listeners *, int slot);
 void listeners_close(struct clm_listeners *);
+/*
+ * An app a person stopped: its sockets stop listening, so that a
+ * connection is refused at once instead of waiting in a queue nobody
+ * reads; they stay bound, and the app keeps its addresses until it is
+ * deleted. listeners_resume listens again (a start).
+ */
+void listeners_pause(struct clm_listeners *);
+void listeners_resume(struct clm_listeners *);
 
 /*
  * Sockets clmd was handed by systemd (LISTEN_FDS, LISTEN_PID): kept for

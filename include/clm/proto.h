@@ -71,6 +71,8 @@ struct clm_worker_info {
 	uint64_t	 memory;	/* resident bytes */
 	int		 exit_code;	/* of the last run; -1 if none */
 	int		 signal;	/* that ended the last run; 0 if none */
+	bool		 desired;	/* wanted running (not stopped by a
+					   person, nor scaled away): metrics */
 };
 
 struct clm_reply {

@@ -178,6 +178,8 @@ bool		 worker_running(const struct worker *);
 void		 worker_close_sockets(struct worker *);
 /* Why the worker will not come online by itself, or NULL. */
 char		*worker_failure(const struct worker *);
+/* A job that ran to its end: exit 0, wanted up, autorestart off. */
+bool		 worker_finished(const struct worker *);
 void		 worker_info(struct worker *, struct clm_worker_info *,
 		     uint64_t now);
 
