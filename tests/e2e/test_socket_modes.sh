@@ -19,6 +19,8 @@ for id in $(seq 0 $((WANT - 1))); do
 	    "the shared socket's own O_NONBLOCK (fdinfo) all along"
 	assert_eq "$(info_of m "$id" dup_shares_mode)" True \
 	    "FIONBIO through a dup shows through the original"
+	assert_eq "$(info_of m "$id" dup2_dup3_mode)" bl,bl \
+	    "F_GETFL through a dup2 and a dup3 of the blocking socket"
 	assert_eq "$(info_of m "$id" nb_accept)" EAGAIN \
 	    "accept() in non-blocking mode, nothing queued"
 	assert_eq "$(info_of m "$id" rcvtimeo_accept)" EAGAIN \
