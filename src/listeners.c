@@ -16,8 +16,10 @@
 #include "clm/log.h"
 #include "clm/upgrade.h"
 
-/* The sockets systemd handed to clmd. */
+/* The sockets systemd handed to clmd, and their LISTEN_FDNAMES: a name
+ * that is an app's gives that app the socket's address (the mapping). */
 static struct clm_listeners inherited;
+static char **inherited_names;		/* parallel to inherited.v */
 
 /* Every app's listeners: who owns which address. */
 static struct clm_listeners **owners;
@@ -325,11 +327,54 @@ open_socket(const struct clm_listeners *ls, const struct clm_listen_addr *a,
 	return fd;
 }
 
+/*
+ * The socket from systemd that serves a, or (size_t)-1. A socket from
+ * systemd is one: every worker shares it. Its address is the admin's
+ * choice: an app that binds any address (0.0.0.0, ::) of that port gets
+ * it too.
+ */
+static size_t
+inherited_for(const struct clm_listen_addr *a)
+{
+	size_t	i;
+
+	for (i = 0; i < inherited.n; i++) {
+		if (addr_equal(&inherited.v[i].addr, a))
+			return i;
+	}
+	for (i = 0; i < inherited.n; i++) {
+		if (inherited.v[i].addr.port == a->port &&
+		    (strcmp(a->host, "::") == 0 ||
+		    strcmp(a->host, "0.0.0.0") == 0))
+			return i;
+	}
+	return (size_t)-1;
+}
+
+/* The app socket i is mapped to (its LISTEN_FDNAMES name), or NULL:
+ * systemd's defaults ("unknown", "NAME.socket") map to no app. */
+static const char *
+inherited_mapped(size_t i)
+{
+	const char	*name;
+	size_t		 len;
+
+	if (inherited_names == NULL || i >= inherited.n ||
+	    (name = inherited_names[i]) == NULL || *name == '\0' ||
+	    strcmp(name, "unknown") == 0 || strcmp(name, "stored") == 0)
+		return NULL;
+	len = strlen(name);
+	if (len > 7 && strcmp(name + len - 7, ".socket") == 0)
+		return NULL;
+	return name;
+}
+
 static int
 get(struct clm_listeners *ls, const struct clm_listen_addr *a, int slot,
     int *err, char **cause)
 {
 	const struct clm_listeners	*other;
+	const char			*owner;
 	struct clm_listener		*l;
 	char				*name;
 	size_t				 i;
@@ -344,20 +389,18 @@ get(struct clm_listeners *ls, const struct clm_listen_addr *a, int slot,
 		free(name);
 		return -1;
 	}
-	/*
-	 * A socket from systemd is one: every worker shares it. Its address
-	 * is the admin's choice: an app that binds any address (0.0.0.0,
-	 * ::) of that port gets it too.
-	 */
-	for (i = 0; i < inherited.n && from == -1; i++) {
-		if (addr_equal(&inherited.v[i].addr, a))
-			from = inherited.v[i].fd;
-	}
-	for (i = 0; i < inherited.n && from == -1; i++) {
-		if (inherited.v[i].addr.port == a->port &&
-		    (strcmp(a->host, "::") == 0 ||
-		    strcmp(a->host, "0.0.0.0") == 0))
-			from = inherited.v[i].fd;
+	if ((i = inherited_for(a)) != (size_t)-1) {
+		owner = inherited_mapped(i);
+		if (owner != NULL && (ls->owner == NULL ||
+		    strcmp(owner, ls->owner) != 0)) {
+			*err = EADDRINUSE;
+			*cause = clm_asprintf("cannot listen on %s: the address "
+			    "belongs to app %s (systemd's socket named %s)",
+			    name, owner, owner);
+			free(name);
+			return -1;
+		}
+		from = inherited.v[i].fd;
 	}
 	if (from != -1)
 		slot = -1;
@@ -478,6 +521,18 @@ granted_to(char *const *granted, const struct clm_listen_addr *a)
 	return yes;
 }
 
+/* Is a's socket from systemd named for this app? */
+static bool
+mapped_to(const struct clm_listeners *ls, const struct clm_listen_addr *a)
+{
+	const char	*owner;
+	size_t		 i;
+
+	return (i = inherited_for(a)) != (size_t)-1 &&
+	    (owner = inherited_mapped(i)) != NULL && ls->owner != NULL &&
+	    strcmp(owner, ls->owner) == 0;
+}
+
 static void
 refusal(struct clm_listeners *ls, int slot, const char *cause)
 {
@@ -515,7 +570,7 @@ listeners_request(struct clm_listeners *ls, const struct clm_listen_addr *a,
 		goto out;
 	}
 	if (ls->uid != 0 && n.port < (start = unprivileged_port_start()) &&
-	    !granted_to(granted, &n)) {
+	    !granted_to(granted, &n) && !mapped_to(ls, &n)) {
 		name = listeners_format(&n);
 		*err = EACCES;
 		*cause = clm_asprintf("cannot listen on %s: port %d is "
@@ -655,7 +710,7 @@ listeners_inherit(char **cause)
 	const char		*fds = getenv("LISTEN_FDS");
 	struct clm_listen_addr	 a;
 	long long		 n, p;
-	char			*name;
+	char			*name, *names, *next, *fdname;
 	int			 fd, flags;
 
 	if (pid == NULL || fds == NULL)
@@ -671,7 +726,10 @@ listeners_inherit(char **cause)
 		    "sockets", fds);
 		return -1;
 	}
-	for (fd = 3; fd < 3 + n; fd++) {
+	names = clm_strdup(getenv("LISTEN_FDNAMES") ? getenv("LISTEN_FDNAMES")
+	    : "");
+	for (fd = 3, next = names; fd < 3 + n; fd++) {
+		fdname = next != NULL ? strsep(&next, ":") : NULL;
 		if ((flags = fcntl(fd, F_GETFD)) == -1)
 			continue;
 		fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
@@ -687,11 +745,20 @@ listeners_inherit(char **cause)
 		inherited.v[inherited.n].addr = a;
 		inherited.v[inherited.n].slot = -1;
 		inherited.v[inherited.n].fd = fd;
+		inherited_names = clm_realloc(inherited_names,
+		    (inherited.n + 1) * sizeof *inherited_names);
+		inherited_names[inherited.n] = fdname != NULL ?
+		    clm_strdup(fdname) : NULL;
 		inherited.n++;
-		name = listeners_format(&a);
-		log_info("socket from systemd: fd %d, %s", fd, name);
+		listeners_normalise(&inherited.v[inherited.n - 1].addr);
+		name = listeners_format(&inherited.v[inherited.n - 1].addr);
+		log_info("socket from systemd: fd %d, %s%s%s", fd, name,
+		    inherited_mapped(inherited.n - 1) ? ", for app " : "",
+		    inherited_mapped(inherited.n - 1) ?
+		    inherited_mapped(inherited.n - 1) : "");
 		free(name);
 	}
+	free(names);
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
@@ -701,6 +768,12 @@ listeners_inherit(char **cause)
 void
 listeners_inherit_close(void)
 {
+	size_t	i;
+
+	for (i = 0; inherited_names != NULL && i < inherited.n; i++)
+		free(inherited_names[i]);
+	free(inherited_names);
+	inherited_names = NULL;
 	listeners_close(&inherited);
 }
 
@@ -731,6 +804,10 @@ listeners_inherit_import(struct clm_state_listener *l, size_t n)
 		l[i].addr.host = NULL;
 		inherited.v[inherited.n].slot = -1;
 		inherited.v[inherited.n].fd = l[i].fd;
+		/* clm update does not carry the names: no mapping after. */
+		inherited_names = clm_realloc(inherited_names,
+		    (inherited.n + 1) * sizeof *inherited_names);
+		inherited_names[inherited.n] = NULL;
 		inherited.n++;
 	}
 }

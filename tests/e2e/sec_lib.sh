@@ -32,6 +32,20 @@ err_log() { cat "$CLM_HOME/logs/$1-${2:-0}-err.log" 2>/dev/null; }
 out_log() { cat "$CLM_HOME/logs/$1-${2:-0}-out.log" 2>/dev/null; }
 out_has() { out_log "$1" | grep -q -- "$2"; }
 
+# free_priv_port: a privileged port (below 1000) nothing listens on now.
+free_priv_port() {
+	"$PY" -c '
+import socket
+for p in range(990, 500, -1):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}
+
 # answers PORT N: GET / N times, one connection each; print each body.
 answers() {
 	"$PY" - "$1" "$2" <<'PY'

@@ -91,16 +91,7 @@ assert_eq "$uid" "$(id -u nobody)" "owner of the listening socket on $R"
 capture clm delete mine
 
 check "privileged ports: refused to a nobody app that asks, given by --listen"
-priv=$("$PY" -c '
-import socket
-for p in range(1000, 500, -1):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()')
+priv=$(free_priv_port)
 capture clm start "$SEC_FIX/sec_binds.py" --name lowly --user nobody -- \
     "127.0.0.1,$priv,0" "0.0.0.0,$priv,0" "::,$priv,0"
 wait_until 20 out_has lowly "^done"
