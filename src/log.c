@@ -64,6 +64,33 @@ log_reopen(void)
 	log_fd = fd;
 }
 
+/*
+ * One line per entry, and no terminal escapes: a control byte in a
+ * message (an app's name for something, a path) is written as \xNN. The
+ * line is escaped in place, cut to max bytes; returns its new length.
+ */
+static int
+log_escape(char *line, int n, size_t max)
+{
+	char	 out[2048 * 4];
+	size_t	 o = 0;
+	int	 i;
+
+	for (i = 0; i < n && o + 4 < sizeof out; i++) {
+		unsigned char	c = (unsigned char)line[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, sizeof out - o,
+			    "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	if (o > max)
+		o = max;
+	memcpy(line, out, o);
+	return (int)o;
+}
+
 static void
 log_vwrite(const char *level, const char *fmt, va_list ap, int errnum)
 {
@@ -88,6 +115,7 @@ log_vwrite(const char *level, const char *fmt, va_list ap, int errnum)
 		if ((size_t)n >= sizeof line - 2)
 			n = sizeof line - 2;
 	}
+	n = log_escape(line, n, sizeof line - 1);
 	line[n++] = '\n';
 	if (log_fd != -1 && write(log_fd, line, n) == -1)
 		(void)0;	/* nothing sensible to do */
