@@ -222,6 +222,14 @@ guest(const struct clm_call *call)
 	return call != NULL && uid != 0 && uid != geteuid();
 }
 
+/* A guest of a root daemon: its apps would otherwise run as root. (A
+ * daemon of another user runs every app as that user anyway.) */
+static bool
+root_guest(const struct clm_call *call)
+{
+	return geteuid() == 0 && guest(call);
+}
+
 /* The guest's user name, or NULL with *cause. */
 static char *
 guest_name(const struct clm_call *call, char **cause)
@@ -246,7 +254,7 @@ guest_spec(const struct clm_call *call, struct clm_app_spec *spec,
 	size_t			 i;
 	bool			 privileged;
 
-	if (!guest(call))
+	if (!root_guest(call))
 		return 0;
 	if ((name = guest_name(call, cause)) == NULL)
 		return -1;
@@ -286,7 +294,7 @@ guest_owns(struct clm_daemon_ctx *d, struct clm_call *call, char **names)
 	char				*name, *cause = NULL;
 	size_t				 i;
 
-	if (!guest(call))
+	if (!root_guest(call))
 		return true;
 	if ((name = guest_name(call, &cause)) == NULL) {
 		server_reply_error(call, CLM_E_PERM, "%s", cause);
