@@ -25,6 +25,12 @@
  * the same socket, for fds closed behind our back). A fork() copies the
  * table with the fds.
  *
+ * A socket that systemd handed to clmd may be of the other family than
+ * the app's wildcard bind (the app binds 0.0.0.0 and gets [::]): then
+ * accept(), getsockname() and getpeername() give the app addresses of its
+ * own family (::ffff:127.0.0.1 as 127.0.0.1), on the listening socket and
+ * on the connections accepted on it.
+ *
  * The wrappers only make system calls and touch a fixed table with atomic
  * loads and stores, so they may run in signal handlers and threads; bind()
  * talks to clmd under a mutex.
@@ -66,6 +72,10 @@
 #define FL_LISTENING	0x02	/* the app called listen() */
 #define FL_REUSEADDR	0x04	/* the app's SO_REUSEADDR */
 #define FL_REUSEPORT	0x08	/* the app's SO_REUSEPORT */
+#define FL_AS_INET	0x10	/* the app asked AF_INET, the socket is AF_INET6 */
+#define FL_AS_INET6	0x20	/* the app asked AF_INET6, the socket is AF_INET */
+#define FL_ACCEPTED	0x40	/* a connection accepted on such a socket */
+#define FL_AS		(FL_AS_INET | FL_AS_INET6)
 
 typedef int (*fcntl_fn)(int, int, ...);
 
@@ -83,6 +93,8 @@ static fcntl_fn	real_fcntl, real_fcntl64;	/* the same on 64-bit */
 static int (*real_ioctl)(int, unsigned long, ...);
 static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
 static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
+static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
 
 static int		chan_fd = -1;
 static pthread_mutex_t	chan_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -131,6 +143,10 @@ resolve(void)
 	    sym("getsockopt");
 	real_setsockopt = (int (*)(int, int, int, const void *, socklen_t))
 	    sym("setsockopt");
+	real_getsockname = (int (*)(int, struct sockaddr *, socklen_t *))
+	    sym("getsockname");
+	real_getpeername = (int (*)(int, struct sockaddr *, socklen_t *))
+	    sym("getpeername");
 	STORE(real_bind, (int (*)(int, const struct sockaddr *, socklen_t))
 	    sym("bind"));
 }
@@ -185,12 +201,12 @@ fd_put(int fd, uint64_t ino, int flags)
 }
 
 /*
- * Does fd hold a shared socket? Then set *flags. An fd closed or replaced
- * behind our back (a raw system call) no longer holds the same inode: it
- * is forgotten. errno is kept.
+ * Is fd in the table? Then set *flags. An fd closed or replaced behind our
+ * back (a raw system call) no longer holds the same inode: it is
+ * forgotten. errno is kept.
  */
 static int
-fd_shared(int fd, int *flags)
+fd_known(int fd, int *flags)
 {
 	struct stat	st;
 	uint64_t	ino;
@@ -205,6 +221,19 @@ fd_shared(int fd, int *flags)
 		*flags = LOAD(fd_flags[fd]);
 	errno = saved;
 	return r;
+}
+
+/* Does fd hold a shared socket (not a connection accepted on one)? */
+static int
+fd_shared(int fd, int *flags)
+{
+	int	fl;
+
+	if (!fd_known(fd, &fl) || (fl & FL_ACCEPTED))
+		return 0;
+	if (flags != NULL)
+		*flags = fl;
+	return 1;
 }
 
 /*
@@ -234,7 +263,7 @@ fd_copy(int oldfd, int newfd)
 
 	if (newfd == oldfd || !fd_tracked(newfd))
 		return;
-	if (fd_shared(oldfd, &flags))
+	if (fd_known(oldfd, &flags))
 		fd_put(newfd, LOAD(fd_ino[oldfd]), flags);
 	else
 		fd_forget(newfd);
@@ -385,14 +414,20 @@ describe(int fd, const struct sockaddr *addr, socklen_t len, char *out,
 
 /* An int socket option of fd, 0 when it cannot be read. */
 static int
-sockopt(int fd, int name)
+sockopt_int(int fd, int level, int name)
 {
 	int		v = 0;
 	socklen_t	len = sizeof v;
 
-	if (real_getsockopt(fd, SOL_SOCKET, name, &v, &len) == -1)
+	if (real_getsockopt(fd, level, name, &v, &len) == -1)
 		return 0;
-	return v != 0;
+	return v;
+}
+
+static int
+sockopt(int fd, int name)
+{
+	return sockopt_int(fd, SOL_SOCKET, name) != 0;
 }
 
 /* Another fd of this process that holds the socket of inode ino. */
@@ -482,6 +517,16 @@ bind(int fd, const struct sockaddr *addr, socklen_t len)
 	real_close(shared);
 	if (flflags != -1 && (flflags & O_NONBLOCK))
 		flags |= FL_NONBLOCK;
+	/*
+	 * A socket systemd handed to clmd may be of the other family than
+	 * the app's wildcard bind (0.0.0.0 given [::]): the addresses the app
+	 * reads are then translated to its family.
+	 */
+	r = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN);
+	if (addr->sa_family == AF_INET && r == AF_INET6)
+		flags |= FL_AS_INET;
+	else if (addr->sa_family == AF_INET6 && r == AF_INET)
+		flags |= FL_AS_INET6;
 	if (fd_tracked(fd))
 		fd_put(fd, (uint64_t)st.st_ino, flags);
 	else
@@ -531,6 +576,76 @@ restartable(void)
 	return 1;
 }
 
+/*
+ * Give the app address ss (of the socket's family) in the app's family
+ * (fl: FL_AS_INET or FL_AS_INET6), truncated to *len as the kernel does.
+ */
+static void
+addr_out(int fl, const struct sockaddr_storage *ss, socklen_t sslen,
+    struct sockaddr *addr, socklen_t *len)
+{
+	union {
+		struct sockaddr_in	sin;
+		struct sockaddr_in6	sin6;
+	} u;
+	const void	*out = ss;
+	socklen_t	 n = sslen;
+
+	memset(&u, 0, sizeof u);
+	if ((fl & FL_AS_INET) && ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ||
+		    IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr)) {
+			u.sin.sin_family = AF_INET;
+			u.sin.sin_port = s6->sin6_port;
+			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+				memcpy(&u.sin.sin_addr,
+				    &s6->sin6_addr.s6_addr[12], 4);
+			out = &u.sin;
+			n = sizeof u.sin;
+		}
+	} else if ((fl & FL_AS_INET6) && ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		u.sin6.sin6_family = AF_INET6;
+		u.sin6.sin6_port = s4->sin_port;
+		if (s4->sin_addr.s_addr != htonl(INADDR_ANY)) {
+			u.sin6.sin6_addr.s6_addr[10] = 0xff;
+			u.sin6.sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&u.sin6.sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+		}
+		out = &u.sin6;
+		n = sizeof u.sin6;
+	}
+	if (addr != NULL && len != NULL) {
+		memcpy(addr, out, *len < n ? *len : n);
+		*len = n;
+	}
+}
+
+/* accept on a socket whose addresses the app reads in its own family. */
+static int
+accept_as(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+    int four, int fl)
+{
+	struct sockaddr_storage	ss;
+	struct stat		st;
+	socklen_t		sslen = sizeof ss;
+	int			r;
+
+	r = four ? real_accept4(fd, (struct sockaddr *)&ss, &sslen, flags) :
+	    real_accept(fd, (struct sockaddr *)&ss, &sslen);
+	if (r < 0)
+		return r;
+	addr_out(fl, &ss, sslen, addr, len);
+	if (fstat(r, &st) == 0)
+		fd_put(r, (uint64_t)st.st_ino, (fl & FL_AS) | FL_ACCEPTED);
+	else
+		fd_forget(r);
+	return r;
+}
+
 /* accept, blocking if the app holds fd in blocking mode. */
 static int
 accept_any(int fd, struct sockaddr *addr, socklen_t *len, int flags, int four)
@@ -541,10 +656,15 @@ accept_any(int fd, struct sockaddr *addr, socklen_t *len, int flags, int four)
 	int		r, fl, timeout;
 
 	for (;;) {
-		r = four ? real_accept4(fd, addr, len, flags) :
-		    real_accept(fd, addr, len);
+		if (fd_tracked(fd) && LOAD(fd_ino[fd]) != 0 &&
+		    (LOAD(fd_flags[fd]) & FL_AS) && fd_shared(fd, &fl))
+			r = accept_as(fd, addr, len, flags, four, fl);
+		else
+			r = four ? real_accept4(fd, addr, len, flags) :
+			    real_accept(fd, addr, len);
 		if (r >= 0) {
-			fd_forget(r);	/* a new socket on a reused number */
+			if (!fd_known(r, &fl) || !(fl & FL_ACCEPTED))
+				fd_forget(r);	/* a reused number */
 			return r;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -781,4 +901,37 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	flag = name == SO_REUSEADDR ? FL_REUSEADDR : FL_REUSEPORT;
 	fd_change(fd, v ? flag : 0, v ? 0 : flag);
 	return 0;
+}
+
+/* getsockname and getpeername in the app's family (see FL_AS_INET). */
+static int
+name_as(int (*real)(int, struct sockaddr *, socklen_t *), int fd,
+    struct sockaddr *addr, socklen_t *len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sslen = sizeof ss;
+	int			fl;
+
+	if (chan_fd == -1 || !fd_tracked(fd) || LOAD(fd_ino[fd]) == 0 ||
+	    !(LOAD(fd_flags[fd]) & FL_AS) || !fd_known(fd, &fl) ||
+	    addr == NULL || len == NULL)
+		return real(fd, addr, len);
+	if (real(fd, (struct sockaddr *)&ss, &sslen) == -1)
+		return -1;
+	addr_out(fl, &ss, sslen, addr, len);
+	return 0;
+}
+
+int
+getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	resolve();
+	return name_as(real_getsockname, fd, addr, len);
+}
+
+int
+getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	resolve();
+	return name_as(real_getpeername, fd, addr, len);
 }
