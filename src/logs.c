@@ -14,6 +14,7 @@
 
 #include "clm/log.h"
 #include "clm/logs.h"
+#include "clm/nametab.h"
 #include "clm/reaper.h"
 #include "clm/upgrade.h"
 
@@ -172,27 +173,36 @@ logs_mark(struct clm_logs *l, const char *path, const char *line)
 	close(fd);
 }
 
+/* One pass over the folder for all the apps of a delete: a pass per app
+ * made clm delete all quadratic (4,900 apps: 30 s of readdir). */
 void
-logs_app_deleted(struct clm_logs *l, const char *app)
+logs_apps_deleted(struct clm_logs *l, char *const *apps)
 {
 	struct dirent	*de;
 	DIR		*dir;
+	struct nametab	*lines;
 	char		 name[CLM_NAME_MAX * 4 + 8], kind[4], stamp[32];
 	char		*path, *line;
 	long		 slot;
+	size_t		 i;
 	struct stat	 st;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 
-	if ((dir = opendir(l->home->logdir)) == NULL)
+	if (apps[0] == NULL || (dir = opendir(l->home->logdir)) == NULL)
 		return;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	line = clm_asprintf("--- clm: app '%s' deleted at %s; the lines above "
-	    "are from it ---\n", app, stamp);
+	lines = nametab_new();
+	for (i = 0; apps[i] != NULL; i++) {
+		if (nametab_get(lines, apps[i]) == NULL)
+			nametab_put(lines, apps[i], clm_asprintf("--- clm: app "
+			    "'%s' deleted at %s; the lines above are from it "
+			    "---\n", apps[i], stamp));
+	}
 	while ((de = readdir(dir)) != NULL) {
 		if (logs_file_name(de->d_name, name, sizeof name, &slot,
-		    kind) == -1 || strcmp(name, app) != 0)
+		    kind) == -1 || (line = nametab_get(lines, name)) == NULL)
 			continue;
 		path = clm_asprintf("%s/%s", l->home->logdir, de->d_name);
 		/* An empty file has no lines to tell apart. */
@@ -202,7 +212,11 @@ logs_app_deleted(struct clm_logs *l, const char *app)
 		free(path);
 	}
 	closedir(dir);
-	free(line);
+	for (i = 0; apps[i] != NULL; i++) {
+		free(nametab_get(lines, apps[i]));
+		nametab_put(lines, apps[i], NULL);
+	}
+	nametab_free(lines);
 }
 
 /* clm-logd beside clmd (a build tree), or in the package's folder. */

@@ -424,16 +424,21 @@ op_finish(struct op *op, const char *code, const char *msg)
 {
 	size_t		 i;
 	struct app	*a;
+	char		**gone;
 
 	if (op->kind == OP_DELETE && code == NULL) {
-		for (i = 0; op->names[i] != NULL; i++) {
-			if ((a = app_find(op->sup, op->names[i])) != NULL) {
+		gone = clm_calloc(1, sizeof *gone);
+		for (i = 0; op->names[i] != NULL; i++)
+			if (app_find(op->sup, op->names[i]) != NULL)
+				clm_strv_push(&gone, op->names[i]);
+		logs_apps_deleted(op->sup->wctx.logs, gone);
+		for (i = 0; gone[i] != NULL; i++) {
+			if ((a = app_find(op->sup, gone[i])) != NULL) {
 				log_info("%s: deleted", a->wa.spec->name);
-				logs_app_deleted(op->sup->wctx.logs,
-				    a->wa.spec->name);
 				app_remove(a);
 			}
 		}
+		clm_strv_free(gone);
 	}
 	if (op->done != NULL)
 		op->done(op->arg, code, msg);

@@ -36,11 +36,12 @@ int logs_attach(struct clm_logs *, const struct clm_app_spec *, int slot,
 void logs_detach(struct clm_logs *, const char *app, int slot,
     unsigned long run);
 /*
- * The app is deleted: each of its log files gets a last line saying so
- * (after what its workers wrote: clm-logd writes it once it has read their
- * pipes). A re-created app's `clm logs` shows only what follows it.
+ * These apps (NULL-terminated) are deleted: each of their log files gets a
+ * last line saying so (after what its workers wrote: clm-logd writes it
+ * once it has read their pipes). A re-created app's `clm logs` shows only
+ * what follows it. One pass over the log folder for all of them.
  */
-void logs_app_deleted(struct clm_logs *, const char *app);
+void logs_apps_deleted(struct clm_logs *, char *const *apps);
 /* Is this line such a marker? */
 bool logs_marker(const char *line, size_t len);
 /* A log file's name: NAME-ID-out.log, NAME-all-out.log (merged; slot -1),
