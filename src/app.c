@@ -143,6 +143,34 @@ app_name_char(char c)
 }
 
 int
+clm_worker_target(const char *target, char **name, int *slot, char **cause)
+{
+	const char	*colon = strrchr(target, ':');
+	long long	 v;
+	char		*n;
+
+	*name = NULL;
+	*slot = -1;
+	if (colon == NULL)
+		return 0;
+	n = clm_strndup(target, (size_t)(colon - target));
+	if (clm_app_name_check(n, cause) == -1) {
+		free(n);
+		return -1;
+	}
+	if (!isdigit((unsigned char)colon[1]) ||
+	    clm_parse_int(colon + 1, 0, CLM_INSTANCES_LIMIT, &v) != 0) {
+		*cause = clm_asprintf("'%s': a worker is NAME:ID, ID a number "
+		    "from 0 (see clm list)", target);
+		free(n);
+		return -1;
+	}
+	*name = n;
+	*slot = (int)v;
+	return 1;
+}
+
+int
 clm_app_name_check(const char *name, char **cause)
 {
 	const char	*p;

@@ -665,8 +665,9 @@ static const struct cli_verb cli_verbs[] = {
 	  "Stops every worker of the app (or of every app) and removes it.\n",
 	  false, false, 1, 1 },
 	{ "describe", NULL, cli_verb_describe, cli_json_options,
-	  "NAME [--json]",
+	  "NAME|NAME:ID [--json]",
 	  "show an app's options and workers",
+	  "NAME:ID shows one worker (ids count from 0 in each app).\n"
 	  "Options:\n"
 	  "      --json               print JSON instead of text\n",
 	  false, false, 1, 1 },
@@ -706,11 +707,11 @@ static const struct cli_verb cli_verbs[] = {
 	  "worker\n",
 	  false, false, 0, 0 },
 	{ "logs", NULL, cli_verb_logs, cli_logs_options,
-	  "[NAME] [--lines N] [--err|--out] [--nostream] [--raw]",
+	  "[NAME|NAME:ID] [--lines N] [--err|--out] [--nostream] [--raw]",
 	  "show the last lines of the logs, then follow them",
 	  "Prints the last N lines (default 15) of each worker's out and err "
-	  "log, each\n"
-	  "line prefixed with the worker, then new lines as they come, until "
+	  "log (NAME:ID:\none worker's), each "
+	  "line prefixed with the worker, then new lines as they\ncome, until "
 	  "interrupted.\n"
 	  "--lines 0 prints only new lines. --nostream prints and exits.\n"
 	  "Control bytes (terminal escapes) and bytes that are not UTF-8 are "
@@ -732,11 +733,12 @@ static const struct cli_verb cli_verbs[] = {
 	  "Exit 0 when the daemon answers, 1 when none runs. Never starts "
 	  "one.\n",
 	  false, false, 0, 0 },
-	{ "reload", NULL, cli_verb_reload, cli_reload_options, "NAME|all\n"
+	{ "reload", NULL, cli_verb_reload, cli_reload_options,
+	  "NAME|NAME:ID|all\n"
 	  "       clm reload FILE [--only NAME[,NAME]] [--env NAME]",
 	  "replace an app's workers one by one, without downtime",
 	  "Starts a new worker per slot, waits until it is ready, then stops "
-	  "the old one.\n"
+	  "the old one.\nNAME:ID replaces one worker.\n"
 	  "With an app file, applies the file to its running apps: their new "
 	  "options,\n"
 	  "and their new instance counts.\n"
@@ -751,9 +753,10 @@ static const struct cli_verb cli_verbs[] = {
 	  "reopen every log file (after an external logrotate; as SIGUSR1)",
 	  NULL, false, false, 0, 0 },
 	{ "restart", NULL, cli_verb_target, cli_restart_options,
-	  "NAME|all [--update-env]",
+	  "NAME|NAME:ID|all [--update-env]",
 	  "stop and start an app's workers",
-	  "Also starts an errored or stopped app again.\n"
+	  "Also starts an errored or stopped app again. NAME:ID restarts one "
+	  "worker.\n"
 	  "An app keeps the environment it was started with (a restart, a "
 	  "reload, a\n"
 	  "resurrect do not change it), unless --update-env is given.\n"
@@ -833,11 +836,13 @@ static const struct cli_verb cli_verbs[] = {
 	  "clm save\n"
 	  "first. --print only prints the unit. clm unstartup removes it.\n",
 	  false, false, 0, 0 },
-	{ "stop", NULL, cli_verb_target, NULL, "NAME|all",
+	{ "stop", NULL, cli_verb_target, NULL, "NAME|NAME:ID|all",
 	  "stop an app's workers (the app stays listed)",
 	  "Sends the app's kill signal to each worker's process group, and "
 	  "SIGKILL\n"
-	  "after its kill timeout.\n",
+	  "after its kill timeout. NAME:ID stops one worker (ids count from 0 "
+	  "in each\napp); it stays stopped until clm restart NAME:ID or NAME. "
+	  "While an app is\nstopped, its ports refuse connections.\n",
 	  false, true, 1, 1 },
 	{ "unstartup", NULL, cli_verb_startup, cli_startup_options, "[--user]",
 	  "disable and remove the unit that clm startup wrote",
@@ -1428,17 +1433,65 @@ out:
 	return rc;
 }
 
-/* Check an app name argument ("all" allowed). */
+/* Verbs that take one worker, NAME:ID, as well as an app. */
+static bool
+cli_takes_worker(const struct cli_verb *v)
+{
+	return strcmp(v->name, "stop") == 0 ||
+	    strcmp(v->name, "restart") == 0 ||
+	    strcmp(v->name, "reload") == 0 ||
+	    strcmp(v->name, "describe") == 0 || strcmp(v->name, "logs") == 0;
+}
+
+/* Check an app name argument ("all" allowed; NAME:ID where a verb takes
+ * a worker). */
 static int
 cli_check_target(const struct cli_verb *v, const char *target)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *name;
+	int	 slot, r;
 
 	if (strcmp(target, "all") == 0)
 		return 0;
-	if (clm_app_name_check(target, &cause) != 0)
+	if ((r = clm_worker_target(target, &name, &slot, &cause)) == -1)
+		return cli_report(v, CLM_EXIT_USAGE, cause);
+	free(name);
+	if (r == 1 && !cli_takes_worker(v))
+		return cli_report(v, CLM_EXIT_USAGE, clm_asprintf("'%s' names "
+		    "one worker; clm %s takes an app's name (one worker: clm "
+		    "stop|restart|reload|describe|logs NAME:ID)", target,
+		    v->name));
+	if (r == 0 && clm_app_name_check(target, &cause) != 0)
 		return cli_report(v, CLM_EXIT_USAGE, cause);
 	return 0;
+}
+
+/*
+ * What "no such app" says when a PM2 habit gave a number: clm's ids are
+ * per app, so a number alone names nothing. NULL for other targets.
+ */
+static char *
+cli_noapp(const char *target)
+{
+	const char	*p;
+
+	for (p = target; *p != '\0' && isdigit((unsigned char)*p); p++)
+		;
+	if (p == target || *p != '\0')
+		return NULL;
+	return clm_asprintf("no app named '%s': clm names an app by its name "
+	    "and one of its workers as NAME:ID, ids counting from 0 in each "
+	    "app (clm logs web:1, clm restart web:0; see clm list)", target);
+}
+
+/* The app part of a target ("web" of "web:1"); the caller frees. */
+static char *
+cli_target_app(const char *target)
+{
+	const char	*colon = strrchr(target, ':');
+
+	return colon != NULL ? clm_strndup(target, (size_t)(colon - target)) :
+	    clm_strdup(target);
 }
 
 /* Send a request; no daemon is an error. */
@@ -1448,6 +1501,7 @@ cli_simple(const struct cli_verb *v, struct clm_request *req, cli_reply_fn fn,
 {
 	struct clm_home		 home;
 	struct clm_client	*c;
+	char			*noapp;
 	bool			 no_daemon;
 	int			 rc;
 
@@ -1457,7 +1511,9 @@ cli_simple(const struct cli_verb *v, struct clm_request *req, cli_reply_fn fn,
 		proto_request_free(req);
 		goto out;
 	}
-	rc = cli_exchange(c, req, fn, arg, NULL);
+	noapp = req->target != NULL ? cli_noapp(req->target) : NULL;
+	rc = cli_exchange(c, req, fn, arg, noapp);
+	free(noapp);
 	clm_client_close(c);
 out:
 	clm_home_free(&home);
@@ -1576,8 +1632,12 @@ cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 		req->env = cli_environ();
 	}
 	rc = cli_simple(v, req, v->show ? cli_print_rows : NULL, &shown);
-	if (rc == 0 && v->show && !shown)
-		rc = cli_show(strcmp(target, "all") == 0 ? NULL : target);
+	if (rc == 0 && v->show && !shown) {
+		char	*app = cli_target_app(target);
+
+		rc = cli_show(strcmp(target, "all") == 0 ? NULL : app);
+		free(app);
+	}
 out:
 	free(target);
 	return rc;
@@ -1732,6 +1792,10 @@ cli_verb_logs(const struct cli_verb *v, int argc, char **argv)
 	if ((rc = cli_parse_verb(v, argc, argv, cli_logs_option, &lg,
 	    &a)) != 0)
 		return rc;
+	if (a.npos > 0 && (rc = cli_check_target(v, a.pos[0])) != 0) {
+		cli_args_free(&a);
+		return rc;
+	}
 	req = proto_request_new("logs");
 	if (a.npos > 0)
 		req->target = clm_strdup(a.pos[0]);
@@ -1749,7 +1813,11 @@ cli_verb_logs(const struct cli_verb *v, int argc, char **argv)
 			rc = logview_offline(&home, req);
 		proto_request_free(req);
 	} else {
-		rc = cli_exchange(c, req, NULL, NULL, NULL);
+		char	*noapp = req->target != NULL ? cli_noapp(req->target) :
+		    NULL;
+
+		rc = cli_exchange(c, req, NULL, NULL, noapp);
+		free(noapp);
 		clm_client_close(c);
 	}
 	clm_home_free(&home);

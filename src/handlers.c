@@ -456,10 +456,39 @@ target_op(struct clm_daemon_ctx *d, struct clm_call *call,
 	return p;
 }
 
+/* stop, restart, reload of one worker, NAME:ID. false: not such a
+ * target. */
+static bool
+worker_op(struct clm_daemon_ctx *d, struct clm_call *call, const char *verb)
+{
+	const struct clm_request	*req = server_call_request(call);
+	struct pending			*p;
+	const char			*code;
+	char				*cause;
+
+	if (req->target == NULL || strchr(req->target, ':') == NULL)
+		return false;
+	if (req->update_env) {
+		server_reply_error(call, CLM_E_INVAL, "--update-env applies to "
+		    "an app: the workers of an app share its environment");
+		return true;
+	}
+	p = pending_new(d, call, req->target);
+	if (supervisor_worker(d->sup, verb, req->target, pending_done, p,
+	    &code, &cause) == -1) {
+		free(p->show);
+		free(p);
+		server_reply_error(call, code, "%s", cause);
+		free(cause);
+	}
+	return true;
+}
+
 static void
 h_stop(struct clm_daemon_ctx *d, struct clm_call *call)
 {
-	target_op(d, call, supervisor_stop, true);
+	if (!worker_op(d, call, "stop"))
+		target_op(d, call, supervisor_stop, true);
 }
 
 static void
@@ -469,6 +498,8 @@ h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 	char				**names, **env, *one[2] = { NULL, NULL };
 	size_t				  i;
 
+	if (worker_op(d, call, "restart"))
+		return;
 	if (req->update_env) {
 		if (req->env == NULL) {
 			server_reply_error(call, CLM_E_BADREQ, "restart "
@@ -513,6 +544,8 @@ h_reload(struct clm_daemon_ctx *d, struct clm_call *call)
 			    "target (an app name or all) or apps");
 			return;
 		}
+		if (worker_op(d, call, "reload"))
+			return;
 		notify_send("RELOADING=1");
 		if ((p = target_op(d, call, supervisor_reload, true)) != NULL)
 			p->reload = true;

@@ -93,6 +93,8 @@ struct op {
 	char			*failure;
 	/* shrink: the count to keep; reload: the slots to replace (-1: all) */
 	int			 target;
+	int			 one;		/* online, down: only this slot
+						   (NAME:ID); -1: every one */
 	struct op		*next;
 };
 
@@ -235,6 +237,7 @@ op_add(struct clm_supervisor *sup, enum op_kind kind, char **names,
 	op->names = clm_strv_dup(names);
 	op->done = done;
 	op->arg = arg;
+	op->one = -1;
 	if (timeout_ms != 0)
 		op->deadline_ms = clm_now_ms() + timeout_ms;
 	op->next = sup->ops;
@@ -255,7 +258,8 @@ check_online(struct op *op, struct app *a, char **cause)
 		return -1;
 	}
 	for (j = 0; j < a->nwanted; j++) {
-		if (a->workers[j]->state == WS_ONLINE ||
+		if ((op->one >= 0 && j != op->one) ||
+		    a->workers[j]->state == WS_ONLINE ||
 		    worker_finished(a->workers[j]))
 			continue;
 		if ((*cause = worker_failure(a->workers[j])) != NULL)
@@ -383,6 +387,10 @@ op_check(struct op *op, char **cause)
 		if (op->kind == OP_ONLINE) {
 			if ((r = check_online(op, a, cause)) != 1)
 				return r;
+		} else if (op->one >= 0 && op->one < a->nworkers) {
+			if (worker_running(a->workers[op->one]) ||
+			    a->workers[op->one]->state == WS_WAITING)
+				return 0;
 		} else if (app_running(a))
 			return 0;
 	}
@@ -1046,6 +1054,12 @@ supervisor_select(struct clm_supervisor *sup, const char *target,
 		}
 		return 0;
 	}
+	if (strchr(target, ':') != NULL) {
+		*code = CLM_E_INVAL;
+		*cause = clm_asprintf("'%s' names one worker; this command "
+		    "takes an app's name, or all", target);
+		return -1;
+	}
 	if ((a = app_find(sup, target)) == NULL) {
 		*code = CLM_E_NOAPP;
 		*cause = clm_asprintf("no app named '%s' (see clm list)",
@@ -1272,22 +1286,48 @@ supervisor_stop_all(struct clm_supervisor *sup, supervisor_done_cb done,
 	clm_strv_free(names);
 }
 
+/* The app and slot of "NAME:ID" (NULL when there is no such worker). */
+static struct app *
+worker_find(struct clm_supervisor *sup, const char *target, int *slot)
+{
+	struct app	*a;
+	char		*name, *cause = NULL;
+
+	if (clm_worker_target(target, &name, slot, &cause) != 1) {
+		free(cause);
+		return NULL;
+	}
+	a = app_find(sup, name);
+	free(name);
+	return a != NULL && *slot < a->nworkers ? a : NULL;
+}
+
 void
 supervisor_info(struct clm_supervisor *sup, const char *name,
     struct clm_worker_info **out, size_t *n)
 {
 	uint64_t	 now = clm_now_ms();
+	struct app	*a;
 	size_t		 i, k = 0, total = 0;
 	int		 j;
 
+	if (name != NULL && strchr(name, ':') != NULL) {
+		*out = NULL;
+		*n = 0;
+		if ((a = worker_find(sup, name, &j)) == NULL)
+			return;
+		*out = clm_calloc(1, sizeof **out);
+		worker_info(a->workers[j], *out, now);
+		*n = 1;
+		return;
+	}
 	for (i = 0; i < sup->napps; i++) {
 		if (name == NULL || strcmp(name, sup->apps[i]->wa.spec->name) == 0)
 			total += sup->apps[i]->nworkers;
 	}
 	*out = total ? clm_calloc(total, sizeof **out) : NULL;
 	for (i = 0; i < sup->napps; i++) {
-		struct app	*a = sup->apps[i];
-
+		a = sup->apps[i];
 		if (name != NULL && strcmp(name, a->wa.spec->name) != 0)
 			continue;
 		for (j = 0; j < a->nworkers; j++)
@@ -1299,9 +1339,74 @@ supervisor_info(struct clm_supervisor *sup, const char *name,
 const struct clm_app_spec *
 supervisor_spec(struct clm_supervisor *sup, const char *name)
 {
-	struct app	*a = app_find(sup, name);
+	struct app	*a;
+	int		 slot;
 
+	if (strchr(name, ':') != NULL)
+		a = worker_find(sup, name, &slot);
+	else
+		a = app_find(sup, name);
 	return a ? a->wa.spec : NULL;
+}
+
+int
+supervisor_worker(struct clm_supervisor *sup, const char *verb,
+    const char *target, supervisor_done_cb done, void *arg,
+    const char **code, char **cause)
+{
+	struct worker	*w;
+	struct app	*a;
+	struct op	*op;
+	char		*name, *names[2] = { NULL, NULL };
+	int		 slot;
+
+	*code = CLM_E_INVAL;
+	if (clm_worker_target(target, &name, &slot, cause) != 1)
+		return -1;
+	a = app_find(sup, name);
+	free(name);
+	if (a == NULL || a->deleting) {
+		*code = CLM_E_NOAPP;
+		*cause = clm_asprintf("no app named '%.*s' (see clm list)",
+		    (int)(strrchr(target, ':') - target), target);
+		return -1;
+	}
+	if (slot >= a->nwanted) {
+		*code = CLM_E_NOAPP;
+		*cause = clm_asprintf("app %s has no worker %d: its ids go "
+		    "from 0 to %d (see clm list)", a->wa.spec->name, slot,
+		    a->nwanted - 1);
+		return -1;
+	}
+	w = a->workers[slot];
+	names[0] = a->wa.spec->name;
+	if (strcmp(verb, "stop") == 0) {
+		log_info("%s:%d: stopped by itself (clm stop %s)",
+		    names[0], slot, target);
+		worker_want(w, WANT_DOWN);
+		op_add(sup, OP_DOWN, names, 0, done, arg)->one = slot;
+	} else if (strcmp(verb, "restart") == 0) {
+		if (!a->up)
+			listeners_resume(&a->wa.listeners);
+		a->up = true;
+		worker_restart(w);
+		op_add(sup, OP_ONLINE, names, apps_timeout(sup, names, true),
+		    done, arg)->one = slot;
+	} else if (strcmp(verb, "reload") == 0) {
+		if (!a->up) {
+			*cause = clm_asprintf("app %s is stopped: clm restart "
+			    "%s starts the worker", names[0], target);
+			return -1;
+		}
+		op = op_add(sup, OP_RELOAD, names, 0, done, arg);
+		op->slot = slot;
+		op->target = slot + 1;
+	} else {
+		*cause = clm_asprintf("clm %s takes an app's name, not a "
+		    "worker (%s)", verb, target);
+		return -1;
+	}
+	return 0;
 }
 
 char *

@@ -785,7 +785,10 @@ worker_failure(const struct worker *w)
 		    "(%s; see %s)", name, w->slot, w->restarts, why, logs);
 		break;
 	case WS_STOPPED:
-		if (w->want == WANT_ONCE)
+		if (w->want == WANT_DOWN)
+			s = clm_asprintf("worker %s:%d is stopped (clm restart "
+			    "%s:%d starts it)", name, w->slot, name, w->slot);
+		else if (w->want == WANT_ONCE)
 			s = clm_asprintf("new worker %s:%d %s before it was "
 			    "ready (see %s)", name, w->slot, why, logs);
 		else

@@ -92,6 +92,13 @@ int clm_ncpu(void);
 
 /* 0 if name is a valid app name; else -1 and *cause says why and how. */
 int clm_app_name_check(const char *name, char **cause);
+/*
+ * A target that names one worker: "NAME:ID" (ID a worker's id, from 0 in
+ * each app). 1 with *name (the caller frees) and *slot; 0 when target has
+ * no ':' (an app, or all); -1 with *cause when it is malformed.
+ */
+int clm_worker_target(const char *target, char **name, int *slot,
+    char **cause);
 
 /* The default name of a script: its base name without extension. */
 char *clm_app_default_name(const char *script);

@@ -91,6 +91,14 @@ void supervisor_delete(struct clm_supervisor *, char **names,
  */
 void supervisor_reload(struct clm_supervisor *, char **names,
     supervisor_done_cb, void *arg);
+/*
+ * stop, restart or reload (verb) one worker, "NAME:ID"; -1 with *code,
+ * *cause when there is no such worker. A worker stopped alone stays
+ * stopped until a restart of it or of its app.
+ */
+int supervisor_worker(struct clm_supervisor *, const char *verb,
+    const char *target, supervisor_done_cb, void *arg, const char **code,
+    char **cause);
 /* Set the number of workers of an app (relative: add count). */
 int supervisor_scale(struct clm_supervisor *, const char *name,
     long long count, bool relative, char ***notes, supervisor_done_cb,
@@ -103,7 +111,8 @@ void supervisor_stop_all(struct clm_supervisor *, supervisor_done_cb,
  * timer calls it every second). */
 void supervisor_check_memory(struct clm_supervisor *);
 
-/* Worker rows for list/describe: the app named (NULL: all). */
+/* Worker rows for list/describe: the app named (NULL: all), or the
+ * worker of "NAME:ID". */
 void supervisor_info(struct clm_supervisor *, const char *name,
     struct clm_worker_info **out, size_t *n);
 struct clm_state;
@@ -123,7 +132,7 @@ char *supervisor_status(struct clm_supervisor *);
 /* The workers' logs (reopen them). */
 struct clm_logs *supervisor_logs(struct clm_supervisor *);
 
-/* The spec of a named app, or NULL. */
+/* The spec of a named app (or of the app of "NAME:ID"), or NULL. */
 const struct clm_app_spec *supervisor_spec(struct clm_supervisor *,
     const char *name);
 
