@@ -536,7 +536,9 @@ h_reload(struct clm_daemon_ctx *d, struct clm_call *call)
 	const struct clm_request	*req = server_call_request(call);
 	struct clm_app_spec		**specs;
 	struct pending			*p;
-	char				*cause;
+	char				*cause, **names = NULL;
+	size_t				 i;
+	bool				 own;
 
 	if (req->napps == 0) {
 		if (req->target == NULL) {
@@ -553,7 +555,14 @@ h_reload(struct clm_daemon_ctx *d, struct clm_call *call)
 			notify_ready(d);
 		return;
 	}
-	/* An app file: new options and counts for running apps. */
+	/* An app file: new options and counts for running apps (a guest:
+	 * only of its own). */
+	for (i = 0; i < req->napps; i++)
+		clm_strv_push(&names, req->apps[i]->name);
+	own = guest_owns(d, call, names);
+	clm_strv_free(names);
+	if (!own)
+		return;
 	if ((specs = request_apps(call, req, &cause)) == NULL) {
 		server_reply_error(call, CLM_E_INVAL, "%s", cause);
 		free(cause);

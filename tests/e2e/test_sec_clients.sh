@@ -66,6 +66,16 @@ show_capture
 assert_eq "$RC" 1 "member: clm restart rootapp --update-env"
 assert_contains "$ERR" "does not run as you" "the message says why"
 
+check "a member may not reload root's app with an app file of its own"
+printf '[rootapp]\nscript = %s\n' "$SEC_FIX/u_whoami.sh" >"$TEST_TMP/take.ini"
+chmod 644 "$TEST_TMP/take.ini"
+capture member clm reload "$TEST_TMP/take.ini"
+show_capture
+assert_eq "$RC" 1 "member: clm reload take.ini"
+assert_contains "$ERR" "does not run as you" "the message says why"
+capture clm describe rootapp --json
+assert_contains "$OUT" "sleeper.sh" "rootapp's script is still root's"
+
 check "clm update: only root and the daemon's user"
 capture member clm update
 show_capture
