@@ -410,6 +410,19 @@ app_looked_in(const char *path)
 	return clm_strndup(path, (size_t)(slash - path));
 }
 
+/* *path made absolute against dir (NULL stays NULL). */
+static void
+app_absolute(char **path, const char *dir)
+{
+	char	*abs;
+
+	if (*path == NULL)
+		return;
+	abs = clm_path_join(dir, *path);
+	free(*path);
+	*path = abs;
+}
+
 int
 clm_app_resolve(struct clm_app_spec *spec, const char *base,
     const char *path_env, const char *how_interp, const char **field,
@@ -483,6 +496,8 @@ clm_app_resolve(struct clm_app_spec *spec, const char *base,
 		goto fail;
 	}
 
+	app_absolute(&spec->out_file, dir);
+	app_absolute(&spec->error_file, dir);
 	free(spec->cwd);
 	spec->cwd = dir;
 	free(spec->script);

@@ -77,16 +77,11 @@ static const struct eco_key {
 	{ "time", ECO_OPTION, "time", NULL },
 	{ "log_date_format", ECO_NOT_YET, NULL, "not supported yet: clm's "
 	  "--time (time = true) prefixes ISO 8601 times" },
-	{ "out_file", ECO_NOT_YET, NULL, "not supported yet: logs go to "
-	  "$CLM_HOME/logs/NAME-ID-out.log" },
-	{ "output", ECO_NOT_YET, NULL, "not supported yet: logs go to "
-	  "$CLM_HOME/logs/NAME-ID-out.log" },
-	{ "error_file", ECO_NOT_YET, NULL, "not supported yet: logs go to "
-	  "$CLM_HOME/logs/NAME-ID-err.log" },
-	{ "err_file", ECO_NOT_YET, NULL, "not supported yet: logs go to "
-	  "$CLM_HOME/logs/NAME-ID-err.log" },
-	{ "error", ECO_NOT_YET, NULL, "not supported yet: logs go to "
-	  "$CLM_HOME/logs/NAME-ID-err.log" },
+	{ "out_file", ECO_OPTION, "out_file", NULL },
+	{ "output", ECO_OPTION, "out_file", NULL },
+	{ "error_file", ECO_OPTION, "error_file", NULL },
+	{ "err_file", ECO_OPTION, "error_file", NULL },
+	{ "error", ECO_OPTION, "error_file", NULL },
 	{ "log_file", ECO_NO, NULL, "clm keeps an out and an err log per "
 	  "worker (merge_logs: per app), no combined one" },
 	{ "log", ECO_NO, NULL, "clm keeps an out and an err log per worker "

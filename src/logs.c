@@ -70,6 +70,22 @@ char *
 logs_path(const struct clm_home *home, const struct clm_app_spec *spec,
     int slot, const char *which)
 {
+	const char	*own, *slash, *dot;
+
+	own = strcmp(which, "out") == 0 ? spec->out_file : spec->error_file;
+	if (own != NULL) {
+		/* Several workers, not merged: -ID before the extension. */
+		if (spec->merge_logs || spec->instances == 1 ||
+		    strcmp(own, "/dev/null") == 0)
+			return clm_strdup(own);
+		slash = strrchr(own, '/');
+		dot = strrchr(own, '.');
+		if (dot == NULL || (slash != NULL && dot < slash) ||
+		    dot == (slash != NULL ? slash + 1 : own))
+			return clm_asprintf("%s-%d", own, slot);
+		return clm_asprintf("%.*s-%d%s", (int)(dot - own), own, slot,
+		    dot);
+	}
 	if (spec->merge_logs)
 		return clm_asprintf("%s/%s-all-%s.log", home->logdir,
 		    spec->name, which);
@@ -423,7 +439,14 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 	char		*path = logs_path(l->home, spec, slot, which);
 	int		 p[2];
 
-	logs_migrate(l->home->logdir, spec, which, path);
+	if (strcmp(path, "/dev/null") == 0) {
+		/* Nothing kept: the worker writes straight into the void. */
+		free(path);
+		return open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	}
+	if ((strcmp(which, "out") == 0 ? spec->out_file : spec->error_file) ==
+	    NULL)
+		logs_migrate(l->home->logdir, spec, which, path);
 	if (l->logd == NULL || pipe2(p, O_CLOEXEC) == -1) {
 		p[1] = open_file(l, path);
 		free(path);

@@ -115,6 +115,15 @@ const struct clm_option options_table[] = {
 	  F(merge_logs), 0, 1, "false",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
 	  "one out and one err log for all the app's workers", NULL },
+	{ "out_file", "out-file", 0, "out_file", CLM_OPT_STRING, F(out_file),
+	  0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
+	  "stdout's log file instead of $CLM_HOME/logs/NAME-ID-out.log;\n"
+	  "relative to cwd; -ID before the extension for several\n"
+	  "instances (unless merge_logs); /dev/null: none", NULL },
+	{ "error_file", "error-file", 0, "error_file", CLM_OPT_STRING,
+	  F(error_file), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
+	  "stderr's log file, the same way", NULL },
 	{ "max_log_size", "max-log-size", 0, "max_log_size", CLM_OPT_SIZE,
 	  F(max_log_size), 1024, OPT_SIZE_MAX, "10M",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "SIZE",

@@ -58,6 +58,9 @@ struct clm_app_spec {
 	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
 	bool		  log_time;	/* timestamp every log line */
 	bool		  merge_logs;	/* one out and one err file per app */
+	char		 *out_file;	/* stdout's log (absolute; /dev/null);
+					   NULL: $CLM_HOME/logs/NAME-ID-out.log */
+	char		 *error_file;	/* stderr's, the same way */
 	uint64_t	  max_log_size;	/* rotate past it; 0: never */
 	int		  log_retain;	/* rotated files kept */
 };
@@ -115,6 +118,7 @@ const char *clm_app_default_interpreter(const char *script);
  *   directory.
  * - spec->script is made absolute against that cwd; it must be a readable
  *   regular file.
+ * - spec->out_file and spec->error_file are made absolute against cwd.
  * - spec->interpreter: NULL chooses one by the script's extension, "none"
  *   runs the script itself (which must then be executable), a name is
  *   looked up in path_env (a PATH value; NULL: /usr/local/bin:/usr/bin:/bin),

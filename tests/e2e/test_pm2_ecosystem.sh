@@ -50,6 +50,21 @@ check_jobs() {
 	    "jobs' args (a string split like a shell)"
 	ok "jobs on $jobs_port, $1"
 }
+serving_logged() { grep -q "jobs: serving on $jobs_port" "$proj/jobs-out.log"; }
+# out_file, error_file: jobs' stdout in $proj/jobs-out.log, its stderr
+# nowhere (/dev/null); web's stderr in web-err-ID.log (several instances).
+check_log_files() {
+	local i
+	wait_until 20 serving_logged
+	[ ! -e "$CLM_HOME/logs/jobs-0-out.log" ] ||
+	    fail "jobs' stdout went to the default log too"
+	[ ! -e "$CLM_HOME/logs/jobs-0-err.log" ] ||
+	    fail "jobs' stderr (/dev/null) has a log file"
+	for ((i = 0; i < ncpu; i++)); do
+		[ -f "$proj/web-err-$i.log" ] || fail "no $proj/web-err-$i.log"
+	done
+	ok "out_file, error_file (/dev/null, and -ID per instance)"
+}
 delete_file() {
 	clm_root delete "$1"
 	[ "$RC" = 0 ] || { show_capture; fail "clm delete $1"; }
@@ -67,6 +82,8 @@ for f in ecosystem.config.js ecosystem.json ecosystem.yaml; do
 	    "an unknown key is named with its app"
 	check_apps production prod
 	check_jobs production
+	check_log_files
+	rm -f "$proj/jobs-out.log" "$proj"/web-err-*.log
 	clm describe web --json >"$TEST_TMP/web-$f.json" ||
 	    fail "describe web"
 	assert_eq "$(jpy 'd["spec"]["restart_delay_ms"]' \
@@ -133,4 +150,12 @@ new=$(pids_of web | tr '\n' ' ')
 [ "$old" != "$new" ] || fail "reload kept the pids ($old)"
 check_apps production prod
 ok "reloaded: $old -> $new"
+
+check "restart_delay: a crashed worker comes back after 500 ms, not the backoff"
+victim=$(pids_of web | head -n1)
+kill -9 "$victim"
+restart_logged() { grep -q "web:0: restarting in 500 ms" "$CLM_HOME/clmd.log"; }
+wait_until 20 restart_logged
+wait_until 30 web_online
+ok "$(grep -m1 'web:0: restarting in' "$CLM_HOME/clmd.log")"
 delete_file "$proj/ecosystem.config.js"

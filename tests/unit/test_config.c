@@ -839,8 +839,9 @@ TEST(config_apps_errors_name_file_and_line)
 	    "interpreter, interpreter_args, instances, cwd, listen, "
 	    "kill_signal, kill_timeout, min_uptime, max_restarts, "
 	    "autorestart, restart_delay, listen_timeout, user, group, "
-	    "inherit_env, max_memory_restart, time, merge_logs, max_log_size, "
-	    "log_retain, instance_var, increment_var, env_file and env.NAME)",
+	    "inherit_env, max_memory_restart, time, merge_logs, out_file, "
+	    "error_file, max_log_size, log_retain, instance_var, "
+	    "increment_var, env_file and env.NAME)",
 	    "apps.ini:4: unknown key 'scrip' in [web] (did you mean "
 	    "'script'?)", NULL);
 	fx_teardown(&fx);

@@ -231,6 +231,9 @@ sample(const struct ofx *fx, const struct clm_option *o, char *buf,
 			snprintf(buf, len, "%s", fx->dir);
 		else if (strcmp(o->key, "env_file") == 0)
 			snprintf(buf, len, "%s/app.env", fx->dir);
+		else if (strcmp(o->key, "out_file") == 0 ||
+		    strcmp(o->key, "error_file") == 0)
+			snprintf(buf, len, "%s/%s.log", fx->dir, o->key);
 		else
 			snprintf(buf, len, "v%zu", (size_t)(o - options_table));
 		return buf;
