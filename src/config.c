@@ -967,7 +967,7 @@ config_app_line(const struct config_app *a, const char *key)
 }
 
 static void
-config_apps_key(struct config_parser *p, const char *key, const char *value)
+config_apps_key1(struct config_parser *p, const char *key, const char *value)
 {
 	struct config_apps	*f = (struct config_apps *)p;
 	struct config_app	*a = f->cur;
@@ -1024,6 +1024,37 @@ config_apps_key(struct config_parser *p, const char *key, const char *value)
 		return;
 	}
 	config_option(p, o, value, a->spec);
+}
+
+/*
+ * One rule for quotes in an app file, as a shell reads a word: args are
+ * split into words (quotes group them and go); any other value that
+ * starts with a quote is one such word, its quotes removed
+ * (env.GREETING = "Hi there" is Hi there). An inline comment starts at
+ * ';' after a blank, quoted or not.
+ */
+static void
+config_apps_key(struct config_parser *p, const char *key, const char *value)
+{
+	const struct clm_option	*o = options_by_key(key);
+	char			**words = NULL, *cause = NULL, *shown;
+
+	if ((value[0] != '"' && value[0] != '\'') ||
+	    (o != NULL && o->type == CLM_OPT_ARGS)) {
+		config_apps_key1(p, key, value);
+		return;
+	}
+	shown = clm_shown(value);
+	if (options_split_args(value, &words, &cause) != 0)
+		config_error(p, p->line, "%s: %s (in %s)", key, cause, shown);
+	else if (words == NULL || words[0] == NULL || words[1] != NULL)
+		config_error(p, p->line, "%s: quote the whole value (\"a b\"), "
+		    "or none of it, not %s", key, shown);
+	else
+		config_apps_key1(p, key, words[0]);
+	free(shown);
+	free(cause);
+	clm_strv_free(words);
 }
 
 /* a's env.KEY lines, with the env_PROFILE.KEY lines over them. */

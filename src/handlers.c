@@ -379,6 +379,7 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 	struct clm_app_spec		*spec, **specs;
 	const char			*code;
 	char				*cause, **names, **env;
+	size_t				 i, k;
 
 	if (req->napps > 0) {
 		if ((specs = request_apps(call, req, &cause)) == NULL) {
@@ -386,7 +387,22 @@ h_start(struct clm_daemon_ctx *d, struct clm_call *call)
 			free(cause);
 			return;
 		}
-		start_apps(d, call, specs, req->napps, NULL);
+		/* An app file again: start what is missing; what runs
+		 * already stays as it is. */
+		names = NULL;
+		for (i = 0, k = 0; i < req->napps; i++) {
+			if (supervisor_running(d->sup, specs[i]->name)) {
+				cause = clm_asprintf("%s is running already: "
+				    "left as it is (clm reload FILE applies "
+				    "the file's changes to it)",
+				    specs[i]->name);
+				clm_strv_push(&names, cause);
+				free(cause);
+				clm_app_spec_free(specs[i]);
+			} else
+				specs[k++] = specs[i];
+		}
+		start_apps(d, call, specs, k, names);
 		free(specs);
 		return;
 	}

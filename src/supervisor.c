@@ -820,6 +820,14 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 	return 0;
 }
 
+bool
+supervisor_running(struct clm_supervisor *sup, const char *name)
+{
+	struct app	*a = app_find(sup, name);
+
+	return a != NULL && !a->deleting && (a->up || app_running(a));
+}
+
 /* 0 if an app of this name may be added (none, or a stopped one). */
 static int
 name_free(struct clm_supervisor *sup, const char *name, char **cause)

@@ -132,6 +132,9 @@ char *supervisor_status(struct clm_supervisor *);
 /* The workers' logs (reopen them). */
 struct clm_logs *supervisor_logs(struct clm_supervisor *);
 
+/* Is there an app of this name that runs (is wanted up)? */
+bool supervisor_running(struct clm_supervisor *, const char *name);
+
 /* The spec of a named app (or of the app of "NAME:ID"), or NULL. */
 const struct clm_app_spec *supervisor_spec(struct clm_supervisor *,
     const char *name);
