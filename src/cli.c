@@ -781,8 +781,8 @@ static const struct cli_verb cli_verbs[] = {
 	  false, false, 0, 0 },
 	{ "scale", NULL, cli_verb_scale, NULL, "NAME N|+N|-N",
 	  "set the number of an app's workers",
-	  "N workers (0 or max: one per logical core), or N more (+N) or "
-	  "fewer (-N).\n",
+	  "N workers (from 1; max: one per logical core), or N more (+N) or "
+	  "fewer (-N).\nTo stop every worker: clm stop NAME.\n",
 	  false, true, 2, 2 },
 	{ "start", NULL, cli_verb_start, cli_start_options,
 	  "SCRIPT [options] [-- ARGS...]\n"
@@ -2175,6 +2175,16 @@ cli_verb_scale(const struct cli_verb *v, int argc, char **argv)
 	if (cli_parse_count(a.pos[1], &count, &relative) != 0) {
 		rc = cli_report(v, CLM_EXIT_USAGE, clm_asprintf("'%s' is not a "
 		    "number of workers (use N, max, +N or -N)", a.pos[1]));
+		cli_args_free(&a);
+		return rc;
+	}
+	/* 0 is max on the wire (as -i 0): said as a number, it is a
+	 * surprise either way. */
+	if (count == 0 && !relative && strcasecmp(a.pos[1], "max") != 0) {
+		rc = cli_report(v, CLM_EXIT_USAGE, clm_asprintf("scale %s 0: an "
+		    "app has at least one worker (clm stop %s stops them all; "
+		    "clm scale %s max runs one per core)", a.pos[0], a.pos[0],
+		    a.pos[0]));
 		cli_args_free(&a);
 		return rc;
 	}
