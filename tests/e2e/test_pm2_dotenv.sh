@@ -5,7 +5,8 @@
 # export, blanks around '=', single quotes (literal), double quotes (with
 # escapes), a bare value's " # comment", an empty value, a repeated key
 # (the last wins); env.NAME keys win over the file. A bad line is reported
-# as FILE:LINE and nothing starts.
+# as FILE:LINE and nothing starts. Also instance_var: the variable that
+# carries the instance number instead of NODE_APP_INSTANCE.
 . "$(dirname "$0")/lib.sh"
 
 proj=$TEST_TMP/proj
@@ -56,11 +57,16 @@ check_env fromini from-ini
 assert_contains "$(clm describe fromini)" "env_file            $proj/app.env" \
     "describe shows the file, absolute"
 
-check "clm start --env-file"
+check "clm start --env-file (and --instance-var: the slot in MY_ID)"
 capture bash -c 'cd "$1" && shift && exec "$@"' _ "$proj" \
-    "$CLM_BIN_DIR/clm" start envdump.js --name fromcli --env-file app.env
+    "$CLM_BIN_DIR/clm" start envdump.js --name fromcli --env-file app.env \
+    --instance-var MY_ID
 [ "$RC" = 0 ] || { show_capture; fail "clm start --env-file"; }
 check_env fromcli from-file
+dump=$(head -n1 "$(out_log fromcli)")
+assert_eq "$(jpy 'd.get("MY_ID")' <<<"$dump")" 0 "MY_ID (instance_var)"
+assert_eq "$(jpy 'd.get("NODE_APP_INSTANCE")' <<<"$dump")" null \
+    "NODE_APP_INSTANCE with another instance_var"
 
 check "an ecosystem file's env_file"
 cat >"$proj/ecosystem.json" <<'JSON'
