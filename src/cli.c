@@ -769,9 +769,10 @@ static const struct cli_verb cli_verbs[] = {
 	  "start the apps saved by clm save",
 	  "Starts every app of $CLM_HOME/dump.json (written by clm save) with "
 	  "its saved\n"
-	  "options, instance count, ports and environment. Starts the daemon "
-	  "if none is\n"
-	  "running; clmd --resurrect does the same at start-up.\n",
+	  "options, instance count, ports and environment; an app saved "
+	  "stopped comes\nback stopped. Prints the table of every app, and "
+	  "exits 1 when an app did not\ncome online. Starts the daemon "
+	  "if none is running; clmd --resurrect does the\nsame at start-up.\n",
 	  true, true, 0, 0 },
 	{ "save", NULL, cli_verb_save, NULL, "",
 	  "save the apps for clm resurrect",
@@ -1925,8 +1926,9 @@ cli_verb_resurrect(const struct cli_verb *v, int argc, char **argv)
 	rc = cli_exchange(c, proto_request_new("resurrect"), NULL, NULL,
 	    NULL);
 	clm_client_close(c);
-	if (rc == 0)
-		rc = cli_show(NULL);
+	/* One app that fails does not hide how the others are. */
+	if (cli_show(NULL) != 0 && rc == 0)
+		rc = CLM_EXIT_FAIL;
 out:
 	clm_home_free(&home);
 	return rc;

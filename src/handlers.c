@@ -596,11 +596,16 @@ h_save(struct clm_daemon_ctx *d, struct clm_call *call)
 {
 	struct clm_app_spec	**specs;
 	struct clm_reply	 *r;
-	char			 *cause, *path;
+	char			 *cause, *path, **stopped;
 	size_t			  n, i;
 
 	supervisor_specs(d->sup, &specs, &n);
-	if (state_save(&d->home, specs, n, &cause) == -1) {
+	stopped = clm_calloc(1, sizeof *stopped);
+	for (i = 0; i < n; i++) {
+		if (!supervisor_running(d->sup, specs[i]->name))
+			clm_strv_push(&stopped, specs[i]->name);
+	}
+	if (state_save(&d->home, specs, n, stopped, &cause) == -1) {
 		server_reply_error(call, CLM_E_INTERNAL, "%s", cause);
 		free(cause);
 	} else {
@@ -615,17 +620,33 @@ h_save(struct clm_daemon_ctx *d, struct clm_call *call)
 	for (i = 0; i < n; i++)
 		clm_app_spec_free(specs[i]);
 	free(specs);
+	clm_strv_free(stopped);
+}
+
+/* Is name among v? */
+static bool
+strv_has(char *const *v, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strcmp(v[i], name) == 0)
+			return true;
+	}
+	return false;
 }
 
 void
 handlers_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
 {
 	struct clm_app_spec	**specs;
-	char			**notes = NULL, *cause;
+	char			**notes = NULL, *cause, **stopped = NULL;
+	char			 *s;
 	size_t			  n, i, k = 0;
 	bool			  missing;
 
-	if (state_load(&d->home, &specs, &n, &missing, &cause) == -1) {
+	if (state_load(&d->home, &specs, &n, &stopped, &missing,
+	    &cause) == -1) {
 		if (call != NULL)
 			server_reply_error(call, missing ? CLM_E_NOAPP :
 			    CLM_E_INVAL, "%s", cause);
@@ -637,18 +658,31 @@ handlers_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
 		free(cause);
 		return;
 	}
-	/* Apps that are there already stay as they are. */
+	/* Apps that are there already stay as they are; those saved
+	 * stopped come back stopped. */
 	for (i = 0; i < n; i++) {
 		if (supervisor_spec(d->sup, specs[i]->name) != NULL) {
-			char *s = clm_asprintf("%s is there already; left as "
-			    "it is", specs[i]->name);
-
+			s = clm_asprintf("%s is there already; left as it is",
+			    specs[i]->name);
 			clm_strv_push(&notes, s);
 			free(s);
 			clm_app_spec_free(specs[i]);
+		} else if (strv_has(stopped, specs[i]->name)) {
+			/* The spec goes to the supervisor: name it first. */
+			s = clm_asprintf("%s was saved stopped: it stays "
+			    "stopped (clm start %s starts it)", specs[i]->name,
+			    specs[i]->name);
+			if (supervisor_add_stopped(d->sup, specs[i], &notes,
+			    &cause) == -1) {
+				free(s);
+				s = cause;
+			}
+			clm_strv_push(&notes, s);
+			free(s);
 		} else
 			specs[k++] = specs[i];
 	}
+	clm_strv_free(stopped);
 	log_info("resurrect: starting %zu saved app%s", k, k == 1 ? "" : "s");
 	start_apps(d, call, specs, k, notes);
 	free(specs);

@@ -1163,19 +1163,22 @@ fail:
 /* dump.json. */
 
 char *
-proto_dump_encode(struct clm_app_spec *const *apps, size_t n)
+proto_dump_encode(struct clm_app_spec *const *apps, size_t n,
+    char *const *stopped)
 {
 	cJSON	*obj;
 
 	obj = proto_check(cJSON_CreateObject());
 	proto_add_number(obj, "v", CLM_PROTOCOL_VERSION);
 	proto_add(obj, "apps", proto_specs_to_json(apps, n));
+	if (stopped != NULL && stopped[0] != NULL)
+		proto_add_strv(obj, "stopped", stopped);
 	return proto_print(obj, true);
 }
 
 int
 proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
-    size_t *n, char **cause)
+    size_t *n, char ***stopped, char **cause)
 {
 	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
 	cJSON			*root;
@@ -1183,6 +1186,8 @@ proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
 
 	*apps = NULL;
 	*n = 0;
+	if (stopped != NULL)
+		*stopped = NULL;
 	if ((root = proto_parse(&d, buf, len, CLM_DUMP_MAX,
 	    "dump")) == NULL)
 		goto fail;
@@ -1199,8 +1204,16 @@ proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
 		    "be an array of objects)");
 		goto fail;
 	}
-	if (proto_get_apps(&d, root, apps, n) != 0)
+	if (stopped != NULL && proto_get_strv(&d, root, "", "stopped", false,
+	    stopped) != 0)
 		goto fail;
+	if (proto_get_apps(&d, root, apps, n) != 0) {
+		if (stopped != NULL) {
+			clm_strv_free(*stopped);
+			*stopped = NULL;
+		}
+		goto fail;
+	}
 	cJSON_Delete(root);
 	return 0;
 

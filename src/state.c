@@ -36,14 +36,14 @@ write_all(int fd, const char *buf, size_t len)
 
 int
 state_save(const struct clm_home *home, struct clm_app_spec *const *apps,
-    size_t n, char **cause)
+    size_t n, char *const *stopped, char **cause)
 {
 	char	*path = state_path(home), *tmp, *bak, *text;
 	int	 fd, dfd, r = -1;
 
 	tmp = clm_asprintf("%s.tmp", path);
 	bak = clm_asprintf("%s.bak", path);
-	text = proto_dump_encode(apps, n);
+	text = proto_dump_encode(apps, n, stopped);
 	/* A new file of ours, never one someone put (or linked) there. */
 	if (unlink(tmp) == -1 && errno != ENOENT)
 		(void)0;
@@ -89,7 +89,7 @@ out:
 
 int
 state_load(const struct clm_home *home, struct clm_app_spec ***apps,
-    size_t *n, bool *missing, char **cause)
+    size_t *n, char ***stopped, bool *missing, char **cause)
 {
 	char		*path = state_path(home), *buf = NULL, *why = NULL;
 	struct stat	 st;
@@ -125,7 +125,7 @@ state_load(const struct clm_home *home, struct clm_app_spec ***apps,
 			break;
 		len += (size_t)got;
 	}
-	if (proto_dump_decode(buf, len, apps, n, &why) == -1) {
+	if (proto_dump_decode(buf, len, apps, n, stopped, &why) == -1) {
 		char	*bak = clm_asprintf("%s.bak", path);
 
 		if (access(bak, F_OK) == 0)

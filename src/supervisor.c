@@ -787,10 +787,13 @@ check_identity(struct clm_supervisor *sup, const struct clm_app_spec *spec,
 	return 0;
 }
 
-/* Start a new app (no app of that name may be left). */
+static int	name_free(struct clm_supervisor *, const char *, char **);
+
+/* Start a new app (no app of that name may be left); up false: add it
+ * stopped. */
 static int
 app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
-    char **cause)
+    bool up, char **cause)
 {
 	struct app	*a;
 	bool		 clamped;
@@ -802,15 +805,24 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 	}
 	clm_app_spec_fill(spec, &sup->defaults);
 	n = clm_instances_resolve(spec->instances, sup->ncpu, &clamped);
-	if (clamped)
+	if (clamped) {
 		note(notes, "%s: -i %d clamped to %d (the number of logical "
 		    "cores)", spec->name, spec->instances, n);
+		/* What runs is what clm save keeps: said once. */
+		spec->instances = n;
+	}
 	a = app_new(sup, spec);
 	if (app_listen(a, cause) == -1) {
 		app_remove(a);
 		return -1;
 	}
 	app_grow(a, n);
+	if (!up) {	/* saved stopped: it stays so, its ports refuse */
+		listeners_pause(&a->wa.listeners);
+		log_info("%s: added stopped (%d worker%s)", spec->name, n,
+		    n == 1 ? "" : "s");
+		return 0;
+	}
 	a->up = true;
 	log_info("%s: starting %d worker%s: %s%s%s", spec->name, n,
 	    n == 1 ? "" : "s", spec->interpreter ? spec->interpreter : "",
@@ -818,6 +830,17 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 	for (i = 0; i < n; i++)
 		worker_want(a->workers[i], WANT_UP);
 	return 0;
+}
+
+int
+supervisor_add_stopped(struct clm_supervisor *sup, struct clm_app_spec *spec,
+    char ***notes, char **cause)
+{
+	if (name_free(sup, spec->name, cause) == -1) {
+		clm_app_spec_free(spec);
+		return -1;
+	}
+	return app_add(sup, spec, notes, false, cause);
 }
 
 bool
@@ -914,7 +937,7 @@ supervisor_add_apps(struct clm_supervisor *sup, struct clm_app_spec **specs,
 	for (i = 0; i < n; i++) {
 		if ((a = app_find(sup, specs[i]->name)) != NULL)
 			app_remove(a);
-		if (app_add(sup, specs[i], notes, cause) == -1) {
+		if (app_add(sup, specs[i], notes, true, cause) == -1) {
 			/* Undo what started: stop and remove it. */
 			*code = CLM_E_INVAL;
 			supervisor_delete(sup, names, NULL, NULL);
@@ -991,7 +1014,7 @@ supervisor_apply(struct clm_supervisor *sup, struct clm_app_spec **specs,
 		if (a == NULL || (!a->up && !app_running(a) && !a->deleting)) {
 			if (a != NULL)
 				app_remove(a);
-			if (app_add(sup, specs[i], notes, &cause) == -1) {
+			if (app_add(sup, specs[i], notes, true, &cause) == -1) {
 				j->pending++;
 				join_done(j, CLM_E_INVAL, cause);
 				free(cause);

@@ -122,11 +122,14 @@ int proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 
 /*
  * $CLM_HOME/dump.json, written by `clm save` and read by `clm resurrect`:
- * {"v":1,"apps":[spec,...]}. Decoding checks every spec as a request's.
+ * {"v":1,"apps":[spec,...],"stopped":[name,...]}, stopped naming the apps
+ * a person had stopped (they come back stopped; may be NULL). Decoding
+ * checks every spec as a request's.
  */
-char *proto_dump_encode(struct clm_app_spec *const *apps, size_t n);
+char *proto_dump_encode(struct clm_app_spec *const *apps, size_t n,
+    char *const *stopped);
 int proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
-    size_t *n, char **cause);
+    size_t *n, char ***stopped, char **cause);
 
 /* clm update: the state the old image hands to the new one (upgrade.h). */
 struct clm_state;

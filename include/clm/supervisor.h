@@ -132,6 +132,9 @@ char *supervisor_status(struct clm_supervisor *);
 /* The workers' logs (reopen them). */
 struct clm_logs *supervisor_logs(struct clm_supervisor *);
 
+/* Add an app stopped (resurrect of an app saved stopped); takes spec. */
+int supervisor_add_stopped(struct clm_supervisor *, struct clm_app_spec *spec,
+    char ***notes, char **cause);
 /* Is there an app of this name that runs (is wanted up)? */
 bool supervisor_running(struct clm_supervisor *, const char *name);
 

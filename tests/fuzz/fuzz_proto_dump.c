@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			  n = 0, n2 = 0, i;
 	char			 *cause = NULL, *text;
 
-	if (proto_dump_decode((const char *)data, size, &apps, &n,
+	if (proto_dump_decode((const char *)data, size, &apps, &n, NULL,
 	    &cause) != 0) {
 		FUZZ_CHECK(cause != NULL && *cause != '\0', "no cause");
 		FUZZ_CHECK(n == 0, "apps counted on failure");
@@ -38,8 +38,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(apps[i] != NULL && apps[i]->name != NULL &&
 		    apps[i]->script != NULL, "app %zu incomplete", i);
 
-	text = proto_dump_encode(apps, n);
-	if (proto_dump_decode(text, strlen(text), &again, &n2, &cause) != 0)
+	text = proto_dump_encode(apps, n, NULL);
+	if (proto_dump_decode(text, strlen(text), &again, &n2, NULL, &cause) != 0)
 		FUZZ_CHECK(0, "re-encoded dump does not decode: %s\n%s",
 		    cause, text);
 	FUZZ_CHECK(n2 == n, "app count changed");

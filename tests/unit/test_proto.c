@@ -869,10 +869,10 @@ TEST(proto_dump_roundtrip)
 	apps[2] = NULL;
 	clm_strv_push(&apps[1]->listen, "3000");
 	clm_strv_push(&apps[1]->listen, "[::1]:3001");
-	text = proto_dump_encode(apps, 2);
+	text = proto_dump_encode(apps, 2, NULL);
 	ASSERT_EQ_INT(strncmp(text, "{\n\t\"v\":\t1,\n", 11), 0);
 	ASSERT_TRUE(text[strlen(text) - 1] == '\n');
-	if (proto_dump_decode(text, strlen(text), &back, &n, &cause) != 0)
+	if (proto_dump_decode(text, strlen(text), &back, &n, NULL, &cause) != 0)
 		unit_fail(__FILE__, __LINE__, "%s", unit_str(cause));
 	ASSERT_EQ_INT(n, 2);
 	ASSERT_NULL(back[2]);
@@ -886,8 +886,8 @@ TEST(proto_dump_roundtrip)
 	free(text);
 
 	/* No apps: an empty dump. */
-	text = proto_dump_encode(NULL, 0);
-	ASSERT_EQ_INT(proto_dump_decode(text, strlen(text), &back, &n,
+	text = proto_dump_encode(NULL, 0, NULL);
+	ASSERT_EQ_INT(proto_dump_decode(text, strlen(text), &back, &n, NULL,
 	    &cause), 0);
 	ASSERT_EQ_INT(n, 0);
 	ASSERT_NOT_NULL(back);
@@ -904,7 +904,7 @@ dump_fails(const char *text, size_t len, const char *part)
 	char			 *cause = NULL;
 	size_t			  n = 99;
 
-	if (proto_dump_decode(text, len, &apps, &n, &cause) != -1)
+	if (proto_dump_decode(text, len, &apps, &n, NULL, &cause) != -1)
 		unit_fail(__FILE__, __LINE__, "decoded: %.*s", (int)len, text);
 	ASSERT_NULL(apps);
 	ASSERT_EQ_INT(n, 0);
