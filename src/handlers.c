@@ -623,19 +623,6 @@ h_save(struct clm_daemon_ctx *d, struct clm_call *call)
 	clm_strv_free(stopped);
 }
 
-/* Is name among v? */
-static bool
-strv_has(char *const *v, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++) {
-		if (strcmp(v[i], name) == 0)
-			return true;
-	}
-	return false;
-}
-
 void
 handlers_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
 {
@@ -667,7 +654,7 @@ handlers_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
 			clm_strv_push(&notes, s);
 			free(s);
 			clm_app_spec_free(specs[i]);
-		} else if (strv_has(stopped, specs[i]->name)) {
+		} else if (clm_strv_has(stopped, specs[i]->name)) {
 			/* The spec goes to the supervisor: name it first. */
 			s = clm_asprintf("%s was saved stopped: it stays "
 			    "stopped (clm start %s starts it)", specs[i]->name,
