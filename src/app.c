@@ -430,7 +430,7 @@ clm_app_resolve(struct clm_app_spec *spec, const char *base,
 {
 	struct stat	 sb;
 	const char	*script, *prog;
-	char		*dir, *path = NULL, *interp = NULL, *where;
+	char		*dir, *path = NULL, *interp = NULL, *where, *found;
 
 	*field = "cwd";
 	dir = clm_path_join(base, spec->cwd != NULL ? spec->cwd : ".");
@@ -450,6 +450,12 @@ clm_app_resolve(struct clm_app_spec *spec, const char *base,
 		goto fail;
 	}
 	path = clm_path_join(dir, script);
+	/* A bare command that is not in cwd: PATH's (script: npm, as PM2). */
+	if (strchr(script, '/') == NULL && access(path, F_OK) != 0 &&
+	    (found = clm_app_find_program(script, dir, path_env)) != NULL) {
+		free(path);
+		path = found;
+	}
 	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		where = script[0] == '/' ? app_looked_in(path) :
 		    clm_strdup(dir);

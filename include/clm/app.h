@@ -117,7 +117,8 @@ const char *clm_app_default_interpreter(const char *script);
  * - spec->cwd (NULL: base) is made absolute against base; it must be a
  *   directory.
  * - spec->script is made absolute against that cwd; it must be a readable
- *   regular file.
+ *   regular file. A bare name that cwd lacks is looked up in path_env, as
+ *   PM2 does (script: npm, args: start).
  * - spec->out_file and spec->error_file are made absolute against cwd.
  * - spec->interpreter: NULL chooses one by the script's extension, "none"
  *   runs the script itself (which must then be executable), a name is

@@ -261,3 +261,32 @@ TEST(ecosystem_errors_name_file_app_and_key)
 	free(err);
 	eco_dir_free(dir);
 }
+
+/* script: a bare command that the folder lacks comes from PATH (PM2's
+ * script: 'npm', args: 'start'); a file of the folder comes first. */
+TEST(ecosystem_script_from_path)
+{
+	static const struct ecosystem_opts opts = { NULL, NULL, false };
+	struct clm_app_spec	**apps = NULL;
+	char			 *dir, *err, **warn = NULL, *want;
+	size_t			  n;
+
+	dir = eco_dir();
+	unit_write_file("e.json", "{\"apps\":[{\"name\":\"a\",\"script\":\"sh\","
+	    "\"args\":\"-c true\"},{\"name\":\"b\",\"script\":\"app.js\"}]}",
+	    0644);
+	err = eco_errors("e.json", &opts, &apps, &n, &warn);
+	if (err != NULL)
+		unit_fail(__FILE__, __LINE__, "%s", err);
+	ASSERT_EQ_INT(n, 2);
+	ASSERT_TRUE(apps[0]->script[0] == '/');
+	ASSERT_EQ_STR(strrchr(apps[0]->script, '/'), "/sh");
+	ASSERT_NULL(apps[0]->interpreter);
+	want = clm_asprintf("%s/app.js", dir);
+	ASSERT_EQ_STR(apps[1]->script, want);
+	free(want);
+	clm_app_spec_free(apps[0]);
+	clm_app_spec_free(apps[1]);
+	free(apps);
+	eco_dir_free(dir);
+}
