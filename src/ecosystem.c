@@ -37,6 +37,7 @@ enum eco_how {
 	ECO_ARGS,	/* ... of type args: a string, or an array of words */
 	ECO_NAME,
 	ECO_ENV,
+	ECO_DATEFMT,	/* moment.js's format, as strftime's */
 	ECO_ACCEPT,	/* understood; nothing to set in clm (why) */
 	ECO_NOT_YET,	/* not supported yet (why) */
 	ECO_NO,		/* not carried over on purpose (why) */
@@ -75,8 +76,7 @@ static const struct eco_key {
 	{ "merge_logs", ECO_OPTION, "merge_logs", NULL },
 	{ "combine_logs", ECO_OPTION, "merge_logs", NULL },
 	{ "time", ECO_OPTION, "time", NULL },
-	{ "log_date_format", ECO_NOT_YET, NULL, "not supported yet: clm's "
-	  "--time (time = true) prefixes ISO 8601 times" },
+	{ "log_date_format", ECO_DATEFMT, "log_date_format", NULL },
 	{ "out_file", ECO_OPTION, "out_file", NULL },
 	{ "output", ECO_OPTION, "out_file", NULL },
 	{ "error_file", ECO_OPTION, "error_file", NULL },
@@ -712,6 +712,54 @@ eco_known(void)
 	return known;
 }
 
+/*
+ * PM2's log_date_format is moment.js's ("YYYY-MM-DD HH:mm:ss Z"): its
+ * tokens become strftime's, [text] stays text. A format with a '%' is
+ * taken as strftime's already.
+ */
+static char *
+eco_strftime(const char *m)
+{
+	static const struct {
+		const char	*moment;
+		const char	*strf;
+	} tokens[] = {
+		{ "YYYY", "%Y" }, { "YY", "%y" }, { "MMMM", "%B" },
+		{ "MMM", "%b" }, { "MM", "%m" }, { "DD", "%d" },
+		{ "dddd", "%A" }, { "ddd", "%a" }, { "HH", "%H" },
+		{ "hh", "%I" }, { "mm", "%M" }, { "ss", "%S" }, { "ZZ", "%z" },
+		{ "Z", "%z" }, { "A", "%p" },
+	};
+	char	*out, *o;
+	size_t	 i, n;
+
+	if (strchr(m, '%') != NULL)
+		return clm_strdup(m);
+	out = o = clm_malloc(strlen(m) * 2 + 1);
+	while (*m != '\0') {
+		if (*m == '[') {
+			for (m++; *m != '\0' && *m != ']'; m++)
+				*o++ = *m;
+			if (*m == ']')
+				m++;
+			continue;
+		}
+		for (i = 0; i < CLM_ARRAY_SIZE(tokens); i++) {
+			n = strlen(tokens[i].moment);
+			if (strncmp(m, tokens[i].moment, n) == 0)
+				break;
+		}
+		if (i < CLM_ARRAY_SIZE(tokens)) {
+			memcpy(o, tokens[i].strf, 2);
+			o += 2;
+			m += n;
+		} else
+			*o++ = *m++;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* A value that asks for nothing: false, "", [], {}. */
 static bool
 eco_nothing(const struct clm_tree *t)
@@ -729,7 +777,7 @@ eco_key(struct eco_file *f, struct eco_app *a, const char *label,
 	const struct eco_key	*k = NULL;
 	const struct clm_option	*o;
 	const char		*best;
-	char			*why, *shown;
+	char			*why, *shown, *fmt;
 	size_t			 i;
 
 	for (i = 0; i < CLM_ARRAY_SIZE(eco_keys); i++) {
@@ -775,6 +823,15 @@ eco_key(struct eco_file *f, struct eco_app *a, const char *label,
 		eco_args(f, a, label, k->clm, t);
 		break;
 	case ECO_NAME:
+		break;
+	case ECO_DATEFMT:
+		if (!eco_scalar(t)) {
+			eco_option(f, a, label, options_by_key(k->clm), t);
+			break;
+		}
+		fmt = eco_strftime(t->text);
+		eco_kv(a, k->clm, fmt, t->key);
+		free(fmt);
 		break;
 	case ECO_ENV:
 		clm_strv_free(a->env);

@@ -429,6 +429,24 @@ open_file(const struct clm_logs *l, const char *path)
 	return fd;
 }
 
+/* log_date_format as ADD carries it: in hex, a blank after it; NULL. */
+static char *
+logs_datefmt(const struct clm_app_spec *spec)
+{
+	const unsigned char	*p;
+	char			*hex, *h;
+
+	if (spec->log_date_format == NULL || *spec->log_date_format == '\0')
+		return NULL;
+	hex = h = clm_malloc(strlen(spec->log_date_format) * 2 + 2);
+	for (p = (const unsigned char *)spec->log_date_format; *p != '\0';
+	    p++, h += 2)
+		snprintf(h, 3, "%02x", *p);
+	*h++ = ' ';
+	*h = '\0';
+	return hex;
+}
+
 /* One stream: a pipe whose read end goes to clm-logd. Returns the write
  * end, or the file itself when clm-logd is not there. */
 static int
@@ -436,7 +454,7 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
     unsigned long run, const char *which)
 {
 	struct stream	*s;
-	char		*path = logs_path(l->home, spec, slot, which);
+	char		*path = logs_path(l->home, spec, slot, which), *fmt;
 	int		 p[2];
 
 	if (strcmp(path, "/dev/null") == 0) {
@@ -456,11 +474,13 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 	(void)fcntl(p[1], F_SETPIPE_SZ, LOGS_PIPE_SIZE);
 	s = clm_calloc(1, sizeof *s);
 	s->id = clm_asprintf("%s:%d:%lu:%s", spec->name, slot, run, which);
-	s->msg = clm_asprintf("ADD %s %s %llu %d %s", s->id,
-	    spec->log_time ? "t" : "-",
+	fmt = logs_datefmt(spec);
+	s->msg = clm_asprintf("ADD %s %s %llu %d %s%s", s->id,
+	    fmt != NULL ? "td" : spec->log_time ? "t" : "-",
 	    (unsigned long long)(spec->max_log_size == CLM_UNSET_SIZE ? 0 :
 	    spec->max_log_size), spec->log_retain < 0 ? 0 : spec->log_retain,
-	    path);
+	    fmt != NULL ? fmt : "", path);
+	free(fmt);
 	s->fd = p[0];
 	s->next = l->streams;
 	l->streams = s;

@@ -56,6 +56,10 @@ struct logwriter_stream {
 	char			*id;		/* NULL once replaced */
 	int			 fd;		/* -1: fed by hand */
 	int			 flags;
+	char			*datefmt;	/* log_date_format, or NULL */
+	char			 stamp[LOGWRITER_DATEFMT_MAX * 4 + 2];
+	size_t			 stamplen;
+	int64_t			 stamp_sec;	/* of stamp; -1: none */
 	bool			 is_pipe;	/* peeked with tee(2) */
 	bool			 exact;		/* short peek: saw it all */
 	size_t			 keep_max;	/* longest tail left there */
@@ -189,6 +193,7 @@ void
 logwriter_add_clear(struct logwriter_add *a)
 {
 	free(a->id);
+	free(a->datefmt);
 	free(a->path);
 	memset(a, 0, sizeof *a);
 }
@@ -207,6 +212,45 @@ next_word(char **s)
 	} else
 		*s = w + strlen(w);
 	return w;
+}
+
+static int
+lw_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A hex word as text: NULL if malformed, too long, or with a control
+ * byte. */
+static char *
+lw_unhex(const char *w)
+{
+	char	*out;
+	size_t	 n, i;
+	int	 hi, lo;
+
+	if (w == NULL || (n = strlen(w)) == 0 || n % 2 != 0 ||
+	    n / 2 > LOGWRITER_DATEFMT_MAX)
+		return NULL;
+	out = clm_malloc(n / 2 + 1);
+	for (i = 0; i < n / 2; i++) {
+		hi = lw_hexval(w[2 * i]);
+		lo = lw_hexval(w[2 * i + 1]);
+		if (hi < 0 || lo < 0 || hi * 16 + lo < 0x20 ||
+		    hi * 16 + lo == 0x7f) {
+			free(out);
+			return NULL;
+		}
+		out[i] = (char)(hi * 16 + lo);
+	}
+	out[n / 2] = '\0';
+	return out;
 }
 
 int
@@ -255,13 +299,22 @@ logwriter_parse_add(const char *msg, size_t len, struct logwriter_add *a,
 	}
 	if (strcmp(flags, "-") != 0) {
 		for (f = flags; *f != '\0'; f++) {
-			if (*f != 't') {
+			if (*f != 't' && *f != 'd') {
 				*cause = clm_asprintf("ADD %s: unknown flag "
-				    "'%c' (known: t, or - for none)", id, *f);
+				    "'%c' (known: t, d, or - for none)", id,
+				    *f);
 				goto fail;
 			}
-			a->flags |= LOGWRITER_TIMESTAMP;
+			a->flags |= *f == 't' ? LOGWRITER_TIMESTAMP :
+			    LOGWRITER_DATEFMT;
 		}
+	}
+	if ((a->flags & LOGWRITER_DATEFMT) &&
+	    (a->datefmt = lw_unhex(next_word(&p))) == NULL) {
+		*cause = clm_asprintf("ADD %s: flag d needs a date format "
+		    "(hex, at most %d bytes, no control byte) before the "
+		    "path", id, LOGWRITER_DATEFMT_MAX);
+		goto fail;
 	}
 	if (clm_parse_int(max, 0, INT64_MAX, &v) != 0) {
 		*cause = clm_asprintf("ADD %s: bad max_size '%s' (bytes, 0 "
@@ -352,6 +405,7 @@ static void
 stream_free(struct logwriter_stream *s)
 {
 	free(s->id);
+	free(s->datefmt);
 	free(s->part);
 	free(s);
 }
@@ -679,6 +733,31 @@ lw_stamp(struct logwriter *lw)
 	return lw->stamp;
 }
 
+/* The stamp of a line of s, a blank after it: lw_stamp's, or s's own
+ * format (log_date_format, local time; computed once a second). */
+static const char *
+stream_stamp(struct logwriter *lw, struct logwriter_stream *s, size_t *len)
+{
+	struct tm	tm;
+	time_t		sec;
+	size_t		n;
+
+	if (s->datefmt == NULL) {
+		*len = LOGWRITER_TS_LEN;
+		return lw_stamp(lw);
+	}
+	sec = (time_t)(lw->wall_ms() / 1000);
+	if ((int64_t)sec != s->stamp_sec) {
+		localtime_r(&sec, &tm);
+		n = strftime(s->stamp, sizeof s->stamp - 1, s->datefmt, &tm);
+		s->stamp[n] = ' ';
+		s->stamplen = n + 1;
+		s->stamp_sec = (int64_t)sec;
+	}
+	*len = s->stamplen;
+	return s->stamp;
+}
+
 static void
 part_put(struct logwriter_stream *s, const char *p, size_t n)
 {
@@ -712,12 +791,15 @@ static void
 part_append(struct logwriter *lw, struct logwriter_stream *s, const char *p,
     size_t n)
 {
-	size_t	c;
+	const char	*stamp;
+	size_t		 c, k;
 
 	while (n > 0) {
 		if (s->partlen == 0 && !s->midline &&
-		    (s->flags & LOGWRITER_TIMESTAMP))
-			part_put(s, lw_stamp(lw), LOGWRITER_TS_LEN);
+		    (s->flags & LOGWRITER_TIMESTAMP)) {
+			stamp = stream_stamp(lw, s, &k);
+			part_put(s, stamp, k);
+		}
 		c = LOGWRITER_LINE_MAX - s->partlen;
 		if (c > n)
 			c = n;
@@ -748,7 +830,7 @@ size_t
 logwriter_take(struct logwriter *lw, struct logwriter_stream *s,
     const char *data, size_t len, bool force)
 {
-	const char	*nl, *p, *end;
+	const char	*nl, *p, *end, *stamp;
 	size_t		 off = 0, k;
 
 	lw->stamp_ok = false;
@@ -777,9 +859,10 @@ logwriter_take(struct logwriter *lw, struct logwriter_stream *s,
 		else {
 			for (p = data + off; p < end; p = nl + 1) {
 				nl = memchr(p, '\n', (size_t)(end - p));
-				if (!s->midline)
-					out_put(lw, lw_stamp(lw),
-					    LOGWRITER_TS_LEN);
+				if (!s->midline) {
+					stamp = stream_stamp(lw, s, &k);
+					out_put(lw, stamp, k);
+				}
 				out_put(lw, p, (size_t)(nl + 1 - p));
 				s->midline = false;
 			}
@@ -977,6 +1060,9 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 		stream_unwatch(lw, old);
 		stream_set_fd(lw, old, fd, &st);
 		old->flags = a->flags;
+		free(old->datefmt);
+		old->datefmt = clm_strdup(a->datefmt);
+		old->stamp_sec = -1;
 		f = file_get(lw, a);
 		file_put(lw, old->file);
 		old->file = f;
@@ -992,6 +1078,8 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 	s = clm_calloc(1, sizeof *s);
 	s->id = clm_strdup(a->id);
 	s->flags = a->flags;
+	s->datefmt = clm_strdup(a->datefmt);
+	s->stamp_sec = -1;
 	s->file = file_get(lw, a);
 	stream_set_fd(lw, s, fd, &st);
 	TAILQ_INSERT_TAIL(&lw->streams, s, entry);

@@ -21,6 +21,7 @@
 
 static int options_check_listen(const char *, char **);
 static int options_check_var(const char *, char **);
+static int options_check_datefmt(const char *, char **);
 
 #define F(field) offsetof(struct clm_app_spec, field)
 
@@ -111,6 +112,12 @@ const struct clm_option options_table[] = {
 	{ "time", "time", 0, "log_time", CLM_OPT_BOOL, F(log_time), 0, 1,
 	  "false", CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
 	  "prefix every log line with an ISO 8601 time", NULL },
+	{ "log_date_format", "log-date-format", 0, "log_date_format",
+	  CLM_OPT_STRING, F(log_date_format), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "FORMAT",
+	  "prefix every log line with the local time in this strftime\n"
+	  "format (\"%Y-%m-%d %H:%M:%S\"; implies --time)",
+	  options_check_datefmt },
 	{ "merge_logs", "merge-logs", 0, "merge_logs", CLM_OPT_BOOL,
 	  F(merge_logs), 0, 1, "false",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
@@ -195,6 +202,24 @@ options_check_var(const char *s, char **cause)
 	*cause = clm_asprintf("'%s' is not a variable name (letters, digits "
 	    "and _, not starting with a digit)", shown);
 	free(shown);
+	return -1;
+}
+
+/* A log date format: printable, short enough for clm-logd. */
+static int
+options_check_datefmt(const char *s, char **cause)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			break;
+	}
+	if (*s != '\0' && *p == '\0' && strlen(s) <= LOGWRITER_DATEFMT_MAX)
+		return 0;
+	*cause = clm_asprintf("a date format is 1 to %d printable "
+	    "characters (strftime: %%Y-%%m-%%d %%H:%%M:%%S)",
+	    LOGWRITER_DATEFMT_MAX);
 	return -1;
 }
 

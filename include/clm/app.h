@@ -57,6 +57,8 @@ struct clm_app_spec {
 	bool		  inherit_env;	/* --user: the CLI's whole environment */
 	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
 	bool		  log_time;	/* timestamp every log line */
+	char		 *log_date_format; /* the stamp's strftime format (local
+					   time; implies log_time), or NULL */
 	bool		  merge_logs;	/* one out and one err file per app */
 	char		 *out_file;	/* stdout's log (absolute; /dev/null);
 					   NULL: $CLM_HOME/logs/NAME-ID-out.log */

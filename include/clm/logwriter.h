@@ -20,7 +20,9 @@
  *
  * clm-logd's control protocol (fd 3, SOCK_SEQPACKET, one text message per
  * datagram, at most LOGWRITER_MSG_MAX bytes):
- *	ADD <id> <flags> <max_size> <retain> <path>  + one fd (SCM_RIGHTS)
+ *	ADD <id> <flags> <max_size> <retain> [<datefmt>] <path>  + one fd
+ *			(SCM_RIGHTS); flags t: timestamps, d: datefmt follows,
+ *			the strftime format of the timestamps, in hex
  *	REOPEN
  *	PING		answered with PONG
  *	MARK <path>\n<text>  text appended to path after what its streams
@@ -40,6 +42,8 @@
 
 /* ADD flags. */
 #define LOGWRITER_TIMESTAMP	0x1		/* 't' */
+#define LOGWRITER_DATEFMT	0x2		/* 'd' */
+#define LOGWRITER_DATEFMT_MAX	64	/* a format, at most (bytes) */
 
 /* logwriter_service() results. */
 #define LOGWRITER_IDLE	0	/* wait for the pipe's next event */
@@ -55,6 +59,8 @@ struct logwriter_add {
 	int		 flags;
 	uint64_t	 max_size;	/* 0: never rotate */
 	unsigned	 retain;	/* rotated files kept: path.1 ... */
+	char		*datefmt;	/* strftime, local time; NULL: ISO 8601
+					   UTC with milliseconds */
 	char		*path;
 };
 

@@ -51,11 +51,15 @@ check_jobs() {
 	ok "jobs on $jobs_port, $1"
 }
 serving_logged() { grep -q "jobs: serving on $jobs_port" "$proj/jobs-out.log"; }
-# out_file, error_file: jobs' stdout in $proj/jobs-out.log, its stderr
-# nowhere (/dev/null); web's stderr in web-err-ID.log (several instances).
+# out_file, error_file: jobs' stdout in $proj/jobs-out.log (each line
+# stamped as log_date_format YYYY-MM-DD HH:mm:ss says), its stderr nowhere
+# (/dev/null); web's stderr in web-err-ID.log (several instances).
 check_log_files() {
 	local i
 	wait_until 20 serving_logged
+	grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} jobs: serving on $jobs_port\$" \
+	    "$proj/jobs-out.log" || { cat "$proj/jobs-out.log";
+	    fail "jobs' line lacks its log_date_format stamp"; }
 	[ ! -e "$CLM_HOME/logs/jobs-0-out.log" ] ||
 	    fail "jobs' stdout went to the default log too"
 	[ ! -e "$CLM_HOME/logs/jobs-0-err.log" ] ||

@@ -839,7 +839,8 @@ TEST(config_apps_errors_name_file_and_line)
 	    "interpreter, interpreter_args, instances, cwd, listen, "
 	    "kill_signal, kill_timeout, min_uptime, max_restarts, "
 	    "autorestart, restart_delay, listen_timeout, user, group, "
-	    "inherit_env, max_memory_restart, time, merge_logs, out_file, "
+	    "inherit_env, max_memory_restart, time, log_date_format, "
+	    "merge_logs, out_file, "
 	    "error_file, max_log_size, log_retain, instance_var, "
 	    "increment_var, env_file and env.NAME)",
 	    "apps.ini:4: unknown key 'scrip' in [web] (did you mean "

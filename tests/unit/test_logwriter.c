@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clm/logwriter.h"
@@ -100,6 +101,7 @@ lwt_add(struct lwt *t, const char *id, int flags, uint64_t max_size,
 	struct logwriter_stream	*s;
 	char			*cause = NULL;
 
+	memset(&a, 0, sizeof a);
 	a.id = clm_strdup(id);
 	a.flags = flags;
 	a.max_size = max_size;
@@ -803,5 +805,55 @@ TEST(logwriter_control_ping_add_reopen)
 	close(p[1]);
 	close(sv[0]);
 	close(sv[1]);
+	lwt_done(&t);
+}
+
+/* log_date_format: ADD's d flag carries a strftime format (in hex); its
+ * lines get the local time in it. */
+TEST(logwriter_date_format)
+{
+	struct logwriter_add	 a;
+	struct lwt		 t;
+	struct lwt_pipe		*p = clm_calloc(1, sizeof *p);
+	struct logwriter_stream	*s;
+	char			*cause = NULL, want[64];
+	const char		*m;
+	time_t			 sec;
+	struct tm		 tm;
+
+	/* "%H:%M [%Y]" */
+	m = "ADD x td 0 0 25483a254d205b25595d /a b.log";
+	ASSERT_EQ_INT(logwriter_parse_add(m, strlen(m), &a, &cause), 0);
+	ASSERT_EQ_INT(a.flags, LOGWRITER_TIMESTAMP | LOGWRITER_DATEFMT);
+	ASSERT_EQ_STR(a.datefmt, "%H:%M [%Y]");
+	ASSERT_EQ_STR(a.path, "/a b.log");
+	logwriter_add_clear(&a);
+	m = "ADD x td 0 0 0a41 /a.log";		/* a control byte */
+	ASSERT_EQ_INT(logwriter_parse_add(m, strlen(m), &a, &cause), -1);
+	ASSERT_NOT_NULL(strstr(cause, "flag d needs a date format"));
+	free(cause);
+	cause = NULL;
+
+	lwt_init(&t);
+	memset(&a, 0, sizeof a);
+	a.id = clm_strdup("a");
+	a.flags = LOGWRITER_TIMESTAMP | LOGWRITER_DATEFMT;
+	a.datefmt = clm_strdup("%Y-%m-%d %H:%M:%S");
+	a.path = clm_strdup(lwt_path(&t, "a.log"));
+	s = logwriter_add(t.lw, &a, -1, &cause);
+	ASSERT_NULL(cause);
+	logwriter_add_clear(&a);
+	lwt_feed(&t, s, p, "one\ntw");
+	lwt_feed(&t, s, p, "o\n");
+	sec = (time_t)(lwt_wall / 1000);
+	localtime_r(&sec, &tm);
+	strftime(want, sizeof want, "%Y-%m-%d %H:%M:%S", &tm);
+	{
+		char	*both = clm_asprintf("%s one\n%s two\n", want, want);
+
+		ASSERT_FILE(&t, "a.log", both);
+		free(both);
+	}
+	free(p);
 	lwt_done(&t);
 }
