@@ -183,6 +183,10 @@ cleanup() {
 		done
 		kill -KILL -- "-$p" 2>/dev/null
 	done
+	# What the daemons left behind: PM2's workers outlive a God daemon
+	# killed in the middle of stopping thousands of them.
+	i=$(bench_kill_env "CLM_HOME=$CLM_HOME" "PM2_HOME=$PM2_HOME")
+	[ "$i" = 0 ] || warn "killed $i processes left behind"
 	if [ "$KEEP" = 1 ]; then
 		say "scratch kept: $SCRATCH"
 	else
@@ -270,7 +274,7 @@ wrk_total() { awk '/requests in/ { print $1 }' "$1"; }
 # ------------------------------------------------------------ result table
 
 IDS=()
-declare -A LABEL UNIT BETTER TARGET V EXTRA NOTE
+declare -A LABEL UNIT BETTER TARGET V EXTRA NOTE NORATIO
 ERRORS=0
 
 # def ID LABEL UNIT lower|higher [TARGET]
@@ -304,9 +308,17 @@ def_many() {
 	    s lower "pm2<=0.2,abs<=3"
 	def running_many  "until all $PROCS are running$PM2_AT" s lower
 	[ "$PROCS" -le "$LOOP_MAX" ] &&
-	    def start_loop "start $PROCS x /bin/sleep (CLI loop both)" s lower
+	    def start_loop "start $PROCS x /bin/sleep (CLI loop both)$PM2_AT" \
+	    s lower
 	def delete_many   "delete $PROCS processes (until all gone)$PM2_AT" \
 	    s lower "pm2<=0.1,abs<=1"
+	local id
+	if [ -n "$PM2_AT" ]; then
+		for id in cli_list_many rss_many start_many running_many \
+		    start_loop delete_many; do
+			NORATIO[$id.pm2]=1
+		done
+	fi
 }
 if [ "$SCALE" = 1 ]; then
 	def_many
@@ -334,6 +346,13 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 != 0) printf "%.4g", a / b }'
 }
 
+# sys_ratio ID SYS: clm's figure over SYS's; nothing when they were taken
+# at different counts (--pm2-procs).
+sys_ratio() {
+	[ -z "${NORATIO[$1.$2]:-}" ] || return 0
+	ratio "${V[$1.clm]:-}" "${V[$1.$2]:-}"
+}
+
 # target_met ID: prints true, false or nothing (no target or no data).
 target_met() {
 	local id=$1 t r c p ok=true part
@@ -358,7 +377,7 @@ target_met() {
 		if [ "$sys" = abs ]; then
 			r=$c	# clm's own figure against a limit
 		else
-			r=$(ratio "$c" "${V[$id.$sys]:-}")
+			r=$(sys_ratio "$id" "$sys")
 		fi
 		[ -n "$r" ] || continue
 		any=1
@@ -396,7 +415,7 @@ print_table() {
 	printf '%.0s-' {1..118}
 	printf '\n'
 	for id in "${IDS[@]}"; do
-		r1=$(short "$(ratio "${V[$id.clm]:-}" "${V[$id.pm2]:-}")")
+		r1=$(short "$(sys_ratio "$id" pm2)")
 		r2=$(short "$(ratio "${V[$id.clm]:-}" "${V[$id.bare]:-}")")
 		tm=$(target_met "$id")
 		case $tm in
@@ -443,7 +462,7 @@ write_json() {
 				printf '"%s": %s, ' "$sys" "$(json_num "${V[$id.$sys]:-}")"
 			done
 			printf '\n     "clm_pm2": %s, "clm_bare": %s, ' \
-			    "$(json_num "$(ratio "${V[$id.clm]:-}" "${V[$id.pm2]:-}")")" \
+			    "$(json_num "$(sys_ratio "$id" pm2)")" \
 			    "$(json_num "$(ratio "${V[$id.clm]:-}" "${V[$id.bare]:-}")")"
 			printf '"target": %s, "target_met": %s' \
 			    "$([ -n "${TARGET[$id]}" ] && json_str "${TARGET[$id]}" || echo null)" \
@@ -470,7 +489,7 @@ write_chart() {
 	for id in "${IDS[@]}"; do
 		# Failure counts are mostly 0: no ratio to draw.
 		[ "${UNIT[$id]}" = count ] && continue
-		r1=$(ratio "${V[$id.clm]:-}" "${V[$id.pm2]:-}")
+		r1=$(sys_ratio "$id" pm2)
 		r2=$(ratio "${V[$id.clm]:-}" "${V[$id.bare]:-}")
 		# Oriented so that above 1 means clm is better; 0 cannot be.
 		if [ "${BETTER[$id]}" = lower ]; then
