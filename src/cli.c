@@ -1317,6 +1317,42 @@ cli_load_file(const char *file, char *const *env, const struct cli_file *cf,
 }
 
 /*
+ * An app of another user gets its file's env lines on a minimal base, not
+ * clm's environment (see secenv.h): give it all its lines, those equal to
+ * clm's own too, which the difference above dropped. An INI file is read
+ * again without clm's environment to know them.
+ */
+static void
+cli_declared_env(const char *file, const struct cli_file *cf,
+    struct clm_app_spec **apps, size_t n)
+{
+	struct clm_app_spec	**decl = NULL;
+	char			 *none[] = { NULL }, **errors = NULL;
+	size_t			  i, nd = 0;
+
+	for (i = 0; i < n; i++) {
+		if (apps[i]->user != NULL && !apps[i]->inherit_env)
+			break;
+	}
+	if (i == n || ecosystem_is_file(file))
+		return;
+	if (config_load_apps(file, none, cf->only, cf->profile, &decl, &nd,
+	    &errors) == 0 && nd == n) {
+		for (i = 0; i < n; i++) {
+			if (apps[i]->user == NULL || apps[i]->inherit_env)
+				continue;
+			clm_strv_free(apps[i]->env);
+			apps[i]->env = decl[i]->env;
+			decl[i]->env = NULL;
+		}
+	}
+	for (i = 0; i < nd; i++)
+		clm_app_spec_free(decl[i]);
+	free(decl);
+	clm_strv_free(errors);
+}
+
+/*
  * clm start|reload FILE.ini [--only NAME[,NAME]]: one request with every
  * app of the file; the daemon applies all or none. Nothing is sent when the
  * file has an error.
@@ -1364,6 +1400,7 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 		clm_strv_free(apps[i]->env);
 		apps[i]->env = own;
 	}
+	cli_declared_env(file, &cf, apps, n);
 	req->apps = apps;
 	req->napps = n;
 	apps = NULL;

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/sec_lib.sh"
 
 export SECRET_TOKEN=tok-123 AWS_SECRET_ACCESS_KEY=aws-456 SUDO_USER=admin
+export NODE_ENV=production
 export LANG=C.UTF-8 TZ=Europe/Paris
 export PATH="/root/bin:$PATH"
 # env_of APP: the last environment its worker printed.
@@ -37,7 +38,7 @@ assert_contains "$e" "SHELL=$(getent passwd nobody | cut -d: -f7)" "SHELL"
 assert_contains "$e" "CLM_APP_NAME=plain" "clm's variables"
 
 check "an app file's env lines are kept, the CLI's secrets are not"
-printf '[filed]\nscript = %s\nuser = nobody\nenv.APP_MODE = production\nenv.SECRET_TOKEN = declared\n' \
+printf '[filed]\nscript = %s\nuser = nobody\nenv.APP_MODE = production\nenv.SECRET_TOKEN = declared\nenv.NODE_ENV = production\n' \
     "$SEC_FIX/sec_env.sh" >"$TEST_TMP/apps.ini"
 capture clm start "$TEST_TMP/apps.ini"
 assert_eq "$RC" 0 "clm start apps.ini"
@@ -45,6 +46,7 @@ wait_until 20 has_env filed
 e=$(env_of filed)
 assert_contains "$e" "APP_MODE=production" "a declared variable"
 assert_contains "$e" "SECRET_TOKEN=declared" "a declared variable the CLI has too"
+assert_contains "$e" "NODE_ENV=production" "a declared variable equal to the CLI's"
 assert_not_contains "$e" "AWS_SECRET_ACCESS_KEY" "the CLI's cloud key"
 
 check "restart --update-env of a --user app: still the minimal base"
