@@ -175,7 +175,7 @@ clm_app_name_check(const char *name, char **cause)
 {
 	const char	*p;
 	char		*shown;
-	size_t		 len;
+	size_t		 len, seq;
 
 	if (name == NULL || *name == '\0') {
 		*cause = clm_strdup("app name is empty (use --name NAME)");
@@ -191,6 +191,12 @@ clm_app_name_check(const char *name, char **cause)
 	for (p = name; *p != '\0'; p++) {
 		if (app_name_char(*p))
 			continue;
+		/* Letters of any script, as PM2 takes them: UTF-8. */
+		if ((unsigned char)*p >= 0x80 && (seq = clm_utf8_seq(
+		    (const unsigned char *)p, len - (size_t)(p - name))) > 0) {
+			p += seq - 1;
+			continue;
+		}
 		if (isprint((unsigned char)*p)) {
 			*cause = clm_asprintf("app name '%s' contains '%c' "
 			    "(use only letters, digits, '.', '_' and '-')",

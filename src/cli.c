@@ -130,19 +130,22 @@ static const struct cli_option cli_json_options[] = {
 /* clm start's: every app option with a flag (cli_start_options_init),
  * then --only (app files). */
 static struct cli_option cli_start_options[CLM_OPTIONS_MAX + 4];
+/* clm restart's: --update-env, and the options [defaults] may set
+ * (cli_start_options_init): a restart applies them, as PM2's does. */
+static struct cli_option cli_restart_options[CLM_OPTIONS_MAX + 2];
 
-static void
-cli_start_options_init(void)
+/* The app options with a flag (with mask: only the rows that have it),
+ * from c on; returns where they end. */
+static struct cli_option *
+cli_app_options(struct cli_option *c, unsigned mask)
 {
 	const struct clm_option	*o;
-	struct cli_option	*c = cli_start_options;
 	size_t			 i;
 
-	if (c[0].lng != NULL)
-		return;
 	for (i = 0; i < options_count; i++) {
 		o = &options_table[i];
-		if ((o->flags & CLM_OPT_CLI) == 0 || o->flag == NULL)
+		if ((o->flags & CLM_OPT_CLI) == 0 || o->flag == NULL ||
+		    (o->flags & mask) != mask)
 			continue;
 		c->lng = o->flag;
 		c->shrt = o->shrt;
@@ -150,6 +153,17 @@ cli_start_options_init(void)
 		c->id = OPT_APP;
 		c++;
 	}
+	return c;
+}
+
+static void
+cli_start_options_init(void)
+{
+	struct cli_option	*c = cli_start_options;
+
+	if (c[0].lng != NULL)
+		return;
+	c = cli_app_options(c, 0);
 	c->lng = "only";
 	c->arg = true;
 	c->id = OPT_ONLY;
@@ -160,6 +174,11 @@ cli_start_options_init(void)
 	c++;
 	c->lng = "strict";
 	c->id = OPT_STRICT;
+
+	c = cli_restart_options;
+	c->lng = "update-env";
+	c->id = OPT_UPDATE_ENV;
+	(void)cli_app_options(c + 1, CLM_OPT_DEFAULTS);
 }
 
 static const struct cli_option cli_reload_options[] = {
@@ -176,10 +195,6 @@ static const struct cli_option cli_import_options[] = {
 	{ NULL, 0, false, 0 }
 };
 
-static const struct cli_option cli_restart_options[] = {
-	{ "update-env", 0, false, OPT_UPDATE_ENV },
-	{ NULL, 0, false, 0 }
-};
 
 static const struct cli_option *
 cli_find_long(const struct cli_option *opts, const char *name, size_t len)
@@ -660,10 +675,12 @@ static int cli_verb_import(const struct cli_verb *, int, char **);
 
 /* Sorted by name: ambiguity messages list them in this order. */
 static const struct cli_verb cli_verbs[] = {
-	{ "delete", "del", cli_verb_target, NULL, "NAME|all|FILE",
+	{ "delete", "del", cli_verb_target, NULL, "NAME...|all|FILE",
 	  "stop an app and forget it",
-	  "Stops every worker of the app (or of every app) and removes it.\n",
-	  false, false, 1, 1 },
+	  "Stops every worker of the app (or of every app) and removes it; "
+	  "says what it\ndeleted. Its log files stay (clm logs NAME reads "
+	  "them).\n",
+	  false, false, 1, -1 },
 	{ "describe", NULL, cli_verb_describe, cli_json_options,
 	  "NAME|NAME:ID [--json]",
 	  "show an app's options and workers",
@@ -753,7 +770,7 @@ static const struct cli_verb cli_verbs[] = {
 	  "reopen every log file (after an external logrotate; as SIGUSR1)",
 	  NULL, false, false, 0, 0 },
 	{ "restart", NULL, cli_verb_target, cli_restart_options,
-	  "NAME|NAME:ID|all [--update-env]",
+	  "NAME...|NAME:ID|all [--update-env] [options]",
 	  "stop and start an app's workers",
 	  "Also starts an errored or stopped app again. NAME:ID restarts one "
 	  "worker.\n"
@@ -761,10 +778,18 @@ static const struct cli_verb cli_verbs[] = {
 	  "reload, a\n"
 	  "resurrect do not change it), unless --update-env is given.\n"
 	  "\n"
+	  "A worker that does not listen (nor say READY=1) within its "
+	  "--listen-timeout\nis taken as online, with a warning; clm reload "
+	  "keeps the old worker instead.\n"
+	  "\n"
 	  "Options:\n"
 	  "      --update-env         give the app clm's current environment "
-	  "instead\n",
-	  false, true, 1, 1 },
+	  "instead\n"
+	  "  and these options of clm start, which the restart applies (as "
+	  "PM2's does):\n  --kill-signal --kill-timeout --min-uptime "
+	  "--max-restarts --listen-timeout\n  --max-log-size --log-retain "
+	  "(those clm.ini's [defaults] may set)\n",
+	  false, true, 1, -1 },
 	{ "resurrect", NULL, cli_verb_resurrect, NULL, "",
 	  "start the apps saved by clm save",
 	  "Starts every app of $CLM_HOME/dump.json (written by clm save) with "
@@ -842,14 +867,14 @@ static const struct cli_verb cli_verbs[] = {
 	  "clm save\n"
 	  "first. --print only prints the unit. clm unstartup removes it.\n",
 	  false, false, 0, 0 },
-	{ "stop", NULL, cli_verb_target, NULL, "NAME|NAME:ID|all",
+	{ "stop", NULL, cli_verb_target, NULL, "NAME...|NAME:ID|all",
 	  "stop an app's workers (the app stays listed)",
 	  "Sends the app's kill signal to each worker's process group, and "
 	  "SIGKILL\n"
 	  "after its kill timeout. NAME:ID stops one worker (ids count from 0 "
 	  "in each\napp); it stays stopped until clm restart NAME:ID or NAME. "
 	  "While an app is\nstopped, its ports refuse connections.\n",
-	  false, true, 1, 1 },
+	  false, true, 1, -1 },
 	{ "unstartup", NULL, cli_verb_startup, cli_startup_options, "[--user]",
 	  "disable and remove the unit that clm startup wrote",
 	  NULL, false, false, 0, 0 },
@@ -1421,6 +1446,34 @@ out:
 	return rc;
 }
 
+/* What Ctrl-C during a start says: the daemon goes on with it. */
+static char	cli_interrupt_msg[512];
+
+static void
+cli_interrupted(int sig)
+{
+	ssize_t	r;
+
+	r = write(STDERR_FILENO, cli_interrupt_msg, strlen(cli_interrupt_msg));
+	(void)r;
+	_exit(128 + sig);
+}
+
+static void
+cli_on_interrupt(const char *name)
+{
+	struct sigaction	sa;
+
+	snprintf(cli_interrupt_msg, sizeof cli_interrupt_msg, "\nclm: "
+	    "interrupted; the daemon keeps starting %s (clm list shows it, "
+	    "clm stop %s stops it)\n", name, name);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cli_interrupted;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static int
 cli_verb_start(const struct cli_verb *v, int argc, char **argv)
 {
@@ -1462,6 +1515,7 @@ cli_verb_start(const struct cli_verb *v, int argc, char **argv)
 		req->spec = spec;
 		spec = NULL;
 	}
+	cli_on_interrupt(name);
 	rc = cli_exchange(c, req, cli_print_rows, &shown, noapp);
 	clm_client_close(c);
 	if (rc == 0 && !shown)
@@ -1563,16 +1617,29 @@ out:
 	return rc;
 }
 
+/* What stop, restart, delete, reload NAME|all take. */
+struct cli_target {
+	bool			 update_env;
+	struct clm_app_spec	*spec;		/* restart's options; NULL */
+};
+
 /* Options of stop, restart, delete, reload NAME|all. */
 static int
 cli_target_option(void *arg, const struct cli_option *o, const char *spelled,
     const char *value, char **cause)
 {
-	bool	*update_env = arg;
+	struct cli_target	*t = arg;
 
 	switch (o->id) {
 	case OPT_UPDATE_ENV:
-		*update_env = true;
+		t->update_env = true;
+		return 0;
+	case OPT_APP:
+		if (t->spec == NULL)
+			t->spec = clm_app_spec_new();
+		if (options_parse(options_by_flag(o->lng, strlen(o->lng)),
+		    spelled, value, false, t->spec, cause) != 0)
+			return CLM_EXIT_USAGE;
 		return 0;
 	case OPT_ONLY:
 		*cause = clm_strdup("--only applies to an app file (clm reload "
@@ -1645,44 +1712,71 @@ cli_target_file(const struct cli_verb *v, const char *file, bool update_env)
 	return rc;
 }
 
-/* stop, restart, delete, reload: NAME|all. */
+/* stop, restart, delete, reload: NAME|NAME:ID|all, or several. */
 static int
 cli_verb_target(const struct cli_verb *v, int argc, char **argv)
 {
-	bool			 shown = false;
+	bool			 shown = false, all = false;
 	struct clm_request	*req;
 	struct cli_args		 a;
-	char			*target;
-	bool			 update_env = false;
-	int			 rc;
+	char			**targets = NULL, **apps = NULL, *app;
+	struct cli_target	 t = { false, NULL };
+	size_t			 i;
+	int			 rc, r;
 
-	if ((rc = cli_parse_verb(v, argc, argv, cli_target_option,
-	    &update_env, &a)) != 0)
+	if ((rc = cli_parse_verb(v, argc, argv, cli_target_option, &t,
+	    &a)) != 0) {
+		clm_app_spec_free(t.spec);
 		return rc;
-	target = clm_strdup(a.pos[0]);
+	}
+	for (i = 0; i < a.npos; i++)
+		clm_strv_push(&targets, a.pos[i]);
 	cli_args_free(&a);
-	if (clm_cli_is_app_file(target) && access(target, F_OK) == 0) {
-		rc = cli_target_file(v, target, update_env);
+	if (targets[1] == NULL && clm_cli_is_app_file(targets[0]) &&
+	    access(targets[0], F_OK) == 0) {
+		rc = cli_target_file(v, targets[0], t.update_env);
 		goto out;
 	}
-	if ((rc = cli_check_target(v, target)) != 0)
-		goto out;
-
-	req = proto_request_new(v->name);
-	req->target = clm_strdup(target);
-	if (update_env) {
-		req->update_env = true;
-		req->env = cli_environ();
-	}
-	rc = cli_simple(v, req, v->show ? cli_print_rows : NULL, &shown);
-	if (rc == 0 && v->show && !shown) {
-		char	*app = cli_target_app(target);
-
-		rc = cli_show(strcmp(target, "all") == 0 ? NULL : app);
+	for (i = 0; targets[i] != NULL; i++) {
+		if ((rc = cli_check_target(v, targets[i])) != 0)
+			goto out;
+		all |= strcmp(targets[i], "all") == 0;
+		app = cli_target_app(targets[i]);
+		clm_strv_push(&apps, app);
 		free(app);
 	}
+
+	/* One request per target, in order; the table once, at the end. */
+	for (i = 0; targets[i] != NULL; i++) {
+		req = proto_request_new(v->name);
+		req->target = clm_strdup(targets[i]);
+		if (t.update_env) {
+			req->update_env = true;
+			req->env = cli_environ();
+		}
+		if (t.spec != NULL) {
+			/* Only its options apply; the wire wants a name and
+			 * a script all the same. */
+			req->spec = clm_app_spec_copy(t.spec);
+			free(req->spec->name);
+			req->spec->name = clm_strdup(apps[i]);
+			free(req->spec->script);
+			req->spec->script = clm_strdup("/");
+		}
+		r = cli_simple(v, req, v->show && targets[1] == NULL ?
+		    cli_print_rows : NULL, &shown);
+		if (r != 0 && rc == 0)
+			rc = r;
+	}
+	if (v->show && !shown && (rc == 0 || targets[1] != NULL)) {
+		r = cli_show_apps(NULL, all ? NULL : apps);
+		if (r != 0 && rc == 0)
+			rc = r;
+	}
 out:
-	free(target);
+	clm_strv_free(targets);
+	clm_strv_free(apps);
+	clm_app_spec_free(t.spec);
 	return rc;
 }
 

@@ -72,6 +72,8 @@ pending_done(void *arg, const char *code, const char *message)
 	}
 	for (i = 0; p->notes != NULL && p->notes[i] != NULL; i++)
 		clm_strv_push(&r->notes, p->notes[i]);
+	if (code == NULL && message != NULL)	/* done, with a warning */
+		proto_reply_note(r, "warning: %s", message);
 	if (p->reload)
 		notify_ready(p->d);
 	if (p->call != NULL)
@@ -514,8 +516,25 @@ h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 	char				**names, **env, *one[2] = { NULL, NULL };
 	size_t				  i;
 
+	if (req->spec != NULL && req->target != NULL &&
+	    strchr(req->target, ':') != NULL) {
+		server_reply_error(call, CLM_E_INVAL, "options apply to an "
+		    "app (clm restart %.*s ...), not to one worker",
+		    (int)strcspn(req->target, ":"), req->target);
+		return;
+	}
 	if (worker_op(d, call, "restart"))
 		return;
+	if (req->spec != NULL) {	/* clm restart NAME --listen-timeout */
+		if ((names = select_apps(d, call, req->target)) == NULL)
+			return;
+		if (!guest_owns(d, call, names)) {
+			clm_strv_free(names);
+			return;
+		}
+		supervisor_set_options(d->sup, names, req->spec);
+		clm_strv_free(names);
+	}
 	if (req->update_env) {
 		if (req->env == NULL) {
 			server_reply_error(call, CLM_E_BADREQ, "restart "
@@ -543,7 +562,32 @@ h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 static void
 h_delete(struct clm_daemon_ctx *d, struct clm_call *call)
 {
-	target_op(d, call, supervisor_delete, false);
+	const struct clm_request	*req = server_call_request(call);
+	struct clm_worker_info		*w;
+	struct pending			*p;
+	char				**names, *s;
+	size_t				  i, k, nw, running;
+
+	if ((names = select_apps(d, call, req->target)) == NULL)
+		return;
+	p = pending_new(d, call, NULL);
+	for (i = 0; names[i] != NULL; i++) {
+		supervisor_info(d->sup, names[i], &w, &nw);
+		for (k = 0, running = 0; k < nw; k++) {
+			running += w[k].pid > 0;
+			proto_worker_info_clear(&w[k]);
+		}
+		free(w);
+		s = clm_asprintf("deleted %s (%zu worker%s, %zu running, "
+		    "stopped; its log files stay)", names[i], nw,
+		    nw == 1 ? "" : "s", running);
+		clm_strv_push(&p->notes, s);
+		free(s);
+	}
+	if (names[0] == NULL)
+		clm_strv_push(&p->notes, "no app to delete");
+	supervisor_delete(d->sup, names, pending_done, p);
+	clm_strv_free(names);
 }
 
 static void

@@ -781,6 +781,22 @@ options_fill(struct clm_app_spec *spec, const struct clm_app_spec *def)
 }
 
 void
+options_apply_set(struct clm_app_spec *to, const struct clm_app_spec *from)
+{
+	const struct clm_option	*o;
+	size_t			 i, size;
+
+	for (i = 0; i < options_count; i++) {
+		o = &options_table[i];
+		if ((o->flags & CLM_OPT_DEFAULTS) == 0 || options_unset(o, from))
+			continue;
+		size = o->type == CLM_OPT_DURATION ? sizeof(uint32_t) :
+		    o->type == CLM_OPT_SIZE ? sizeof(uint64_t) : sizeof(int);
+		memcpy(options_field(o, to), options_cfield(o, from), size);
+	}
+}
+
+void
 options_copy(struct clm_app_spec *to, const struct clm_app_spec *from)
 {
 	const struct clm_option	*o;

@@ -161,7 +161,10 @@ proto_worker_to_json(const struct clm_worker_info *w)
 	obj = proto_check(cJSON_CreateObject());
 	proto_add_string(obj, "name", w->name != NULL ? w->name : "");
 	proto_add_number(obj, "id", w->id);
-	proto_add_number(obj, "pid", w->pid);
+	if (w->pid > 0)
+		proto_add_number(obj, "pid", w->pid);
+	else
+		proto_add(obj, "pid", cJSON_CreateNull());
 	proto_add_string(obj, "status", w->status != NULL ? w->status : "");
 	proto_add_number(obj, "restarts", w->restarts);
 	proto_add_number(obj, "uptime_ms", (double)w->uptime_ms);
@@ -176,6 +179,14 @@ proto_worker_to_json(const struct clm_worker_info *w)
 		proto_add(obj, "signal", cJSON_CreateNull());
 	else
 		proto_add_string(obj, "signal", clm_signal_name(w->signal));
+	if (w->reason != NULL)
+		proto_add_string(obj, "reason", w->reason);
+	else
+		proto_add(obj, "reason", cJSON_CreateNull());
+	if (w->ended_ms != 0)
+		proto_add_number(obj, "ended_at", (double)w->ended_ms);
+	else
+		proto_add(obj, "ended_at", cJSON_CreateNull());
 	return obj;
 }
 
@@ -295,6 +306,7 @@ proto_worker_info_clear(struct clm_worker_info *w)
 		return;
 	free(w->name);
 	free(w->status);
+	free(w->reason);
 	memset(w, 0, sizeof *w);
 	w->exit_code = -1;
 }
@@ -1023,6 +1035,10 @@ proto_worker_from_json(struct proto_dec *d, const cJSON *obj, size_t idx,
 		return -1;
 	if (proto_get_int32(d, obj, prefix, "exit_code", -1, 255, false,
 	    &w->exit_code) != 0)
+		return -1;
+	if (proto_get_string(d, obj, prefix, "reason", false,
+	    &w->reason) != 0 ||
+	    proto_get_u64(d, obj, prefix, "ended_at", &w->ended_ms) != 0)
 		return -1;
 
 	if ((item = proto_get(obj, "cpu")) != NULL) {

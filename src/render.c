@@ -1,4 +1,6 @@
 /* What the CLI prints for people: the workers' table, an app's options. */
+#include <sys/ioctl.h>
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,52 @@
 static const char *const render_headers[RENDER_NCOLS] = {
 	"id", "name", "pid", "uptime", "restarts", "status", "cpu", "memory"
 };
+#define RENDER_NAME_COL	1
 #define RENDER_STATUS_COL 5
+#define RENDER_NAME_MIN	6	/* a name column is cut no narrower */
+#define RENDER_STATUS_MIN 9	/* "errored ~" */
+#define RENDER_CUT	"~"	/* marks a cell cut to fit */
+
+/* Columns on the screen: UTF-8 sequences count one (no wide glyphs). */
+static size_t
+render_width(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* s cut to cols columns, the last one the marker, when it is wider. */
+static void
+render_cut(char **s, size_t cols)
+{
+	char	*p = *s, *cut;
+	size_t	 n = 0;
+
+	if (cols == 0 || render_width(p) <= cols)
+		return;
+	for (; *p != '\0'; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && n++ == cols - 1)
+			break;
+	}
+	cut = clm_asprintf("%.*s%s", (int)(p - *s), *s, RENDER_CUT);
+	free(*s);
+	*s = cut;
+}
+
+/* The terminal's width, or 0: not a terminal (the whole table). */
+static size_t
+render_columns(FILE *f)
+{
+	struct winsize	ws;
+
+	if (!isatty(fileno(f)) || ioctl(fileno(f), TIOCGWINSZ, &ws) == -1 ||
+	    ws.ws_col == 0)
+		return 0;
+	return ws.ws_col;
+}
 
 bool
 render_use_color(FILE *f)
@@ -88,7 +135,16 @@ render_row(const struct clm_worker_info *w, char *cells[RENDER_NCOLS])
 	} else
 		cells[3] = clm_strdup("-");
 	cells[4] = clm_asprintf("%u", w->restarts);
-	cells[5] = clm_strdup(w->status != NULL ? w->status : "?");
+	/* Why it is not running, and since when: "errored (exit 3, 2m)". */
+	if (!running && w->reason != NULL && w->ended_ms != 0) {
+		uint64_t	now = clm_wall_ms();
+
+		render_duration(buf, sizeof buf, now > w->ended_ms ?
+		    now - w->ended_ms : 0);
+		cells[5] = clm_asprintf("%s (%s, %s ago)", w->status != NULL ?
+		    w->status : "?", w->reason, buf);
+	} else
+		cells[5] = clm_strdup(w->status != NULL ? w->status : "?");
 	if (running) {
 		cells[6] = clm_asprintf("%.1f%%", w->cpu);
 		render_bytes(buf, sizeof buf, w->memory);
@@ -107,7 +163,7 @@ render_line(FILE *f, char *const cells[RENDER_NCOLS],
 	size_t		 i, len;
 
 	for (i = 0; i < RENDER_NCOLS; i++) {
-		len = strlen(cells[i]);
+		len = render_width(cells[i]);
 		on = NULL;
 		if (color && header)
 			on = RENDER_BOLD;
@@ -118,10 +174,40 @@ render_line(FILE *f, char *const cells[RENDER_NCOLS],
 		else
 			fputs(cells[i], f);
 		if (i + 1 < RENDER_NCOLS)
-			fprintf(f, "%*s", (int)(width[i] - len + RENDER_GAP),
-			    "");
+			fprintf(f, "%*s", (int)(width[i] > len ? width[i] - len +
+			    RENDER_GAP : RENDER_GAP), "");
 	}
 	fputc('\n', f);
+}
+
+/*
+ * On a terminal narrower than the table: the name column, then the
+ * status column, narrowed down to a minimum, their cells cut with a
+ * marker. Piped, the table keeps its whole width.
+ */
+static void
+render_fit(FILE *f, char ***rows, size_t nrows, size_t width[RENDER_NCOLS])
+{
+	static const int	 cols[2] = { RENDER_NAME_COL, RENDER_STATUS_COL };
+	static const size_t	 mins[2] = { RENDER_NAME_MIN, RENDER_STATUS_MIN };
+	size_t			 screen = render_columns(f), total = 0, i, k;
+	size_t			 excess, cut;
+
+	if (screen == 0)
+		return;
+	for (i = 0; i < RENDER_NCOLS; i++)
+		total += width[i] + (i + 1 < RENDER_NCOLS ? RENDER_GAP : 0);
+	for (k = 0; k < 2 && total > screen; k++) {
+		if (width[cols[k]] <= mins[k])
+			continue;
+		excess = total - screen;
+		cut = width[cols[k]] - mins[k] < excess ?
+		    width[cols[k]] - mins[k] : excess;
+		width[cols[k]] -= cut;
+		total -= cut;
+		for (i = 0; i < nrows; i++)
+			render_cut(&rows[i][cols[k]], width[cols[k]]);
+	}
 }
 
 void
@@ -144,12 +230,13 @@ render_workers(FILE *f, const struct clm_worker_info *w, size_t n,
 		rows[nrows] = clm_calloc(RENDER_NCOLS, sizeof **rows);
 		render_row(&w[i], rows[nrows]);
 		for (j = 0; j < RENDER_NCOLS; j++) {
-			len = strlen(rows[nrows][j]);
+			len = render_width(rows[nrows][j]);
 			if (len > width[j])
 				width[j] = len;
 		}
 		nrows++;
 	}
+	render_fit(f, rows, nrows, width);
 
 	render_line(f, header, width, color, true);
 	for (i = 0; i < nrows; i++) {

@@ -21,6 +21,7 @@
 #include "clm/log.h"
 #include "clm/orphans.h"
 #include "clm/logs.h"
+#include "clm/options.h"
 #include "clm/nametab.h"
 #include "clm/procstat.h"
 #include "clm/supervisor.h"
@@ -427,6 +428,38 @@ op_timeout_cause(struct op *op)
 	return s;
 }
 
+/* The workers an OP_ONLINE took as online though they were late: a
+ * warning for the reply, or NULL. */
+static char *
+op_late(struct op *op)
+{
+	struct worker	*w;
+	struct app	*a;
+	char		*list = NULL, *s;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; op->names[i] != NULL; i++) {
+		if ((a = app_find(op->sup, op->names[i])) == NULL)
+			continue;
+		for (j = 0; j < a->nwanted; j++) {
+			w = a->workers[j];
+			if ((op->one >= 0 && j != op->one) ||
+			    w->state != WS_ONLINE || !w->ready_late)
+				continue;
+			s = clm_asprintf("%s%sworker %s:%d (pid %d) did not "
+			    "listen nor say READY=1 within %u ms (a slow "
+			    "starter? raise --listen-timeout): taken as online",
+			    list != NULL ? list : "", list != NULL ? "; " : "",
+			    a->wa.spec->name, j, w->pid,
+			    a->wa.spec->listen_timeout_ms);
+			free(list);
+			list = s;
+		}
+	}
+	return list;
+}
+
 static void
 op_finish(struct op *op, const char *code, const char *msg)
 {
@@ -475,6 +508,8 @@ sup_check_ops(struct clm_supervisor *sup)
 			continue;
 		}
 		*opp = op->next;
+		if (r == 1 && op->kind == OP_ONLINE)
+			cause = op_late(op);	/* a warning, not a failure */
 		op_finish(op, r == 1 ? NULL : r == -2 ? CLM_E_TIMEOUT :
 		    CLM_E_SPAWN, cause);
 		free(cause);
@@ -980,6 +1015,21 @@ supervisor_specs(struct clm_supervisor *sup, struct clm_app_spec ***out,
 	for (i = 0; i < sup->napps; i++)
 		(*out)[i] = clm_app_spec_copy(sup->apps[i]->wa.spec);
 	*n = sup->napps;
+}
+
+void
+supervisor_set_options(struct clm_supervisor *sup, char **names,
+    const struct clm_app_spec *set)
+{
+	struct app	*a;
+	size_t		 i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((a = app_find(sup, names[i])) == NULL)
+			continue;
+		options_apply_set(a->wa.spec, set);
+		log_info("%s: new options from clm restart", names[i]);
+	}
 }
 
 int

@@ -139,6 +139,7 @@ act_launch(struct worker *w)
 		worker_set_error(w, cause);
 		w->exit_code = -1;
 		w->term_signal = 0;
+		w->ended_wall_ms = clm_wall_ms();
 		worker_set_state(w, WS_LAUNCHING);
 		worker_event(w, WE_EXIT);
 		return;
@@ -338,6 +339,7 @@ worker_exited(struct worker *w, int64_t status, int sig)
 	uint64_t	uptime = w->ctx->now_ms() - w->started_ms;
 
 	w->ctx->procs->ended(w);
+	w->ended_wall_ms = clm_wall_ms();
 	w->exit_code = sig != 0 ? -1 : (int)status;
 	w->term_signal = sig;
 	if (w->state != WS_STOPPING) {
@@ -830,9 +832,22 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 	info->pid = w->pid;
 	info->status = clm_strdup(worker_state_names[w->state]);
 	info->restarts = w->restarts;
-	info->exit_code = w->exit_code;
-	info->signal = w->term_signal;
 	info->desired = w->want != WANT_DOWN;
+	/* How the last run ended: for a worker that runs, no more. */
+	info->exit_code = w->pid > 0 ? -1 : w->exit_code;
+	info->signal = w->pid > 0 ? 0 : w->term_signal;
+	if (w->pid == 0 && w->ended_wall_ms != 0) {
+		info->ended_ms = w->ended_wall_ms;
+		if (w->want == WANT_DOWN && w->state == WS_STOPPED)
+			info->reason = clm_strdup("clm stop");
+		else if (w->term_signal != 0)
+			info->reason = clm_strdup(clm_signal_name(
+			    w->term_signal));
+		else if (w->exit_code >= 0)
+			info->reason = clm_asprintf("exit %d", w->exit_code);
+		else
+			info->reason = clm_strdup("cannot start");
+	}
 	if (w->pid > 0) {
 		info->uptime_ms = now - w->started_ms;
 		if ((w->stat_at == 0 || now - w->stat_at >= WORKER_STAT_MS) &&

@@ -88,6 +88,10 @@ void options_defaults(struct clm_app_spec *);
 bool options_unset(const struct clm_option *, const struct clm_app_spec *);
 /* Every unset option of spec set to that of def. */
 void options_fill(struct clm_app_spec *, const struct clm_app_spec *def);
+/* The CLM_OPT_DEFAULTS options set in from, copied to to (clm restart
+ * NAME --listen-timeout 10s). */
+void options_apply_set(struct clm_app_spec *to,
+    const struct clm_app_spec *from);
 /* Deep copy and release of the strings and vectors. */
 void options_copy(struct clm_app_spec *to, const struct clm_app_spec *from);
 void options_clear(struct clm_app_spec *);

@@ -73,6 +73,9 @@ struct clm_worker_info {
 	int		 signal;	/* that ended the last run; 0 if none */
 	bool		 desired;	/* wanted running (not stopped by a
 					   person, nor scaled away): metrics */
+	char		*reason;	/* why it is not running: "exit 3",
+					   "SIGKILL", "clm stop"; NULL */
+	uint64_t	 ended_ms;	/* when (wall clock ms); 0: never */
 };
 
 struct clm_reply {

@@ -66,6 +66,10 @@ void supervisor_apply(struct clm_supervisor *, struct clm_app_spec **specs,
 /* Copies of every app's spec (for save); *out is NULL-terminated. */
 void supervisor_specs(struct clm_supervisor *, struct clm_app_spec ***out,
     size_t *n);
+/* The options set in set (the [defaults] kind) to the named apps (clm
+ * restart NAME --listen-timeout 10s). */
+void supervisor_set_options(struct clm_supervisor *, char **names,
+    const struct clm_app_spec *set);
 /* Give the named apps a new environment (restart --update-env). */
 int supervisor_update_env(struct clm_supervisor *, char **names,
     char *const *env);

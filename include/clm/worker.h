@@ -143,6 +143,8 @@ struct worker {
 	int			 pid;
 	unsigned long		 run_id;	/* names its log streams */
 	uint64_t		 started_ms;
+	uint64_t		 ended_wall_ms;	/* when the last run ended (wall
+						   clock); 0: none */
 	unsigned		 runs;
 	unsigned		 restarts;
 	unsigned		 unstable;

@@ -201,7 +201,12 @@ field_of() {
 
 status_of() { field_of "$1" "$2" status; }
 restarts_of() { field_of "$1" "$2" restarts; }
-pid_of() { field_of "$1" "$2" pid; }
+pid_of() {	# 0 when it has none (the JSON says null)
+	local p
+	p=$(field_of "$1" "$2" pid)
+	[ "$p" = null ] && p=0
+	echo "$p"
+}
 
 # count_workers APP [STATUS]: how many workers APP has (in STATUS).
 count_workers() {

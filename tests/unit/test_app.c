@@ -139,7 +139,9 @@ TEST(app_name_check)
 	expect_bad_name("a/b", "'/'");
 	expect_bad_name("..", "start");
 	expect_bad_name("x\ny", "0x0a");
-	expect_bad_name("caf\xc3\xa9", "0xc3");
+	expect_bad_name("caf\xc3", "0xc3");	/* cut UTF-8 */
+	expect_bad_name("caf\xe9", "0xe9");	/* Latin-1 */
+	ASSERT_EQ_INT(clm_app_name_check("caf\xc3\xa9", &cause), 0);
 	expect_bad_name("a:b", "letters, digits");
 }
 

@@ -517,7 +517,7 @@ TEST(proto_reply_roundtrip_full)
 	ASSERT_CONTAINS(line, "\"exit_code\":null");
 	ASSERT_CONTAINS(line, "\"signal\":null");
 	ASSERT_CONTAINS(line, "\"signal\":\"SIGKILL\"");
-	ASSERT_CONTAINS(line, "\"pid\":0");
+	ASSERT_CONTAINS(line, "\"pid\":null");
 	ASSERT_CONTAINS(line, "\"memory\":5000000000");
 
 	ASSERT_EQ_INT(proto_reply_decode(line, len, &back, &cause), 0);
