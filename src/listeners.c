@@ -1,7 +1,9 @@
 /* An app's listening sockets, bound and owned by clmd. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -369,6 +371,217 @@ inherited_mapped(size_t i)
 	return name;
 }
 
+/* ---- SO_REUSEPORT groups: the kernel's order, and steering ---- */
+
+static bool
+same_group(const struct clm_listener *x, const struct clm_listener *y)
+{
+	return x->slot >= 0 && y->slot >= 0 && addr_equal(&x->addr, &y->addr);
+}
+
+/* Members of i's group that are in it now (-1: the order is unknown). */
+static int
+group_live(const struct clm_listeners *ls, size_t i)
+{
+	size_t	j;
+	int	n = 0;
+
+	for (j = 0; j < ls->n; j++) {
+		if (!same_group(&ls->v[i], &ls->v[j]))
+			continue;
+		if (ls->v[j].gidx == LISTENERS_GIDX_UNKNOWN)
+			return -1;
+		n += ls->v[j].gidx >= 0;
+	}
+	return n;
+}
+
+/* i listens: the kernel appends it to its group. */
+static void
+group_join(struct clm_listeners *ls, size_t i)
+{
+	int	n;
+
+	if (ls->v[i].slot < 0 || ls->v[i].gidx != -1)
+		return;
+	n = group_live(ls, i);
+	ls->v[i].gidx = n < 0 ? LISTENERS_GIDX_UNKNOWN : n;
+}
+
+/* i leaves its group (closed, or shut down): the kernel moves the last
+ * member into its place. */
+static void
+group_leave(struct clm_listeners *ls, size_t i)
+{
+	int	last = group_live(ls, i) - 1, was = ls->v[i].gidx;
+	size_t	j;
+
+	if (was < 0)
+		return;
+	ls->v[i].gidx = -1;
+	for (j = 0; j < ls->n; j++) {
+		if (j != i && same_group(&ls->v[i], &ls->v[j]) &&
+		    ls->v[j].gidx == last)
+			ls->v[j].gidx = was;
+	}
+}
+
+#define STEER_MAX	1000	/* sockets a program chooses among */
+
+/*
+ * The program of i's group: the non-draining members, chosen at random
+ * (SKF_AD_RANDOM % n, then a jump per member); none when no member drains
+ * (the kernel's own hash then: nothing runs per connection), when every
+ * member drains, or when the order is not known. Returns whether the
+ * draining members are steered around.
+ */
+static bool
+group_steer(const struct clm_listeners *ls, size_t i)
+{
+	struct sock_filter	*f;
+	struct sock_fprog	 prog;
+	int			 live = group_live(ls, i), *idx, nt = 0, t;
+	int			 zero = 0;
+	bool			*seen, ok = true;
+	size_t			 j, k = 0;
+
+	if (live <= 0)
+		return false;
+	idx = clm_calloc(live, sizeof *idx);
+	seen = clm_calloc(live, sizeof *seen);
+	for (j = 0; j < ls->n; j++) {
+		if (!same_group(&ls->v[i], &ls->v[j]) || ls->v[j].gidx < 0)
+			continue;
+		if (ls->v[j].gidx >= live || seen[ls->v[j].gidx])
+			ok = false;	/* not the kernel's order: give up */
+		else
+			seen[ls->v[j].gidx] = true;
+		if (!ls->v[j].draining && nt < live)
+			idx[nt++] = ls->v[j].gidx;
+	}
+	if (!ok || nt == 0 || nt == live || nt > STEER_MAX) {
+		if (setsockopt(ls->v[i].fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF,
+		    &zero, sizeof zero) == -1 && errno != ENOENT)
+			log_warn("%s: detach the SO_REUSEPORT program",
+			    ls->owner ? ls->owner : "?");
+		free(idx);
+		free(seen);
+		return ok && nt > 0 && nt < live;
+	}
+	f = clm_calloc(2 * nt + 1, sizeof *f);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    SKF_AD_OFF + SKF_AD_RANDOM);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nt);
+	for (t = 0; t < nt - 1; t++) {
+		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+		    BPF_K, t, 0, 1);
+		f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, idx[t]);
+	}
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, idx[nt - 1]);
+	prog.len = (unsigned short)k;
+	prog.filter = f;
+	if (setsockopt(ls->v[i].fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF,
+	    &prog, sizeof prog) == -1) {
+		log_warn("%s: attach the SO_REUSEPORT program",
+		    ls->owner ? ls->owner : "?");
+		ok = false;
+	}
+	free(f);
+	free(idx);
+	free(seen);
+	return ok;
+}
+
+/* Steer every group of ls; whether the sockets of slot are steered around
+ * (every one of them: some socket of slot drains). */
+static bool
+steer(struct clm_listeners *ls, int slot)
+{
+	size_t	i, j;
+	bool	all = true, any = false, first, ok;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->v[i].slot < 0)
+			continue;
+		for (first = true, j = 0; j < i && first; j++)
+			first = !same_group(&ls->v[i], &ls->v[j]);
+		if (!first)
+			continue;
+		ok = group_steer(ls, i);
+		for (j = 0; j < ls->n; j++) {
+			if (ls->v[j].slot != slot || !same_group(&ls->v[i],
+			    &ls->v[j]))
+				continue;
+			any = true;
+			all = all && ok;
+		}
+	}
+	return any && all;
+}
+
+bool
+listeners_drain(struct clm_listeners *ls, int slot, bool on)
+{
+	size_t	i;
+	bool	changed = false;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->v[i].slot == slot && ls->v[i].draining != on) {
+			ls->v[i].draining = on;
+			changed = true;
+		}
+	}
+	if (!changed && !on)
+		return false;
+	return steer(ls, slot) && on;
+}
+
+int
+listeners_queued(const struct clm_listeners *ls, int slot)
+{
+	struct tcp_info	ti;
+	socklen_t	len;
+	size_t		i;
+	int		n = 0;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->v[i].slot != slot)
+			continue;
+		len = sizeof ti;
+		memset(&ti, 0, sizeof ti);
+		/* A listener's tcpi_unacked is its accept queue. */
+		if (getsockopt(ls->v[i].fd, IPPROTO_TCP, TCP_INFO, &ti,
+		    &len) == 0 && ti.tcpi_state == TCP_LISTEN)
+			n += (int)ti.tcpi_unacked;
+	}
+	return n;
+}
+
+size_t
+listeners_ports(const struct clm_listeners *ls, int *ports, size_t max)
+{
+	size_t	i, j, n = 0;
+
+	for (i = 0; i < ls->n && n < max; i++) {
+		for (j = 0; j < n && ports[j] != ls->v[i].addr.port; j++)
+			;
+		if (j == n)
+			ports[n++] = ls->v[i].addr.port;
+	}
+	return n;
+}
+
+void
+listeners_rekey(struct clm_listeners *ls, int from, int to)
+{
+	size_t	i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->v[i].slot == from)
+			ls->v[i].slot = to;
+	}
+}
+
 static int
 get(struct clm_listeners *ls, const struct clm_listen_addr *a, int slot,
     int *err, char **cause)
@@ -453,6 +666,10 @@ get(struct clm_listeners *ls, const struct clm_listen_addr *a, int slot,
 	l->slot = slot;
 	l->addr = *a;
 	l->addr.host = clm_strdup(a->host);
+	l->draining = false;
+	l->gidx = -1;
+	if (from == -1 && slot >= 0)
+		group_join(ls, ls->n - 1);
 	return fd;
 }
 
@@ -635,7 +852,10 @@ listeners_pause(struct clm_listeners *ls)
 		    errno != ENOTCONN)
 			log_warn("%s: shutdown of a listening socket",
 			    ls->owner ? ls->owner : "?");
+		else
+			group_leave(ls, i);
 	}
+	steer(ls, -1);
 }
 
 void
@@ -647,7 +867,10 @@ listeners_resume(struct clm_listeners *ls)
 		if (listen(ls->v[i].fd, LISTEN_BACKLOG) == -1)
 			log_warn("%s: listen again", ls->owner ? ls->owner :
 			    "?");
+		else if (ls->v[i].slot >= 0 && ls->v[i].gidx == -1)
+			group_join(ls, i);
 	}
+	steer(ls, -1);
 }
 
 void
@@ -660,10 +883,12 @@ listeners_close_slot(struct clm_listeners *ls, int slot)
 			i++;
 			continue;
 		}
+		group_leave(ls, i);
 		close(ls->v[i].fd);
 		listeners_addr_clear(&ls->v[i].addr);
 		ls->v[i] = ls->v[--ls->n];
 	}
+	steer(ls, -1);
 }
 
 /* The address a socket is bound to, as a listen address. */
@@ -745,6 +970,8 @@ listeners_inherit(char **cause)
 		inherited.v[inherited.n].addr = a;
 		inherited.v[inherited.n].slot = -1;
 		inherited.v[inherited.n].fd = fd;
+		inherited.v[inherited.n].gidx = -1;
+		inherited.v[inherited.n].draining = false;
 		inherited_names = clm_realloc(inherited_names,
 		    (inherited.n + 1) * sizeof *inherited_names);
 		inherited_names[inherited.n] = fdname != NULL ?
@@ -804,6 +1031,8 @@ listeners_inherit_import(struct clm_state_listener *l, size_t n)
 		l[i].addr.host = NULL;
 		inherited.v[inherited.n].slot = -1;
 		inherited.v[inherited.n].fd = l[i].fd;
+		inherited.v[inherited.n].gidx = -1;
+		inherited.v[inherited.n].draining = false;
 		/* clm update does not carry the names: no mapping after. */
 		inherited_names = clm_realloc(inherited_names,
 		    (inherited.n + 1) * sizeof *inherited_names);

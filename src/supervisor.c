@@ -270,6 +270,18 @@ check_online(struct op *op, struct app *a, char **cause)
 	return 1;
 }
 
+/*
+ * w is to stop while the app's other workers serve: new connections go
+ * to them (its sockets are steered around), and its kill signal waits
+ * for what it holds (the worker's draining state).
+ */
+static void
+worker_drain(struct app *a, struct worker *w)
+{
+	w->steered = listeners_drain(&a->wa.listeners, w->sock_key, true);
+	w->drain = w->state == WS_ONLINE;
+}
+
 /* OP_RELOAD: one step of the rolling replacement. */
 static int
 reload_step(struct op *op, char **cause)
@@ -300,6 +312,14 @@ reload_step(struct op *op, char **cause)
 				return -1;
 			}
 			nw = worker_new(&a->sup->wctx, &a->wa, op->slot);
+			/* Sockets of its own while the old worker drains its
+			 * own (a worker that is not running leaves its queue
+			 * to the new one). */
+			old = a->workers[op->slot];
+			if (worker_running(old))
+				nw->sock_key = WORKER_KEY_INCOMING(op->slot);
+			else
+				nw->sock_key = old->sock_key;
 			a->incoming = nw;
 			op->phase = RELOAD_NEW;
 			worker_want(nw, WANT_ONCE);
@@ -314,6 +334,7 @@ reload_step(struct op *op, char **cause)
 				a->workers[op->slot] = nw;
 				a->incoming = NULL;
 				a->retiring = old;
+				worker_drain(a, old);
 				worker_want(old, WANT_DOWN);
 				op->phase = RELOAD_OLD;
 				continue;
@@ -333,6 +354,14 @@ reload_step(struct op *op, char **cause)
 		case RELOAD_OLD:
 			if (worker_running(a->retiring))
 				return 0;
+			nw = a->workers[op->slot];
+			if (a->retiring->sock_key != nw->sock_key) {
+				listeners_close_slot(&a->wa.listeners,
+				    a->retiring->sock_key);
+				listeners_rekey(&a->wa.listeners, nw->sock_key,
+				    op->slot);
+				nw->sock_key = op->slot;
+			}
 			worker_destroy(a->retiring);
 			a->retiring = NULL;
 			op->slot++;
@@ -341,6 +370,10 @@ reload_step(struct op *op, char **cause)
 		case RELOAD_ABORT:
 			if (worker_running(a->incoming))
 				return 0;
+			if (a->incoming->sock_key !=
+			    a->workers[op->slot]->sock_key)
+				listeners_close_slot(&a->wa.listeners,
+				    a->incoming->sock_key);
 			worker_destroy(a->incoming);
 			a->incoming = NULL;
 			*cause = op->failure;
@@ -1285,8 +1318,10 @@ app_resize(struct app *a, int n, supervisor_done_cb done, void *arg)
 		    a->nworkers, n);
 	if (n < a->nworkers) {
 		a->nwanted = n;
-		for (j = n; j < a->nworkers; j++)
+		for (j = n; j < a->nworkers; j++) {
+			worker_drain(a, a->workers[j]);
 			worker_want(a->workers[j], WANT_DOWN);
+		}
 		op = op_add(sup, OP_SHRINK, names, 0, done, arg);
 		op->target = n;
 		return;
@@ -1404,7 +1439,7 @@ supervisor_info(struct clm_supervisor *sup, const char *name,
 	}
 	for (i = 0; i < sup->napps; i++) {
 		if (name == NULL || strcmp(name, sup->apps[i]->wa.spec->name) == 0)
-			total += sup->apps[i]->nworkers;
+			total += sup->apps[i]->nworkers + 1;
 	}
 	*out = total ? clm_calloc(total, sizeof **out) : NULL;
 	for (i = 0; i < sup->napps; i++) {
@@ -1413,6 +1448,9 @@ supervisor_info(struct clm_supervisor *sup, const char *name,
 			continue;
 		for (j = 0; j < a->nworkers; j++)
 			worker_info(a->workers[j], &(*out)[k++], now);
+		/* A reload's old worker, while it drains and stops. */
+		if (a->retiring != NULL && worker_running(a->retiring))
+			worker_info(a->retiring, &(*out)[k++], now);
 	}
 	*n = k;
 }
@@ -1464,6 +1502,8 @@ supervisor_worker(struct clm_supervisor *sup, const char *verb,
 	if (strcmp(verb, "stop") == 0) {
 		log_info("%s:%d: stopped by itself (clm stop %s)",
 		    names[0], slot, target);
+		if (a->up)
+			worker_drain(a, w);
 		worker_want(w, WANT_DOWN);
 		op_add(sup, OP_DOWN, names, 0, done, arg)->one = slot;
 	} else if (strcmp(verb, "restart") == 0) {
@@ -1534,7 +1574,8 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 		a = sup->apps[i];
 		for (j = 0; j < a->nworkers; j++) {
 			w = a->workers[j];
-			if (w->state == WS_LAUNCHING || w->state == WS_STOPPING) {
+			if (w->state == WS_LAUNCHING || w->state == WS_STOPPING ||
+			    w->state == WS_DRAINING) {
 				*cause = clm_asprintf("worker %s:%d is %s; try "
 				    "again in a moment", a->wa.spec->name, j,
 				    worker_state_names[w->state]);
@@ -1613,6 +1654,12 @@ supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 			a->wa.listeners.v[a->wa.listeners.n].slot =
 			    sa->listeners[k].slot;
 			a->wa.listeners.v[a->wa.listeners.n].fd = sa->listeners[k].fd;
+			/* The old image's group order is not handed over: no
+			 * steering in these groups (draining still waits). */
+			a->wa.listeners.v[a->wa.listeners.n].gidx =
+			    sa->listeners[k].slot >= 0 ?
+			    LISTENERS_GIDX_UNKNOWN : -1;
+			a->wa.listeners.v[a->wa.listeners.n].draining = false;
 			a->wa.listeners.n++;
 		}
 		a->wa.nlisten_fds = sa->nlisten_fds;

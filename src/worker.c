@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "clm/backoff.h"
+#include "clm/drain.h"
 #include "clm/log.h"
 #include "clm/logs.h"
 #include "clm/reaper.h"
@@ -27,6 +28,7 @@ const char *const worker_state_names[] = {
 	[WS_STOPPING] = "stopping",
 	[WS_WAITING] = "waiting-restart",
 	[WS_ERRORED] = "errored",
+	[WS_DRAINING] = "draining",
 };
 
 /* Variables clm sets for each worker; the app's own values are dropped. */
@@ -37,6 +39,8 @@ static const char *const worker_vars[] = {
 };
 
 #define WORKER_STAT_MS	1000	/* /proc samples are reused this long */
+#define DRAIN_POLL_MS	20	/* a draining worker's connections: looked at */
+#define DRAIN_MIN_MS	60	/* handshakes under way land meanwhile */
 
 static const char *
 wname(const struct worker *w)
@@ -67,6 +71,7 @@ worker_new(struct worker_ctx *ctx, struct worker_app *app, int slot)
 	w->ctx = ctx;
 	w->app = app;
 	w->slot = slot;
+	w->sock_key = slot;
 	w->exit_code = -1;
 	uv_timer_init(ctx->loop, &w->timer);
 	w->timer.data = w;
@@ -84,7 +89,7 @@ bool
 worker_running(const struct worker *w)
 {
 	return w->state == WS_LAUNCHING || w->state == WS_ONLINE ||
-	    w->state == WS_STOPPING;
+	    w->state == WS_STOPPING || w->state == WS_DRAINING;
 }
 
 /* The one place that sets a worker's state: the actions below, and a
@@ -130,6 +135,10 @@ act_launch(struct worker *w)
 	uv_timer_stop(&w->timer);
 	w->ready_late = false;
 	w->launch_failed = false;
+	/* A slot stopped by itself (clm stop NAME:ID) gets connections
+	 * again. */
+	w->drain = w->steered = false;
+	listeners_drain(&w->app->listeners, w->sock_key, false);
 	pid = w->ctx->procs->spawn(w, &cause);
 	if (w->runs++ > 0)
 		w->restarts++;
@@ -204,6 +213,59 @@ act_term(struct worker *w)
 	worker_set_state(w, WS_STOPPING);
 	w->ctx->procs->signal(w, spec->kill_signal);
 	timer_start(w, spec->kill_timeout_ms);
+}
+
+/*
+ * down, restart while online, marked to drain: its sockets get no new
+ * connection (the supervisor steered them), and the kill signal waits
+ * until nothing it holds is busy.
+ */
+static void
+act_drain(struct worker *w)
+{
+	if (!w->drain) {
+		act_term(w);
+		return;
+	}
+	uv_timer_stop(&w->timer);
+	w->drain_ms = w->ctx->now_ms();
+	log_info("%s:%d: pid %d draining (%s); its kill signal waits for "
+	    "its connections, %u ms at most", wname(w), w->slot, w->pid,
+	    w->steered ? "new connections go to the other workers" :
+	    "its socket is shared: it still accepts", 
+	    w->app->spec->kill_timeout_ms);
+	worker_set_state(w, WS_DRAINING);
+	timer_start(w, DRAIN_POLL_MS);
+}
+
+/* timer while draining. */
+static void
+act_drain_poll(struct worker *w)
+{
+	uint64_t	took = w->ctx->now_ms() - w->drain_ms;
+	int		busy = 0, total = 0;
+
+	if (w->ctx->procs->busy != NULL)
+		busy = w->ctx->procs->busy(w, &total);
+	if (busy > 0 && took < w->app->spec->kill_timeout_ms) {
+		timer_start(w, DRAIN_POLL_MS);
+		return;
+	}
+	if (busy <= 0 && took < DRAIN_MIN_MS) {
+		timer_start(w, DRAIN_MIN_MS - took);
+		return;
+	}
+	if (busy > 0)
+		log_warnx("%s:%d: pid %d drain hit kill_timeout (%u ms): it "
+		    "still serves %d connection%s, cut by its kill signal",
+		    wname(w), w->slot, w->pid, w->app->spec->kill_timeout_ms,
+		    busy, busy == 1 ? "" : "s");
+	else
+		log_info("%s:%d: pid %d drained in %llu ms (%d idle "
+		    "connection%s left)", wname(w), w->slot, w->pid,
+		    (unsigned long long)took, total, total == 1 ? "" : "s");
+	w->drain = false;
+	act_term(w);
 }
 
 /* timer while stopping. */
@@ -288,7 +350,7 @@ static const worker_action worker_actions[WS_COUNT][WE_COUNT] = {
 			    NULL,	NULL,		NULL },
 	[WS_LAUNCHING]	= { NULL,	act_term,	act_term,
 			    act_ready,	act_ready_timeout, act_crashed },
-	[WS_ONLINE]	= { NULL,	act_term,	act_term,
+	[WS_ONLINE]	= { NULL,	act_drain,	act_drain,
 			    NULL,	NULL,		act_crashed },
 	[WS_STOPPING]	= { NULL,	NULL,		NULL,
 			    NULL,	act_kill,	act_stopped },
@@ -296,6 +358,8 @@ static const worker_action worker_actions[WS_COUNT][WE_COUNT] = {
 			    NULL,	act_launch,	NULL },
 	[WS_ERRORED]	= { act_start,	NULL,		act_start,
 			    NULL,	NULL,		NULL },
+	[WS_DRAINING]	= { NULL,	NULL,		NULL,
+			    NULL,	act_drain_poll,	act_stopped },
 };
 
 void
@@ -342,7 +406,7 @@ worker_exited(struct worker *w, int64_t status, int sig)
 	w->ended_wall_ms = clm_wall_ms();
 	w->exit_code = sig != 0 ? -1 : (int)status;
 	w->term_signal = sig;
-	if (w->state != WS_STOPPING) {
+	if (w->state != WS_STOPPING && w->state != WS_DRAINING) {
 		if (sig != 0)
 			worker_set_error(w, clm_asprintf("killed by %s",
 			    clm_signal_name(sig)));
@@ -380,7 +444,7 @@ chan_bind(void *arg, const struct clm_listen_addr *addr, int *err,
 	/* A socket per slot, all in one SO_REUSEPORT group: the kernel
 	 * spreads connections evenly over them, where one shared socket
 	 * would favour the worker that waited last. */
-	return listeners_request(&w->app->listeners, addr, w->slot,
+	return listeners_request(&w->app->listeners, addr, w->sock_key,
 	    w->app->spec->listen, err, cause);
 }
 
@@ -682,8 +746,25 @@ proc_ended(struct worker *w)
 	w->run = NULL;
 }
 
+/* Draining: what waits in its sockets' queues (when no new connection
+ * comes to them), and its busy connections. */
+static int
+proc_busy(struct worker *w, int *total)
+{
+	int	ports[16], busy, queued = 0;
+	size_t	n;
+
+	if (w->steered)
+		queued = listeners_queued(&w->app->listeners, w->sock_key);
+	n = listeners_ports(&w->app->listeners, ports, CLM_ARRAY_SIZE(ports));
+	if ((busy = drain_busy(w->pid, ports, n, total)) < 0)
+		busy = 0;
+	*total += queued;
+	return busy + queued;
+}
+
 const struct worker_procs worker_procs_uv = {
-	proc_spawn, signal_group, proc_ended
+	proc_spawn, signal_group, proc_ended, proc_busy
 };
 
 /* ---- clm update, list, describe ---- */
@@ -734,12 +815,12 @@ worker_close_sockets(struct worker *w)
 	size_t			 i, n = 0;
 
 	for (i = 0; i < ls->n; i++)
-		n += ls->v[i].slot == w->slot;
+		n += ls->v[i].slot == w->sock_key;
 	if (n == 0)
 		return;
 	log_info("%s:%d: closing the slot's %zu listening socket%s",
 	    wname(w), w->slot, n, n == 1 ? "" : "s");
-	listeners_close_slot(ls, w->slot);
+	listeners_close_slot(ls, w->sock_key);
 }
 
 /* "LOGDIR/web-0-out.log and LOGDIR/web-0-err.log": where a worker's output

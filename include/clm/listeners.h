@@ -20,9 +20,18 @@ struct clm_listen_addr {
 
 struct clm_listener {
 	struct clm_listen_addr	 addr;
-	int			 slot;	/* SO_REUSEPORT: the worker slot; else -1 */
+	int			 slot;	/* SO_REUSEPORT: the worker slot (or a
+					   reload's key, see listeners_rekey);
+					   else -1 */
 	int			 fd;
+	/* Its index in the kernel's SO_REUSEPORT group (the order sockets
+	 * joined, the last one moved into a leaver's place): -1 out of a
+	 * group, LISTENERS_GIDX_UNKNOWN (taken over by clm update). */
+	int			 gidx;
+	bool			 draining;	/* new connections go elsewhere */
 };
+
+#define LISTENERS_GIDX_UNKNOWN	(-2)
 
 /* The most addresses one app may hold. */
 #define LISTENERS_APP_MAX	64
@@ -93,6 +102,21 @@ int listeners_request(struct clm_listeners *, const struct clm_listen_addr *,
  */
 int listeners_get(struct clm_listeners *, const struct clm_listen_addr *,
     int slot, int *err, char **cause);
+/*
+ * Draining: new connections of the slot's addresses go to the other
+ * sockets of their SO_REUSEPORT groups (a classic BPF program on the
+ * group, SO_ATTACH_REUSEPORT_CBPF, attached only while a socket drains);
+ * what already waits in the slot's queues stays for its worker to accept.
+ * Returns whether every socket of the slot is steered around (false: it
+ * is alone in its group, or the group's order is not known).
+ */
+bool listeners_drain(struct clm_listeners *, int slot, bool on);
+/* Connections waiting in the accept queues of the slot's sockets. */
+int listeners_queued(const struct clm_listeners *, int slot);
+/* The local ports of the app's sockets, in ports[max]: how many. */
+size_t listeners_ports(const struct clm_listeners *, int *ports, size_t max);
+/* The sockets of slot from become slot to's (a reload's new socket). */
+void listeners_rekey(struct clm_listeners *, int from, int to);
 /* Close the sockets of one slot: what waits in their queues is reset. */
 void listeners_close_slot(struct clm_listeners *, int slot);
 void listeners_close(struct clm_listeners *);

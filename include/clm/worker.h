@@ -10,6 +10,8 @@
  *   launching --timer--> online (the app never says when it is ready, or
  *                        it is late and wanted up: taken as online)
  *   launching, online --down, restart--> stopping --timer--> SIGKILL
+ *   online --down, restart--> draining (marked to drain: w->drain) --timer
+ *                        (nothing busy, or kill_timeout)--> stopping
  *   stopping --exit--> launching (wanted up: a restart)
  *                      stopped   (wanted down or once)
  *   launching, online --exit--> waiting (wanted up: backoff)
@@ -55,6 +57,8 @@ enum wstate {
 	WS_STOPPING,
 	WS_WAITING,
 	WS_ERRORED,
+	WS_DRAINING,	/* new connections go to others; the kill signal
+			   waits for what it holds */
 	WS_COUNT
 };
 
@@ -88,6 +92,9 @@ struct worker_procs {
 	void	(*signal)(struct worker *w, int sig);
 	/* w's process has ended: release what spawn took. */
 	void	(*ended)(struct worker *w);
+	/* Draining: connections w still has to serve (0: none; NULL: 0).
+	 * *total: every connection it holds. */
+	int	(*busy)(struct worker *w, int *total);
 };
 
 extern const struct worker_procs worker_procs_uv;
@@ -131,6 +138,13 @@ struct worker {
 	struct worker_ctx	*ctx;
 	struct worker_app	*app;
 	int			 slot;
+	int			 sock_key;	/* its sockets' slot in the
+						   listeners: slot, or a
+						   reload's key */
+	bool			 drain;		/* stop: drain first */
+	bool			 steered;	/* its sockets get no new
+						   connection */
+	uint64_t		 drain_ms;	/* when the drain began */
 	enum wstate		 state;		/* worker_event() only */
 	enum wwant		 want;
 	bool			 launch_failed;	/* last run ended before online */
@@ -174,7 +188,10 @@ void		 worker_restart(struct worker *);
 void		 worker_exited(struct worker *, int64_t status, int sig);
 void		 worker_ready(struct worker *, const char *how);
 
-/* A process runs for it (launching, online or stopping). */
+/* The sock_key of a reload's new worker of slot. */
+#define WORKER_KEY_INCOMING(slot)	((slot) + (1 << 20))
+
+/* A process runs for it (launching, online, draining or stopping). */
 bool		 worker_running(const struct worker *);
 /* Close the listening sockets of the worker's slot (it stays down). */
 void		 worker_close_sockets(struct worker *);

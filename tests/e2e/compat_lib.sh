@@ -25,21 +25,23 @@ need_cmd() {
 }
 
 # load_start PORT [CONNS] [HOST]: the strict client (tests/fixtures/compat/
-# strict_load.py) in the background, new connections, CONNS threads (4).
+# strict_load.py) in the background, new connections, CONNS threads (4);
+# LOAD_ARGS: more of its options (--keepalive, --mark FILE).
 load_start() {
 	LOAD_OUT=$TEST_TMP/load.json
 	LOAD_STOP=$TEST_TMP/load.stop
 	rm -f "$LOAD_OUT" "$LOAD_STOP"
 	"$PY" "$COMPAT/strict_load.py" --port "$1" --conns "${2:-4}" \
 	    --host "${3:-127.0.0.1}" --duration 120 --stop "$LOAD_STOP" \
-	    --out "$LOAD_OUT" &
+	    --out "$LOAD_OUT" ${LOAD_ARGS:-} &
 	LOAD_PID=$!
 	track_pid "$LOAD_PID"
 }
 
 # load_stop: stop the client and read its counts: LOAD_REQUESTS, LOAD_OK,
 # LOAD_REFUSED, LOAD_FAILED, LOAD_NPIDS (distinct pids that answered),
-# LOAD_LINE (one line for the log).
+# LOAD_AFTER (the pids that answered connections opened after --mark's
+# file appeared), LOAD_LINE (one line for the log).
 load_stop() {
 	local deadline=$(($(now_ms) + 30000)) vars
 	touch "$LOAD_STOP"
@@ -52,7 +54,7 @@ load_stop() {
 	done
 	wait "$LOAD_PID" 2>/dev/null
 	[ -s "$LOAD_OUT" ] || fail "the load client wrote no result"
-	vars=$(jpy '"LOAD_REQUESTS=%d LOAD_OK=%d LOAD_REFUSED=%d LOAD_FAILED=%d LOAD_NPIDS=%d LOAD_SECS=%s" % (d["requests"], d["ok"], d["refused"], d["failed"], len(d["pids"]), d["seconds"])' <"$LOAD_OUT") ||
+	vars=$(jpy '"LOAD_REQUESTS=%d LOAD_OK=%d LOAD_REFUSED=%d LOAD_FAILED=%d LOAD_NPIDS=%d LOAD_SECS=%s LOAD_AFTER=\"%s\"" % (d["requests"], d["ok"], d["refused"], d["failed"], len(d["pids"]), d["seconds"], " ".join(sorted(d.get("pids_after", {}))))' <"$LOAD_OUT") ||
 	    fail "cannot read $LOAD_OUT"
 	eval "$vars"
 	LOAD_LINE="requests=$LOAD_REQUESTS ok=$LOAD_OK refused=$LOAD_REFUSED failed=$LOAD_FAILED pids=$LOAD_NPIDS in ${LOAD_SECS}s"
@@ -206,4 +208,106 @@ served_clean() {
 	assert_eq "$LOAD_REFUSED/$LOAD_FAILED" 0/0 "$3: refused/failed requests"
 	assert_eq "$LOAD_NPIDS" "$WANT" "$3: distinct pids that answered"
 	assert_ge "$LOAD_OK" 100 "$3: good replies"
+}
+
+# mark_when_logged PATTERN FILE: in the background, touch FILE as soon as
+# clmd.log holds PATTERN (a --mark for the strict client).
+mark_when_logged() {
+	(
+		end=$(($(now_ms) + 60000))
+		while [ "$(now_ms)" -lt "$end" ]; do
+			if grep -q -- "$1" "$CLM_HOME/clmd.log" 2>/dev/null; then
+				touch "$2"
+				exit 0
+			fi
+			sleep 0.01
+		done
+	) &
+	track_pid $!
+}
+
+# drain_event WHAT MAXFAIL CMD...: CMD under the strict client's load
+# (LOAD_ARGS as load_start): exit 0, nothing refused, at most MAXFAIL
+# failed requests. Prints a "drain:" line.
+drain_event() {
+	local what=$1 max=$2 t0
+	shift 2
+	check "$what under load${LOAD_ARGS:+ ($LOAD_ARGS)}: at most $max failed"
+	load_start "$DRAIN_PORT" 4
+	wait_until 10 load_running "$DRAIN_PORT"
+	t0=$(now_ms)
+	capture "$@"
+	echo "  $* took $(($(now_ms) - t0)) ms"
+	show_capture
+	assert_eq "$RC" 0 "$* exit status"
+	load_stop
+	assert_eq "$LOAD_REFUSED" 0 "connections refused ($what)"
+	assert_lt "$LOAD_FAILED" $((max + 1)) "failed requests ($what)"
+	assert_ge "$LOAD_OK" 20 "good replies ($what)"
+	echo "drain: $DRAIN_NAME: $what: $LOAD_LINE"
+	[ -z "${CLM_MATRIX_OUT:-}" ] ||
+	    echo "drain: $DRAIN_NAME: $what: $LOAD_LINE" >>"$CLM_MATRIX_OUT"
+}
+
+# drain_row NAME PORT [--keepalive-failures N] -- CLM_START_ARGS...
+# The drain of one runtime: `clm start ... -i 2`, then under new
+# connections a reload, a scale down to 1 and a stop of worker 1 lose no
+# request, and the old worker answers no connection opened after it began
+# to drain; then a reload under keep-alive load, at most N failed (0).
+drain_row() {
+	local kafail=0 old0 old1 mark
+	DRAIN_NAME=$1
+	DRAIN_PORT=$2
+	shift 2
+	if [ "${1:-}" = --keepalive-failures ]; then
+		kafail=$2
+		shift 2
+	fi
+	[ "${1:-}" = -- ] && shift
+	[ "$WANT" = 2 ] || skip_row "one core here: no other worker to drain to"
+	check "$DRAIN_NAME: clm start $* -i 2 on port $DRAIN_PORT"
+	PORT=$DRAIN_PORT capture clm start --name "$DRAIN_NAME" -i 2 "$@"
+	show_capture
+	assert_eq "$RC" 0 "clm start exit status"
+	wait_until 20 all_online "$DRAIN_NAME" 2
+	expect_pids_answer "$DRAIN_PORT" 2 "$DRAIN_NAME answers"
+
+	old0=$(pid_of "$DRAIN_NAME" 0)
+	old1=$(pid_of "$DRAIN_NAME" 1)
+	mark=$TEST_TMP/mark.reload
+	rm -f "$mark"
+	mark_when_logged "pid $old0 draining" "$mark"
+	LOAD_ARGS="--mark $mark" drain_event reload 0 clm reload "$DRAIN_NAME"
+	[ -e "$mark" ] || fail "clmd.log never said pid $old0 was draining"
+	case " $LOAD_AFTER " in
+	*" $old0 "*) fail "old worker $old0 answered a connection opened" \
+	    "after it began to drain (pids after: $LOAD_AFTER)" ;;
+	esac
+	[ -n "$LOAD_AFTER" ] || fail "no reply after the drain began"
+	ok "after pid $old0 began to drain, only [$LOAD_AFTER] answered new connections"
+	grep -q "pid $old0 drained in" "$CLM_HOME/clmd.log" ||
+	    fail "pid $old0 did not drain before its kill signal"
+	grep -q "pid $old1 drained in" "$CLM_HOME/clmd.log" ||
+	    fail "pid $old1 did not drain before its kill signal"
+	ok "both old workers drained before their kill signal"
+	wait_until 20 all_online "$DRAIN_NAME" 2
+
+	LOAD_ARGS= drain_event "scale 2 -> 1" 0 clm scale "$DRAIN_NAME" 1
+	assert_eq "$(count_workers "$DRAIN_NAME")" 1 "workers after scale 1"
+	capture clm scale "$DRAIN_NAME" 2
+	assert_eq "$RC" 0 "clm scale $DRAIN_NAME 2"
+	wait_until 20 all_online "$DRAIN_NAME" 2
+
+	LOAD_ARGS= drain_event "stop of worker 1" 0 clm stop "$DRAIN_NAME:1"
+	status_is "$DRAIN_NAME" 1 stopped || fail "worker 1 is not stopped"
+	capture clm restart "$DRAIN_NAME:1"
+	assert_eq "$RC" 0 "clm restart $DRAIN_NAME:1"
+	wait_until 20 all_online "$DRAIN_NAME" 2
+	expect_pids_answer "$DRAIN_PORT" 2 "$DRAIN_NAME answers from 2 pids"
+
+	LOAD_ARGS=--keepalive drain_event "reload, keep-alive" "$kafail" \
+	    clm reload "$DRAIN_NAME"
+	no_preload_errors "$DRAIN_NAME"
+	capture clm delete "$DRAIN_NAME"
+	assert_eq "$RC" 0 "clm delete $DRAIN_NAME"
 }

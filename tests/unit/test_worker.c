@@ -58,8 +58,17 @@ fake_ended(struct worker *w)
 {
 }
 
+static int	fake_busy_n;		/* connections a draining worker holds */
+
+static int
+fake_busy(struct worker *w, int *total)
+{
+	*total = fake_busy_n;
+	return fake_busy_n;
+}
+
 static const struct worker_procs fake_procs = {
-	fake_spawn, fake_signal, fake_ended
+	fake_spawn, fake_signal, fake_ended, fake_busy
 };
 
 static int
@@ -87,6 +96,7 @@ fake_reset(void)
 	fake_fail = false;
 	fake_last_sig = fake_last_sig_pid = fake_nsigs = 0;
 	fake_rss_pid = 0;
+	fake_busy_n = 0;
 	memset(fake_workers, 0, sizeof fake_workers);
 }
 
@@ -277,6 +287,54 @@ TEST(worker_stop_during_launch)
 	ASSERT_EQ_INT(due(r.w), -1);
 	ASSERT_EQ_INT(fake_spawns, 1);
 	ASSERT_EQ_INT(r.w->pid, 0);
+	rig_free(&r);
+}
+
+TEST(worker_drains_before_its_kill_signal)
+{
+	struct rig	r;
+
+	rig_init(&r);
+	worker_want(r.w, WANT_UP);
+	worker_ready(r.w, "listening");
+	r.w->drain = true;
+	fake_busy_n = 2;
+	worker_want(r.w, WANT_DOWN);
+	ASSERT_STATE(r.w, "draining");
+	ASSERT_TRUE(worker_running(r.w));
+	ASSERT_EQ_INT(fake_nsigs, 0);
+	fake_now += 100;
+	worker_event(r.w, WE_TIMER);	/* still busy: no signal */
+	ASSERT_STATE(r.w, "draining");
+	ASSERT_EQ_INT(fake_nsigs, 0);
+	fake_busy_n = 0;
+	worker_event(r.w, WE_TIMER);	/* done: the kill signal */
+	ASSERT_STATE(r.w, "stopping");
+	ASSERT_EQ_INT(fake_last_sig, SIGTERM);
+	ASSERT_EQ_INT(due(r.w), 1600);
+	run_for(r.w, 10, 0);
+	ASSERT_STATE(r.w, "stopped");
+	ASSERT_FALSE(r.w->drain);
+	rig_free(&r);
+}
+
+TEST(worker_drain_ends_at_kill_timeout)
+{
+	struct rig	r;
+
+	rig_init(&r);
+	worker_want(r.w, WANT_UP);
+	worker_ready(r.w, "listening");
+	r.w->drain = true;
+	fake_busy_n = 3;
+	worker_restart(r.w);
+	ASSERT_STATE(r.w, "draining");
+	fake_now += 1600;
+	worker_event(r.w, WE_TIMER);
+	ASSERT_STATE(r.w, "stopping");
+	ASSERT_EQ_INT(fake_last_sig, SIGTERM);
+	run_for(r.w, 10, 0);
+	ASSERT_STATE(r.w, "launching");	/* a restart: wanted up */
 	rig_free(&r);
 }
 
@@ -545,6 +603,19 @@ nworkers(struct srig *r)
 	return (int)n;
 }
 
+/* The worker of pid drains (nothing busy): its kill signal goes. */
+static void
+drained(struct srig *r, int pid)
+{
+	struct worker	*w = fake_worker_of(pid);
+
+	ASSERT_STATE(w, "draining");
+	fake_now += 100;
+	worker_event(w, WE_TIMER);
+	ASSERT_STATE(w, "stopping");
+	srig_run(r);
+}
+
 TEST(supervisor_reload_replaces_slot_by_slot)
 {
 	struct srig	 r;
@@ -559,8 +630,12 @@ TEST(supervisor_reload_replaces_slot_by_slot)
 	ASSERT_EQ_INT(slot_pid(&r, 0, "online"), 1001);
 	worker_ready(fake_worker_of(1003), "listening");
 	srig_run(&r);
-	/* Online: it takes the slot, the old one is asked to stop. */
+	/* Online: it takes the slot, the old one drains, then is asked to
+	 * stop. */
 	ASSERT_EQ_INT(slot_pid(&r, 0, "online"), 1003);
+	ASSERT_EQ_INT(fake_nsigs, 0);
+	ASSERT_EQ_INT(nworkers(&r), 3);	/* the draining one is listed */
+	drained(&r, 1001);
 	ASSERT_EQ_INT(fake_last_sig, kill_signal(&r));
 	ASSERT_EQ_INT(fake_last_sig_pid, 1001);
 	ASSERT_EQ_INT(fake_spawns, 3);	/* slot 1 waits for the old one */
@@ -569,6 +644,7 @@ TEST(supervisor_reload_replaces_slot_by_slot)
 	ASSERT_EQ_INT(fake_spawns, 4);
 	worker_ready(fake_worker_of(1004), "listening");
 	srig_run(&r);
+	drained(&r, 1002);
 	ASSERT_EQ_INT(fake_last_sig_pid, 1002);
 	ASSERT_EQ_INT(r.done, 0);
 	worker_exited(fake_worker_of(1002), 0, SIGTERM);
@@ -615,6 +691,9 @@ TEST(supervisor_scale_down_stops_for_good)
 	    srig_done, &r, &code, &cause), 0);
 	clm_strv_free(notes);
 	srig_run(&r);
+	ASSERT_EQ_INT(fake_nsigs, 0);
+	drained(&r, 1002);
+	drained(&r, 1003);
 	ASSERT_EQ_INT(fake_nsigs, 2);
 	ASSERT_EQ_INT(r.done, 0);
 	/* One exits as asked, one crashes while stopping: neither comes
@@ -647,6 +726,7 @@ TEST(supervisor_replaces_a_worker_over_its_memory_limit)
 	ASSERT_EQ_INT(fake_nsigs, 0);	/* the new one first */
 	worker_ready(fake_worker_of(1003), "listening");
 	srig_run(&r);
+	drained(&r, 1002);
 	ASSERT_EQ_INT(fake_last_sig_pid, 1002);
 	ASSERT_EQ_INT(fake_last_sig, kill_signal(&r));
 	/* While the old one stops, the app is busy: still nothing new. */
@@ -676,6 +756,7 @@ TEST(supervisor_apply_waits_for_a_reload_to_end)
 	srig_run(&r);
 	worker_ready(fake_worker_of(1002), "listening");
 	srig_run(&r);
+	drained(&r, 1001);
 	ASSERT_EQ_INT(fake_last_sig_pid, 1001);	/* the old one stops */
 	memset(&r2, 0, sizeof r2);
 	specs = clm_calloc(2, sizeof *specs);

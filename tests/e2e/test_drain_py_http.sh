@@ -1,0 +1,10 @@
+#!/bin/bash
+# Drain of a Python http.server app (ThreadingHTTPServer): reload, scale
+# down, stop of one worker under new connections lose nothing; the old
+# worker gets no new connection once it drains (drain_row, compat_lib.sh).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/compat_lib.sh"
+
+drain_row py-http "$(free_port)" --keepalive-failures 100 -- \
+    --interpreter "$PY" "$FIXTURES/http_pid.py"
