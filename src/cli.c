@@ -717,8 +717,12 @@ static const struct cli_verb cli_verbs[] = {
 	  false, false, 0, 0 },
 	{ "list", "ls", cli_verb_list, cli_json_options, "[--json]",
 	  "show every app's workers",
-	  "Prints nothing but the header when no daemon runs (never starts "
-	  "one).\n"
+	  "One row per worker; ids count from 0 in each app (NAME:ID names "
+	  "one worker).\nA worker that does not run says why and since when: "
+	  "errored (exit 3, 2m ago),\nstopped (clm stop, 5s ago). On a narrow "
+	  "terminal long names are cut with ~.\nWith no daemon running: the "
+	  "header and \"(no apps ...)\" (--json: []), exit 0;\nit never "
+	  "starts one.\n"
 	  "Options:\n"
 	  "      --json               print a JSON array, one object per "
 	  "worker\n",
