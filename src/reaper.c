@@ -129,14 +129,14 @@ reaper_adopt(int pid, reaper_exit_cb exited, void *arg)
 	child_add(&c);
 }
 
-/* Reap the zombies that are not libuv's. Peeks first (WNOWAIT): the first
- * zombie may be libuv's; then we look again soon. */
 bool
 reaper_knows(int pid)
 {
 	return child_find(pid) != NULL;
 }
 
+/* Reap the zombies that are not libuv's. Peeks first (WNOWAIT): the first
+ * zombie may be libuv's; then we look again soon. */
 static void
 reap(void)
 {
