@@ -277,7 +277,7 @@ stat() {
 	m=$(awk -v c="$1" -v l=$((TOTAL - LAST)) '!/^#/ && $1 >= l && $c > 0 { print $c }' \
 	    "$DAT" | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0;
 	    else if (NR % 2) print v[(NR + 1) / 2];
-	    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	    else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 	echo "$wm $m $am"
 }
 read -r B_CRSS E_CRSS M_CRSS < <(stat 2)
