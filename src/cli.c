@@ -74,6 +74,7 @@ enum {
 	OPT_PROFILE,		/* --env NAME (app files) */
 	OPT_STRICT,
 	OPT_OUTPUT,
+	OPT_READY,
 };
 
 struct cli_option {
@@ -124,6 +125,11 @@ static const struct cli_option cli_update_options[] = {
 
 static const struct cli_option cli_json_options[] = {
 	{ "json", 0, false, OPT_JSON },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct cli_option cli_ping_options[] = {
+	{ "ready", 0, false, OPT_READY },
 	{ NULL, 0, false, 0 }
 };
 
@@ -749,10 +755,15 @@ static const struct cli_verb cli_verbs[] = {
 	  "HOST:PORT in\n"
 	  "clm.ini serves the same over HTTP.\n",
 	  false, false, 0, 0 },
-	{ "ping", NULL, cli_verb_ping, NULL, "",
+	{ "ping", NULL, cli_verb_ping, cli_ping_options, "[--ready]",
 	  "check that the daemon answers",
 	  "Exit 0 when the daemon answers, 1 when none runs. Never starts "
-	  "one.\n",
+	  "one.\n"
+	  "Options:\n"
+	  "      --ready              exit 0 only when every worker of every "
+	  "app is online\n"
+	  "                           (as GET /readyz); else print what is "
+	  "missing, exit 1\n",
 	  false, false, 0, 0 },
 	{ "reload", NULL, cli_verb_reload, cli_reload_options,
 	  "NAME|NAME:ID|all\n"
@@ -2154,15 +2165,42 @@ cli_print_pong(const struct clm_reply *reply, void *arg)
 	return 0;
 }
 
+/* clm ping --ready: the /readyz line, exit 0 when ready, else 1. */
+static int
+cli_print_ready(const struct clm_reply *reply, void *arg)
+{
+	char	*json;
+	bool	 ready;
+
+	json = proto_readiness_json(reply->workers, reply->nworkers, &ready);
+	fputs(json, ready ? stdout : stderr);
+	free(json);
+	return ready ? 0 : CLM_EXIT_FAIL;
+}
+
+static int
+cli_ready_option(void *arg, const struct cli_option *o, const char *spelled,
+    const char *value, char **cause)
+{
+	if (o->id == OPT_READY)
+		*(bool *)arg = true;
+	return 0;
+}
+
 static int
 cli_verb_ping(const struct cli_verb *v, int argc, char **argv)
 {
 	struct cli_args	a;
+	bool		ready = false;
 	int		rc;
 
-	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+	if ((rc = cli_parse_verb(v, argc, argv, cli_ready_option, &ready,
+	    &a)) != 0)
 		return rc;
 	cli_args_free(&a);
+	if (ready)
+		return cli_simple(v, proto_request_new("list"), cli_print_ready,
+		    NULL);
 	return cli_simple(v, proto_request_new("ping"), cli_print_pong, NULL);
 }
 

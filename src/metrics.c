@@ -9,6 +9,7 @@
 #include "clm/log.h"
 #include "clm/metrics.h"
 #include "clm/procstat.h"
+#include "clm/proto.h"
 
 #define METRICS_REQUEST_MAX	8192	/* bytes of request head read */
 #define METRICS_CLIENTS_MAX	64
@@ -186,14 +187,62 @@ mclient_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
 	*buf = uv_buf_init(c->buf + c->got, sizeof c->buf - 1 - c->got);
 }
 
+/* Is the request line's path p ("GET /readyz HTTP/1.1", "GET /readyz?x")? */
+static bool
+metrics_path_is(const char *req, const char *p)
+{
+	size_t	len = strlen(p);
+
+	return strncmp(req + 4, p, len) == 0 &&
+	    strchr(" ?\r\n", req[4 + len]) != NULL;
+}
+
+/*
+ * The whole answer to a request head: /healthz is 200 whenever clmd
+ * answers (its loop runs); /readyz 200 when every worker is online, else
+ * 503 with the JSON that names the missing ones; any other path, the
+ * metrics.
+ */
+static char *
+metrics_answer(const char *req)
+{
+	struct clm_worker_info	*w;
+	const char		*status = "200 OK", *type;
+	char			*body, *msg;
+	size_t			 n, i;
+	bool			 ready;
+
+	type = "text/plain; version=0.0.4";
+	if (strncmp(req, "GET ", 4) != 0) {
+		status = "405 Method Not Allowed";
+		body = clm_strdup("only GET\n");
+	} else if (metrics_path_is(req, "/healthz")) {
+		body = clm_strdup("ok\n");
+	} else if (metrics_path_is(req, "/readyz")) {
+		supervisor_info(metrics_sup, NULL, &w, &n);
+		body = proto_readiness_json(w, n, &ready);
+		for (i = 0; i < n; i++)
+			proto_worker_info_clear(&w[i]);
+		free(w);
+		type = "application/json";
+		if (!ready)
+			status = "503 Service Unavailable";
+	} else
+		body = metrics_render(metrics_sup);
+	msg = clm_asprintf("HTTP/1.0 %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", status,
+	    type, strlen(body), body);
+	free(body);
+	return msg;
+}
+
 static void
 mclient_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct mclient	*c = s->data;
 	uv_write_t	*req;
 	uv_buf_t	 out;
-	char		*body, *msg;
-	bool		 get;
+	char		*msg;
 
 	if (n < 0 || (n == 0 && c->got >= sizeof c->buf - 1)) {
 		uv_close((uv_handle_t *)s, mclient_close_cb);
@@ -206,13 +255,7 @@ mclient_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	c->answered = true;
 	uv_read_stop(s);
-	get = strncmp(c->buf, "GET ", 4) == 0;
-	body = get ? metrics_render(metrics_sup) : clm_strdup("only GET\n");
-	msg = clm_asprintf("HTTP/1.0 %s\r\nContent-Type: text/plain; "
-	    "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n"
-	    "\r\n%s", get ? "200 OK" : "405 Method Not Allowed",
-	    strlen(body), body);
-	free(body);
+	msg = metrics_answer(c->buf);
 	req = clm_calloc(1, sizeof *req);
 	req->data = msg;
 	out = uv_buf_init(msg, strlen(msg));

@@ -416,6 +416,32 @@ proto_describe_json(const struct clm_app_spec *spec,
 	return proto_print(obj, true);
 }
 
+char *
+proto_readiness_json(const struct clm_worker_info *w, size_t n, bool *ready)
+{
+	cJSON	*obj, *missing, *m;
+	size_t	 i;
+
+	obj = proto_check(cJSON_CreateObject());
+	missing = proto_check(cJSON_CreateArray());
+	*ready = true;
+	for (i = 0; i < n; i++) {
+		if (strcmp(w[i].status, "online") == 0)
+			continue;
+		*ready = false;
+		m = proto_check(cJSON_CreateObject());
+		proto_add_string(m, "app", w[i].name);
+		proto_add_number(m, "id", w[i].id);
+		proto_add_string(m, "status", w[i].status);
+		proto_add_string(m, "reason", w[i].reason);
+		if (!cJSON_AddItemToArray(missing, m))
+			proto_oom();
+	}
+	proto_add_bool(obj, "ready", *ready);
+	proto_add(obj, "missing", missing);
+	return proto_print(obj, false);
+}
+
 /* ------------------------------------------------------------------ */
 /* Decoding. Every getter takes the field's path for its message
  * ("spec.env[2]") and fills *cause on failure. */

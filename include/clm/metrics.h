@@ -13,7 +13,11 @@
 
 char *metrics_render(struct clm_supervisor *);
 
-/* Serve GET (any path) on addr ("HOST:PORT"). -1 with *cause. */
+/*
+ * Serve GET on addr ("HOST:PORT"): /healthz (200 while clmd's loop runs),
+ * /readyz (200 when every worker is online, else 503 and a JSON body
+ * naming what is missing), any other path the metrics. -1 with *cause.
+ */
 int metrics_serve(uv_loop_t *, const char *addr, struct clm_supervisor *,
     char **cause);
 void metrics_close(void);

@@ -144,6 +144,13 @@ int proto_state_decode(const char *buf, size_t len, struct clm_state *,
 char *proto_workers_json(const struct clm_worker_info *, size_t n);
 char *proto_describe_json(const struct clm_app_spec *,
     const struct clm_worker_info *, size_t n);
+/*
+ * Readiness (GET /readyz, clm ping --ready): *ready when every worker of
+ * every app is online; the JSON line names the workers that are not
+ * ({"ready":false,"missing":[{"app":..,"id":..,"status":..,"reason":..}]}).
+ */
+char *proto_readiness_json(const struct clm_worker_info *, size_t n,
+    bool *ready);
 
 /*
  * Any JSON document (an ecosystem.json, what Node printed of an
