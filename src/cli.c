@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clm/cli.h"
+#include "clm/keeper.h"
 #include "clm/client.h"
 #include "clm/config.h"
 #include "clm/dotenv.h"
@@ -1167,6 +1168,10 @@ cli_connect(struct clm_home *home, bool autostart, struct clm_client **c,
 	*no_daemon = false;
 	if (clm_home_init(home, autostart, &cause) != 0)
 		return cli_report(NULL, CLM_EXIT_FAIL, cause);
+	/* A clmd and its keeper died together: a daemon must see to what
+	 * they left running (clm list, too, starts it). */
+	if (!autostart && keeper_state_left(home))
+		autostart = true;
 	if (clm_client_connect(home, autostart, c, no_daemon, &cause) != 0) {
 		if (*no_daemon) {
 			free(cause);

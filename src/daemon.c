@@ -20,6 +20,7 @@
 #include "clm/config.h"
 #include "clm/daemon.h"
 #include "clm/handlers.h"
+#include "clm/keeper.h"
 #include "clm/limits.h"
 #include "clm/listeners.h"
 #include "clm/log.h"
@@ -42,13 +43,34 @@ struct daemon {
 	int			 ready_fd;	/* tells the parent we listen */
 	bool			 foreground;
 	char			*config;	/* -f FILE */
-	/* clm update: the old image's state (upgrade_fd >= 0). */
+	/* clm update: the old image's state (upgrade_fd >= 0); or, after a
+	 * crash (recovered), the dead clmd's, from clm-keeper. */
 	bool			 upgrading;
+	bool			 recovered;
 	struct clm_state	 st;
+	struct clm_keeper	*keeper;
+	int			 keeper_conn;	/* from keeper_take() */
 	/* What is open, for the one teardown (daemon_teardown). */
 	bool			 loop_open;
 	bool			 signals_open;
 };
+
+/* Our pid into the locked pid file. */
+static int
+write_pid(struct daemon *dm, char **cause)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(dm->lock_fd, 0) == -1 ||
+	    pwrite(dm->lock_fd, buf, n, 0) != n) {
+		*cause = clm_asprintf("cannot write %s: %s",
+		    dm->ctx.home.pidfile, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * Take the home's lock: the pid file, locked with flock() for the whole
@@ -77,15 +99,8 @@ lock_home(struct daemon *dm, char **cause)
 		close(fd);
 		return -1;
 	}
-	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n) {
-		*cause = clm_asprintf("cannot write %s: %s", path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
 	dm->lock_fd = fd;
-	return 0;
+	return write_pid(dm, cause);
 }
 
 /*
@@ -257,10 +272,13 @@ set_socket_access(struct daemon *dm, char **cause)
 	return 0;
 }
 
-/* Close every handle on the loop that is open; the loop then ends. */
+/* Close every handle on the loop that is open; the loop then ends. bye:
+ * for good (clm-keeper lets go of everything). */
 static void
-daemon_close(struct daemon *dm)
+daemon_close(struct daemon *dm, bool bye)
 {
+	keeper_stop(dm->keeper, bye);
+	dm->keeper = NULL;
 	logview_stop_all();
 	if (dm->ctx.sup != NULL)
 		supervisor_free(dm->ctx.sup);
@@ -295,7 +313,7 @@ shutdown_done(void *arg, const char *code, const char *message)
 	free(dm->ctx.kill_calls);
 	dm->ctx.kill_calls = NULL;
 	dm->ctx.nkill_calls = 0;
-	daemon_close(dm);
+	daemon_close(dm, true);
 	log_info("every app stopped; exiting");
 }
 
@@ -312,6 +330,52 @@ daemon_shutdown(struct clm_daemon_ctx *ctx)
 }
 
 /*
+ * The state as it is now, for the next clmd: the one clm update execs
+ * (call: who asked, to be answered by it), or the one that takes over
+ * after a crash, from clm-keeper (anytime: whatever is under way). The
+ * fds stay ours. -1 with *cause.
+ */
+static int
+daemon_export(struct daemon *dm, struct clm_state *st, struct clm_call *call,
+    bool anytime, char **cause)
+{
+	upgrade_state_init(st);
+	if (supervisor_export(dm->ctx.sup, st, anytime, cause) == -1)
+		return -1;
+	logs_export(supervisor_logs(dm->ctx.sup), st);
+	listeners_inherit_export(&st->inherited, &st->ninherited);
+	server_export(dm->ctx.srv, call, &st->ctl_fd, &st->client_fd);
+	st->lock_fd = dm->lock_fd;
+	st->keeper_fd = keeper_fd(dm->keeper);
+	st->foreground = dm->foreground;
+	st->config = clm_strdup(dm->config);
+	return 0;
+}
+
+/* clm-keeper's copy. */
+static int
+daemon_keep(void *arg, struct clm_state *st)
+{
+	struct daemon	*dm = arg;
+	char		*cause = NULL;
+
+	if (dm->ctx.sup == NULL || daemon_export(dm, st, NULL, true,
+	    &cause) == -1) {
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+daemon_changed(void *arg)
+{
+	struct daemon	*dm = arg;
+
+	keeper_changed(dm->keeper);
+}
+
+/*
  * clm update: hand the state to the binary at path, which takes over in
  * this very process (exec), so every worker stays our child. Returns only
  * when the exec failed, having answered the call.
@@ -322,16 +386,11 @@ daemon_upgrade(struct clm_daemon_ctx *ctx, struct clm_call *call,
 {
 	struct daemon		*dm = (struct daemon *)ctx;
 	struct clm_state	 st;
-	char			*text, *cause = NULL, fdstr[16];
+	char			*cause = NULL, fdstr[16];
 	char			*argv[5];
-	size_t			 len, off = 0;
-	ssize_t			 n;
 	int			 mfd, err, i = 0;
 
-	memset(&st, 0, sizeof st);
-	st.version = CLM_STATE_VERSION;
-	st.ctl_fd = st.client_fd = st.lock_fd = -1;
-	if (supervisor_export(ctx->sup, &st, &cause) == -1) {
+	if (daemon_export(dm, &st, call, false, &cause) == -1) {
 		log_warnx("clm update: %s", cause);
 		if (call != NULL)
 			server_reply_error(call, CLM_E_BUSY, "%s", cause);
@@ -339,30 +398,13 @@ daemon_upgrade(struct clm_daemon_ctx *ctx, struct clm_call *call,
 		upgrade_state_free(&st);
 		return;
 	}
-	logs_export(supervisor_logs(ctx->sup), &st);
-	listeners_inherit_export(&st.inherited, &st.ninherited);
-	server_export(ctx->srv, call, &st.ctl_fd, &st.client_fd);
-	st.lock_fd = dm->lock_fd;
-	st.foreground = dm->foreground;
-	st.config = clm_strdup(dm->config);
-	text = proto_state_encode(&st);
-	len = strlen(text);
-	mfd = memfd_create("clm-state", 0);
-	while (mfd != -1 && off < len) {
-		if ((n = write(mfd, text + off, len - off)) <= 0)
-			break;
-		off += (size_t)n;
-	}
-	free(text);
-	if (mfd == -1 || off < len || lseek(mfd, 0, SEEK_SET) == -1) {
+	if ((mfd = upgrade_state_write(&st, false)) == -1) {
 		err = errno;
 		log_warnx("clm update: cannot write the state: %s",
 		    strerror(err));
 		if (call != NULL)
 			server_reply_error(call, CLM_E_INTERNAL, "cannot write "
 			    "the state for the new clmd: %s", strerror(err));
-		if (mfd != -1)
-			close(mfd);
 		upgrade_state_free(&st);
 		return;
 	}
@@ -385,33 +427,6 @@ daemon_upgrade(struct clm_daemon_ctx *ctx, struct clm_call *call,
 		server_reply_error(call, CLM_E_INTERNAL, "cannot run %s: %s "
 		    "(the daemon stays as it is)", path, strerror(err));
 	upgrade_state_free(&st);
-}
-
-/* The state an old image handed over (clmd --upgrade-from FD). */
-static int
-read_state(int fd, struct clm_state *st, char **cause)
-{
-	char	*buf = NULL;
-	size_t	 len = 0, cap = 0;
-	ssize_t	 n;
-	int	 r;
-
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536;
-			buf = clm_realloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	r = proto_state_decode(buf, len, st, cause);
-	free(buf);
-	return r;
 }
 
 /* Ready for systemd: listening, and the saved apps (if any) started. */
@@ -462,7 +477,7 @@ daemon_read_state(struct daemon *dm, struct clm_daemon_options *o)
 	char	*cause = NULL;
 
 	dm->upgrading = true;
-	if (read_state(o->upgrade_fd, &dm->st, &cause) == -1) {
+	if (upgrade_state_read(o->upgrade_fd, &dm->st, &cause) == -1) {
 		fprintf(stderr, "clmd: the state handed over: %s\n", cause);
 		free(cause);
 		return -1;
@@ -486,6 +501,7 @@ daemon_start_fresh(struct daemon *dm, char **cause)
 	    log_open(dm->ctx.home.logfile, dm->foreground, cause) == -1)
 		return -1;
 	limits_raise_nofile();
+	keeper_stop_orphans(&dm->ctx.home);
 	if (listeners_inherit(cause) == -1)
 		return -1;
 	/* We hold the lock: a socket file left there is a dead daemon's. */
@@ -510,6 +526,40 @@ daemon_start_upgraded(struct daemon *dm, char **cause)
 	return 0;
 }
 
+/* After a crash: the dead clmd's lock, sockets and pipes came from
+ * clm-keeper. Detach as a fresh start does, then as clm update does; the
+ * old clm-logd (no longer anyone's child) drains what it has read and
+ * goes. */
+static int
+daemon_start_recovered(struct daemon *dm, char **cause)
+{
+	char	 path[64], comm[32];
+	FILE	*f;
+
+	if (!dm->foreground)
+		detach(dm);
+	dm->lock_fd = dm->st.lock_fd;
+	dm->st.lock_fd = -1;
+	if (dm->lock_fd == -1) {
+		*cause = clm_strdup("clm-keeper did not keep the home's lock");
+		return -1;
+	}
+	if (write_pid(dm, cause) == -1 || apply_config(dm, cause) == -1 ||
+	    log_open(dm->ctx.home.logfile, dm->foreground, cause) == -1)
+		return -1;
+	limits_raise_nofile();
+	listeners_inherit_import(dm->st.inherited, dm->st.ninherited);
+	snprintf(path, sizeof path, "/proc/%d/comm", dm->st.logd_pid);
+	if (dm->st.logd_pid > 0 && (f = fopen(path, "re")) != NULL) {
+		if (fgets(comm, sizeof comm, f) != NULL &&
+		    strncmp(comm, "clm-logd", 8) == 0)
+			kill(dm->st.logd_pid, SIGTERM);
+		fclose(f);
+	}
+	dm->st.logd_pid = 0;
+	return 0;
+}
+
 /* The loop and what runs on it: control socket, supervisor, reaper,
  * signals, metrics. */
 static int
@@ -528,6 +578,7 @@ daemon_open(struct daemon *dm, char **cause)
 	if (dm->ctx.srv == NULL || set_socket_access(dm, cause) == -1)
 		return -1;
 	dm->ctx.sup = supervisor_new(&dm->loop, &dm->ctx.home, &dm->cfg);
+	supervisor_on_change(dm->ctx.sup, daemon_changed, dm);
 	reaper_start(&dm->loop);
 	uv_signal_init(&dm->loop, &dm->sigterm);
 	uv_signal_init(&dm->loop, &dm->sigint);
@@ -559,7 +610,8 @@ daemon_take_over(struct daemon *dm)
 	logs_import(supervisor_logs(dm->ctx.sup), st);
 	for (i = 0; i < st->napps; i++)
 		nw += st->apps[i].nworkers;
-	log_info("clm update: clmd %s took over %zu app%s, %zu worker%s",
+	log_info("%s: clmd %s took over %zu app%s, %zu worker%s",
+	    dm->recovered ? "after a crash of clmd" : "clm update",
 	    CLM_VERSION, st->napps, st->napps == 1 ? "" : "s", nw,
 	    nw == 1 ? "" : "s");
 	proto_reply_note(reply, "clmd %s (protocol %d) took over in pid %ld: "
@@ -592,8 +644,12 @@ daemon_teardown(struct daemon *dm, char *cause)
 		report_start(dm, cause);
 		free(cause);
 	}
+	if (dm->keeper_conn != -1)
+		close(dm->keeper_conn);
+	dm->keeper_conn = -1;
 	if (dm->loop_open) {
-		daemon_close(dm);
+		/* A failed start leaves what clm-keeper keeps as it was. */
+		daemon_close(dm, cause == NULL);
 		uv_run(&dm->loop, UV_RUN_DEFAULT);
 		if ((r = uv_loop_close(&dm->loop)) != 0)
 			log_warnx("loop not closed cleanly: %s",
@@ -625,6 +681,7 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	memset(&dm, 0, sizeof dm);
 	dm.lock_fd = -1;
 	dm.ready_fd = -1;
+	dm.keeper_conn = -1;
 	signal(SIGPIPE, SIG_IGN);
 	if (o.upgrade_fd >= 0 && daemon_read_state(&dm, &o) == -1) {
 		upgrade_state_free(&dm.st);
@@ -646,10 +703,28 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		daemon_teardown(&dm, NULL);
 		return r == -1 ? 1 : 0;
 	}
-	if ((dm.upgrading ? daemon_start_upgraded(&dm, &cause) :
+	/* A dead clmd's state, kept by clm-keeper, is taken over whole. */
+	if (!dm.upgrading) {
+		r = keeper_take(&dm.ctx.home, &dm.st, &dm.keeper_conn, &cause);
+		if (r == -1) {
+			fprintf(stderr, "clmd: %s\n", cause);
+			free(cause);
+			upgrade_state_free(&dm.st);
+			daemon_teardown(&dm, NULL);
+			return 1;
+		}
+		dm.upgrading = dm.recovered = r == 1;
+	}
+	if ((dm.recovered ? daemon_start_recovered(&dm, &cause) :
+	    dm.upgrading ? daemon_start_upgraded(&dm, &cause) :
 	    daemon_start_fresh(&dm, &cause)) == -1 ||
 	    daemon_open(&dm, &cause) == -1)
 		return daemon_teardown(&dm, cause);
+	dm.keeper = keeper_start(&dm.loop, &dm.ctx.home,
+	    dm.recovered ? dm.keeper_conn : dm.upgrading ? dm.st.keeper_fd :
+	    -1, dm.ctx.exe,
+	    dm.config, dm.foreground, daemon_keep, &dm);
+	dm.keeper_conn = -1;
 
 	log_info("clmd %s (protocol %d) listening on %s", CLM_VERSION,
 	    CLM_PROTOCOL_VERSION, dm.ctx.home.sock);

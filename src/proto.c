@@ -1300,6 +1300,7 @@ proto_state_encode(const struct clm_state *st)
 	proto_add_number(root, "lock_fd", st->lock_fd);
 	proto_add_number(root, "client_fd", st->client_fd);
 	proto_add_number(root, "logd_pid", st->logd_pid);
+	proto_add_number(root, "keeper_fd", st->keeper_fd);
 	proto_add_number(root, "runs", (double)st->runs);
 	proto_add_bool(root, "foreground", st->foreground);
 	proto_add_string(root, "config", st->config);
@@ -1335,6 +1336,7 @@ proto_state_encode(const struct clm_state *st)
 			proto_add_number(w, "signal", sw->term_signal);
 			proto_add_number(w, "run_id", (double)sw->run_id);
 			proto_add_number(w, "chan_fd", sw->chan_fd);
+			proto_add_number(w, "pidfd", sw->pidfd);
 			if (!cJSON_AddItemToArray(ws, w))
 				proto_oom();
 		}
@@ -1432,6 +1434,7 @@ proto_state_decode(const char *buf, size_t len, struct clm_state *st,
 	if (proto_get_fd(&d, root, "", "ctl_fd", &st->ctl_fd) != 0 ||
 	    proto_get_fd(&d, root, "", "lock_fd", &st->lock_fd) != 0 ||
 	    proto_get_fd(&d, root, "", "client_fd", &st->client_fd) != 0 ||
+	    proto_get_fd(&d, root, "", "keeper_fd", &st->keeper_fd) != 0 ||
 	    proto_get_int32(&d, root, "", "logd_pid", 0, INT32_MAX, false,
 	    &st->logd_pid) != 0 ||
 	    proto_get_int(&d, root, "", "runs", 0, PROTO_U53_MAX, false,
@@ -1504,7 +1507,8 @@ proto_state_decode(const char *buf, size_t len, struct clm_state *st,
 			    &sw->term_signal) != 0 ||
 			    proto_get_int(&d, w, "", "run_id", 0, PROTO_U53_MAX,
 			    false, &v) != 0 ||
-			    proto_get_fd(&d, w, "", "chan_fd", &sw->chan_fd) != 0)
+			    proto_get_fd(&d, w, "", "chan_fd", &sw->chan_fd) != 0 ||
+			    proto_get_fd(&d, w, "", "pidfd", &sw->pidfd) != 0)
 				goto fail;
 			sw->run_id = (unsigned long)v;
 		}

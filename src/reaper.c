@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,10 +20,12 @@ struct child {
 	uv_exit_cb	 exit_cb;	/* the spawner's */
 	reaper_exit_cb	 exited;
 	void		*arg;
+	uv_poll_t	*poll;		/* on its pidfd: not our child */
 };
 
 static struct child	*children;
 static size_t		 nchildren, children_cap;
+static uv_loop_t	*reaper_loop;
 static uv_signal_t	 reaper_sig;
 static uv_timer_t	 reaper_timer;
 static uint64_t		 reaper_sweep_ms = REAPER_SWEEP_MS;
@@ -66,8 +69,16 @@ child_add(const struct child *c)
 }
 
 static void
+poll_close_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
 child_remove(struct child *c)
 {
+	if (c->poll != NULL)
+		uv_close((uv_handle_t *)c->poll, poll_close_cb);
 	*c = children[--nchildren];
 	if (nchildren == 0) {
 		free(children);
@@ -118,15 +129,66 @@ reaper_forget(uv_process_t *proc)
 		child_remove(c);
 }
 
+/* A pid both adopted and spawned by libuv: the adopted one ended and the
+ * pid was given again. waitpid() would steal libuv's child. */
+static bool
+pid_spawned(int pid)
+{
+	size_t	i;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].pid == pid && children[i].proc != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* An adopted process's pidfd is readable: it has ended. Our child (clm
+ * update): reap it; another's (a dead clmd's worker, reaped by init or a
+ * subreaper): its status is not ours to know. */
+static void
+reaper_pidfd_cb(uv_poll_t *p, int status, int events)
+{
+	struct child	*c = NULL, adopted;
+	size_t		 i;
+	int		 wstatus = REAPER_STATUS_UNKNOWN;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].poll == p)
+			c = &children[i];
+	}
+	if (c == NULL)
+		return;
+	if (!pid_spawned(c->pid) && waitpid(c->pid, &wstatus, WNOHANG) <= 0)
+		wstatus = REAPER_STATUS_UNKNOWN;
+	adopted = *c;
+	child_remove(c);
+	adopted.exited(adopted.arg, adopted.pid, wstatus);
+}
+
 void
-reaper_adopt(int pid, reaper_exit_cb exited, void *arg)
+reaper_adopt(int pid, int pidfd, reaper_exit_cb exited, void *arg)
 {
 	struct child	c = { 0 };
 
 	c.pid = pid;
 	c.exited = exited;
 	c.arg = arg;
+	if (pidfd >= 0 && reaper_loop != NULL) {
+		c.poll = clm_calloc(1, sizeof *c.poll);
+		if (uv_poll_init(reaper_loop, c.poll, pidfd) != 0) {
+			free(c.poll);
+			c.poll = NULL;
+		} else
+			uv_poll_start(c.poll, UV_READABLE, reaper_pidfd_cb);
+	}
 	child_add(&c);
+}
+
+int
+reaper_pidfd(int pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 bool
@@ -185,6 +247,7 @@ reaper_start(uv_loop_t *loop)
 	const char	*env = getenv("CLM_REAPER_SWEEP_MS");
 	long long	 ms;
 
+	reaper_loop = loop;
 	if (env != NULL && clm_parse_int(env, 1, 3600000, &ms) == 0)
 		reaper_sweep_ms = (uint64_t)ms;
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
@@ -202,9 +265,16 @@ reaper_start(uv_loop_t *loop)
 void
 reaper_stop(void)
 {
+	size_t	i;
+
 	if (!reaper_on)
 		return;
 	reaper_on = false;
+	reaper_loop = NULL;
+	for (i = nchildren; i-- > 0;) {
+		if (children[i].poll != NULL)
+			child_remove(&children[i]);
+	}
 	uv_close((uv_handle_t *)&reaper_sig, NULL);
 	uv_close((uv_handle_t *)&reaper_timer, NULL);
 }

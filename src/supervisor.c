@@ -63,6 +63,9 @@ struct clm_supervisor {
 	char			*exec_shim;	/* clm-exec */
 	/* The memory of a worker (tests replace it). */
 	int			(*rss)(int pid, uint64_t *rss);
+	/* Told of every change of the state (clm-keeper's copy). */
+	void			(*on_change)(void *);
+	void			*on_change_arg;
 };
 
 enum op_kind {
@@ -102,6 +105,13 @@ struct op {
 static void	sup_deadline_cb(uv_timer_t *);
 static void	sup_kick(struct clm_supervisor *);
 static void	app_resize(struct app *, int, supervisor_done_cb, void *);
+
+static void
+sup_changed(struct clm_supervisor *sup)
+{
+	if (sup->on_change != NULL)
+		sup->on_change(sup->on_change_arg);
+}
 
 /* ---- apps ---- */
 
@@ -159,6 +169,7 @@ app_new(struct clm_supervisor *sup, struct clm_app_spec *spec)
 	sup->apps = clm_realloc(sup->apps, (sup->napps + 1) * sizeof *sup->apps);
 	sup->apps[sup->napps++] = a;
 	nametab_put(sup->byname, spec->name, a);
+	sup_changed(sup);
 	return a;
 }
 
@@ -192,6 +203,7 @@ app_remove(struct app *a)
 	free(a->workers);
 	clm_app_spec_free(a->wa.spec);
 	free(a);
+	sup_changed(sup);
 }
 
 /* Bind the --listen addresses up front. -1 with *cause. */
@@ -679,6 +691,15 @@ static void
 sup_worker_changed(void *arg, struct worker *w, enum wstate was)
 {
 	sup_kick(arg);
+	sup_changed(arg);
+}
+
+void
+supervisor_on_change(struct clm_supervisor *sup, void (*cb)(void *),
+    void *arg)
+{
+	sup->on_change = cb;
+	sup->on_change_arg = arg;
 }
 
 static int
@@ -1556,7 +1577,7 @@ supervisor_logs(struct clm_supervisor *sup)
 
 int
 supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
-    char **cause)
+    bool anytime, char **cause)
 {
 	struct clm_state_app	*sa;
 	struct clm_state_worker	*sw;
@@ -1565,12 +1586,12 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 	size_t			 i, k;
 	int			 j;
 
-	if (sup->ops != NULL) {
+	if (sup->ops != NULL && !anytime) {
 		*cause = clm_strdup("an operation is under way (a start, stop, "
 		    "reload...); try again when it is done");
 		return -1;
 	}
-	for (i = 0; i < sup->napps; i++) {
+	for (i = 0; i < sup->napps && !anytime; i++) {
 		a = sup->apps[i];
 		for (j = 0; j < a->nworkers; j++) {
 			w = a->workers[j];
@@ -1624,6 +1645,7 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 			sw->term_signal = w->term_signal;
 			sw->run_id = w->run_id;
 			sw->chan_fd = w->chan != NULL ? channel_fd(w->chan) : -1;
+			sw->pidfd = w->pidfd;
 		}
 	}
 	return 0;
@@ -1679,7 +1701,7 @@ supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 			w->term_signal = sw->term_signal;
 			w->run_id = sw->run_id;
 			worker_import(w, sw->state, a->up ? WANT_UP : WANT_DOWN,
-			    sw->pid, sw->chan_fd);
+			    sw->pid, sw->pidfd, sw->chan_fd);
 		}
 		log_info("%s: %zu worker%s taken over", a->wa.spec->name,
 		    sa->nworkers, sa->nworkers == 1 ? "" : "s");

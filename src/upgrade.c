@@ -1,5 +1,6 @@
 /* clm update: the state handed from one clmd image to the next, and the
  * handshake that proves a binary can take it. */
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include <ctype.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "clm/log.h"
+#include "clm/proto.h"
 #include "clm/reaper.h"
 #include "clm/upgrade.h"
 
@@ -396,34 +398,105 @@ upgrade_state_free(struct clm_state *st)
 	free(st->config);
 }
 
-static void
-set_cloexec(int fd, bool on)
+int
+upgrade_state_write(const struct clm_state *st, bool cloexec)
 {
+	char	*text = proto_state_encode(st);
+	size_t	 len = strlen(text), off = 0;
+	ssize_t	 n;
+	int	 fd, err;
+
+	fd = memfd_create("clm-state", cloexec ? MFD_CLOEXEC : 0);
+	while (fd != -1 && off < len) {
+		if ((n = write(fd, text + off, len - off)) <= 0)
+			break;
+		off += (size_t)n;
+	}
+	err = errno;
+	free(text);
+	if (fd != -1 && (off < len || lseek(fd, 0, SEEK_SET) == -1)) {
+		err = off < len ? err : errno;
+		close(fd);
+		fd = -1;
+	}
+	errno = err;
+	return fd;
+}
+
+int
+upgrade_state_read(int fd, struct clm_state *st, char **cause)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 n;
+	int	 r;
+
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			buf = clm_realloc(buf, cap);
+		}
+		n = pread(fd, buf + len, cap - len, (off_t)len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || len + (size_t)n > CLM_DUMP_MAX)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	r = proto_state_decode(buf, len, st, cause);
+	free(buf);
+	return r;
+}
+
+void
+upgrade_state_init(struct clm_state *st)
+{
+	memset(st, 0, sizeof *st);
+	st->version = CLM_STATE_VERSION;
+	st->ctl_fd = st->client_fd = st->lock_fd = st->keeper_fd = -1;
+}
+
+void
+upgrade_state_fds(struct clm_state *st, void (*fn)(int *, void *), void *arg)
+{
+	size_t	i, k;
+
+	fn(&st->ctl_fd, arg);
+	fn(&st->lock_fd, arg);
+	fn(&st->client_fd, arg);
+	fn(&st->keeper_fd, arg);
+	for (i = 0; i < st->napps; i++) {
+		struct clm_state_app	*sa = &st->apps[i];
+
+		for (k = 0; k < sa->nlisteners; k++)
+			fn(&sa->listeners[k].fd, arg);
+		for (k = 0; k < sa->nlisten_fds; k++)
+			fn(&sa->listen_fds[k], arg);
+		for (k = 0; k < sa->nworkers; k++) {
+			fn(&sa->workers[k].chan_fd, arg);
+			fn(&sa->workers[k].pidfd, arg);
+		}
+	}
+	for (i = 0; i < st->nstreams; i++)
+		fn(&st->streams[i].fd, arg);
+	for (i = 0; i < st->ninherited; i++)
+		fn(&st->inherited[i].fd, arg);
+}
+
+static void
+set_cloexec(int *fdp, void *arg)
+{
+	bool	on = *(bool *)arg;
 	int	flags;
 
-	if (fd < 0 || (flags = fcntl(fd, F_GETFD)) == -1)
+	if (*fdp < 0 || (flags = fcntl(*fdp, F_GETFD)) == -1)
 		return;
-	fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+	fcntl(*fdp, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
 }
 
 void
 upgrade_state_cloexec(const struct clm_state *st, bool on)
 {
-	size_t	i, k;
-
-	set_cloexec(st->ctl_fd, on);
-	set_cloexec(st->lock_fd, on);
-	set_cloexec(st->client_fd, on);
-	for (i = 0; i < st->napps; i++) {
-		const struct clm_state_app	*sa = &st->apps[i];
-
-		for (k = 0; k < sa->nlisteners; k++)
-			set_cloexec(sa->listeners[k].fd, on);
-		for (k = 0; k < sa->nworkers; k++)
-			set_cloexec(sa->workers[k].chan_fd, on);
-	}
-	for (i = 0; i < st->nstreams; i++)
-		set_cloexec(st->streams[i].fd, on);
-	for (i = 0; i < st->ninherited; i++)
-		set_cloexec(st->inherited[i].fd, on);
+	upgrade_state_fds((struct clm_state *)st, set_cloexec, &on);
 }

@@ -72,6 +72,7 @@ worker_new(struct worker_ctx *ctx, struct worker_app *app, int slot)
 	w->app = app;
 	w->slot = slot;
 	w->sock_key = slot;
+	w->pidfd = -1;
 	w->exit_code = -1;
 	uv_timer_init(ctx->loop, &w->timer);
 	w->timer.data = w;
@@ -410,6 +411,9 @@ worker_exited(struct worker *w, int64_t status, int sig)
 		if (sig != 0)
 			worker_set_error(w, clm_asprintf("killed by %s",
 			    clm_signal_name(sig)));
+		else if (status == -1)	/* a crashed clmd's: not our child */
+			worker_set_error(w, clm_strdup("ended (its exit status "
+			    "went to whoever reaped it after a crash of clmd)"));
 		else
 			worker_set_error(w, clm_asprintf("exited with code %d%s%s",
 			    (int)status, w->app->listeners.refusal ? "; " : "",
@@ -440,12 +444,17 @@ chan_bind(void *arg, const struct clm_listen_addr *addr, int *err,
     char **cause)
 {
 	struct worker	*w = arg;
+	int		 fd;
 
 	/* A socket per slot, all in one SO_REUSEPORT group: the kernel
 	 * spreads connections evenly over them, where one shared socket
 	 * would favour the worker that waited last. */
-	return listeners_request(&w->app->listeners, addr, w->sock_key,
+	fd = listeners_request(&w->app->listeners, addr, w->sock_key,
 	    w->app->spec->listen, err, cause);
+	/* A new socket is part of what a crash must not lose. */
+	if (fd != -1 && w->ctx->changed != NULL)
+		w->ctx->changed(w->ctx->arg, w, w->state);
+	return fd;
 }
 
 static void
@@ -642,7 +651,9 @@ proc_reaped(void *arg, int pid, int wstatus)
 {
 	struct worker	*w = arg;
 
-	if (WIFSIGNALED(wstatus))
+	if (wstatus == REAPER_STATUS_UNKNOWN)
+		worker_exited(w, -1, 0);
+	else if (WIFSIGNALED(wstatus))
 		worker_exited(w, 0, WTERMSIG(wstatus));
 	else
 		worker_exited(w, WEXITSTATUS(wstatus), 0);
@@ -721,6 +732,8 @@ proc_spawn(struct worker *w, char **cause)
 	} else {
 		w->run = run;
 		pid = run->proc.pid;
+		/* Who adopts it after a crash of clmd watches this. */
+		w->pidfd = reaper_pidfd(pid);
 	}
 	if (out != -1)
 		close(out);
@@ -740,6 +753,9 @@ proc_ended(struct worker *w)
 	/* Whatever the worker left in its process group goes with it. */
 	signal_group(w, SIGKILL);
 	w->adopted = false;
+	if (w->pidfd != -1)
+		close(w->pidfd);
+	w->pidfd = -1;
 	logs_detach(w->ctx->logs, wname(w), w->slot, w->run_id);
 	channel_close(w->chan);
 	w->chan = NULL;
@@ -771,7 +787,7 @@ const struct worker_procs worker_procs_uv = {
 
 void
 worker_import(struct worker *w, const char *state, enum wwant want, int pid,
-    int chan_fd)
+    int pidfd, int chan_fd)
 {
 	char	*cause = NULL;
 	size_t	 i;
@@ -779,9 +795,11 @@ worker_import(struct worker *w, const char *state, enum wwant want, int pid,
 	w->want = want;
 	if (pid > 0) {
 		w->pid = pid;
+		w->pidfd = pidfd;
 		w->adopted = true;
-		reaper_adopt(pid, proc_reaped, w);
-	}
+		reaper_adopt(pid, pidfd, proc_reaped, w);
+	} else if (pidfd != -1)
+		close(pidfd);
 	if (chan_fd != -1 && channel_adopt(w->ctx->loop, &worker_chan_cbs, w,
 	    chan_fd, &w->chan, &cause) == -1) {
 		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
@@ -795,12 +813,17 @@ worker_import(struct worker *w, const char *state, enum wwant want, int pid,
 			break;
 		}
 	}
-	/* A worker that was waiting to restart waits again. */
+	/* Its timer goes on: a restart's backoff, readiness (a crashed
+	 * clmd's launching worker), the kill of a stopping one. */
 	if (w->state == WS_WAITING)
 		timer_start(w, w->app->spec->restart_delay_ms > 0 ?
 		    w->app->spec->restart_delay_ms : backoff_delay_ms(
 		    w->unstable, w->ctx->backoff_first_ms,
 		    w->ctx->backoff_max_ms));
+	else if (w->state == WS_LAUNCHING)
+		timer_start(w, w->app->spec->listen_timeout_ms);
+	else if (w->state == WS_STOPPING)
+		timer_start(w, w->app->spec->kill_timeout_ms);
 }
 
 /*

@@ -32,8 +32,17 @@ int	reaper_spawn(uv_loop_t *, uv_process_t *,
 /* proc is closed before its exit: libuv will not reap it, the reaper
  * will (as an orphan). Nothing when libuv has reaped it already. */
 void	reaper_forget(uv_process_t *);
-/* pid is our child but not libuv's: reap it and call exited(arg, ...). */
-void	reaper_adopt(int pid, reaper_exit_cb exited, void *arg);
+/*
+ * A process this image did not spawn: a worker from before clm update
+ * (our child, not libuv's: reaped here), or one a crashed clmd left
+ * (not our child: its end is seen on its pidfd, and its status is
+ * REAPER_STATUS_UNKNOWN). pidfd (-1: none, then only a child is seen)
+ * stays the caller's. exited(arg, ...) is called once.
+ */
+#define REAPER_STATUS_UNKNOWN	(-1)
+void	reaper_adopt(int pid, int pidfd, reaper_exit_cb exited, void *arg);
+/* pidfd_open(pid), close-on-exec; -1 with errno. */
+int	reaper_pidfd(int pid);
 
 /* Become a subreaper (unless PID 1) and reap orphans from now on. */
 /* Whether pid is a child clmd spawned or adopted (not yet reaped). */

@@ -124,10 +124,15 @@ struct clm_state;
 /*
  * clm update. supervisor_export: the state to hand over, or -1 with *cause
  * when something is under way (an operation, a worker starting or
- * stopping): try again. supervisor_import: take it over in the new image.
+ * stopping): try again. anytime: as it is, whatever is under way (the
+ * copy clm-keeper keeps for a crash: the operations are lost, their
+ * workers are not). supervisor_import: take it over in the new image.
  */
 int supervisor_export(struct clm_supervisor *, struct clm_state *,
-    char **cause);
+    bool anytime, char **cause);
+/* cb(arg) after every change of the apps or of a worker's state. */
+void supervisor_on_change(struct clm_supervisor *, void (*cb)(void *),
+    void *arg);
 void supervisor_import(struct clm_supervisor *, struct clm_state *);
 
 /* "3 apps, 5 of 6 workers online", for systemd's STATUS=. */

@@ -33,6 +33,7 @@ struct clm_state_worker {
 	int		 term_signal;
 	unsigned long	 run_id;
 	int		 chan_fd;	/* -1: none */
+	int		 pidfd;		/* pidfd_open() of pid; -1: none */
 };
 
 struct clm_state_listener {
@@ -67,6 +68,7 @@ struct clm_state {
 	int			 lock_fd;	/* clmd.pid, locked */
 	int			 client_fd;	/* who asked: gets the answer */
 	int			 logd_pid;	/* the old clm-logd: SIGKILLed */
+	int			 keeper_fd;	/* to clm-keeper; -1: none */
 	unsigned long		 runs;
 	bool			 foreground;
 	char			*config;	/* -f FILE, or NULL */
@@ -102,7 +104,17 @@ void upgrade_check(uv_loop_t *, const char *path, upgrade_check_cb,
 int upgrade_check_answer(int argc, char **argv);
 
 void upgrade_state_free(struct clm_state *);
+/* The state in a new memfd, at offset 0; -1 with errno. */
+int upgrade_state_write(const struct clm_state *, bool cloexec);
+/* Read and decode the state at fd (from its start), and close fd. */
+int upgrade_state_read(int fd, struct clm_state *, char **cause);
+/* An empty state of this version, every fd -1. */
+void upgrade_state_init(struct clm_state *);
 /* Let every fd of the state through exec (on: false), or not again. */
 void upgrade_state_cloexec(const struct clm_state *, bool on);
+/* Call fn on every fd field of the state (-1 or not): to list, move or
+ * close them. */
+void upgrade_state_fds(struct clm_state *, void (*fn)(int *fd, void *arg),
+    void *arg);
 
 #endif

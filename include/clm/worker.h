@@ -155,6 +155,7 @@ struct worker {
 						   update: the reaper waits */
 	struct clm_channel	*chan;
 	int			 pid;
+	int			 pidfd;		/* of pid; -1: none */
 	unsigned long		 run_id;	/* names its log streams */
 	uint64_t		 started_ms;
 	uint64_t		 ended_wall_ms;	/* when the last run ended (wall
@@ -202,9 +203,10 @@ bool		 worker_finished(const struct worker *);
 void		 worker_info(struct worker *, struct clm_worker_info *,
 		     uint64_t now);
 
-/* clm update: a worker of the old image, in state (by name), wanted as
- * want, with its process pid (0: none) and its channel (-1: none). */
+/* clm update, or a crashed clmd's state: a worker of the old image, in
+ * state (by name), wanted as want, with its process pid (0: none), its
+ * pidfd and its channel (-1: none). */
 void		 worker_import(struct worker *, const char *state,
-		     enum wwant want, int pid, int chan_fd);
+		     enum wwant want, int pid, int pidfd, int chan_fd);
 
 #endif

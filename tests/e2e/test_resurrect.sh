@@ -65,12 +65,16 @@ left=$(cd "$CLM_HOME" && ls -A | grep -i dump | grep -vx 'dump.json' |
 [ -z "$left" ] || fail "temp files left in $CLM_HOME: $left"
 ok "no temp dump file left in $CLM_HOME"
 
-check "SIGKILL the daemon and every worker (their process groups) at once"
+check "SIGKILL the daemon, its clm-keeper and every worker (their groups) at once"
+# (The keeper alone would start a new clmd that adopts the workers: see
+# test_crash_adopt.sh. Here everything goes, as in a power cut.)
 d=$(daemon_pid)
+keeper=$(pgrep -f "clm-keeper $CLM_HOME/keeper.sock" | head -n1)
+[ -n "$keeper" ] || fail "no clm-keeper for $CLM_HOME"
 old=$(list_json | jpy '[w["pid"] for w in d if w.get("pid")]' | tr '\n' ' ')
 old_web=$(pids_line web)
-track_pid "$d" $old
-targets=("$d")
+track_pid "$d" "$keeper" $old
+targets=("$d" "$keeper")
 for p in $old; do
 	pg=$(ps -o pgid= -p "$p" | tr -d ' ')
 	[ -n "$pg" ] && [ "$pg" -gt 1 ] || fail "no process group for worker $p"
@@ -78,8 +82,10 @@ for p in $old; do
 	targets+=("-$pg")
 done
 echo "  kill -KILL ${targets[*]}"
+# Stopped first: between two kills the keeper would start a new clmd.
+kill -STOP "$keeper"
 kill -KILL -- "${targets[@]}" || fail "kill -KILL failed"
-for p in "$d" $old; do wait_until 5 pid_dead "$p"; done
+for p in "$d" "$keeper" $old; do wait_until 5 pid_dead "$p"; done
 ok "daemon $d and workers [$old] are gone"
 wait_until 5 tcp_refused "$port"
 ok "port $port refuses"

@@ -1,0 +1,1314 @@
+/* clm-keeper: the descriptors and the state a crash of clmd must not lose
+ * (see clm/keeper.h): clmd's side, and the keeper process. */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clm/keeper.h"
+#include "clm/log.h"
+#include "clm/proto.h"
+#include "clm/reaper.h"
+#include "clm/upgrade.h"
+
+#define KEEPER_FDS_MAX		200	/* descriptors per message */
+#define KEEPER_NUMS_MAX		1000	/* numbers per KEEP message */
+#define KEEPER_MSG_MAX		16384
+#define KEEPER_RESTART_MAX_MS	5000	/* clmd restarting the keeper */
+#define KEEPER_TAKE_WAIT_MS	10000	/* for the clmd it started */
+#define KEEPER_SPAWN_MAX_MS	60000
+#define KEEPER_CHECKPOINT_MAX_MS 500	/* the most a state may wait */
+
+char *
+keeper_sock_path(const struct clm_home *home)
+{
+	return clm_asprintf("%s/keeper.sock", home->dir);
+}
+
+char *
+keeper_state_path(const struct clm_home *home)
+{
+	return clm_asprintf("%s/clmd.state", home->dir);
+}
+
+/* ---- messages with descriptors ---- */
+
+static int
+kmsg_send(int s, const char *msg, const int *fds, size_t nfds, int flags)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * KEEPER_FDS_MAX)];
+	} cbuf;
+	struct msghdr	 m;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+
+	memset(&m, 0, sizeof m);
+	iov.iov_base = (void *)msg;
+	iov.iov_len = strlen(msg);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (nfds > 0) {
+		memset(&cbuf, 0, sizeof cbuf);
+		m.msg_control = cbuf.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(s, &m, MSG_NOSIGNAL | flags);
+	while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
+/* One message: its length (0: the peer has gone), and the descriptors it
+ * carried (close-on-exec). -1 with errno. */
+static ssize_t
+kmsg_recv(int s, char *buf, size_t size, int *fds, size_t *nfds, int flags)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * KEEPER_FDS_MAX)];
+	} cbuf;
+	struct msghdr	 m;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+	size_t		 k;
+
+	*nfds = 0;
+	memset(&m, 0, sizeof m);
+	iov.iov_base = buf;
+	iov.iov_len = size - 1;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf.buf;
+	m.msg_controllen = sizeof cbuf.buf;
+	do
+		n = recvmsg(s, &m, MSG_CMSG_CLOEXEC | flags);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	buf[n] = '\0';
+	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (*nfds + k > KEEPER_FDS_MAX)
+			k = KEEPER_FDS_MAX - *nfds;
+		memcpy(fds + *nfds, CMSG_DATA(c), k * sizeof(int));
+		*nfds += k;
+	}
+	return n;
+}
+
+/* The numbers after a message's word: up to max, -1 if one is bad. */
+static int
+kmsg_numbers(const char *msg, int *out, size_t max, size_t *n)
+{
+	const char	*p = strchr(msg, ' ');
+	char		*end;
+	long		 v;
+
+	*n = 0;
+	while (p != NULL && *p == ' ') {
+		v = strtol(p + 1, &end, 10);
+		if (end == p + 1 || v < 0 || v > (1 << 24) || *n == max)
+			return -1;
+		out[(*n)++] = (int)v;
+		p = end;
+	}
+	return p == NULL || *p == '\0' ? 0 : -1;
+}
+
+/* ---- clmd's side ---- */
+
+struct sent {
+	int	num;
+	dev_t	dev;
+	ino_t	ino;
+};
+
+struct clm_keeper {
+	uv_loop_t		*loop;
+	const struct clm_home	*home;
+	char			*exe;
+	char			*config;
+	bool			 foreground;
+	keeper_export_cb	 export;
+	void			*arg;
+	int			 conn;		/* -1: no keeper now */
+	uv_poll_t		*poll;		/* on conn: its death */
+	uv_process_t		*proc;		/* one we started */
+	uv_timer_t		*timer;		/* checkpoint, or restart */
+	bool			 dirty;
+	uint32_t		 backoff_ms;
+	uint64_t		 gap_ms;	/* between two states */
+	struct sent		*sent;		/* what the keeper holds */
+	size_t			 nsent;
+};
+
+static void	keeper_connect(struct clm_keeper *);
+
+static void
+free_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
+proc_close_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
+keeper_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	struct clm_keeper	*k = p->data;
+
+	if (k != NULL)
+		k->proc = NULL;
+	uv_close((uv_handle_t *)p, proc_close_cb);
+}
+
+/* The keeper has gone (or we close): forget what it held. */
+static void
+keeper_disconnect(struct clm_keeper *k)
+{
+	if (k->poll != NULL)
+		uv_close((uv_handle_t *)k->poll, free_cb);
+	k->poll = NULL;
+	if (k->conn != -1)
+		close(k->conn);
+	k->conn = -1;
+	free(k->sent);
+	k->sent = NULL;
+	k->nsent = 0;
+}
+
+static void	keeper_timer_cb(uv_timer_t *);
+
+static void
+keeper_schedule(struct clm_keeper *k, uint64_t ms)
+{
+	if (!uv_is_active((uv_handle_t *)k->timer))
+		uv_timer_start(k->timer, keeper_timer_cb, ms, 0);
+}
+
+static void
+keeper_poll_cb(uv_poll_t *p, int status, int events)
+{
+	struct clm_keeper	*k = p->data;
+	char			 buf[64];
+	ssize_t			 n;
+
+	n = recv(k->conn, buf, sizeof buf, MSG_DONTWAIT);
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
+		return;
+	log_warnx("clm-keeper has gone%s; starting another in %u ms",
+	    k->proc != NULL ? "" : " (not our child)", k->backoff_ms);
+	keeper_disconnect(k);
+	uv_timer_stop(k->timer);
+	uv_timer_start(k->timer, keeper_timer_cb, k->backoff_ms, 0);
+	k->backoff_ms = k->backoff_ms * 2 > KEEPER_RESTART_MAX_MS ?
+	    KEEPER_RESTART_MAX_MS : k->backoff_ms * 2;
+}
+
+/* Start a keeper, with a socket pair to it as its fd 3. */
+static int
+keeper_spawn(struct clm_keeper *k)
+{
+	uv_process_options_t	 opts;
+	uv_stdio_container_t	 stdio[4];
+	char			*path, *argv[4];
+	int			 sv[2], logfd, r;
+
+	if ((path = clm_helper_path("clm-keeper")) == NULL) {
+		log_warnx("clm-keeper not found: a crash of clmd would leave "
+		    "the workers unmanaged");
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("clm-keeper: socketpair");
+		free(path);
+		return -1;
+	}
+	logfd = open(k->home->logfile, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600);
+	argv[0] = path;
+	argv[1] = keeper_sock_path(k->home);
+	argv[2] = keeper_state_path(k->home);
+	argv[3] = NULL;
+	memset(&opts, 0, sizeof opts);
+	memset(stdio, 0, sizeof stdio);
+	opts.file = path;
+	opts.args = argv;
+	opts.exit_cb = keeper_exit_cb;
+	/* Its own session: a stop of the workers does not reach it. */
+	opts.flags = UV_PROCESS_DETACHED;
+	stdio[0].flags = stdio[1].flags = UV_IGNORE;
+	stdio[2].flags = logfd == -1 ? UV_IGNORE : UV_INHERIT_FD;
+	stdio[2].data.fd = logfd;
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = sv[1];
+	opts.stdio = stdio;
+	opts.stdio_count = 4;
+	k->proc = clm_calloc(1, sizeof *k->proc);
+	k->proc->data = k;
+	r = reaper_spawn(k->loop, k->proc, &opts);
+	close(sv[1]);
+	if (logfd != -1)
+		close(logfd);
+	if (r != 0) {
+		log_warnx("cannot start %s: %s", path, uv_strerror(r));
+		uv_close((uv_handle_t *)k->proc, proc_close_cb);
+		k->proc = NULL;
+		close(sv[0]);
+	} else {
+		log_info("clm-keeper started (pid %d)", k->proc->pid);
+		k->conn = sv[0];
+	}
+	free(argv[1]);
+	free(argv[2]);
+	free(path);
+	return r == 0 ? 0 : -1;
+}
+
+/* Watch the connection, say who we are, send everything. */
+static void
+keeper_connect(struct clm_keeper *k)
+{
+	char	*hello;
+
+	k->poll = clm_calloc(1, sizeof *k->poll);
+	if (uv_poll_init(k->loop, k->poll, k->conn) != 0) {
+		log_warnx("clm-keeper: cannot watch fd %d", k->conn);
+		free(k->poll);
+		k->poll = NULL;
+		close(k->conn);
+		k->conn = -1;
+		keeper_schedule(k, KEEPER_RESTART_MAX_MS);
+		return;
+	}
+	k->poll->data = k;
+	uv_poll_start(k->poll, UV_READABLE | UV_DISCONNECT, keeper_poll_cb);
+	hello = clm_asprintf("HELLO %ld %d %s\n%s", (long)getpid(),
+	    k->foreground, k->exe != NULL ? k->exe : "clmd",
+	    k->config != NULL ? k->config : "");
+	if (kmsg_send(k->conn, hello, NULL, 0, MSG_DONTWAIT) == -1)
+		log_warn("clm-keeper: HELLO");
+	free(hello);
+	k->dirty = true;
+	keeper_schedule(k, 0);
+}
+
+/* The fds a state names, each once. */
+struct fdlist {
+	struct sent	*v;
+	size_t		 n, cap;
+};
+
+static void
+fdlist_add(int *fdp, void *arg)
+{
+	struct fdlist	*l = arg;
+	struct stat	 sb;
+	size_t		 i;
+
+	if (*fdp < 0 || fstat(*fdp, &sb) == -1)
+		return;
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].num == *fdp)
+			return;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = clm_realloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n].num = *fdp;
+	l->v[l->n].dev = sb.st_dev;
+	l->v[l->n].ino = sb.st_ino;
+	l->n++;
+}
+
+static int
+sent_cmp(const void *a, const void *b)
+{
+	const struct sent	*x = a, *y = b;
+
+	return (x->num > y->num) - (x->num < y->num);
+}
+
+/* Does the keeper hold this very descriptor under this number? */
+static bool
+keeper_holds(const struct clm_keeper *k, const struct sent *s)
+{
+	const struct sent	*h;
+
+	h = bsearch(s, k->sent, k->nsent, sizeof *s, sent_cmp);
+	return h != NULL && h->dev == s->dev && h->ino == s->ino;
+}
+
+/* Send a list of numbers as WORD N N N..., in pieces; *done: how many
+ * of v went in whole messages. */
+static int
+send_numbers(int conn, const char *word, const struct sent *v, size_t n,
+    size_t per, const bool *pick, bool with_fds, size_t *done)
+{
+	char	msg[KEEPER_MSG_MAX];
+	int	fds[KEEPER_FDS_MAX];
+	size_t	i = 0, len, nf;
+
+	*done = 0;
+	while (i < n) {
+		len = (size_t)snprintf(msg, sizeof msg, "%s", word);
+		nf = 0;
+		for (; i < n && nf < per; i++) {
+			if (pick != NULL && !pick[i])
+				continue;
+			len += (size_t)snprintf(msg + len, sizeof msg - len,
+			    " %d", v[i].num);
+			fds[nf++] = v[i].num;
+		}
+		if (nf > 0 && kmsg_send(conn, msg, fds, with_fds ? nf : 0,
+		    MSG_DONTWAIT) == -1)
+			return -1;
+		*done = i;
+	}
+	return 0;
+}
+
+/* Send the state as it is now: the new descriptors, the numbers it
+ * names, the state itself. */
+static int
+keeper_checkpoint(struct clm_keeper *k)
+{
+	struct clm_state	 st;
+	struct fdlist		 l = { 0 };
+	bool			*pick = NULL;
+	size_t			 i, done = 0, skip;
+	int			 mfd = -1, r = -1;
+
+	upgrade_state_init(&st);
+	if (k->export(k->arg, &st) == -1) {
+		upgrade_state_free(&st);
+		return -1;
+	}
+	st.keeper_fd = -1;	/* the next clmd gets its own */
+	st.client_fd = -1;
+	mfd = upgrade_state_write(&st, true);
+	upgrade_state_fds(&st, fdlist_add, &l);
+	upgrade_state_free(&st);
+	if (mfd == -1)
+		goto out;
+	qsort(l.v, l.n, sizeof *l.v, sent_cmp);
+	pick = clm_calloc(l.n + 1, sizeof *pick);
+	for (i = 0; i < l.n; i++)
+		pick[i] = !keeper_holds(k, &l.v[i]);
+	if (send_numbers(k->conn, "FDS", l.v, l.n, KEEPER_FDS_MAX, pick,
+	    true, &done) == -1) {
+		/* What went is the keeper's now (until its next state). */
+		for (i = 0; i < done; i++) {
+			if (!pick[i])
+				continue;
+			k->sent = clm_realloc(k->sent, (k->nsent + 1) *
+			    sizeof *k->sent);
+			k->sent[k->nsent++] = l.v[i];
+		}
+		qsort(k->sent, k->nsent, sizeof *k->sent, sent_cmp);
+		goto out;
+	}
+	if (send_numbers(k->conn, "KEEP", l.v, l.n, KEEPER_NUMS_MAX, NULL,
+	    false, &skip) == -1 ||
+	    kmsg_send(k->conn, "STATE", &mfd, 1, MSG_DONTWAIT) == -1)
+		goto out;
+	free(k->sent);
+	k->sent = l.v;
+	k->nsent = l.n;
+	l.v = NULL;
+	r = 0;
+out:
+	if (r == -1 && errno != EAGAIN)
+		log_warn("clm-keeper: cannot send the state");
+	if (mfd != -1)
+		close(mfd);
+	free(pick);
+	free(l.v);
+	return r;
+}
+
+static void
+keeper_timer_cb(uv_timer_t *t)
+{
+	struct clm_keeper	*k = t->data;
+	uint64_t		 t0 = uv_hrtime();
+
+	if (k->conn == -1) {
+		if (keeper_spawn(k) == 0)
+			keeper_connect(k);
+		else
+			uv_timer_start(k->timer, keeper_timer_cb,
+			    KEEPER_RESTART_MAX_MS, 0);
+		return;
+	}
+	if (!k->dirty)
+		return;
+	k->dirty = false;
+	if (keeper_checkpoint(k) == -1) {
+		/* The keeper is busy (or stopped): again a little later. */
+		k->dirty = true;
+		uv_timer_start(k->timer, keeper_timer_cb, 50, 0);
+		return;
+	}
+	/* A big state is sent at most every ten times what it costs. */
+	k->gap_ms = (uv_hrtime() - t0) / 100000;
+	if (k->gap_ms > KEEPER_CHECKPOINT_MAX_MS)
+		k->gap_ms = KEEPER_CHECKPOINT_MAX_MS;
+	k->backoff_ms = 100;
+}
+
+struct clm_keeper *
+keeper_start(uv_loop_t *loop, const struct clm_home *home, int conn,
+    const char *exe, const char *config, bool foreground,
+    keeper_export_cb export, void *arg)
+{
+	struct clm_keeper	*k = clm_calloc(1, sizeof *k);
+
+	k->loop = loop;
+	k->home = home;
+	k->exe = clm_strdup(exe);
+	k->config = clm_strdup(config);
+	k->foreground = foreground;
+	k->export = export;
+	k->arg = arg;
+	k->backoff_ms = 100;
+	k->timer = clm_calloc(1, sizeof *k->timer);
+	uv_timer_init(loop, k->timer);
+	k->timer->data = k;
+	k->conn = conn;
+	if (k->conn != -1 || keeper_spawn(k) == 0)
+		keeper_connect(k);
+	else
+		keeper_schedule(k, KEEPER_RESTART_MAX_MS);
+	return k;
+}
+
+void
+keeper_changed(struct clm_keeper *k)
+{
+	if (k == NULL)
+		return;
+	k->dirty = true;
+	if (k->conn != -1)
+		keeper_schedule(k, k->gap_ms);
+}
+
+int
+keeper_fd(struct clm_keeper *k)
+{
+	return k != NULL ? k->conn : -1;
+}
+
+void
+keeper_stop(struct clm_keeper *k, bool bye)
+{
+	if (k == NULL)
+		return;
+	if (bye && k->conn != -1 &&
+	    kmsg_send(k->conn, "BYE", NULL, 0, MSG_DONTWAIT) == -1)
+		log_warn("clm-keeper: BYE");
+	if (!bye)
+		k->conn = -1;	/* clm update: the new image keeps it */
+	keeper_disconnect(k);
+	if (k->proc != NULL) {
+		/* It goes by itself: the reaper takes it. */
+		reaper_forget(k->proc);
+		k->proc->data = NULL;
+		uv_close((uv_handle_t *)k->proc, proc_close_cb);
+	}
+	uv_close((uv_handle_t *)k->timer, free_cb);
+	free(k->exe);
+	free(k->config);
+	free(k);
+}
+
+/* ---- a new clmd takes a dead one's state ---- */
+
+struct renumber {
+	const int	*from;
+	const int	*to;
+	bool		*used;
+	size_t		 n;
+};
+
+static void
+renumber_fd(int *fdp, void *arg)
+{
+	const struct renumber	*r = arg;
+	size_t			 i;
+
+	if (*fdp < 0)
+		return;
+	for (i = 0; i < r->n; i++) {
+		if (r->from[i] == *fdp) {
+			*fdp = r->to[i];
+			r->used[i] = true;
+			return;
+		}
+	}
+	*fdp = -1;	/* the keeper did not have it */
+}
+
+int
+keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
+    char **cause)
+{
+	struct sockaddr_un	 sa;
+	struct timeval		 tv = { 10, 0 };
+	struct renumber		 rn;
+	char			*path = keeper_sock_path(home), *buf;
+	int			*from = NULL, *to = NULL, fds[KEEPER_FDS_MAX];
+	int			 nums[KEEPER_FDS_MAX], s, r = 0, mfd = -1;
+	size_t			 nfds, nnums, n = 0, cap = 0, i;
+	ssize_t			 len;
+
+	*conn = -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		free(path);
+		return 0;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	free(path);
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) == -1) {
+		close(s);
+		return 0;
+	}
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	buf = clm_malloc(KEEPER_MSG_MAX);
+	snprintf(buf, KEEPER_MSG_MAX, "TAKE %ld", (long)getpid());
+	if (kmsg_send(s, buf, NULL, 0, 0) == -1)
+		goto out;
+	for (;;) {
+		len = kmsg_recv(s, buf, KEEPER_MSG_MAX, fds, &nfds, 0);
+		if (len <= 0)
+			break;
+		if (strncmp(buf, "BUSY ", 5) == 0) {
+			*cause = clm_asprintf("another clmd (pid %s) is "
+			    "running for %s", buf + 5, home->dir);
+			r = -1;
+		} else if (strncmp(buf, "FDS ", 4) == 0 &&
+		    kmsg_numbers(buf, nums, KEEPER_FDS_MAX, &nnums) == 0 &&
+		    nnums == nfds) {
+			if (n + nfds > cap) {
+				cap = (n + nfds) * 2;
+				from = clm_realloc(from, cap * sizeof *from);
+				to = clm_realloc(to, cap * sizeof *to);
+			}
+			memcpy(from + n, nums, nfds * sizeof *from);
+			memcpy(to + n, fds, nfds * sizeof *to);
+			n += nfds;
+			continue;
+		} else if (strcmp(buf, "STATE") == 0 && nfds == 1)
+			mfd = fds[0];
+		for (i = 0; i < nfds; i++) {
+			if (fds[i] != mfd)
+				close(fds[i]);
+		}
+		break;
+	}
+	if (r == -1 || mfd == -1)
+		goto out;
+	i = (size_t)mfd;
+	mfd = -1;
+	if (upgrade_state_read((int)i, st, cause) == -1) {
+		char	*why = *cause;
+
+		*cause = clm_asprintf("the state clm-keeper kept: %s", why);
+		free(why);
+		r = -1;
+		goto out;
+	}
+	rn.from = from;
+	rn.to = to;
+	rn.n = n;
+	rn.used = clm_calloc(n + 1, sizeof *rn.used);
+	upgrade_state_fds(st, renumber_fd, &rn);
+	/* What the state does not name is not ours to keep. */
+	for (i = 0; i < n; i++) {
+		if (!rn.used[i])
+			close(to[i]);
+	}
+	free(rn.used);
+	*conn = s;
+	s = -1;
+	n = 0;
+	r = 1;
+out:
+	for (i = 0; i < n; i++)
+		close(to[i]);
+	if (s != -1)
+		close(s);
+	if (mfd != -1)
+		close(mfd);
+	free(from);
+	free(to);
+	free(buf);
+	return r;
+}
+
+/* ---- clmd and the keeper both died ---- */
+
+/* Is pid a worker app:slot (its environment says so), alive? */
+static bool
+orphan_is(int pid, const char *app, int slot)
+{
+	char	 path[64], *buf, *p, *want, *inst;
+	bool	 name = false, slotok = false;
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	snprintf(path, sizeof path, "/proc/%d/environ", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	buf = clm_malloc(65536);
+	while (len < 65535 && (n = read(fd, buf + len, 65535 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	want = clm_asprintf("CLM_APP_NAME=%s", app);
+	inst = clm_asprintf("CLM_INSTANCE=%d", slot);
+	for (p = buf; p < buf + len; p += strlen(p) + 1) {
+		name = name || strcmp(p, want) == 0;
+		slotok = slotok || strcmp(p, inst) == 0;
+	}
+	free(want);
+	free(inst);
+	free(buf);
+	return name && slotok;
+}
+
+/* When the machine started (seconds since the epoch), or 0. */
+static time_t
+boot_time(void)
+{
+	char		 line[256];
+	long long	 t = 0;
+	FILE		*f = fopen("/proc/stat", "re");
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "btime %lld", &t) == 1)
+			break;
+	}
+	if (f != NULL)
+		fclose(f);
+	return (time_t)t;
+}
+
+bool
+keeper_state_left(const struct clm_home *home)
+{
+	char		*path = keeper_state_path(home);
+	struct stat	 sb;
+	bool		 left;
+
+	left = stat(path, &sb) == 0 && sb.st_mtime >= boot_time();
+	free(path);
+	return left;
+}
+
+struct orphan {
+	int		 pid;
+	int		 pidfd;
+	const char	*app;
+	int		 slot;
+};
+
+void
+keeper_stop_orphans(const struct clm_home *home)
+{
+	struct clm_state	 st;
+	struct orphan		*o = NULL;
+	struct pollfd		*pfd;
+	struct stat		 sb;
+	char			*path = keeper_state_path(home), *cause = NULL;
+	size_t			 i, k, n = 0, left;
+	uint64_t		 deadline, grace = 0, now;
+	int			 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		free(path);
+		return;
+	}
+	if (fstat(fd, &sb) == -1 || sb.st_mtime < boot_time()) {
+		/* From before the machine started: nothing of it runs. */
+		close(fd);
+		unlink(path);
+		free(path);
+		return;
+	}
+	if (upgrade_state_read(fd, &st, &cause) == -1) {
+		log_warnx("%s: %s", path, cause);
+		free(cause);
+		upgrade_state_free(&st);
+		unlink(path);
+		free(path);
+		return;
+	}
+	for (i = 0; i < st.napps; i++) {
+		struct clm_state_app	*sa = &st.apps[i];
+
+		for (k = 0; k < sa->nworkers; k++) {
+			struct clm_state_worker	*sw = &sa->workers[k];
+
+			if (sw->pid <= 0 || !orphan_is(sw->pid,
+			    sa->spec->name, sw->slot))
+				continue;
+			o = clm_realloc(o, (n + 1) * sizeof *o);
+			o[n].pid = sw->pid;
+			o[n].pidfd = reaper_pidfd(sw->pid);
+			o[n].app = sa->spec->name;
+			o[n].slot = sw->slot;
+			n++;
+			log_warnx("%s:%d: pid %d was left running by a clmd "
+			    "that died with its clm-keeper; its channel and "
+			    "log pipes are gone: stopping it (%s)",
+			    sa->spec->name, sw->slot, sw->pid,
+			    clm_signal_name(sa->spec->kill_signal));
+			if (kill(-sw->pid, sa->spec->kill_signal) == -1)
+				kill(sw->pid, sa->spec->kill_signal);
+			if (sa->spec->kill_timeout_ms > grace)
+				grace = sa->spec->kill_timeout_ms;
+		}
+	}
+	/* Wait for them, up to the longest kill_timeout; then SIGKILL. */
+	pfd = clm_calloc(n + 1, sizeof *pfd);
+	deadline = clm_now_ms() + grace;
+	for (;;) {
+		for (i = 0, left = 0; i < n; i++) {
+			pfd[i].fd = o[i].pidfd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+			left += o[i].pidfd != -1;
+		}
+		now = clm_now_ms();
+		if (left == 0 || now >= deadline)
+			break;
+		if (poll(pfd, n, (int)(deadline - now)) > 0) {
+			for (i = 0; i < n; i++) {
+				if (o[i].pidfd != -1 && pfd[i].revents != 0) {
+					close(o[i].pidfd);
+					o[i].pidfd = -1;
+				}
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (o[i].pidfd == -1)
+			continue;
+		log_warnx("%s:%d: pid %d still running: SIGKILL", o[i].app,
+		    o[i].slot, o[i].pid);
+		if (kill(-o[i].pid, SIGKILL) == -1)
+			kill(o[i].pid, SIGKILL);
+		close(o[i].pidfd);
+	}
+	if (n > 0)
+		log_info("stopped %zu worker%s that a dead clmd and clm-keeper "
+		    "left (see %s)", n, n == 1 ? "" : "s", path);
+	free(pfd);
+	free(o);
+	upgrade_state_free(&st);
+	unlink(path);
+	free(path);
+}
+
+/* ---- the keeper process ---- */
+
+struct kfd {
+	int	num;	/* in clmd */
+	int	fd;	/* ours */
+};
+
+struct kset {
+	struct kfd	*v;
+	size_t		 n, cap;
+};
+
+struct keeper_proc {
+	const char	*sock_path;
+	const char	*state_path;
+	int		 lsock;
+	int		 conn;		/* the clmd we keep for; -1 */
+	long		 pid;		/* its pid */
+	bool		 foreground;
+	char		*exe;
+	char		*config;
+	struct kset	 held;		/* the last state's descriptors */
+	int		 state;		/* its memfd; -1 */
+	struct kset	 staging;	/* sent since */
+	int		*keep;
+	size_t		 nkeep, capkeep;
+	uint64_t	 spawn_at;	/* when to start a clmd; 0: not */
+	uint32_t	 spawn_gap;
+};
+
+static void
+klog(const char *fmt, ...)
+{
+	char		 stamp[40], line[1024];
+	struct timespec	 ts;
+	struct tm	 tm;
+	va_list		 ap;
+	int		 n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof line, "%s.%03ldZ clm-keeper[%ld]: ", stamp,
+	    ts.tv_nsec / 1000000, (long)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) == -1)
+		(void)0;
+}
+
+static struct kfd *
+kset_find(struct kset *s, int num)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].num == num)
+			return &s->v[i];
+	}
+	return NULL;
+}
+
+static void
+kset_put(struct kset *s, int num, int fd)
+{
+	struct kfd	*f = kset_find(s, num);
+
+	if (f != NULL) {
+		close(f->fd);
+		f->fd = fd;
+		return;
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->v = clm_realloc(s->v, s->cap * sizeof *s->v);
+	}
+	s->v[s->n].num = num;
+	s->v[s->n].fd = fd;
+	s->n++;
+}
+
+static void
+kset_clear(struct kset *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		close(s->v[i].fd);
+	s->n = 0;
+}
+
+/* STATE: the kept numbers, from what was sent since or held before; the
+ * rest is closed. */
+static void
+keeper_commit(struct keeper_proc *kp, int mfd)
+{
+	struct kset	 next = { 0 };
+	struct kfd	*f;
+	size_t		 i;
+
+	for (i = 0; i < kp->nkeep; i++) {
+		if ((f = kset_find(&kp->staging, kp->keep[i])) == NULL &&
+		    (f = kset_find(&kp->held, kp->keep[i])) == NULL)
+			continue;
+		if (kset_find(&next, f->num) != NULL)
+			continue;
+		kset_put(&next, f->num, f->fd);
+		f->fd = -1;
+	}
+	for (i = 0; i < kp->staging.n; i++) {
+		if (kp->staging.v[i].fd != -1)
+			close(kp->staging.v[i].fd);
+	}
+	kp->staging.n = 0;
+	for (i = 0; i < kp->held.n; i++) {
+		if (kp->held.v[i].fd != -1)
+			close(kp->held.v[i].fd);
+	}
+	free(kp->held.v);
+	kp->held = next;
+	kp->nkeep = 0;
+	if (kp->state != -1)
+		close(kp->state);
+	kp->state = mfd;
+}
+
+/* The state, for a clmd that starts when this keeper is gone too. */
+static void
+keeper_write_state(struct keeper_proc *kp)
+{
+	char	 buf[65536], *tmp;
+	ssize_t	 n;
+	off_t	 off = 0;
+	int	 fd;
+
+	tmp = clm_asprintf("%s.tmp", kp->state_path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		free(tmp);
+		return;
+	}
+	while ((n = pread(kp->state, buf, sizeof buf, off)) > 0) {
+		if (write(fd, buf, (size_t)n) != n)
+			break;
+		off += n;
+	}
+	close(fd);
+	if (n != 0 || rename(tmp, kp->state_path) == -1)
+		unlink(tmp);
+	free(tmp);
+}
+
+static void
+keeper_release(struct keeper_proc *kp)
+{
+	kset_clear(&kp->held);
+	kset_clear(&kp->staging);
+	if (kp->state != -1)
+		close(kp->state);
+	kp->state = -1;
+}
+
+/* A message from the clmd we keep for. 0: go on; 1: it said BYE. */
+static int
+keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
+{
+	int	nums[KEEPER_NUMS_MAX];
+	size_t	n, i;
+	char	*nl;
+
+	if (strncmp(msg, "HELLO ", 6) == 0) {
+		char	exe[4096];
+		int	fg = 0;
+
+		nl = strchr(msg, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		if (sscanf(msg, "HELLO %ld %d %4095s", &kp->pid, &fg,
+		    exe) == 3) {
+			free(kp->exe);
+			kp->exe = clm_strdup(exe);
+			kp->foreground = fg != 0;
+			free(kp->config);
+			kp->config = nl != NULL && *nl != '\0' ?
+			    clm_strdup(nl) : NULL;
+		}
+	} else if (strncmp(msg, "FDS ", 4) == 0 &&
+	    kmsg_numbers(msg, nums, KEEPER_FDS_MAX, &n) == 0 && n == nfds) {
+		for (i = 0; i < n; i++)
+			kset_put(&kp->staging, nums[i], fds[i]);
+		return 0;
+	} else if (strncmp(msg, "KEEP ", 5) == 0 &&
+	    kmsg_numbers(msg, nums, KEEPER_NUMS_MAX, &n) == 0) {
+		if (kp->nkeep + n > kp->capkeep) {
+			kp->capkeep = (kp->nkeep + n) * 2;
+			kp->keep = clm_realloc(kp->keep, kp->capkeep *
+			    sizeof *kp->keep);
+		}
+		memcpy(kp->keep + kp->nkeep, nums, n * sizeof *nums);
+		kp->nkeep += n;
+	} else if (strcmp(msg, "STATE") == 0 && nfds == 1) {
+		keeper_commit(kp, fds[0]);
+		keeper_write_state(kp);
+		return 0;
+	} else if (strcmp(msg, "BYE") == 0)
+		return 1;
+	else
+		klog("a message it does not know: '%.20s'", msg);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	return 0;
+}
+
+/* Give a new clmd everything, on s. */
+static void
+keeper_hand_over(struct keeper_proc *kp, int s, long pid)
+{
+	char	msg[KEEPER_MSG_MAX];
+	int	fds[KEEPER_FDS_MAX];
+	size_t	i = 0, len, nf;
+
+	while (i < kp->held.n) {
+		len = (size_t)snprintf(msg, sizeof msg, "FDS");
+		for (nf = 0; i < kp->held.n && nf < KEEPER_FDS_MAX; i++) {
+			len += (size_t)snprintf(msg + len, sizeof msg - len,
+			    " %d", kp->held.v[i].num);
+			fds[nf++] = kp->held.v[i].fd;
+		}
+		if (kmsg_send(s, msg, fds, nf, 0) == -1)
+			goto fail;
+	}
+	if (kmsg_send(s, "STATE", &kp->state, 1, 0) == -1)
+		goto fail;
+	klog("clmd pid %ld took the state over (%zu descriptors)", pid,
+	    kp->held.n);
+	kp->conn = s;
+	kp->pid = pid;
+	kp->spawn_at = 0;
+	kp->spawn_gap = 1000;
+	kset_clear(&kp->staging);
+	kp->nkeep = 0;
+	return;
+fail:
+	klog("cannot hand the state to clmd pid %ld: %s", pid,
+	    strerror(errno));
+	close(s);
+}
+
+/* Someone on keeper.sock: a starting clmd of our user (or root). */
+static void
+keeper_accept(struct keeper_proc *kp)
+{
+	struct ucred	 cred;
+	socklen_t	 clen = sizeof cred;
+	struct timeval	 tv = { 5, 0 };
+	char		 msg[256], reply[64];
+	int		 fds[KEEPER_FDS_MAX], s;
+	size_t		 nfds, i;
+	long		 pid;
+
+	if ((s = accept4(kp->lsock, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return;
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1 ||
+	    (cred.uid != getuid() && cred.uid != 0)) {
+		close(s);
+		return;
+	}
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (kmsg_recv(s, msg, sizeof msg, fds, &nfds, 0) <= 0 ||
+	    sscanf(msg, "TAKE %ld", &pid) != 1) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		close(s);
+		return;
+	}
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (kp->conn != -1) {
+		snprintf(reply, sizeof reply, "BUSY %ld", kp->pid);
+		kmsg_send(s, reply, NULL, 0, MSG_DONTWAIT);
+		close(s);
+		return;
+	}
+	if (kp->state == -1) {
+		kmsg_send(s, "NONE", NULL, 0, MSG_DONTWAIT);
+		close(s);
+		return;
+	}
+	keeper_hand_over(kp, s, pid);
+}
+
+/* Start the next clmd (it detaches, and asks us for the state). */
+static void
+keeper_spawn_clmd(struct keeper_proc *kp)
+{
+	sigset_t	set;
+	pid_t		pid;
+
+	klog("starting a new clmd: %s%s%s", kp->exe,
+	    kp->config ? " -f " : "", kp->config ? kp->config : "");
+	switch ((pid = fork())) {
+	case -1:
+		klog("fork: %s", strerror(errno));
+		return;
+	case 0:
+		sigemptyset(&set);
+		sigprocmask(SIG_SETMASK, &set, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		if (kp->config != NULL)
+			execl(kp->exe, kp->exe, "-f", kp->config, (char *)NULL);
+		else
+			execl(kp->exe, kp->exe, (char *)NULL);
+		klog("cannot run %s: %s", kp->exe, strerror(errno));
+		_exit(127);
+	}
+}
+
+static int
+keeper_listen(struct keeper_proc *kp)
+{
+	struct sockaddr_un	sa;
+	int			s;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(kp->sock_path) >= sizeof sa.sun_path) {
+		klog("%s: the path is too long for a socket", kp->sock_path);
+		return -1;
+	}
+	memcpy(sa.sun_path, kp->sock_path, strlen(kp->sock_path));
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	/* clmd holds the home's lock: a socket file there is a dead
+	 * keeper's. */
+	unlink(kp->sock_path);
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    chmod(kp->sock_path, 0600) == -1 || listen(s, 16) == -1) {
+		klog("%s: %s", kp->sock_path, strerror(errno));
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* The clmd we kept for has gone. */
+static void
+keeper_lost(struct keeper_proc *kp)
+{
+	close(kp->conn);
+	kp->conn = -1;
+	kset_clear(&kp->staging);
+	kp->nkeep = 0;
+	if (kp->state == -1)
+		return;
+	if (kp->foreground) {
+		klog("clmd (pid %ld) died; it ran in the foreground, so "
+		    "whoever started it starts the next one, which takes "
+		    "over its %zu descriptors", kp->pid, kp->held.n);
+		return;
+	}
+	klog("clmd (pid %ld) died; keeping its %zu descriptors for the "
+	    "next one", kp->pid, kp->held.n);
+	kp->spawn_at = clm_now_ms();
+}
+
+int
+keeper_main(int argc, char **argv)
+{
+	struct keeper_proc	 kp;
+	struct pollfd		 pfd[2];
+	struct sigaction	 sa;
+	char			*msg;
+	int			 fds[KEEPER_FDS_MAX], timeout, st;
+	size_t			 nfds, i;
+	ssize_t			 n;
+	uint64_t		 now;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: clm-keeper SOCKET STATEFILE\n"
+		    "clm-keeper keeps clmd's descriptors and state across a "
+		    "crash; clmd starts\nit with its socket as fd 3. It is "
+		    "not run by hand.\n");
+		return 2;
+	}
+	memset(&kp, 0, sizeof kp);
+	kp.sock_path = argv[1];
+	kp.state_path = argv[2];
+	kp.conn = 3;
+	kp.state = -1;
+	kp.spawn_gap = 1000;
+	if (fcntl(kp.conn, F_SETFD, FD_CLOEXEC) == -1) {
+		fprintf(stderr, "clm-keeper: fd 3 is not clmd's socket (it "
+		    "is started by clmd, not by hand)\n");
+		return 1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if ((kp.lsock = keeper_listen(&kp)) == -1)
+		klog("a new clmd cannot take over after a crash");
+	msg = clm_malloc(KEEPER_MSG_MAX);
+	for (;;) {
+		/* The clmds we started (they detach at once). */
+		while (waitpid(-1, &st, WNOHANG) > 0)
+			;
+		now = clm_now_ms();
+		if (kp.conn == -1 && kp.spawn_at != 0 && now >= kp.spawn_at) {
+			keeper_spawn_clmd(&kp);
+			kp.spawn_at = now + kp.spawn_gap;
+			kp.spawn_gap = kp.spawn_gap * 2 > KEEPER_SPAWN_MAX_MS ?
+			    KEEPER_SPAWN_MAX_MS : kp.spawn_gap * 2;
+			if (kp.spawn_gap < KEEPER_TAKE_WAIT_MS)
+				kp.spawn_at = now + KEEPER_TAKE_WAIT_MS;
+		}
+		pfd[0].fd = kp.lsock;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = kp.conn;
+		pfd[1].events = POLLIN;
+		timeout = 1000;
+		if (kp.conn == -1 && kp.spawn_at != 0)
+			timeout = kp.spawn_at > now ?
+			    (int)(kp.spawn_at - now) : 0;
+		if (poll(pfd, 2, timeout) == -1 && errno != EINTR)
+			break;
+		if (kp.conn != -1 && (pfd[1].revents & (POLLIN | POLLHUP |
+		    POLLERR))) {
+			n = kmsg_recv(kp.conn, msg, KEEPER_MSG_MAX, fds, &nfds,
+			    MSG_DONTWAIT);
+			if (n > 0 && keeper_message(&kp, msg, fds, nfds) == 1) {
+				/* A graceful exit: everything goes. */
+				break;
+			}
+			if (n == 0 || (n == -1 && errno != EAGAIN)) {
+				for (i = 0; i < nfds; i++)
+					close(fds[i]);
+				keeper_lost(&kp);
+				if (kp.state == -1)
+					break;
+			}
+		}
+		if (kp.lsock != -1 && (pfd[0].revents & POLLIN))
+			keeper_accept(&kp);
+	}
+	keeper_release(&kp);
+	if (kp.lsock != -1) {
+		close(kp.lsock);
+		unlink(kp.sock_path);
+	}
+	unlink(kp.state_path);
+	free(msg);
+	free(kp.keep);
+	free(kp.held.v);
+	free(kp.staging.v);
+	free(kp.exe);
+	free(kp.config);
+	return 0;
+}
