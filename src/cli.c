@@ -1168,10 +1168,6 @@ cli_connect(struct clm_home *home, bool autostart, struct clm_client **c,
 	*no_daemon = false;
 	if (clm_home_init(home, autostart, &cause) != 0)
 		return cli_report(NULL, CLM_EXIT_FAIL, cause);
-	/* A clmd and its keeper died together: a daemon must see to what
-	 * they left running (clm list, too, starts it). */
-	if (!autostart && keeper_state_left(home))
-		autostart = true;
 	if (clm_client_connect(home, autostart, c, no_daemon, &cause) != 0) {
 		if (*no_daemon) {
 			free(cause);
@@ -1180,6 +1176,26 @@ cli_connect(struct clm_home *home, bool autostart, struct clm_client **c,
 		return cli_report(NULL, CLM_EXIT_FAIL, cause);
 	}
 	return 0;
+}
+
+/*
+ * Did a clmd die with its clm-keeper, leaving workers nobody manages?
+ * Then clm list starts a daemon, which sees to them, rather than show an
+ * empty list.
+ */
+static bool
+cli_dead_daemon(void)
+{
+	struct clm_home	 home;
+	char		*cause = NULL;
+	bool		 dead = false;
+
+	if (clm_home_init(&home, false, &cause) == 0) {
+		dead = keeper_state_left(&home);
+		clm_home_free(&home);
+	}
+	free(cause);
+	return dead;
 }
 
 static int
@@ -2100,7 +2116,8 @@ cli_verb_list(const struct cli_verb *v, int argc, char **argv)
 		return rc;
 	cli_args_free(&a);
 
-	if ((rc = cli_connect(&home, false, &c, &no_daemon)) != 0) {
+	if ((rc = cli_connect(&home, cli_dead_daemon(), &c,
+	    &no_daemon)) != 0) {
 		if (no_daemon) {
 			/* No daemon, no apps: an empty list is the answer. */
 			if (l.json)

@@ -30,6 +30,7 @@
 #define KEEPER_TAKE_WAIT_MS	10000	/* for the clmd it started */
 #define KEEPER_SPAWN_MAX_MS	60000
 #define KEEPER_CHECKPOINT_MAX_MS 500	/* the most a state may wait */
+#define KEEPER_BYE_WAIT_MS	2000	/* for it to exit after BYE */
 
 char *
 keeper_sock_path(const struct clm_home *home)
@@ -532,9 +533,19 @@ keeper_stop(struct clm_keeper *k, bool bye)
 {
 	if (k == NULL)
 		return;
-	if (bye && k->conn != -1 &&
-	    kmsg_send(k->conn, "BYE", NULL, 0, MSG_DONTWAIT) == -1)
-		log_warn("clm-keeper: BYE");
+	if (bye && k->conn != -1) {
+		struct pollfd	pfd = { k->conn, POLLIN, 0 };
+		char		c;
+
+		/* Wait until it has let go of everything (the lock first):
+		 * a clmd started right after us must not find it held. */
+		if (kmsg_send(k->conn, "BYE", NULL, 0, MSG_DONTWAIT) == -1)
+			log_warn("clm-keeper: BYE");
+		else if (poll(&pfd, 1, KEEPER_BYE_WAIT_MS) != 1 ||
+		    recv(k->conn, &c, 1, MSG_DONTWAIT) != 0)
+			log_warnx("clm-keeper did not exit within %d ms",
+			    KEEPER_BYE_WAIT_MS);
+	}
 	if (!bye)
 		k->conn = -1;	/* clm update: the new image keeps it */
 	keeper_disconnect(k);
@@ -586,7 +597,7 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 	struct renumber		 rn;
 	char			*path = keeper_sock_path(home), *buf;
 	int			*from = NULL, *to = NULL, fds[KEEPER_FDS_MAX];
-	int			 nums[KEEPER_FDS_MAX], s, r = 0, mfd = -1;
+	int			 nums[KEEPER_FDS_MAX], s, r = 0, mfd = -1, sfd;
 	size_t			 nfds, nnums, n = 0, cap = 0, i;
 	ssize_t			 len;
 
@@ -640,9 +651,9 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 	}
 	if (r == -1 || mfd == -1)
 		goto out;
-	i = (size_t)mfd;
+	sfd = mfd;
 	mfd = -1;
-	if (upgrade_state_read((int)i, st, cause) == -1) {
+	if (upgrade_state_read(sfd, st, cause) == -1) {
 		char	*why = *cause;
 
 		*cause = clm_asprintf("the state clm-keeper kept: %s", why);

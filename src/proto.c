@@ -1287,10 +1287,38 @@ proto_listeners_to_json(const struct clm_state_listener *l, size_t n)
 	return array;
 }
 
+static cJSON *
+proto_state_workers_to_json(const struct clm_state_worker *v, size_t n)
+{
+	cJSON	*ws = proto_check(cJSON_CreateArray()), *w;
+	size_t	 k;
+
+	for (k = 0; k < n; k++) {
+		const struct clm_state_worker *sw = &v[k];
+
+		w = proto_check(cJSON_CreateObject());
+		proto_add_number(w, "slot", sw->slot);
+		proto_add_number(w, "pid", sw->pid);
+		proto_add_string(w, "status", sw->state);
+		proto_add_number(w, "started_ms", (double)sw->started_ms);
+		proto_add_number(w, "restarts", sw->restarts);
+		proto_add_number(w, "unstable", sw->unstable);
+		proto_add_number(w, "runs", sw->runs);
+		proto_add_number(w, "exit_code", sw->exit_code);
+		proto_add_number(w, "signal", sw->term_signal);
+		proto_add_number(w, "run_id", (double)sw->run_id);
+		proto_add_number(w, "chan_fd", sw->chan_fd);
+		proto_add_number(w, "pidfd", sw->pidfd);
+		if (!cJSON_AddItemToArray(ws, w))
+			proto_oom();
+	}
+	return ws;
+}
+
 char *
 proto_state_encode(const struct clm_state *st)
 {
-	cJSON	*root, *apps, *a, *ws, *w, *fds, *ss, *s;
+	cJSON	*root, *apps, *a, *ws, *fds, *ss, *s;
 	char	*text;
 	size_t	 i, k;
 
@@ -1320,27 +1348,11 @@ proto_state_encode(const struct clm_state *st)
 			cJSON_AddItemToArray(fds, proto_check(
 			    cJSON_CreateNumber(sa->listen_fds[k])));
 		proto_add(a, "listen_fds", fds);
-		ws = proto_check(cJSON_CreateArray());
-		for (k = 0; k < sa->nworkers; k++) {
-			const struct clm_state_worker *sw = &sa->workers[k];
-
-			w = proto_check(cJSON_CreateObject());
-			proto_add_number(w, "slot", sw->slot);
-			proto_add_number(w, "pid", sw->pid);
-			proto_add_string(w, "status", sw->state);
-			proto_add_number(w, "started_ms", (double)sw->started_ms);
-			proto_add_number(w, "restarts", sw->restarts);
-			proto_add_number(w, "unstable", sw->unstable);
-			proto_add_number(w, "runs", sw->runs);
-			proto_add_number(w, "exit_code", sw->exit_code);
-			proto_add_number(w, "signal", sw->term_signal);
-			proto_add_number(w, "run_id", (double)sw->run_id);
-			proto_add_number(w, "chan_fd", sw->chan_fd);
-			proto_add_number(w, "pidfd", sw->pidfd);
-			if (!cJSON_AddItemToArray(ws, w))
-				proto_oom();
-		}
+		ws = proto_state_workers_to_json(sa->workers, sa->nworkers);
 		proto_add(a, "workers", ws);
+		if (sa->nstrays > 0)
+			proto_add(a, "strays", proto_state_workers_to_json(
+			    sa->strays, sa->nstrays));
 		if (!cJSON_AddItemToArray(apps, a))
 			proto_oom();
 	}
@@ -1409,14 +1421,58 @@ proto_listeners_from_json(struct proto_dec *d, const cJSON *obj,
 	return 0;
 }
 
+static int
+proto_state_workers_from_json(struct proto_dec *d, const cJSON *ws,
+    struct clm_state_worker **out, size_t *n)
+{
+	const cJSON	*w;
+	long long	 v;
+	size_t		 k = 0;
+
+	if (!cJSON_IsArray(ws))
+		return proto_fail(d, CLM_E_BADREQ, "workers must be an array");
+	*out = clm_calloc(cJSON_GetArraySize(ws) + 1, sizeof **out);
+	cJSON_ArrayForEach(w, ws) {
+		struct clm_state_worker *sw = &(*out)[k++];
+
+		(*n)++;
+		v = 0;
+		if (proto_get_int32(d, w, "", "slot", 0,
+		    CLM_INSTANCES_LIMIT, true, &sw->slot) != 0 ||
+		    proto_get_int32(d, w, "", "pid", 0, INT32_MAX,
+		    true, &sw->pid) != 0 ||
+		    proto_get_string(d, w, "", "status", true,
+		    &sw->state) != 0 ||
+		    proto_get_u64(d, w, "", "started_ms",
+		    &sw->started_ms) != 0 ||
+		    proto_get_uint32(d, w, "", "restarts", UINT32_MAX,
+		    &sw->restarts) != 0 ||
+		    proto_get_uint32(d, w, "", "unstable", UINT32_MAX,
+		    &sw->unstable) != 0 ||
+		    proto_get_uint32(d, w, "", "runs", UINT32_MAX,
+		    &sw->runs) != 0 ||
+		    proto_get_int32(d, w, "", "exit_code", -1, 255,
+		    false, &sw->exit_code) != 0 ||
+		    proto_get_int32(d, w, "", "signal", 0, 64, false,
+		    &sw->term_signal) != 0 ||
+		    proto_get_int(d, w, "", "run_id", 0, PROTO_U53_MAX,
+		    false, &v) != 0 ||
+		    proto_get_fd(d, w, "", "chan_fd", &sw->chan_fd) != 0 ||
+		    proto_get_fd(d, w, "", "pidfd", &sw->pidfd) != 0)
+			return -1;
+		sw->run_id = (unsigned long)v;
+	}
+	return 0;
+}
+
 int
 proto_state_decode(const char *buf, size_t len, struct clm_state *st,
     char **cause)
 {
 	struct proto_dec	 d = { "", CLM_E_BADREQ, NULL };
-	cJSON			*root, *apps, *a, *ws, *w, *fds, *f, *ss, *s;
+	cJSON			*root, *apps, *a, *ws, *fds, *f, *ss, *s;
 	long long		 v = 0;
-	size_t			 i, k;
+	size_t			 i;
 
 	memset(st, 0, sizeof *st);
 	if ((root = proto_parse(&d, buf, len, CLM_DUMP_MAX, "state")) == NULL)
@@ -1479,39 +1535,12 @@ proto_state_decode(const char *buf, size_t len, struct clm_state *st,
 			    "array");
 			goto fail;
 		}
-		sa->workers = clm_calloc(cJSON_GetArraySize(ws) + 1,
-		    sizeof *sa->workers);
-		k = 0;
-		cJSON_ArrayForEach(w, ws) {
-			struct clm_state_worker *sw = &sa->workers[k++];
-
-			sa->nworkers++;
-			v = 0;
-			if (proto_get_int32(&d, w, "", "slot", 0,
-			    CLM_INSTANCES_LIMIT, true, &sw->slot) != 0 ||
-			    proto_get_int32(&d, w, "", "pid", 0, INT32_MAX,
-			    true, &sw->pid) != 0 ||
-			    proto_get_string(&d, w, "", "status", true,
-			    &sw->state) != 0 ||
-			    proto_get_u64(&d, w, "", "started_ms",
-			    &sw->started_ms) != 0 ||
-			    proto_get_uint32(&d, w, "", "restarts", UINT32_MAX,
-			    &sw->restarts) != 0 ||
-			    proto_get_uint32(&d, w, "", "unstable", UINT32_MAX,
-			    &sw->unstable) != 0 ||
-			    proto_get_uint32(&d, w, "", "runs", UINT32_MAX,
-			    &sw->runs) != 0 ||
-			    proto_get_int32(&d, w, "", "exit_code", -1, 255,
-			    false, &sw->exit_code) != 0 ||
-			    proto_get_int32(&d, w, "", "signal", 0, 64, false,
-			    &sw->term_signal) != 0 ||
-			    proto_get_int(&d, w, "", "run_id", 0, PROTO_U53_MAX,
-			    false, &v) != 0 ||
-			    proto_get_fd(&d, w, "", "chan_fd", &sw->chan_fd) != 0 ||
-			    proto_get_fd(&d, w, "", "pidfd", &sw->pidfd) != 0)
-				goto fail;
-			sw->run_id = (unsigned long)v;
-		}
+		if (proto_state_workers_from_json(&d, ws, &sa->workers,
+		    &sa->nworkers) != 0 ||
+		    ((ws = proto_get(a, "strays")) != NULL &&
+		    proto_state_workers_from_json(&d, ws, &sa->strays,
+		    &sa->nstrays) != 0))
+			goto fail;
 	}
 	ss = proto_get(root, "streams");
 	st->streams = clm_calloc((ss ? cJSON_GetArraySize(ss) : 0) + 1,

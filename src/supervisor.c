@@ -38,6 +38,9 @@ struct app {
 						   are being removed */
 	struct worker		*incoming;	/* reload: the new worker */
 	struct worker		*retiring;	/* reload: the old one */
+	struct worker	       **strays;	/* a dead clmd's operation's:
+						   stopped, then freed */
+	int			 nstrays;
 	bool			 up;		/* wanted running */
 	bool			 deleting;
 };
@@ -63,6 +66,7 @@ struct clm_supervisor {
 	char			*exec_shim;	/* clm-exec */
 	/* The memory of a worker (tests replace it). */
 	int			(*rss)(int pid, uint64_t *rss);
+	int			 nstrays;	/* in all apps */
 	/* Told of every change of the state (clm-keeper's copy). */
 	void			(*on_change)(void *);
 	void			*on_change_arg;
@@ -131,6 +135,10 @@ app_running(const struct app *a)
 		    a->workers[i]->state == WS_WAITING)
 			return true;
 	}
+	for (i = 0; i < a->nstrays; i++) {
+		if (worker_running(a->strays[i]))
+			return true;
+	}
 	return (a->incoming != NULL && worker_running(a->incoming)) ||
 	    (a->retiring != NULL && worker_running(a->retiring));
 }
@@ -197,6 +205,9 @@ app_remove(struct app *a)
 		worker_destroy(a->incoming);
 	if (a->retiring != NULL)
 		worker_destroy(a->retiring);
+	for (j = 0; j < a->nstrays; j++)
+		worker_destroy(a->strays[j]);
+	free(a->strays);
 	listeners_close(&a->wa.listeners);
 	orphans_kill(a->wa.spec->name);	/* what escaped its groups */
 	free(a->wa.listen_fds);
@@ -573,17 +584,45 @@ sup_deadline_cb(uv_timer_t *t)
 	sup_check_ops(t->data);
 }
 
+/* Free the strays that have stopped. */
+static void
+sup_sweep_strays(struct clm_supervisor *sup)
+{
+	struct app	*a;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; i < sup->napps; i++) {
+		a = sup->apps[i];
+		for (j = 0; j < a->nstrays;) {
+			if (worker_running(a->strays[j])) {
+				j++;
+				continue;
+			}
+			worker_destroy(a->strays[j]);
+			a->strays[j] = a->strays[--a->nstrays];
+		}
+	}
+	sup->nstrays = 0;
+	for (i = 0; i < sup->napps; i++)
+		sup->nstrays += sup->apps[i]->nstrays;
+}
+
 static void
 sup_kick_cb(uv_idle_t *idle)
 {
+	struct clm_supervisor	*sup = idle->data;
+
 	uv_idle_stop(idle);
-	sup_check_ops(idle->data);
+	if (sup->nstrays > 0)
+		sup_sweep_strays(sup);
+	sup_check_ops(sup);
 }
 
 static void
 sup_kick(struct clm_supervisor *sup)
 {
-	if (sup->ops != NULL)
+	if (sup->ops != NULL || sup->nstrays > 0)
 		uv_idle_start(&sup->kick, sup_kick_cb);
 }
 
@@ -1575,16 +1614,39 @@ supervisor_logs(struct clm_supervisor *sup)
 
 /* ---- clm update ---- */
 
+static void
+export_worker(struct worker *w, struct clm_state_worker *sw)
+{
+	sw->slot = w->slot;
+	sw->pid = w->pid;
+	sw->state = clm_strdup(worker_state_names[w->state]);
+	sw->started_ms = w->started_ms;
+	sw->restarts = w->restarts;
+	sw->unstable = w->unstable;
+	sw->runs = w->runs;
+	sw->exit_code = w->exit_code;
+	sw->term_signal = w->term_signal;
+	sw->run_id = w->run_id;
+	sw->chan_fd = w->chan != NULL ? channel_fd(w->chan) : -1;
+	sw->pidfd = w->pidfd;
+}
+
+static void
+export_stray(struct worker *w, struct clm_state_app *sa)
+{
+	if (worker_running(w))
+		export_worker(w, &sa->strays[sa->nstrays++]);
+}
+
 int
 supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
     bool anytime, char **cause)
 {
 	struct clm_state_app	*sa;
-	struct clm_state_worker	*sw;
 	struct app		*a;
 	struct worker		*w;
 	size_t			 i, k;
-	int			 j;
+	int			 j, n;
 
 	if (sup->ops != NULL && !anytime) {
 		*cause = clm_strdup("an operation is under way (a start, stop, "
@@ -1629,26 +1691,57 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 		if (a->wa.nlisten_fds > 0)
 			memcpy(sa->listen_fds, a->wa.listen_fds,
 			    a->wa.nlisten_fds * sizeof(int));
-		sa->nworkers = a->nworkers;
+		/* The workers past nwanted (a scale down), a reload's new
+		 * and old one: an operation a crash would end. */
+		n = a->nwanted < a->nworkers ? a->nwanted : a->nworkers;
+		sa->nworkers = (size_t)n;
 		sa->workers = clm_calloc(a->nworkers + 1, sizeof *sa->workers);
-		for (j = 0; j < a->nworkers; j++) {
-			w = a->workers[j];
-			sw = &sa->workers[j];
-			sw->slot = w->slot;
-			sw->pid = w->pid;
-			sw->state = clm_strdup(worker_state_names[w->state]);
-			sw->started_ms = w->started_ms;
-			sw->restarts = w->restarts;
-			sw->unstable = w->unstable;
-			sw->runs = w->runs;
-			sw->exit_code = w->exit_code;
-			sw->term_signal = w->term_signal;
-			sw->run_id = w->run_id;
-			sw->chan_fd = w->chan != NULL ? channel_fd(w->chan) : -1;
-			sw->pidfd = w->pidfd;
-		}
+		for (j = 0; j < n; j++)
+			export_worker(a->workers[j], &sa->workers[j]);
+		sa->strays = clm_calloc(a->nworkers - n + a->nstrays + 3,
+		    sizeof *sa->strays);
+		for (j = n; j < a->nworkers; j++)
+			export_stray(a->workers[j], sa);
+		for (j = 0; j < a->nstrays; j++)
+			export_stray(a->strays[j], sa);
+		if (a->incoming != NULL)
+			export_stray(a->incoming, sa);
+		if (a->retiring != NULL)
+			export_stray(a->retiring, sa);
 	}
 	return 0;
+}
+
+/* The mirror of export_worker(). */
+static void
+import_worker(struct worker *w, struct clm_state_worker *sw, enum wwant want)
+{
+	w->started_ms = sw->started_ms;
+	w->restarts = sw->restarts;
+	w->unstable = sw->unstable;
+	w->runs = sw->runs;
+	w->exit_code = sw->exit_code;
+	w->term_signal = sw->term_signal;
+	w->run_id = sw->run_id;
+	worker_import(w, sw->state, want, sw->pid, sw->pidfd, sw->chan_fd);
+}
+
+/* A worker of an operation the crash ended: taken over, and stopped. */
+static void
+import_stray(struct app *a, struct clm_state_worker *sw)
+{
+	struct worker	*w;
+
+	w = worker_new(&a->sup->wctx, &a->wa, sw->slot);
+	a->strays = clm_realloc(a->strays, (a->nstrays + 1) *
+	    sizeof *a->strays);
+	a->strays[a->nstrays++] = w;
+	a->sup->nstrays++;
+	log_info("%s:%d: pid %d was in an operation that the crash of clmd "
+	    "ended (a reload, a scale): stopping it", a->wa.spec->name,
+	    sw->slot, sw->pid);
+	import_worker(w, sw, WANT_DOWN);
+	worker_want(w, WANT_DOWN);
 }
 
 void
@@ -1693,17 +1786,11 @@ supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 		for (k = 0; k < sa->nworkers; k++) {
 			sw = &sa->workers[k];
 			w = a->workers[k];
-			w->started_ms = sw->started_ms;
-			w->restarts = sw->restarts;
-			w->unstable = sw->unstable;
-			w->runs = sw->runs;
-			w->exit_code = sw->exit_code;
-			w->term_signal = sw->term_signal;
-			w->run_id = sw->run_id;
-			worker_import(w, sw->state, a->up ? WANT_UP : WANT_DOWN,
-			    sw->pid, sw->pidfd, sw->chan_fd);
+			import_worker(w, sw, a->up ? WANT_UP : WANT_DOWN);
 		}
 		log_info("%s: %zu worker%s taken over", a->wa.spec->name,
 		    sa->nworkers, sa->nworkers == 1 ? "" : "s");
+		for (k = 0; k < sa->nstrays; k++)
+			import_stray(a, &sa->strays[k]);
 	}
 }

@@ -385,6 +385,9 @@ upgrade_state_free(struct clm_state *st)
 		for (k = 0; k < sa->nworkers; k++)
 			free(sa->workers[k].state);
 		free(sa->workers);
+		for (k = 0; k < sa->nstrays; k++)
+			free(sa->strays[k].state);
+		free(sa->strays);
 	}
 	free(st->apps);
 	for (i = 0; i < st->nstreams; i++) {
@@ -476,6 +479,10 @@ upgrade_state_fds(struct clm_state *st, void (*fn)(int *, void *), void *arg)
 		for (k = 0; k < sa->nworkers; k++) {
 			fn(&sa->workers[k].chan_fd, arg);
 			fn(&sa->workers[k].pidfd, arg);
+		}
+		for (k = 0; k < sa->nstrays; k++) {
+			fn(&sa->strays[k].chan_fd, arg);
+			fn(&sa->strays[k].pidfd, arg);
 		}
 	}
 	for (i = 0; i < st->nstreams; i++)

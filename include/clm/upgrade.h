@@ -53,6 +53,10 @@ struct clm_state_app {
 	size_t				 nlisten_fds;
 	struct clm_state_worker		*workers;
 	size_t				 nworkers;
+	/* Workers of an operation a crash ended (a reload's new or old one,
+	 * the extra ones of a scale down): the next clmd stops them. */
+	struct clm_state_worker		*strays;
+	size_t				 nstrays;
 };
 
 struct clm_state_stream {
