@@ -1309,6 +1309,7 @@ proto_state_workers_to_json(const struct clm_state_worker *v, size_t n)
 		proto_add_number(w, "run_id", (double)sw->run_id);
 		proto_add_number(w, "chan_fd", sw->chan_fd);
 		proto_add_number(w, "pidfd", sw->pidfd);
+		proto_add_number(w, "sock_key", sw->sock_key);
 		if (!cJSON_AddItemToArray(ws, w))
 			proto_oom();
 	}
@@ -1413,7 +1414,7 @@ proto_listeners_from_json(struct proto_dec *d, const cJSON *obj,
 		    &l->addr.port) != 0 ||
 		    proto_get_bool(d, o, "", "v6only", false,
 		    &l->addr.v6only) != 0 ||
-		    proto_get_int32(d, o, "", "slot", -1, 1 << 20, true,
+		    proto_get_int32(d, o, "", "slot", -1, 1 << 22, true,
 		    &l->slot) != 0 ||
 		    proto_get_fd(d, o, "", "fd", &l->fd) != 0)
 			return -1;
@@ -1459,6 +1460,10 @@ proto_state_workers_from_json(struct proto_dec *d, const cJSON *ws,
 		    false, &v) != 0 ||
 		    proto_get_fd(d, w, "", "chan_fd", &sw->chan_fd) != 0 ||
 		    proto_get_fd(d, w, "", "pidfd", &sw->pidfd) != 0)
+			return -1;
+		sw->sock_key = sw->slot;
+		if (proto_get_int32(d, w, "", "sock_key", 0, 1 << 22, false,
+		    &sw->sock_key) != 0)
 			return -1;
 		sw->run_id = (unsigned long)v;
 	}

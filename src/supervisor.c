@@ -584,6 +584,22 @@ sup_deadline_cb(uv_timer_t *t)
 	sup_check_ops(t->data);
 }
 
+/* A stray has stopped: its sockets go, unless its slot's worker has
+ * them; that worker's sockets (a reload's new ones) take the slot's key,
+ * as at the end of a reload. */
+static void
+stray_sockets(struct app *a, struct worker *s)
+{
+	struct worker	*w = s->slot < a->nworkers ? a->workers[s->slot] : NULL;
+
+	if (w == NULL || w->sock_key != s->sock_key)
+		listeners_close_slot(&a->wa.listeners, s->sock_key);
+	if (w != NULL && w->sock_key != w->slot) {
+		listeners_rekey(&a->wa.listeners, w->sock_key, w->slot);
+		w->sock_key = w->slot;
+	}
+}
+
 /* Free the strays that have stopped. */
 static void
 sup_sweep_strays(struct clm_supervisor *sup)
@@ -599,6 +615,7 @@ sup_sweep_strays(struct clm_supervisor *sup)
 				j++;
 				continue;
 			}
+			stray_sockets(a, a->strays[j]);
 			worker_destroy(a->strays[j]);
 			a->strays[j] = a->strays[--a->nstrays];
 		}
@@ -1629,6 +1646,7 @@ export_worker(struct worker *w, struct clm_state_worker *sw)
 	sw->run_id = w->run_id;
 	sw->chan_fd = w->chan != NULL ? channel_fd(w->chan) : -1;
 	sw->pidfd = w->pidfd;
+	sw->sock_key = w->sock_key;
 }
 
 static void
@@ -1723,6 +1741,7 @@ import_worker(struct worker *w, struct clm_state_worker *sw, enum wwant want)
 	w->exit_code = sw->exit_code;
 	w->term_signal = sw->term_signal;
 	w->run_id = sw->run_id;
+	w->sock_key = sw->sock_key;
 	worker_import(w, sw->state, want, sw->pid, sw->pidfd, sw->chan_fd);
 }
 

@@ -34,6 +34,7 @@ struct clm_state_worker {
 	unsigned long	 run_id;
 	int		 chan_fd;	/* -1: none */
 	int		 pidfd;		/* pidfd_open() of pid; -1: none */
+	int		 sock_key;	/* its sockets' slot (a reload's) */
 };
 
 struct clm_state_listener {
