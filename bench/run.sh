@@ -102,7 +102,7 @@ fi
 PM2_BOUND=${PM2_BOUND:-300}
 # The CLI-loop variant of the scenario: one round trip a process, which PM2
 # takes ~0.5 s for; beyond 1000 processes it would take PM2 most of an hour.
-LOOP_MAX=1000
+LOOP_MAX=${BENCH_LOOP_MAX:-1000}
 LOG_BYTES=$((LOG_MB * 1024 * 1024 / 100 * 100))	# whole 100-byte lines
 WRK_THREADS=2
 CACHE=${CLM_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clm-bench}
