@@ -229,7 +229,9 @@ app_listen(struct app *a, char **cause)
 	    i++) {
 		if (listeners_parse(a->wa.spec->listen[i], &addr, cause) == -1)
 			return -1;
-		fd = listeners_get(&a->wa.listeners, &addr, -1, &err, cause);
+		/* Slot 0's socket: each worker gets one of its own in the
+		 * address's SO_REUSEPORT group (see worker.c, listen_fds). */
+		fd = listeners_get(&a->wa.listeners, &addr, 0, &err, cause);
 		listeners_addr_clear(&addr);
 		if (fd == -1)
 			return -1;

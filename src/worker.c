@@ -659,6 +659,37 @@ proc_reaped(void *arg, int pid, int wstatus)
 		worker_exited(w, WEXITSTATUS(wstatus), 0);
 }
 
+/*
+ * The --listen sockets the worker gets as LISTEN_FDS: its own in each
+ * address's SO_REUSEPORT group (its sock_key's), so that a drain can
+ * steer new connections around it; a socket from systemd is shared.
+ * NULL with *cause.
+ */
+static int *
+worker_listen_fds(struct worker *w, char **cause)
+{
+	struct worker_app	*a = w->app;
+	struct clm_listen_addr	 addr;
+	int			*fds, err;
+	size_t			 i;
+
+	fds = clm_calloc(a->nlisten_fds + 1, sizeof *fds);
+	for (i = 0; i < a->nlisten_fds; i++) {
+		fds[i] = a->listen_fds[i];
+		if (a->spec->listen == NULL || a->spec->listen[i] == NULL)
+			continue;	/* taken over from an older clmd */
+		if (listeners_parse(a->spec->listen[i], &addr, cause) == -1 ||
+		    (fds[i] = listeners_get(&a->listeners, &addr, w->sock_key,
+		    &err, cause)) == -1) {
+			listeners_addr_clear(&addr);
+			free(fds);
+			return NULL;
+		}
+		listeners_addr_clear(&addr);
+	}
+	return fds;
+}
+
 static int
 proc_spawn(struct worker *w, char **cause)
 {
@@ -670,9 +701,12 @@ proc_spawn(struct worker *w, char **cause)
 	struct run			*run;
 	char			       **argv, **env, *why = NULL;
 	int				 out, err, chan_fd = -1, nstdio, r;
+	int				*listen_fds;
 	int				 pid = -1;
 	size_t				 i;
 
+	if ((listen_fds = worker_listen_fds(w, cause)) == NULL)
+		return -1;
 	if (channel_open(ctx->loop, &worker_chan_cbs, w, &w->chan,
 	    &chan_fd, &why) == -1) {
 		log_warnx("%s:%d: %s", wname(w), w->slot, why);
@@ -694,7 +728,7 @@ proc_spawn(struct worker *w, char **cause)
 	stdio[2].data.fd = err;
 	for (i = 0; i < a->nlisten_fds; i++) {
 		stdio[3 + i].flags = UV_INHERIT_FD;
-		stdio[3 + i].data.fd = a->listen_fds[i];
+		stdio[3 + i].data.fd = listen_fds[i];
 	}
 	if (chan_fd != -1) {
 		stdio[nstdio - 1].flags = UV_INHERIT_FD;
@@ -742,6 +776,7 @@ proc_spawn(struct worker *w, char **cause)
 	if (chan_fd != -1)
 		close(chan_fd);
 	free(stdio);
+	free(listen_fds);
 	clm_strv_free(argv);
 	clm_strv_free(env);
 	return pid;

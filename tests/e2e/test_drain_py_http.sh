@@ -6,5 +6,5 @@
 . "$(dirname "$0")/cluster_lib.sh"
 . "$(dirname "$0")/compat_lib.sh"
 
-drain_row py-http "$(free_port)" --keepalive-failures 100 -- \
+drain_row py-http "$(free_port)" -- \
     --interpreter "$PY" "$FIXTURES/http_pid.py"

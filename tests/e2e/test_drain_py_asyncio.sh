@@ -1,0 +1,10 @@
+#!/bin/bash
+# Drain of a Python asyncio server: reload, scale down, stop of one worker under
+# new connections lose nothing; the old worker gets no new connection once
+# it drains; a reload under keep-alive load (drain_row, compat_lib.sh).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/compat_lib.sh"
+
+drain_row py-asyncio "$(free_port)" -- \
+    --interpreter "$PY" "$COMPAT/py_asyncio.py"
