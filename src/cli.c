@@ -159,6 +159,12 @@ cli_app_options(struct cli_option *c, unsigned mask)
 		c->arg = o->type != CLM_OPT_BOOL;
 		c->id = OPT_APP;
 		c++;
+		if (o->type == CLM_OPT_CHOICE && (o->flags & CLM_OPT_NEGATE)) {
+			/* --no-autorestart: kept for the life of the CLI */
+			c->lng = clm_asprintf("no-%s", o->flag);
+			c->id = OPT_APP;
+			c++;
+		}
 	}
 	return c;
 }
@@ -368,6 +374,7 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
     const char *value, char **cause)
 {
 	struct cli_start	*st = arg;
+	const struct clm_option	*row;
 
 	if (o->id == OPT_ONLY || o->id == OPT_PROFILE || o->id == OPT_STRICT) {
 		st->only = true;
@@ -375,8 +382,10 @@ cli_start_option(void *arg, const struct cli_option *o, const char *spelled,
 		st->file_opt = clm_strdup(spelled);
 		return 0;
 	}
-	if (options_parse(options_by_flag(o->lng, strlen(o->lng)), spelled,
-	    value, false, st->spec, cause) != 0)
+	row = options_by_flag(o->lng, strlen(o->lng));
+	/* Lists: --stop-exit-codes 0,3 as well as one value a flag. */
+	if (options_parse(row, spelled, value, row->type == CLM_OPT_LIST,
+	    st->spec, cause) != 0)
 		return CLM_EXIT_USAGE;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clm/cron.h"
 #include "clm/listeners.h"
 #include "clm/logwriter.h"
 #include "clm/options.h"
@@ -22,6 +23,14 @@
 static int options_check_listen(const char *, char **);
 static int options_check_var(const char *, char **);
 static int options_check_datefmt(const char *, char **);
+static int options_check_code(const char *, char **);
+static int options_check_cron(const char *, char **);
+static int options_check_tz(const char *, char **);
+
+/* autorestart's values, by CLM_RESTART_*. */
+static const char *const options_restart_modes[] = {
+	"never", "always", "on-failure", NULL
+};
 
 #define F(field) offsetof(struct clm_app_spec, field)
 
@@ -30,134 +39,165 @@ const struct clm_option options_table[] = {
 	{ "name", "name", 'n', "name", CLM_OPT_STRING, F(name), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_WIRE | CLM_OPT_REQUIRED, "NAME",
 	  "app name (default: the script's base name; in an app file,\n"
-	  "the section's name)", clm_app_name_check },
+	  "the section's name)", clm_app_name_check, NULL },
 	{ "script", NULL, 0, "script", CLM_OPT_STRING, F(script), 0, 0, NULL,
 	  CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_REQUIRED, "PATH",
-	  "the program to run (clm start SCRIPT); relative to cwd", NULL },
+	  "the program to run (clm start SCRIPT); relative to cwd", NULL, NULL },
 	{ "args", NULL, 0, "args", CLM_OPT_ARGS, F(args), 0, 0, NULL,
 	  CLM_OPT_FILE | CLM_OPT_WIRE, "ARGS",
 	  "the script's arguments, split like a shell (clm start: after --)",
-	  NULL },
+	  NULL, NULL },
 	{ "interpreter", "interpreter", 0, "interpreter", CLM_OPT_STRING,
 	  F(interpreter), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PROG",
 	  "program that runs the script (none: run it directly; default\n"
-	  "by extension: .js .mjs .cjs node, .py python3, .sh sh)", NULL },
+	  "by extension: .js .mjs .cjs node, .py python3, .sh sh)", NULL, NULL },
 	{ "interpreter_args", "interpreter-args", 0, "interpreter_args",
 	  CLM_OPT_ARGS, F(interpreter_args), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "ARGS",
 	  "the interpreter's arguments, before the script, split like a\n"
-	  "shell (--interpreter-args '--max-old-space-size=512')", NULL },
+	  "shell (--interpreter-args '--max-old-space-size=512')", NULL, NULL },
 	{ "instances", "instances", 'i', "instances", CLM_OPT_INSTANCES,
 	  F(instances), -1, CLM_INSTANCES_LIMIT, "1",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "N",
 	  "workers: N, 0 or max (one per logical core), -1 (all cores\n"
-	  "but one)", NULL },
+	  "but one)", NULL, NULL },
 	{ "cwd", "cwd", 0, "cwd", CLM_OPT_STRING, F(cwd), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "DIR",
 	  "working directory (default: the current one; an app file's\n"
-	  "folder)", NULL },
+	  "folder)", NULL, NULL },
 	{ "listen", "listen", 0, "listen", CLM_OPT_LIST, F(listen), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "[HOST:]PORT",
 	  "bind this address up front and pass it to every worker as\n"
 	  "LISTEN_FDS (systemd socket activation); repeatable. Apps that\n"
 	  "bind a port themselves need none: their workers share it.",
-	  options_check_listen },
+	  options_check_listen, NULL },
 	{ "kill_signal", "kill-signal", 0, "kill_signal", CLM_OPT_SIGNAL,
 	  F(kill_signal), 1, 64, "SIGINT",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "SIG",
-	  "signal that stops a worker (sent to its process group)", NULL },
+	  "signal that stops a worker (sent to its process group)", NULL, NULL },
 	{ "kill_timeout", "kill-timeout", 0, "kill_timeout_ms",
 	  CLM_OPT_DURATION, F(kill_timeout_ms), 0, CLM_DURATION_MAX, "1600ms",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "TIME",
-	  "then SIGKILL after this long", NULL },
+	  "then SIGKILL after this long", NULL, NULL },
 	{ "min_uptime", "min-uptime", 0, "min_uptime_ms", CLM_OPT_DURATION,
 	  F(min_uptime_ms), 0, CLM_DURATION_MAX, "1s",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "TIME",
-	  "a shorter run is unstable", NULL },
+	  "a shorter run is unstable", NULL, NULL },
 	{ "max_restarts", "max-restarts", 0, "max_restarts", CLM_OPT_INT,
 	  F(max_restarts), 0, OPT_RESTARTS_MAX, "16",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "N",
-	  "unstable runs in a row before errored", NULL },
-	{ "autorestart", "no-autorestart", 0, "autorestart", CLM_OPT_BOOL,
-	  F(autorestart), 0, 1, "true",
-	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_NEGATE, NULL,
-	  "restart a worker that exits (--no-autorestart, or false: do not)", NULL },
+	  "unstable runs in a row before errored", NULL, NULL },
+	{ "autorestart", "autorestart", 0, "autorestart", CLM_OPT_CHOICE,
+	  F(autorestart), 0, 0, "always",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_NEGATE, "MODE",
+	  "restart a worker that exits by itself: always (yes), on-failure\n"
+	  "(only after a non-zero exit or a signal) or never (no;\n"
+	  "--no-autorestart)", NULL, options_restart_modes },
+	{ "stop_exit_codes", "stop-exit-codes", 0, "stop_exit_codes",
+	  CLM_OPT_LIST, F(stop_exit_codes), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "CODES",
+	  "exit codes that mean done: the worker stays stopped, not\n"
+	  "restarted (0,3; repeatable)", options_check_code, NULL },
+	{ "errored_retry", "errored-retry", 0, "errored_retry_ms",
+	  CLM_OPT_DURATION, F(errored_retry_ms), 0, CLM_DURATION_MAX, "0",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "TIME",
+	  "try an errored worker again after this long, and again after\n"
+	  "each failure (0: it stays errored until clm restart)", NULL, NULL },
+	{ "max_uptime", "max-uptime", 0, "max_uptime_ms", CLM_OPT_DURATION,
+	  F(max_uptime_ms), 0, CLM_DURATION_MAX, "0",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
+	  "replace a worker gracefully after it has run this long\n"
+	  "(0: never)", NULL, NULL },
+	{ "max_uptime_jitter", "max-uptime-jitter", 0, "max_uptime_jitter_ms",
+	  CLM_OPT_DURATION, F(max_uptime_jitter_ms), 0, CLM_DURATION_MAX, "0",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
+	  "... plus a random part of this, different for each worker, so\n"
+	  "that they do not all go at once", NULL, NULL },
+	{ "cron_restart", "cron-restart", 0, "cron_restart", CLM_OPT_STRING,
+	  F(cron_restart), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "'MIN HOUR DOM MON DOW'",
+	  "reload the app (rolling) at these times, as cron reads them\n"
+	  "('0 3 * * *': 03:00 every day)", options_check_cron, NULL },
+	{ "cron_tz", "cron-tz", 0, "cron_tz", CLM_OPT_STRING, F(cron_tz), 0, 0,
+	  NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "ZONE",
+	  "cron_restart's time zone (Europe/Berlin; default: clmd's)",
+	  options_check_tz, NULL },
 	{ "restart_delay", "restart-delay", 0, "restart_delay_ms",
 	  CLM_OPT_DURATION, F(restart_delay_ms), 0, CLM_DURATION_MAX, "0",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
 	  "wait this long before each restart (0: back off exponentially,\n"
-	  "from clm.ini's backoff_initial)", NULL },
+	  "from clm.ini's backoff_initial)", NULL, NULL },
 	{ "listen_timeout", "listen-timeout", 0, "listen_timeout_ms",
 	  CLM_OPT_DURATION, F(listen_timeout_ms), 0, CLM_DURATION_MAX, "3s",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "TIME",
-	  "how long a worker may take to be ready", NULL },
+	  "how long a worker may take to be ready", NULL, NULL },
 	{ "user", "user", 0, "user", CLM_OPT_STRING, F(user), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
-	  "run the workers as this user (clmd must run as root)", NULL },
+	  "run the workers as this user (clmd must run as root)", NULL, NULL },
 	{ "group", "group", 0, "group", CLM_OPT_STRING, F(group), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
-	  "... and this group (default: the user's)", NULL },
+	  "... and this group (default: the user's)", NULL, NULL },
 	{ "inherit_env", "inherit-env", 0, "inherit_env", CLM_OPT_BOOL,
 	  F(inherit_env), 0, 1, "false",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
 	  "with --user: give the workers clm's whole environment (default:\n"
 	  "PATH, LANG, LC_*, TZ, the user's HOME, USER, LOGNAME, SHELL and\n"
-	  "the app file's env lines)", NULL },
+	  "the app file's env lines)", NULL, NULL },
 	{ "max_memory_restart", "max-memory-restart", 0, "max_memory",
 	  CLM_OPT_SIZE, F(max_memory), 1024 * 1024, OPT_SIZE_MAX, "0",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "SIZE",
 	  "reload a worker gracefully when its memory (RSS) passes SIZE\n"
-	  "(300M, 1G; 0: never)", NULL },
+	  "(300M, 1G; 0: never)", NULL, NULL },
 	{ "time", "time", 0, "log_time", CLM_OPT_BOOL, F(log_time), 0, 1,
 	  "false", CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
-	  "prefix every log line with an ISO 8601 time", NULL },
+	  "prefix every log line with an ISO 8601 time", NULL, NULL },
 	{ "log_date_format", "log-date-format", 0, "log_date_format",
 	  CLM_OPT_STRING, F(log_date_format), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "FORMAT",
 	  "prefix every log line with the local time in this strftime\n"
 	  "format (\"%Y-%m-%d %H:%M:%S\"; implies --time)",
-	  options_check_datefmt },
+	  options_check_datefmt, NULL },
 	{ "merge_logs", "merge-logs", 0, "merge_logs", CLM_OPT_BOOL,
 	  F(merge_logs), 0, 1, "false",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
-	  "one out and one err log for all the app's workers", NULL },
+	  "one out and one err log for all the app's workers", NULL, NULL },
 	{ "out_file", "out-file", 0, "out_file", CLM_OPT_STRING, F(out_file),
 	  0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
 	  "stdout's log file instead of $CLM_HOME/logs/NAME-ID-out.log;\n"
 	  "relative to cwd; -ID before the extension for several\n"
-	  "instances (unless merge_logs); /dev/null: none", NULL },
+	  "instances (unless merge_logs); /dev/null: none", NULL, NULL },
 	{ "error_file", "error-file", 0, "error_file", CLM_OPT_STRING,
 	  F(error_file), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
-	  "stderr's log file, the same way", NULL },
+	  "stderr's log file, the same way", NULL, NULL },
 	{ "max_log_size", "max-log-size", 0, "max_log_size", CLM_OPT_SIZE,
 	  F(max_log_size), 1024, OPT_SIZE_MAX, "10M",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "SIZE",
-	  "rotate a log file past SIZE (0: never)", NULL },
+	  "rotate a log file past SIZE (0: never)", NULL, NULL },
 	{ "log_retain", "log-retain", 0, "log_retain", CLM_OPT_INT,
 	  F(log_retain), 0, LOGWRITER_RETAIN_MAX, "5",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "N",
-	  "rotated files kept of each log", NULL },
+	  "rotated files kept of each log", NULL, NULL },
 	{ "instance_var", "instance-var", 0, "instance_var", CLM_OPT_STRING,
 	  F(instance_var), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
 	  "the variable that carries a worker's instance number (0, 1, ...;\n"
 	  "default NODE_APP_INSTANCE; CLM_INSTANCE carries it too)",
-	  options_check_var },
+	  options_check_var, NULL },
 	{ "increment_var", "increment-var", 0, "increment_var", CLM_OPT_STRING,
 	  F(increment_var), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
 	  "a number of the app's environment (PORT) that instance i gets\n"
-	  "plus i: a port each", options_check_var },
+	  "plus i: a port each", options_check_var, NULL },
 	{ "env_file", "env-file", 0, "env_file", CLM_OPT_STRING, F(env_file),
 	  0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
 	  "read KEY=VALUE lines (dotenv) into the environment when the app\n"
-	  "is started; relative to cwd; env.NAME keys win", NULL },
+	  "is started; relative to cwd; env.NAME keys win", NULL, NULL },
 	{ "env", NULL, 0, "env", CLM_OPT_ENV, F(env), 0, 0, NULL,
 	  CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
 	  "the app's environment: clm's, then the app file's env.NAME\n"
-	  "= VALUE lines", NULL },
+	  "= VALUE lines", NULL, NULL },
 };
 
 const size_t options_count = CLM_ARRAY_SIZE(options_table);
@@ -223,6 +263,35 @@ options_check_datefmt(const char *s, char **cause)
 	return -1;
 }
 
+/* An exit code: 0 to 255. */
+static int
+options_check_code(const char *s, char **cause)
+{
+	long long	 v;
+	char		*shown;
+
+	if (clm_parse_int(s, 0, 255, &v) == 0)
+		return 0;
+	shown = clm_shown(s);
+	*cause = clm_asprintf("'%s' is not an exit code (0 to 255)", shown);
+	free(shown);
+	return -1;
+}
+
+static int
+options_check_cron(const char *s, char **cause)
+{
+	struct cron	c;
+
+	return cron_parse(s, &c, cause);
+}
+
+static int
+options_check_tz(const char *s, char **cause)
+{
+	return cron_check_tz(s, cause);
+}
+
 /* ------------------------------------------------------------------ */
 /* Finding rows. */
 
@@ -248,6 +317,12 @@ options_by_flag(const char *name, size_t len)
 		o = &options_table[i];
 		if (o->flag != NULL && strlen(o->flag) == len &&
 		    strncmp(o->flag, name, len) == 0)
+			return o;
+	}
+	if (len > 3 && strncmp(name, "no-", 3) == 0) {
+		o = options_by_flag(name + 3, len - 3);
+		if (o != NULL && o->type == CLM_OPT_CHOICE &&
+		    (o->flags & CLM_OPT_NEGATE))
 			return o;
 	}
 	return NULL;
@@ -429,6 +504,41 @@ options_bool(const char *s, bool *out)
 }
 
 int
+options_choice(const struct clm_option *o, const char *s)
+{
+	size_t	i;
+	bool	b;
+
+	for (i = 0; o->choices[i] != NULL; i++) {
+		if (strcasecmp(s, o->choices[i]) == 0)
+			return (int)i;
+	}
+	if (options_bool(s, &b))
+		return b ? 1 : 0;
+	return -1;
+}
+
+/* "always, on-failure or never (or yes/no)": choices[0] (false) last. */
+static char *
+options_choices_text(const struct clm_option *o)
+{
+	char	*out = clm_strdup(""), *tmp;
+	size_t	 i, n = 0;
+
+	while (o->choices[n] != NULL)
+		n++;
+	for (i = 1; i <= n; i++) {
+		tmp = clm_asprintf("%s%s%s", out, i == 1 ? "" : i == n ?
+		    " or " : ", ", o->choices[i % n]);
+		free(out);
+		out = tmp;
+	}
+	tmp = clm_asprintf("%s (or yes/no)", out);
+	free(out);
+	return tmp;
+}
+
+int
 options_split_args(const char *s, char ***out, char **cause)
 {
 	char	*word;
@@ -559,8 +669,11 @@ options_parse(const struct clm_option *o, const char *what,
 	bool		 b;
 
 	if (value == NULL) {
-		/* A flag without a value: a bool. */
-		*(bool *)field = (o->flags & CLM_OPT_NEGATE) == 0;
+		/* A flag without a value: a bool, or --no-FLAG of a choice. */
+		if (o->type == CLM_OPT_CHOICE)
+			*(int *)field = 0;
+		else
+			*(bool *)field = (o->flags & CLM_OPT_NEGATE) == 0;
 		return 0;
 	}
 	shown = clm_shown(value);
@@ -662,6 +775,17 @@ options_parse(const struct clm_option *o, const char *what,
 			break;
 		}
 		*(bool *)field = b;
+		rc = 0;
+		break;
+	case CLM_OPT_CHOICE:
+		if ((v = options_choice(o, value)) < 0) {
+			words = options_choices_text(o);
+			*cause = clm_asprintf("%s: '%s' is not %s", what,
+			    shown, words);
+			free(words);
+			break;
+		}
+		*(int *)field = (int)v;
 		rc = 0;
 		break;
 	case CLM_OPT_SIGNAL:
@@ -907,6 +1031,8 @@ options_format(const struct clm_option *o, const struct clm_app_spec *spec)
 		return clm_strdup(*(const bool *)field ? "yes" : "no");
 	case CLM_OPT_SIGNAL:
 		return clm_strdup(clm_signal_name(*(const int *)field));
+	case CLM_OPT_CHOICE:
+		return clm_strdup(o->choices[*(const int *)field]);
 	}
 	return NULL;
 }

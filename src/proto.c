@@ -134,6 +134,10 @@ proto_spec_to_json(const struct clm_app_spec *spec)
 			proto_add_string(obj, o->json,
 			    clm_signal_name(*(const int *)f));
 			break;
+		case CLM_OPT_CHOICE:
+			proto_add_string(obj, o->json,
+			    o->choices[*(const int *)f]);
+			break;
 		}
 	}
 	return obj;
@@ -785,6 +789,21 @@ proto_get_option(struct proto_dec *d, const cJSON *obj, const char *p,
 		    (sig = clm_signal_parse(item->valuestring)) <= 0) {
 			return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must "
 			    "be a signal name like \"SIGINT\"", p, o->json);
+		}
+		*(int *)f = sig;
+		return 0;
+	case CLM_OPT_CHOICE:
+		/* A bool too: what older clients and saved states say. */
+		if ((item = proto_get(obj, o->json)) == NULL)
+			return 0;
+		if (cJSON_IsBool(item))
+			sig = cJSON_IsTrue(item) ? 1 : 0;
+		else if (!cJSON_IsString(item) || item->valuestring == NULL ||
+		    (sig = options_choice(o, item->valuestring)) < 0) {
+			return proto_fail(d, CLM_E_BADREQ, "field '%s%s' must "
+			    "be one of \"%s\"%s%s", p, o->json,
+			    o->choices[1], o->choices[2] ? ", \"" : "",
+			    o->choices[2] ? "...\"" : "");
 		}
 		*(int *)f = sig;
 		return 0;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "clm/config.h"
+#include "clm/cron.h"
 #include "clm/limits.h"
 #include "clm/log.h"
 #include "clm/orphans.h"
@@ -43,6 +44,10 @@ struct app {
 	int			 nstrays;
 	bool			 up;		/* wanted running */
 	bool			 deleting;
+	/* cron_restart: its next time (seconds since the epoch; 0: to be
+	 * computed, -1: never), for the schedule and zone in cron_for. */
+	int64_t			 cron_next;
+	char			*cron_for;
 };
 
 struct clm_supervisor {
@@ -212,6 +217,7 @@ app_remove(struct app *a)
 	orphans_kill(a->wa.spec->name);	/* what escaped its groups */
 	free(a->wa.listen_fds);
 	free(a->workers);
+	free(a->cron_for);
 	clm_app_spec_free(a->wa.spec);
 	free(a);
 	sup_changed(sup);
@@ -700,35 +706,118 @@ helper_path(const char *name)
 
 #define MEMWATCH_MS	1000
 
+/* Whether worker w is due for a replacement: its memory passed the app's
+ * limit (max_memory_restart), or it has run long enough (max_uptime). */
+static bool
+sup_recycle_due(struct clm_supervisor *sup, struct app *a, struct worker *w)
+{
+	const struct clm_app_spec	*spec = a->wa.spec;
+	uint64_t			 rss, now;
+
+	if (w->state != WS_ONLINE)
+		return false;
+	if (spec->max_memory != 0 && sup->rss(w->pid, &rss) == 0 &&
+	    rss > spec->max_memory) {
+		log_info("%s:%d: pid %d uses %llu bytes, over its limit of "
+		    "%llu: replacing it", spec->name, w->slot, w->pid,
+		    (unsigned long long)rss,
+		    (unsigned long long)spec->max_memory);
+		return true;
+	}
+	now = sup->wctx.now_ms();
+	if (w->recycle_at_ms != 0 && now >= w->recycle_at_ms) {
+		log_info("%s:%d: pid %d has run %llu ms (max_uptime %u ms, "
+		    "jitter %u ms): replacing it", spec->name, w->slot, w->pid,
+		    (unsigned long long)(now - w->started_ms),
+		    spec->max_uptime_ms, spec->max_uptime_jitter_ms);
+		return true;
+	}
+	return false;
+}
+
+static void
+cron_reload_done(void *arg, const char *code, const char *message)
+{
+	char	*name = arg;
+
+	if (code != NULL)
+		log_warnx("%s: cron_restart's reload failed: %s", name,
+		    message);
+	else
+		log_info("%s: cron_restart's reload is done", name);
+	free(name);
+}
+
+/* cron_restart: reload the app when its time has come. */
+static void
+sup_check_cron(struct clm_supervisor *sup, struct app *a)
+{
+	const struct clm_app_spec	*spec = a->wa.spec;
+	struct cron			 c;
+	char				*key, *cause = NULL;
+	char				*names[2] = { NULL, NULL };
+	int64_t				 now = (int64_t)time(NULL);
+
+	if (spec->cron_restart == NULL) {
+		a->cron_next = 0;
+		return;
+	}
+	key = clm_asprintf("%s|%s", spec->cron_restart,
+	    spec->cron_tz ? spec->cron_tz : "");
+	if (a->cron_for == NULL || strcmp(key, a->cron_for) != 0) {
+		free(a->cron_for);
+		a->cron_for = key;
+		a->cron_next = 0;
+	} else
+		free(key);
+	if (a->cron_next != 0 && (a->cron_next == -1 || now < a->cron_next))
+		return;
+	if (a->cron_next > 0) {
+		if (!a->up || app_busy(a))
+			log_info("%s: cron_restart: not reloaded at its time "
+			    "(%s)", spec->name, a->up ? "a reload or scale "
+			    "is under way" : "the app is stopped");
+		else {
+			log_info("%s: cron_restart (%s): reloading",
+			    spec->name, spec->cron_restart);
+			names[0] = spec->name;
+			op_add(sup, OP_RELOAD, names, 0, cron_reload_done,
+			    clm_strdup(spec->name))->target = -1;
+		}
+	}
+	if (cron_parse(spec->cron_restart, &c, &cause) != 0) {
+		log_warnx("%s: cron_restart: %s", spec->name, cause);
+		free(cause);
+		a->cron_next = -1;
+		return;
+	}
+	a->cron_next = cron_next(&c, spec->cron_tz, now);
+}
+
 /*
- * --max-memory-restart: a worker whose resident memory passed its app's
- * limit is replaced like a reload of its slot (a new worker first, then
- * the old one stopped gracefully), one slot of an app at a time.
+ * --max-memory-restart, max_uptime: a worker past its app's memory limit
+ * or its time is replaced like a reload of its slot (a new worker first,
+ * then the old one stopped gracefully), one slot of an app at a time.
+ * cron_restart: a rolling reload of the whole app at its times.
  */
 void
 supervisor_check_memory(struct clm_supervisor *sup)
 {
 	struct app		*a;
-	struct worker		*w;
 	struct op		*op;
-	uint64_t		 rss;
 	char			*names[2] = { NULL, NULL };
 	size_t			 i;
 	int			 j;
 
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
-		if (a->wa.spec->max_memory == 0 || !a->up || app_busy(a))
+		sup_check_cron(sup, a);
+		if ((a->wa.spec->max_memory == 0 &&
+		    a->wa.spec->max_uptime_ms == 0) || !a->up || app_busy(a))
 			continue;
 		for (j = 0; j < a->nworkers; j++) {
-			w = a->workers[j];
-			if (w->state != WS_ONLINE || sup->rss(w->pid, &rss) == -1 ||
-			    rss <= a->wa.spec->max_memory)
+			if (!sup_recycle_due(sup, a, a->workers[j]))
 				continue;
-			log_info("%s:%d: pid %d uses %llu bytes, over its "
-			    "limit of %llu: replacing it", a->wa.spec->name,
-			    w->slot, w->pid, (unsigned long long)rss,
-			    (unsigned long long)a->wa.spec->max_memory);
 			names[0] = a->wa.spec->name;
 			op = op_add(sup, OP_RELOAD, names, 0, NULL, NULL);
 			op->slot = j;

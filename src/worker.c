@@ -144,6 +144,11 @@ act_launch(struct worker *w)
 	if (w->runs++ > 0)
 		w->restarts++;
 	w->started_ms = w->ctx->now_ms();
+	w->recycle_at_ms = 0;
+	if (spec->max_uptime_ms > 0)
+		w->recycle_at_ms = w->started_ms + spec->max_uptime_ms +
+		    (spec->max_uptime_jitter_ms > 0 ? (uint64_t)random() %
+		    ((uint64_t)spec->max_uptime_jitter_ms + 1) : 0);
 	if (pid == -1) {
 		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
 		worker_set_error(w, cause);
@@ -298,11 +303,48 @@ act_stopped(struct worker *w)
 		worker_set_state(w, WS_STOPPED);
 }
 
+/* The last exit's code is one of stop_exit_codes. */
+static bool
+worker_code_listed(const struct worker *w)
+{
+	char *const	*codes = w->app->spec->stop_exit_codes;
+	size_t		 i;
+
+	if (w->term_signal != 0 || w->exit_code < 0)
+		return false;
+	for (i = 0; codes != NULL && codes[i] != NULL; i++) {
+		if (atoi(codes[i]) == w->exit_code)
+			return true;
+	}
+	return false;
+}
+
+/* Why the app's policy leaves a worker that exited by itself stopped, or
+ * NULL: it is restarted. */
+static const char *
+worker_stays_stopped(const struct worker *w)
+{
+	if (worker_code_listed(w))
+		return "its exit code is one of stop_exit_codes";
+	switch (w->app->spec->autorestart) {
+	case CLM_RESTART_NEVER:
+		return "autorestart is off";
+	case CLM_RESTART_ON_FAILURE:
+		if (w->term_signal == 0 && w->exit_code == 0)
+			return "autorestart is on-failure and it exited with "
+			    "code 0";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 /* exit while launching or online: it ended by itself. */
 static void
 act_crashed(struct worker *w)
 {
 	const struct clm_app_spec	*spec = w->app->spec;
+	const char			*why;
 	uint64_t			 uptime;
 	uint32_t			 delay;
 
@@ -313,21 +355,30 @@ act_crashed(struct worker *w)
 		worker_set_state(w, WS_STOPPED);
 		return;
 	}
-	if (!spec->autorestart) {
-		log_info("%s:%d: exited; autorestart is off, so it stays "
-		    "stopped", spec->name, w->slot);
+	if ((why = worker_stays_stopped(w)) != NULL) {
+		log_info("%s:%d: exited; %s, so it stays stopped", spec->name,
+		    w->slot, why);
 		worker_close_sockets(w);
 		worker_set_state(w, WS_STOPPED);
 		return;
 	}
 	if (backoff_judge(&w->unstable, uptime, spec->min_uptime_ms,
 	    spec->max_restarts) == BACKOFF_GIVE_UP) {
-		log_warnx("%s:%d: %u unstable restarts in a row (each run "
-		    "shorter than %u ms): errored, not restarted until "
-		    "clm restart %s", spec->name, w->slot, w->unstable,
-		    spec->min_uptime_ms, spec->name);
+		if (spec->errored_retry_ms > 0)
+			log_warnx("%s:%d: %u unstable restarts in a row (each "
+			    "run shorter than %u ms): errored; trying again "
+			    "in %u ms (errored_retry)", spec->name, w->slot,
+			    w->unstable, spec->min_uptime_ms,
+			    spec->errored_retry_ms);
+		else
+			log_warnx("%s:%d: %u unstable restarts in a row (each "
+			    "run shorter than %u ms): errored, not restarted "
+			    "until clm restart %s", spec->name, w->slot,
+			    w->unstable, spec->min_uptime_ms, spec->name);
 		worker_close_sockets(w);
 		worker_set_state(w, WS_ERRORED);
+		if (spec->errored_retry_ms > 0)
+			timer_start(w, spec->errored_retry_ms);
 		return;
 	}
 	delay = spec->restart_delay_ms > 0 ? spec->restart_delay_ms :
@@ -336,6 +387,29 @@ act_crashed(struct worker *w)
 	log_info("%s:%d: restarting in %u ms", spec->name, w->slot, delay);
 	worker_set_state(w, WS_WAITING);
 	timer_start(w, delay);
+}
+
+/* timer while errored (errored_retry): one more run; if it is unstable
+ * too, errored again at once, and the timer again. */
+static void
+act_retry(struct worker *w)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+
+	if (w->want != WANT_UP || spec->errored_retry_ms == 0)
+		return;
+	log_info("%s:%d: errored for %u ms: trying again (errored_retry)",
+	    spec->name, w->slot, spec->errored_retry_ms);
+	w->unstable = spec->max_restarts > 0 ? (unsigned)spec->max_restarts :
+	    0;
+	act_launch(w);
+}
+
+/* down while errored: no retry any more; it stays errored. */
+static void
+act_hold(struct worker *w)
+{
+	uv_timer_stop(&w->timer);
 }
 
 typedef void (*worker_action)(struct worker *);
@@ -357,8 +431,8 @@ static const worker_action worker_actions[WS_COUNT][WE_COUNT] = {
 			    NULL,	act_kill,	act_stopped },
 	[WS_WAITING]	= { act_start,	act_cancel,	act_start,
 			    NULL,	act_launch,	NULL },
-	[WS_ERRORED]	= { act_start,	NULL,		act_start,
-			    NULL,	NULL,		NULL },
+	[WS_ERRORED]	= { act_start,	act_hold,	act_start,
+			    NULL,	act_retry,	NULL },
 	[WS_DRAINING]	= { NULL,	NULL,		NULL,
 			    NULL,	act_drain_poll,	act_stopped },
 };
@@ -849,8 +923,12 @@ worker_import(struct worker *w, const char *state, enum wwant want, int pid,
 		}
 	}
 	/* Its timer goes on: a restart's backoff, readiness (a crashed
-	 * clmd's launching worker), the kill of a stopping one. */
-	if (w->state == WS_WAITING)
+	 * clmd's launching worker), the kill of a stopping one, the retry
+	 * of an errored one (errored_retry, a whole wait later). */
+	if (w->state == WS_ERRORED && w->want == WANT_UP &&
+	    w->app->spec->errored_retry_ms > 0)
+		timer_start(w, w->app->spec->errored_retry_ms);
+	else if (w->state == WS_WAITING)
 		timer_start(w, w->app->spec->restart_delay_ms > 0 ?
 		    w->app->spec->restart_delay_ms : backoff_delay_ms(
 		    w->unstable, w->ctx->backoff_first_ms,
@@ -901,8 +979,8 @@ bool
 worker_finished(const struct worker *w)
 {
 	return w->state == WS_STOPPED && w->want == WANT_UP &&
-	    !w->app->spec->autorestart && w->exit_code == 0 &&
-	    w->term_signal == 0;
+	    w->term_signal == 0 && (w->exit_code == 0 ||
+	    worker_code_listed(w));
 }
 
 char *
@@ -933,8 +1011,9 @@ worker_failure(const struct worker *w)
 			s = clm_asprintf("new worker %s:%d %s before it was "
 			    "ready (see %s)", name, w->slot, why, logs);
 		else
-			s = clm_asprintf("worker %s:%d %s and autorestart is "
-			    "off (see %s)", name, w->slot, why, logs);
+			s = clm_asprintf("worker %s:%d %s and %s (see %s)",
+			    name, w->slot, why, worker_stays_stopped(w) ?
+			    worker_stays_stopped(w) : "stays stopped", logs);
 		break;
 	case WS_WAITING:
 		if (!w->launch_failed) {
@@ -945,8 +1024,10 @@ worker_failure(const struct worker *w)
 		if (w->exit_code == 0 && w->term_signal == 0)
 			s = clm_asprintf("worker %s:%d %s before it was online; "
 			    "clm keeps restarting it (see %s). A one-shot "
-			    "job? Start it with --no-autorestart: then exit "
-			    "code 0 means done (stop_exit_codes is coming)", name, w->slot, why, logs);
+			    "job? Start it with --no-autorestart, "
+			    "--autorestart on-failure or --stop-exit-codes 0 "
+			    "(stop_exit_codes = 0 in an app file): then exit "
+			    "code 0 means done", name, w->slot, why, logs);
 		else
 			s = clm_asprintf("worker %s:%d %s before it was online; "
 			    "clm keeps restarting it (see %s)", name, w->slot,

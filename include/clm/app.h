@@ -27,6 +27,12 @@
 #define CLM_INSTANCES_MAX 0		/* -i 0, -i max: every logical core */
 #define CLM_INSTANCES_ALL_BUT_ONE (-1)	/* -i -1 */
 
+/* autorestart: when a worker that exits by itself is started again. */
+#define CLM_RESTART_NEVER	0	/* false: it stays stopped */
+#define CLM_RESTART_ALWAYS	1	/* true */
+#define CLM_RESTART_ON_FAILURE	2	/* only after a non-zero exit or a
+					   signal */
+
 /* Every option is a row of options_table (options.c). */
 struct clm_app_spec {
 	char		 *name;
@@ -47,7 +53,17 @@ struct clm_app_spec {
 	uint32_t	  kill_timeout_ms;
 	uint32_t	  min_uptime_ms;
 	int		  max_restarts;
-	bool		  autorestart;
+	int		  autorestart;	/* CLM_RESTART_* */
+	char		**stop_exit_codes; /* exit codes that mean done:
+					   stopped, not restarted */
+	uint32_t	  errored_retry_ms; /* try an errored worker again
+					   after this long; 0: never */
+	uint32_t	  max_uptime_ms; /* recycle a worker after it ran
+					   this long; 0: never */
+	uint32_t	  max_uptime_jitter_ms; /* ... plus up to this */
+	char		 *cron_restart;	/* "MIN HOUR DOM MON DOW": a rolling
+					   reload then; NULL: none */
+	char		 *cron_tz;	/* its time zone; NULL: clmd's */
 	uint32_t	  restart_delay_ms; /* fixed wait before a restart;
 					   0: the exponential backoff */
 	uint32_t	  listen_timeout_ms;

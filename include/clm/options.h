@@ -32,6 +32,9 @@ enum clm_option_type {
 				   "512K", "10M" (powers of 1024) */
 	CLM_OPT_BOOL,		/* bool */
 	CLM_OPT_SIGNAL,		/* int: a signal number; "SIGTERM", "15" */
+	CLM_OPT_CHOICE,		/* int: an index of the row's choices;
+				   choices[0] is what false/no/off means,
+				   choices[1] what true/yes/on means */
 };
 
 /* Where a row may be set, and how. */
@@ -39,7 +42,8 @@ enum clm_option_type {
 #define CLM_OPT_FILE		0x02	/* a key of an app file's section */
 #define CLM_OPT_DEFAULTS	0x04	/* clm.ini [defaults] may set it: a
 					   spec holds "unset" until filled */
-#define CLM_OPT_NEGATE		0x08	/* the flag sets the bool false */
+#define CLM_OPT_NEGATE		0x08	/* the flag sets the bool false; a
+					   choice: --no-FLAG sets choices[0] */
 #define CLM_OPT_REQUIRED	0x10	/* the wire field must be there */
 #define CLM_OPT_WIRE		0x20	/* a field of the wire's spec */
 
@@ -62,6 +66,8 @@ struct clm_option {
 	const char		*help;	/* what it does ('\n': next line) */
 	/* A further check of a string value (of each item of a list). */
 	int			(*check)(const char *, char **);
+	/* CLM_OPT_CHOICE: the values, NULL-terminated. */
+	const char *const	*choices;
 };
 
 #define CLM_OPTIONS_MAX	64	/* rows, at most (per-row arrays) */
@@ -70,7 +76,8 @@ extern const struct clm_option	options_table[];
 extern const size_t		options_count;
 
 /* Rows by app file key (every row), by flag (name of len bytes, without
- * "--"), by wire field. NULL when none. */
+ * "--"; "no-FLAG" for a CLM_OPT_NEGATE choice), by wire field. NULL when
+ * none. */
 const struct clm_option *options_by_key(const char *key);
 const struct clm_option *options_by_flag(const char *name, size_t len);
 const struct clm_option *options_by_json(const char *field);
@@ -116,6 +123,10 @@ int options_check_number(const struct clm_option *, long long v,
 /* A row's value for people (describe): "1600 ms", "10M", "SIGINT"; NULL
  * when a string or list is not set. The caller frees. */
 char *options_format(const struct clm_option *, const struct clm_app_spec *);
+
+/* A choice's index for s (a choice's name; true/yes/on: 1, false/no/off:
+ * 0), or -1. */
+int options_choice(const struct clm_option *, const char *s);
 
 /* "1600", "1600ms", "1.6s", "2m" -> milliseconds; -1 if malformed. */
 int options_parse_duration(const char *s, uint32_t *ms);

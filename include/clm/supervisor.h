@@ -111,8 +111,9 @@ int supervisor_scale(struct clm_supervisor *, const char *name,
 void supervisor_stop_all(struct clm_supervisor *, supervisor_done_cb,
     void *arg);
 
-/* --max-memory-restart: replace the workers past their app's limit (a
- * timer calls it every second). */
+/* --max-memory-restart, max_uptime: replace the workers past their app's
+ * limits; cron_restart: reload the apps whose time has come (a timer
+ * calls it every second). */
 void supervisor_check_memory(struct clm_supervisor *);
 
 /* Worker rows for list/describe: the app named (NULL: all), or the

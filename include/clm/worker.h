@@ -16,10 +16,15 @@
  *                      stopped   (wanted down or once)
  *   launching, online --exit--> waiting (wanted up: backoff)
  *                               errored (wanted up, too many unstable runs)
- *                               stopped (wanted once or down, or
- *                                        autorestart off)
+ *                               stopped (wanted once or down, or the
+ *                                        policy says done: autorestart
+ *                                        never, on-failure and exit 0,
+ *                                        a code of stop_exit_codes)
  *   waiting --timer, up, restart--> launching
  *   waiting --down--> stopped
+ *   errored --timer--> launching (errored_retry, wanted up: one run; an
+ *                      unstable one is errored again, the timer again)
+ *   errored --down--> errored (no more retries)
  *
  * want up: restart it when it exits, with backoff; errored after
  * max_restarts unstable runs (each shorter than min_uptime) in a row.
@@ -160,6 +165,8 @@ struct worker {
 	uint64_t		 started_ms;
 	uint64_t		 ended_wall_ms;	/* when the last run ended (wall
 						   clock); 0: none */
+	uint64_t		 recycle_at_ms;	/* max_uptime: replace it then
+						   (0: never) */
 	unsigned		 runs;
 	unsigned		 restarts;
 	unsigned		 unstable;
@@ -198,7 +205,8 @@ bool		 worker_running(const struct worker *);
 void		 worker_close_sockets(struct worker *);
 /* Why the worker will not come online by itself, or NULL. */
 char		*worker_failure(const struct worker *);
-/* A job that ran to its end: exit 0, wanted up, autorestart off. */
+/* A job that ran to its end: stopped by its policy after exit 0 or a
+ * code of stop_exit_codes, still wanted up. */
 bool		 worker_finished(const struct worker *);
 void		 worker_info(struct worker *, struct clm_worker_info *,
 		     uint64_t now);

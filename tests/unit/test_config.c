@@ -794,8 +794,8 @@ TEST(config_apps_errors_name_file_and_line)
 	    "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)",
 	    "apps.ini:14: max_restarts: '1.5' is not a number from 0 to "
 	    "1000000",
-	    "apps.ini:15: autorestart: 'maybe' is not true or false (or "
-	    "yes/no, on/off, 1/0)",
+	    "apps.ini:15: autorestart: 'maybe' is not always, on-failure or "
+	    "never (or yes/no)",
 	    "apps.ini:16: listen_timeout: '-1' is not a duration from 0ms to "
 	    "86400000ms (write 1600, 1600ms, 1.6s, 2m or 1h)",
 	    "apps.ini:17: listen: an empty value (write [HOST:]PORT, several "
@@ -838,7 +838,9 @@ TEST(config_apps_errors_name_file_and_line)
 	    "apps.ini:3: unknown key 'ti' in [web] (the keys are script, args, "
 	    "interpreter, interpreter_args, instances, cwd, listen, "
 	    "kill_signal, kill_timeout, min_uptime, max_restarts, "
-	    "autorestart, restart_delay, listen_timeout, user, group, "
+	    "autorestart, stop_exit_codes, errored_retry, max_uptime, "
+	    "max_uptime_jitter, cron_restart, cron_tz, restart_delay, "
+	    "listen_timeout, user, group, "
 	    "inherit_env, max_memory_restart, time, log_date_format, "
 	    "merge_logs, out_file, "
 	    "error_file, max_log_size, log_retain, instance_var, "

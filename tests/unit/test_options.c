@@ -89,7 +89,7 @@ TEST(options_table_is_consistent)
 {
 	const struct clm_option	*o, *p;
 	struct clm_app_spec	*spec;
-	char			*cause = NULL;
+	char			*cause = NULL, *line;
 	size_t			 i, j;
 
 	ASSERT_TRUE(options_count <= CLM_OPTIONS_MAX);
@@ -126,8 +126,19 @@ TEST(options_table_is_consistent)
 		if (o->flag != NULL)
 			ASSERT_TRUE((o->arg == NULL) ==
 			    (o->type == CLM_OPT_BOOL));
-		if (o->flags & CLM_OPT_NEGATE)
-			ASSERT_EQ_INT(o->type, CLM_OPT_BOOL);
+		if (o->flags & CLM_OPT_NEGATE) {
+			ASSERT_TRUE(o->type == CLM_OPT_BOOL ||
+			    o->type == CLM_OPT_CHOICE);
+			if (o->type == CLM_OPT_CHOICE) {
+				line = clm_asprintf("no-%s", o->flag);
+				ASSERT_TRUE(options_by_flag(line,
+				    strlen(line)) == o);
+				free(line);
+			}
+		}
+		if (o->type == CLM_OPT_CHOICE)
+			ASSERT_TRUE(o->choices != NULL &&
+			    o->choices[0] != NULL && o->choices[1] != NULL);
 		/* [defaults] fills numbers only (the spec copy is plain). */
 		if (o->flags & CLM_OPT_DEFAULTS) {
 			ASSERT_NOT_NULL(o->def);
@@ -229,6 +240,10 @@ sample(const struct ofx *fx, const struct clm_option *o, char *buf,
 			snprintf(buf, len, "%s/bin/node", fx->dir);
 		else if (strcmp(o->key, "cwd") == 0)
 			snprintf(buf, len, "%s", fx->dir);
+		else if (strcmp(o->key, "cron_restart") == 0)
+			snprintf(buf, len, "0 3 * * *");
+		else if (strcmp(o->key, "cron_tz") == 0)
+			snprintf(buf, len, "Europe/Berlin");
 		else if (strcmp(o->key, "env_file") == 0)
 			snprintf(buf, len, "%s/app.env", fx->dir);
 		else if (strcmp(o->key, "out_file") == 0 ||
@@ -240,7 +255,10 @@ sample(const struct ofx *fx, const struct clm_option *o, char *buf,
 	case CLM_OPT_ARGS:
 		return "a 'b c'";
 	case CLM_OPT_LIST:
-		return "127.0.0.1:3001";
+		return strcmp(o->key, "stop_exit_codes") == 0 ? "3" :
+		    "127.0.0.1:3001";
+	case CLM_OPT_CHOICE:
+		return o->choices[2] != NULL ? o->choices[2] : o->choices[0];
 	case CLM_OPT_INSTANCES:
 		return "3";
 	case CLM_OPT_INT:

@@ -279,8 +279,11 @@ TEST(proto_request_hostile_fields)
 	    "\"script\":\"/a\",\"args\":[\"x\",3]}}", CLM_E_BADREQ,
 	    "field 'spec.args[1]' must be a string");
 	req_fails("{\"v\":1,\"cmd\":\"start\",\"spec\":{\"name\":\"a\","
-	    "\"script\":\"/a\",\"autorestart\":\"yes\"}}", CLM_E_BADREQ,
-	    "field 'spec.autorestart' must be true or false");
+	    "\"script\":\"/a\",\"autorestart\":\"maybe\"}}", CLM_E_BADREQ,
+	    "field 'spec.autorestart' must be one of \"always\"");
+	req_fails("{\"v\":1,\"cmd\":\"start\",\"spec\":{\"name\":\"a\","
+	    "\"script\":\"/a\",\"autorestart\":3}}", CLM_E_BADREQ,
+	    "field 'spec.autorestart' must be one of");
 	req_fails("{\"v\":1,\"cmd\":\"start\",\"spec\":{\"name\":\"a\","
 	    "\"script\":\"/a\",\"kill_signal\":2}}", CLM_E_BADREQ,
 	    "field 'spec.kill_signal' must be a signal name");

@@ -139,6 +139,7 @@ rig_init(struct rig *r)
 	spec->min_uptime_ms = 1000;
 	spec->max_restarts = 3;
 	spec->autorestart = true;
+	spec->errored_retry_ms = 0;
 	spec->listen_timeout_ms = 3000;
 	r->app.spec = spec;
 	r->w = worker_new(&r->ctx, &r->app, 0);
@@ -415,6 +416,134 @@ TEST(worker_autorestart_off_stays_stopped)
 	why = worker_failure(r.w);
 	ASSERT_CONTAINS(why, "autorestart is off");
 	free(why);
+	rig_free(&r);
+}
+
+/* stop_exit_codes: an exit with one of them is done, whatever autorestart
+ * says; another code is restarted. */
+TEST(worker_stop_exit_codes_mean_done)
+{
+	struct rig	r;
+
+	rig_init(&r);
+	clm_strv_push(&r.app.spec->stop_exit_codes, "0");
+	clm_strv_push(&r.app.spec->stop_exit_codes, "3");
+	worker_want(r.w, WANT_UP);
+	run_for(r.w, 5000, 1);
+	ASSERT_STATE(r.w, "waiting-restart");
+	worker_event(r.w, WE_TIMER);
+	run_for(r.w, 5000, 3);
+	ASSERT_STATE(r.w, "stopped");
+	ASSERT_EQ_INT(due(r.w), -1);
+	ASSERT_TRUE(worker_finished(r.w));
+	ASSERT_NULL(worker_failure(r.w));
+	worker_want(r.w, WANT_UP);
+	run_for(r.w, 10, 0);		/* even an unstable run */
+	ASSERT_STATE(r.w, "stopped");
+	ASSERT_EQ_INT(r.w->unstable, 0);
+	ASSERT_TRUE(worker_finished(r.w));
+	rig_free(&r);
+}
+
+/* autorestart on-failure: exit 0 is done; a non-zero code or a signal is
+ * restarted. */
+TEST(worker_on_failure_restarts_only_failures)
+{
+	struct rig	r;
+	char		*why;
+
+	rig_init(&r);
+	r.app.spec->autorestart = CLM_RESTART_ON_FAILURE;
+	worker_want(r.w, WANT_UP);
+	run_for(r.w, 5000, 2);
+	ASSERT_STATE(r.w, "waiting-restart");
+	worker_event(r.w, WE_TIMER);
+	fake_now += 5000;
+	worker_exited(r.w, 0, SIGKILL);
+	ASSERT_STATE(r.w, "waiting-restart");
+	worker_event(r.w, WE_TIMER);
+	run_for(r.w, 5000, 0);
+	ASSERT_STATE(r.w, "stopped");
+	ASSERT_TRUE(worker_finished(r.w));
+	ASSERT_NULL(worker_failure(r.w));
+	/* A code of stop_exit_codes is done under on-failure too; one not
+	 * listed and not 0 fails with autorestart never. */
+	r.app.spec->autorestart = CLM_RESTART_NEVER;
+	worker_want(r.w, WANT_UP);
+	run_for(r.w, 5000, 4);
+	ASSERT_STATE(r.w, "stopped");
+	ASSERT_FALSE(worker_finished(r.w));
+	why = worker_failure(r.w);
+	ASSERT_CONTAINS(why, "exited with code 4 and autorestart is off");
+	free(why);
+	rig_free(&r);
+}
+
+/* errored_retry: an errored worker gets one more run after that long; an
+ * unstable one is errored again at once, a stable one is up. */
+TEST(worker_errored_retry_tries_again)
+{
+	struct rig	r;
+	int		i;
+
+	rig_init(&r);
+	r.app.spec->errored_retry_ms = 3000;
+	worker_want(r.w, WANT_UP);
+	for (i = 0; i < 3; i++) {
+		run_for(r.w, 10, 1);
+		worker_event(r.w, WE_TIMER);
+	}
+	run_for(r.w, 10, 1);
+	ASSERT_STATE(r.w, "errored");
+	ASSERT_EQ_INT(due(r.w), 3000);
+	worker_event(r.w, WE_TIMER);
+	ASSERT_STATE(r.w, "launching");
+	ASSERT_EQ_INT(fake_spawns, 5);
+	run_for(r.w, 10, 1);		/* still failing: errored again */
+	ASSERT_STATE(r.w, "errored");
+	ASSERT_EQ_INT(due(r.w), 3000);
+	worker_event(r.w, WE_TIMER);
+	ASSERT_STATE(r.w, "launching");
+	worker_ready(r.w, "listening");
+	ASSERT_STATE(r.w, "online");
+	run_for(r.w, 5000, 1);		/* a stable run: the usual backoff */
+	ASSERT_STATE(r.w, "waiting-restart");
+	ASSERT_EQ_INT(r.w->unstable, 0);
+	/* A stop ends the retries. */
+	worker_event(r.w, WE_TIMER);
+	for (i = 0; i < 3; i++) {
+		run_for(r.w, 10, 1);
+		worker_event(r.w, WE_TIMER);
+	}
+	run_for(r.w, 10, 1);
+	ASSERT_STATE(r.w, "errored");
+	worker_want(r.w, WANT_DOWN);
+	ASSERT_EQ_INT(due(r.w), -1);
+	ASSERT_STATE(r.w, "errored");
+	rig_free(&r);
+}
+
+/* max_uptime: each run is due for replacement after max_uptime plus at
+ * most the jitter. */
+TEST(worker_max_uptime_sets_a_recycle_time)
+{
+	struct rig	r;
+	uint64_t	at[8];
+	int		i, differ = 0;
+
+	rig_init(&r);
+	worker_want(r.w, WANT_UP);
+	ASSERT_EQ_INT(r.w->recycle_at_ms, 0);
+	r.app.spec->max_uptime_ms = 5000;
+	r.app.spec->max_uptime_jitter_ms = 3000;
+	for (i = 0; i < 8; i++) {
+		run_for(r.w, 6000, 1);
+		worker_event(r.w, WE_TIMER);
+		at[i] = r.w->recycle_at_ms - r.w->started_ms;
+		ASSERT_TRUE(at[i] >= 5000 && at[i] <= 8000);
+		differ += i > 0 && at[i] != at[0];
+	}
+	ASSERT_TRUE(differ > 0);
 	rig_free(&r);
 }
 
