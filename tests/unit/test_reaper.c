@@ -1,0 +1,87 @@
+/*
+ * The reaper's registry of clmd's children: a child spawned through
+ * reaper_spawn() is known until libuv has reaped it and the spawner's exit
+ * callback ran; reaper_forget() and reaper_adopt() change what is known.
+ * (tests/e2e/test_reaper.sh races the sweep against libuv for real.)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clm/reaper.h"
+#include "unit.h"
+
+static int	exits, exit_pid;
+static bool	known_in_cb;
+
+static void
+exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	exits++;
+	exit_pid = p->pid;
+	known_in_cb = reaper_knows(p->pid);
+	uv_close((uv_handle_t *)p, NULL);
+}
+
+static int
+spawn_true(uv_loop_t *loop, uv_process_t *p)
+{
+	uv_process_options_t	 opts;
+	char			*argv[] = { "/bin/true", NULL };
+
+	memset(&opts, 0, sizeof opts);
+	opts.file = argv[0];
+	opts.args = argv;
+	opts.exit_cb = exit_cb;
+	return reaper_spawn(loop, p, &opts);
+}
+
+TEST(reaper_knows_a_spawned_child_until_libuv_reaps_it)
+{
+	uv_loop_t	loop;
+	uv_process_t	p;
+	int		pid;
+
+	exits = 0;
+	uv_loop_init(&loop);
+	ASSERT_EQ_INT(spawn_true(&loop, &p), 0);
+	pid = p.pid;
+	ASSERT_TRUE(pid > 0);
+	ASSERT_TRUE(reaper_knows(pid));
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(exits, 1);	/* the spawner's callback ran */
+	ASSERT_EQ_INT(exit_pid, pid);
+	ASSERT_FALSE(known_in_cb);	/* forgotten before it */
+	ASSERT_FALSE(reaper_knows(pid));
+	ASSERT_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(reaper_forgets_and_adopts)
+{
+	uv_process_t	p;
+
+	memset(&p, 0, sizeof p);
+	reaper_adopt(4242, NULL, NULL);
+	ASSERT_TRUE(reaper_knows(4242));
+	reaper_forget(&p);		/* not one of ours: nothing */
+	ASSERT_TRUE(reaper_knows(4242));
+	ASSERT_FALSE(reaper_knows(4243));
+}
+
+TEST(reaper_a_failed_spawn_is_not_registered)
+{
+	uv_loop_t		 loop;
+	uv_process_t		 p;
+	uv_process_options_t	 opts;
+	char			*argv[] = { "/nonexistent/clm-test", NULL };
+
+	uv_loop_init(&loop);
+	memset(&opts, 0, sizeof opts);
+	opts.file = argv[0];
+	opts.args = argv;
+	opts.exit_cb = exit_cb;
+	ASSERT_TRUE(reaper_spawn(&loop, &p, &opts) != 0);
+	uv_close((uv_handle_t *)&p, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(uv_loop_close(&loop), 0);
+	ASSERT_FALSE(reaper_knows(p.pid));
+}
