@@ -60,7 +60,7 @@ TEST(reaper_forgets_and_adopts)
 	uv_process_t	p;
 
 	memset(&p, 0, sizeof p);
-	reaper_adopt(4242, NULL, NULL);
+	reaper_adopt(4242, -1, NULL, NULL);
 	ASSERT_TRUE(reaper_knows(4242));
 	reaper_forget(&p);		/* not one of ours: nothing */
 	ASSERT_TRUE(reaper_knows(4242));
