@@ -65,6 +65,8 @@ channel_parse(const char *buf, size_t len, struct channel_msg *out)
 			return out->kind = CHANNEL_INVALID;
 		if (strcmp(line, "READY=1") == 0)
 			kind = CHANNEL_READY;
+		if (strcmp(line, "WATCHDOG=1") == 0)
+			out->watchdog = true;
 	}
 	return out->kind = kind;
 }
@@ -112,6 +114,8 @@ channel_handle(struct clm_channel *ch, const char *buf, size_t len)
 		    len);
 		break;
 	}
+	if (m.watchdog && ch->cbs->watchdog != NULL)
+		ch->cbs->watchdog(ch->arg);
 }
 
 static void	channel_poll_cb(uv_poll_t *, int, int);

@@ -149,6 +149,12 @@ const struct clm_option options_table[] = {
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "SIZE",
 	  "reload a worker gracefully when its memory (RSS) passes SIZE\n"
 	  "(300M, 1G; 0: never)", NULL, NULL },
+	{ "watchdog", "watchdog", 0, "watchdog_ms", CLM_OPT_DURATION,
+	  F(watchdog_ms), 0, CLM_DURATION_MAX, "0",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
+	  "replace a worker (gracefully, then SIGKILL) that has not said\n"
+	  "WATCHDOG=1 for this long (Node: clm says it from the app's event\n"
+	  "loop; 0: never)", NULL, NULL },
 	{ "time", "time", 0, "log_time", CLM_OPT_BOOL, F(log_time), 0, 1,
 	  "false", CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
 	  "prefix every log line with an ISO 8601 time", NULL, NULL },

@@ -725,6 +725,15 @@ sup_recycle_due(struct clm_supervisor *sup, struct app *a, struct worker *w)
 		return true;
 	}
 	now = sup->wctx.now_ms();
+	if (w->alive_ms == 0)	/* adopted (clm update, a new clmd) */
+		w->alive_ms = now;
+	if (spec->watchdog_ms != 0 && now - w->alive_ms > spec->watchdog_ms) {
+		log_warnx("%s:%d: pid %d has not said WATCHDOG=1 for %llu ms "
+		    "(watchdog %u ms): hung, replacing it", spec->name, w->slot,
+		    w->pid, (unsigned long long)(now - w->alive_ms),
+		    spec->watchdog_ms);
+		return true;
+	}
 	if (w->recycle_at_ms != 0 && now >= w->recycle_at_ms) {
 		log_info("%s:%d: pid %d has run %llu ms (max_uptime %u ms, "
 		    "jitter %u ms): replacing it", spec->name, w->slot, w->pid,
@@ -795,8 +804,9 @@ sup_check_cron(struct clm_supervisor *sup, struct app *a)
 }
 
 /*
- * --max-memory-restart, max_uptime: a worker past its app's memory limit
- * or its time is replaced like a reload of its slot (a new worker first,
+ * --max-memory-restart, max_uptime, watchdog: a worker past its app's
+ * memory limit or its time, or hung (no WATCHDOG=1 within the watchdog),
+ * is replaced like a reload of its slot (a new worker first,
  * then the old one stopped gracefully), one slot of an app at a time.
  * cron_restart: a rolling reload of the whole app at its times.
  */
@@ -813,7 +823,8 @@ supervisor_check_memory(struct clm_supervisor *sup)
 		a = sup->apps[i];
 		sup_check_cron(sup, a);
 		if ((a->wa.spec->max_memory == 0 &&
-		    a->wa.spec->max_uptime_ms == 0) || !a->up || app_busy(a))
+		    a->wa.spec->max_uptime_ms == 0 &&
+		    a->wa.spec->watchdog_ms == 0) || !a->up || app_busy(a))
 			continue;
 		for (j = 0; j < a->nworkers; j++) {
 			if (!sup_recycle_due(sup, a, a->workers[j]))

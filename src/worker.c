@@ -35,6 +35,7 @@ const char *const worker_state_names[] = {
 static const char *const worker_vars[] = {
 	"CLM_APP_NAME=", "CLM_INSTANCE=", "NODE_APP_INSTANCE=",
 	"CLM_NOTIFY_FD=", "CLM_DAEMON_PID=", "CLM_KILL_SIGNAL=",
+	"CLM_WATCHDOG_USEC=",
 	"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
 };
 
@@ -182,6 +183,7 @@ go_online(struct worker *w, const char *how)
 {
 	uv_timer_stop(&w->timer);
 	log_info("%s:%d: pid %d online (%s)", wname(w), w->slot, w->pid, how);
+	w->alive_ms = w->ctx->now_ms();		/* the watchdog's clock */
 	worker_set_state(w, WS_ONLINE);
 }
 
@@ -537,7 +539,17 @@ chan_ready(void *arg, const char *how)
 	worker_ready(arg, how);
 }
 
-static const struct channel_cbs worker_chan_cbs = { chan_bind, chan_ready };
+static void
+chan_watchdog(void *arg)
+{
+	struct worker	*w = arg;
+
+	w->alive_ms = w->ctx->now_ms();
+}
+
+static const struct channel_cbs worker_chan_cbs = {
+	chan_bind, chan_ready, chan_watchdog
+};
 
 static void
 env_set(char ***env, const char *fmt, ...)
@@ -638,6 +650,9 @@ worker_env(struct worker *w, int chan_fd)
 	if (chan_fd != -1) {
 		env_set(&env, "CLM_NOTIFY_FD=%d", chan_fd);
 		env_set(&env, "CLM_DAEMON_PID=%ld", (long)getpid());
+		if (w->app->spec->watchdog_ms > 0)
+			env_set(&env, "CLM_WATCHDOG_USEC=%llu", (unsigned long
+			    long)w->app->spec->watchdog_ms * 1000);
 	}
 	if (w->app->nlisten_fds > 0) {
 		char	*names = clm_strdup("");

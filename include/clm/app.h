@@ -72,6 +72,8 @@ struct clm_app_spec {
 	char		 *group;	/* ... and group; NULL: the user's */
 	bool		  inherit_env;	/* --user: the CLI's whole environment */
 	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
+	uint32_t	  watchdog_ms;	/* WATCHDOG=1 at least this often, or
+					   the worker is replaced; 0: off */
 	bool		  log_time;	/* timestamp every log line */
 	char		 *log_date_format; /* the stamp's strftime format (local
 					   time; implies log_time), or NULL */

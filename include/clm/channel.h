@@ -12,6 +12,8 @@
  *   LISTEN                              I listen on a shared socket: ready
  *   READY=1                             I am ready (sd_notify style; other
  *                                       KEY=VALUE lines are ignored)
+ *   WATCHDOG=1                          I am alive (the app's watchdog
+ *                                       option; sd_notify style)
  *
  * Everything a worker sends is untrusted: bounded, parsed defensively, and
  * at most a few messages are read per loop iteration.
@@ -36,6 +38,7 @@ enum channel_kind {
 struct channel_msg {
 	enum channel_kind	 kind;
 	struct clm_listen_addr	 addr;	/* BIND; host freed by the caller */
+	bool			 watchdog; /* a WATCHDOG=1 line */
 };
 
 /* Parse one message (len bytes, need not be terminated). */
@@ -47,6 +50,8 @@ struct channel_cbs {
 	int	(*bind)(void *arg, const struct clm_listen_addr *, int *err,
 		    char **cause);
 	void	(*ready)(void *arg, const char *how);
+	/* WATCHDOG=1: the worker is alive. NULL: ignored. */
+	void	(*watchdog)(void *arg);
 };
 
 struct clm_channel;

@@ -163,6 +163,8 @@ struct worker {
 	int			 pidfd;		/* of pid; -1: none */
 	unsigned long		 run_id;	/* names its log streams */
 	uint64_t		 started_ms;
+	uint64_t		 alive_ms;	/* online, or its last
+						   WATCHDOG=1 */
 	uint64_t		 ended_wall_ms;	/* when the last run ended (wall
 						   clock); 0: none */
 	uint64_t		 recycle_at_ms;	/* max_uptime: replace it then

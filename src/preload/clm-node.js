@@ -4,7 +4,8 @@
 //    has no IPC channel of its own: it tells clmd the worker is ready;
 //  - drains HTTP servers gracefully on the kill signal: stop accepting,
 //    answer in-flight and next requests with "Connection: close", close
-//    keep-alive connections that stay idle past a short grace, then exit.
+//    keep-alive connections that stay idle past a short grace, then exit;
+//  - says WATCHDOG=1 from a timer when the app has a watchdog.
 'use strict';
 
 const fd = Number(process.env.CLM_NOTIFY_FD);
@@ -19,6 +20,17 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
   const notify = (line) => {
     try { fs.writeSync(fd, line); } catch (e) { /* clmd gone: nothing to tell */ }
   };
+
+  // The watchdog option: say WATCHDOG=1 from the event loop, three times a
+  // period, so that a blocked loop (while (true) {}, a sync deadlock) stops
+  // saying it and clmd replaces the worker. Unref'd: it keeps nothing alive.
+  const watchdogMs = Number(process.env.CLM_WATCHDOG_USEC) / 1000;
+  delete process.env.CLM_WATCHDOG_USEC;
+  if (watchdogMs > 0) {
+    notify('WATCHDOG=1');
+    setInterval(() => notify('WATCHDOG=1'),
+      Math.max(Math.floor(watchdogMs / 3), 10)).unref();
+  }
 
   if (typeof process.send !== 'function') {
     process.send = function send(msg, ...rest) {

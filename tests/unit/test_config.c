@@ -841,7 +841,7 @@ TEST(config_apps_errors_name_file_and_line)
 	    "autorestart, stop_exit_codes, errored_retry, max_uptime, "
 	    "max_uptime_jitter, cron_restart, cron_tz, restart_delay, "
 	    "listen_timeout, user, group, "
-	    "inherit_env, max_memory_restart, time, log_date_format, "
+	    "inherit_env, max_memory_restart, watchdog, time, log_date_format, "
 	    "merge_logs, out_file, "
 	    "error_file, max_log_size, log_retain, instance_var, "
 	    "increment_var, env_file and env.NAME)",
