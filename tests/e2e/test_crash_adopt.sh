@@ -91,8 +91,25 @@ w1=$(echo "$web" | cut -d' ' -f2)
 kill -9 "$w1"
 kill -USR2 "$lines"	# it writes "tick 1" to its log now
 wait_until 5 pid_dead "$w1"
+# Meanwhile someone runs clm start and clmd by hand: they must not race
+# the recovery into a second daemon (the keeper holds the lock and the
+# control socket; clm start's request waits in the socket's backlog).
+clm start "$FIXTURES/sleeper.js" --name late >"$TEST_TMP/late.out" 2>&1 &
+late=$!
+clmd >"$TEST_TMP/byhand.out" 2>&1 &
+byhand=$!
+track_pid "$late" "$byhand"
+sleep 0.5
 kill -CONT "$keeper"
 wait_until 10 new_daemon
+wait "$late"
+assert_eq "$?" 0 "clm start late, run while no clmd ran"
+wait "$byhand"
+echo "  clmd by hand: exit $?: $(head -n 1 "$TEST_TMP/byhand.out")"
+one_clmd() { [ "$(clmd_pids_for_home | wc -l)" = 1 ]; }
+wait_until 10 one_clmd
+assert_eq "$(clmd_pids_for_home)" "$(daemon_pid)" "the one clmd of the home"
+assert_eq "$(count_workers late)" 1 "workers of late"
 wait_until 10 new_pid_online web 1 "$w1"
 ok "web:1 ($w1, killed while no clmd ran) was restarted: $(pid_of web 1)"
 assert_eq "$(restarts_of web 1)" 1 "web:1 restarts"
