@@ -364,6 +364,8 @@ keeper_holds(const struct clm_keeper *k, const struct sent *s)
 {
 	const struct sent	*h;
 
+	if (k->nsent == 0)
+		return false;
 	h = bsearch(s, k->sent, k->nsent, sizeof *s, sent_cmp);
 	return h != NULL && h->dev == s->dev && h->ino == s->ino;
 }
@@ -420,7 +422,8 @@ keeper_checkpoint(struct clm_keeper *k)
 	upgrade_state_free(&st);
 	if (mfd == -1)
 		goto out;
-	qsort(l.v, l.n, sizeof *l.v, sent_cmp);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof *l.v, sent_cmp);
 	pick = clm_calloc(l.n + 1, sizeof *pick);
 	for (i = 0; i < l.n; i++)
 		pick[i] = !keeper_holds(k, &l.v[i]);
@@ -434,7 +437,8 @@ keeper_checkpoint(struct clm_keeper *k)
 			    sizeof *k->sent);
 			k->sent[k->nsent++] = l.v[i];
 		}
-		qsort(k->sent, k->nsent, sizeof *k->sent, sent_cmp);
+		if (k->nsent > 1)
+			qsort(k->sent, k->nsent, sizeof *k->sent, sent_cmp);
 		goto out;
 	}
 	if (send_numbers(k->conn, "KEEP", l.v, l.n, KEEPER_NUMS_MAX, NULL,
@@ -637,8 +641,10 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 				from = clm_realloc(from, cap * sizeof *from);
 				to = clm_realloc(to, cap * sizeof *to);
 			}
-			memcpy(from + n, nums, nfds * sizeof *from);
-			memcpy(to + n, fds, nfds * sizeof *to);
+			if (nfds > 0) {
+				memcpy(from + n, nums, nfds * sizeof *from);
+				memcpy(to + n, fds, nfds * sizeof *to);
+			}
 			n += nfds;
 			continue;
 		} else if (strcmp(buf, "STATE") == 0 && nfds == 1)
@@ -1059,7 +1065,8 @@ keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
 			kp->keep = clm_realloc(kp->keep, kp->capkeep *
 			    sizeof *kp->keep);
 		}
-		memcpy(kp->keep + kp->nkeep, nums, n * sizeof *nums);
+		if (n > 0)
+			memcpy(kp->keep + kp->nkeep, nums, n * sizeof *nums);
 		kp->nkeep += n;
 	} else if (strcmp(msg, "STATE") == 0 && nfds == 1) {
 		keeper_commit(kp, fds[0]);
