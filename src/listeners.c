@@ -883,6 +883,13 @@ listeners_close_slot(struct clm_listeners *ls, int slot)
 			i++;
 			continue;
 		}
+		/* Out of its group now, whoever else still holds it (the
+		 * keeper until its next state): the kernel's order must be
+		 * the one steer() knows. */
+		if (ls->v[i].gidx >= 0 && shutdown(ls->v[i].fd, SHUT_RDWR) ==
+		    -1 && errno != ENOTCONN)
+			log_warn("%s: shutdown of a listening socket",
+			    ls->owner ? ls->owner : "?");
 		group_leave(ls, i);
 		close(ls->v[i].fd);
 		listeners_addr_clear(&ls->v[i].addr);
