@@ -572,6 +572,43 @@ listeners_ports(const struct clm_listeners *ls, int *ports, size_t max)
 }
 
 void
+listeners_order(const struct clm_listeners *ls, size_t *order)
+{
+	size_t	i, j, t;
+
+	for (i = 0; i < ls->n; i++)
+		order[i] = i;
+	for (i = 1; i < ls->n; i++) {
+		for (j = i; j > 0 && ls->v[order[j - 1]].gidx >
+		    ls->v[order[j]].gidx; j--) {
+			t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	}
+}
+
+void
+listeners_adopted(struct clm_listeners *ls)
+{
+	struct tcp_info	ti;
+	socklen_t	len;
+	size_t		i;
+
+	for (i = 0; i < ls->n; i++) {
+		ls->v[i].gidx = -1;
+		ls->v[i].draining = false;
+	}
+	for (i = 0; i < ls->n; i++) {
+		len = sizeof ti;
+		memset(&ti, 0, sizeof ti);
+		if (ls->v[i].slot >= 0 && getsockopt(ls->v[i].fd, IPPROTO_TCP,
+		    TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_LISTEN)
+			group_join(ls, i);
+	}
+}
+
+void
 listeners_rekey(struct clm_listeners *ls, int from, int to)
 {
 	size_t	i;

@@ -1765,7 +1765,7 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 	struct clm_state_app	*sa;
 	struct app		*a;
 	struct worker		*w;
-	size_t			 i, k;
+	size_t			 i, k, *order;
 	int			 j, n;
 
 	if (sup->ops != NULL && !anytime) {
@@ -1799,13 +1799,19 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 		sa->nlisteners = a->wa.listeners.n;
 		sa->listeners = clm_calloc(a->wa.listeners.n + 1,
 		    sizeof *sa->listeners);
+		/* In their groups' order: the next clmd knows it again. */
+		order = clm_calloc(a->wa.listeners.n + 1, sizeof *order);
+		listeners_order(&a->wa.listeners, order);
 		for (k = 0; k < a->wa.listeners.n; k++) {
-			sa->listeners[k].addr = a->wa.listeners.v[k].addr;
-			sa->listeners[k].addr.host =
-			    clm_strdup(a->wa.listeners.v[k].addr.host);
-			sa->listeners[k].slot = a->wa.listeners.v[k].slot;
-			sa->listeners[k].fd = a->wa.listeners.v[k].fd;
+			const struct clm_listener *l =
+			    &a->wa.listeners.v[order[k]];
+
+			sa->listeners[k].addr = l->addr;
+			sa->listeners[k].addr.host = clm_strdup(l->addr.host);
+			sa->listeners[k].slot = l->slot;
+			sa->listeners[k].fd = l->fd;
 		}
+		free(order);
 		sa->nlisten_fds = a->wa.nlisten_fds;
 		sa->listen_fds = clm_calloc(a->wa.nlisten_fds + 1, sizeof(int));
 		if (a->wa.nlisten_fds > 0)
@@ -1890,14 +1896,12 @@ supervisor_import(struct clm_supervisor *sup, struct clm_state *st)
 			a->wa.listeners.v[a->wa.listeners.n].slot =
 			    sa->listeners[k].slot;
 			a->wa.listeners.v[a->wa.listeners.n].fd = sa->listeners[k].fd;
-			/* The old image's group order is not handed over: no
-			 * steering in these groups (draining still waits). */
-			a->wa.listeners.v[a->wa.listeners.n].gidx =
-			    sa->listeners[k].slot >= 0 ?
-			    LISTENERS_GIDX_UNKNOWN : -1;
-			a->wa.listeners.v[a->wa.listeners.n].draining = false;
 			a->wa.listeners.n++;
 		}
+		/* Exported in their groups' order (an image from before
+		 * the drain exported them as they were made: the same order
+		 * for an app of one address). */
+		listeners_adopted(&a->wa.listeners);
 		a->wa.nlisten_fds = sa->nlisten_fds;
 		a->wa.listen_fds = clm_calloc(sa->nlisten_fds + 1, sizeof(int));
 		memcpy(a->wa.listen_fds, sa->listen_fds,

@@ -115,6 +115,14 @@ bool listeners_drain(struct clm_listeners *, int slot, bool on);
 int listeners_queued(const struct clm_listeners *, int slot);
 /* The local ports of the app's sockets, in ports[max]: how many. */
 size_t listeners_ports(const struct clm_listeners *, int *ports, size_t max);
+/*
+ * clm update and a clmd taking over after a crash: order[] (ls->n) gets
+ * the sockets in the order of their groups (export them so);
+ * listeners_adopted, after they are taken over in that order, knows the
+ * kernel's order again (a socket that listens is in its group).
+ */
+void listeners_order(const struct clm_listeners *, size_t *order);
+void listeners_adopted(struct clm_listeners *);
 /* The sockets of slot from become slot to's (a reload's new socket). */
 void listeners_rekey(struct clm_listeners *, int from, int to);
 /* Close the sockets of one slot: what waits in their queues is reset. */

@@ -89,16 +89,15 @@ no_preload_errors() {
 # unmodified server on PORT, then
 #  1. both workers answer (two distinct pids, the listed ones);
 #  2. `clm reload NAME` under the strict client's load: exit 0, every pid
-#     new, no connection refused, at most N failed requests (default: the
-#     client's 4 connections for each old worker: what it may hold when its
-#     kill signal comes; only Node's HTTP has a drain so far, and its row
-#     says 0);
+#     new, no connection refused, at most N failed requests (default 0:
+#     every old worker drains, new connections go to the others and its
+#     kill signal waits for what it accepted);
 #  3. SIGKILL of worker 0 under load: replaced by a new pid, no connection
 #     refused, at most CONNS failed (those the killed process held);
 #  4. both workers answer again.
 # Prints a "matrix:" line with the figures.
 compat_row() {
-	local name=$1 port=$2 conns=4 rfail=$((4 * WANT)) before after old t0 row
+	local name=$1 port=$2 conns=4 rfail=0 before after old t0 row
 	shift 2
 	if [ "${1:-}" = --reload-failures ]; then
 		rfail=$2
@@ -306,6 +305,29 @@ drain_row() {
 	expect_pids_answer "$DRAIN_PORT" 2 "$DRAIN_NAME answers from 2 pids"
 
 	LOAD_ARGS=--keepalive drain_event "reload, keep-alive" "$kafail" \
+	    clm reload "$DRAIN_NAME"
+	no_preload_errors "$DRAIN_NAME"
+	capture clm delete "$DRAIN_NAME"
+	assert_eq "$RC" 0 "clm delete $DRAIN_NAME"
+}
+
+# keepalive_row NAME PORT MAX -- CLM_START_ARGS...: `clm start ... -i 2` of
+# an app that keeps connections open, then a reload under the strict
+# client's keep-alive load: at most MAX failed (the idle connections an old
+# worker still holds when its kill signal comes, when nothing tells the
+# client to close them: at most one per connection and old worker).
+keepalive_row() {
+	local max=$3
+	DRAIN_NAME=$1
+	DRAIN_PORT=$2
+	shift 3
+	[ "${1:-}" = -- ] && shift
+	check "$DRAIN_NAME: clm start $* -i $WANT on port $DRAIN_PORT"
+	PORT=$DRAIN_PORT capture clm start --name "$DRAIN_NAME" -i "$WANT" "$@"
+	show_capture
+	assert_eq "$RC" 0 "clm start exit status"
+	wait_until 20 all_online "$DRAIN_NAME" "$WANT"
+	LOAD_ARGS=--keepalive drain_event "reload, keep-alive" "$max" \
 	    clm reload "$DRAIN_NAME"
 	no_preload_errors "$DRAIN_NAME"
 	capture clm delete "$DRAIN_NAME"

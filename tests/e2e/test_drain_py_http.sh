@@ -8,3 +8,9 @@
 
 drain_row py-http "$(free_port)" -- \
     --interpreter "$PY" "$FIXTURES/http_pid.py"
+
+# The same server speaking HTTP/1.1 keep-alive: the drain waits until each
+# connection is idle, then the kill signal cuts it; a client that sends its
+# next request at that moment gets no reply (nothing told it to close).
+HTTP11=1 keepalive_row py-http11 "$(free_port)" 8 -- --interpreter "$PY" \
+    "$FIXTURES/http_pid.py"
