@@ -667,6 +667,18 @@ get(struct clm_listeners *ls, const struct clm_listen_addr *a, int slot,
 			return ls->v[i].fd;
 		}
 	}
+	/*
+	 * The app's own --listen socket on an overlapping address (--listen
+	 * 3000 is [::]:3000, and the app binds 127.0.0.1:3000): the app
+	 * gets it, as a socket from systemd, instead of a bind that the
+	 * kernel refuses. The --listen address is the admin's choice.
+	 */
+	for (i = 0; i < ls->n; i++) {
+		if (ls->v[i].slot == -1 && addr_overlap(&ls->v[i].addr, a)) {
+			free(name);
+			return ls->v[i].fd;
+		}
+	}
 	if (!owns(ls, a) && ls->nowned >= LISTENERS_APP_MAX) {
 		*err = EMFILE;
 		*cause = clm_asprintf("cannot listen on %s: app %s already "
