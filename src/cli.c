@@ -1389,7 +1389,7 @@ cli_load_file(const char *file, char *const *env, const struct cli_file *cf,
 /*
  * An app of another user gets its file's env lines on a minimal base, not
  * clm's environment (see secenv.h): give it all its lines, those equal to
- * clm's own too, which the difference above dropped. An INI file is read
+ * clm's own too, which the difference above dropped. The file is read
  * again without clm's environment to know them.
  */
 static void
@@ -1397,17 +1397,23 @@ cli_declared_env(const char *file, const struct cli_file *cf,
     struct clm_app_spec **apps, size_t n)
 {
 	struct clm_app_spec	**decl = NULL;
+	struct ecosystem_opts	  eo = { cf->only, cf->profile, false };
 	char			 *none[] = { NULL }, **errors = NULL;
 	size_t			  i, nd = 0;
+	int			  rc;
 
 	for (i = 0; i < n; i++) {
 		if (apps[i]->user != NULL && !apps[i]->inherit_env)
 			break;
 	}
-	if (i == n || ecosystem_is_file(file))
+	if (i == n)
 		return;
-	if (config_load_apps(file, none, cf->only, cf->profile, &decl, &nd,
-	    &errors) == 0 && nd == n) {
+	if (ecosystem_is_file(file))
+		rc = ecosystem_load(file, none, &eo, &decl, &nd, NULL, &errors);
+	else
+		rc = config_load_apps(file, none, cf->only, cf->profile, &decl,
+		    &nd, &errors);
+	if (rc == 0 && nd == n) {
 		for (i = 0; i < n; i++) {
 			if (apps[i]->user == NULL || apps[i]->inherit_env)
 				continue;

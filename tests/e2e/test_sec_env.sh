@@ -49,6 +49,17 @@ assert_contains "$e" "SECRET_TOKEN=declared" "a declared variable the CLI has to
 assert_contains "$e" "NODE_ENV=production" "a declared variable equal to the CLI's"
 assert_not_contains "$e" "AWS_SECRET_ACCESS_KEY" "the CLI's cloud key"
 
+check "the same from an ecosystem file (uid: nobody)"
+printf '{"apps":[{"name":"eco","script":"%s","uid":"nobody","env":{"APP_MODE":"production","NODE_ENV":"production"}}]}\n' \
+    "$SEC_FIX/sec_env.sh" >"$TEST_TMP/eco.json"
+capture clm start "$TEST_TMP/eco.json"
+assert_eq "$RC" 0 "clm start eco.json"
+wait_until 20 has_env eco
+e=$(env_of eco)
+assert_contains "$e" "APP_MODE=production" "a declared variable"
+assert_contains "$e" "NODE_ENV=production" "a declared variable equal to the CLI's"
+assert_not_contains "$e" "SECRET_TOKEN" "the CLI's token"
+
 check "restart --update-env of a --user app: still the minimal base"
 SECRET_TWO=two capture clm restart plain --update-env
 assert_eq "$RC" 0 "clm restart --update-env"
