@@ -952,6 +952,15 @@ worker_import(struct worker *w, const char *state, enum wwant want, int pid,
 		timer_start(w, w->app->spec->listen_timeout_ms);
 	else if (w->state == WS_STOPPING)
 		timer_start(w, w->app->spec->kill_timeout_ms);
+	else if (w->state == WS_DRAINING) {
+		/* A crashed clmd's draining worker: steered around again,
+		 * its drain starts over. */
+		w->steered = listeners_drain(&w->app->listeners, w->sock_key,
+		    true);
+		w->drain = true;
+		w->drain_ms = w->ctx->now_ms();
+		timer_start(w, DRAIN_POLL_MS);
+	}
 }
 
 /*
