@@ -1428,6 +1428,40 @@ cli_declared_env(const char *file, const struct cli_file *cf,
 	clm_strv_free(errors);
 }
 
+/* What Ctrl-C during a start says: the daemon goes on with it. */
+static char	cli_interrupt_msg[512];
+
+static void
+cli_interrupted(int sig)
+{
+	ssize_t	r;
+
+	r = write(STDERR_FILENO, cli_interrupt_msg, strlen(cli_interrupt_msg));
+	(void)r;
+	_exit(128 + sig);
+}
+
+/* name: an app's, or NULL with file: an app file's apps. */
+static void
+cli_on_interrupt(const char *name, const char *file)
+{
+	struct sigaction	sa;
+
+	if (name != NULL)
+		snprintf(cli_interrupt_msg, sizeof cli_interrupt_msg, "\nclm: "
+		    "interrupted; the daemon keeps starting %s (clm list shows "
+		    "it, clm stop %s stops it)\n", name, name);
+	else
+		snprintf(cli_interrupt_msg, sizeof cli_interrupt_msg, "\nclm: "
+		    "interrupted; the daemon keeps starting the apps of %s (clm "
+		    "list shows them, clm stop %s stops them)\n", file, file);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cli_interrupted;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /*
  * clm start|reload FILE.ini [--only NAME[,NAME]]: one request with every
  * app of the file; the daemon applies all or none. Nothing is sent when the
@@ -1481,6 +1515,8 @@ cli_apps_file(const struct cli_verb *v, int argc, char **argv, bool autostart)
 	req->napps = n;
 	apps = NULL;
 	n = 0;
+	if (strcmp(v->name, "start") == 0)
+		cli_on_interrupt(NULL, file);
 	rc = cli_exchange(c, req, NULL, NULL, NULL);
 	clm_client_close(c);
 	if (rc == 0)
@@ -1495,34 +1531,6 @@ out:
 	clm_strv_free(names);
 	clm_home_free(&home);
 	return rc;
-}
-
-/* What Ctrl-C during a start says: the daemon goes on with it. */
-static char	cli_interrupt_msg[512];
-
-static void
-cli_interrupted(int sig)
-{
-	ssize_t	r;
-
-	r = write(STDERR_FILENO, cli_interrupt_msg, strlen(cli_interrupt_msg));
-	(void)r;
-	_exit(128 + sig);
-}
-
-static void
-cli_on_interrupt(const char *name)
-{
-	struct sigaction	sa;
-
-	snprintf(cli_interrupt_msg, sizeof cli_interrupt_msg, "\nclm: "
-	    "interrupted; the daemon keeps starting %s (clm list shows it, "
-	    "clm stop %s stops it)\n", name, name);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = cli_interrupted;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 static int
@@ -1566,7 +1574,7 @@ cli_verb_start(const struct cli_verb *v, int argc, char **argv)
 		req->spec = spec;
 		spec = NULL;
 	}
-	cli_on_interrupt(name);
+	cli_on_interrupt(name, NULL);
 	rc = cli_exchange(c, req, cli_print_rows, &shown, noapp);
 	clm_client_close(c);
 	if (rc == 0 && !shown)

@@ -80,5 +80,17 @@ assert_eq "$rc" 130 "clm start's exit status"
 assert_contains "$(cat "$TEST_TMP/e")" "keeps starting slow" "stderr"
 wait_until 20 all_online slow 1
 ok "slow came online all the same"
+printf '[slow2]\nscript = %s\nmin_uptime = 6s\nlisten_timeout = 6s\n' \
+    "$FIXTURES/sleeper.sh" >"$TEST_TMP/slow.ini"
+"$CLM_BIN_DIR/clm" start "$TEST_TMP/slow.ini" >"$TEST_TMP/o" 2>"$TEST_TMP/e" &
+cpid=$!
+track_pid "$cpid"
+seen2() { [ "$(count_workers slow2)" = 1 ]; }
+wait_until 10 seen2
+kill -INT "$cpid"
+wait "$cpid"
+assert_eq "$?" 130 "clm start FILE's exit status"
+assert_contains "$(cat "$TEST_TMP/e")" "keeps starting the apps of" "stderr"
+wait_until 20 all_online slow2 1
 clm delete all >/dev/null || fail "clm delete all"
 echo "PASS: $TEST_NAME"
