@@ -123,6 +123,21 @@ const struct clm_option options_table[] = {
 	  NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "ZONE",
 	  "cron_restart's time zone (Europe/Berlin; default: clmd's)",
 	  options_check_tz, NULL },
+	{ "watch", "watch", 0, "watch", CLM_OPT_LIST, F(watch), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATHS",
+	  "reload the app (rolling) when files under these paths change\n"
+	  "(relative to cwd; yes: cwd); node_modules, .git and the logs\n"
+	  "are never watched", NULL, NULL },
+	{ "ignore_watch", "ignore-watch", 0, "ignore_watch", CLM_OPT_LIST,
+	  F(ignore_watch), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "GLOBS",
+	  "names or paths (relative to a watched folder) not watched\n"
+	  "('*.log', 'tmp')", NULL, NULL },
+	{ "watch_delay", "watch-delay", 0, "watch_delay_ms", CLM_OPT_DURATION,
+	  F(watch_delay_ms), 0, CLM_DURATION_MAX, "1s",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
+	  "a change reloads once this long has passed without another", NULL,
+	  NULL },
 	{ "restart_delay", "restart-delay", 0, "restart_delay_ms",
 	  CLM_OPT_DURATION, F(restart_delay_ms), 0, CLM_DURATION_MAX, "0",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",

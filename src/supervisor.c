@@ -27,6 +27,7 @@
 #include "clm/procstat.h"
 #include "clm/supervisor.h"
 #include "clm/upgrade.h"
+#include "clm/watch.h"
 #include "clm/worker.h"
 
 struct app {
@@ -48,6 +49,10 @@ struct app {
 	 * computed, -1: never), for the schedule and zone in cron_for. */
 	int64_t			 cron_next;
 	char			*cron_for;
+	/* watch: the tree's watch, for the paths, globs and delay in
+	 * watch_for. */
+	struct watch		*watch;
+	char			*watch_for;
 };
 
 struct clm_supervisor {
@@ -218,6 +223,8 @@ app_remove(struct app *a)
 	free(a->wa.listen_fds);
 	free(a->workers);
 	free(a->cron_for);
+	watch_free(a->watch);
+	free(a->watch_for);
 	clm_app_spec_free(a->wa.spec);
 	free(a);
 	sup_changed(sup);
@@ -750,11 +757,100 @@ cron_reload_done(void *arg, const char *code, const char *message)
 	char	*name = arg;
 
 	if (code != NULL)
-		log_warnx("%s: cron_restart's reload failed: %s", name,
-		    message);
+		log_warnx("%s: the reload failed: %s", name, message);
 	else
-		log_info("%s: cron_restart's reload is done", name);
+		log_info("%s: reloaded", name);
 	free(name);
+}
+
+/* A watch or cron reload of the app named, when it runs and nothing else
+ * is under way. */
+static void
+sup_policy_reload(struct clm_supervisor *sup, const char *name,
+    const char *why)
+{
+	struct app	*a = app_find(sup, name);
+	char		*names[2] = { NULL, NULL };
+
+	if (a == NULL)
+		return;
+	if (!a->up || app_busy(a)) {
+		log_info("%s: %s: not reloaded (%s)", name, why, a->up ?
+		    "a reload or scale is under way" : "the app is stopped");
+		return;
+	}
+	log_info("%s: %s: reloading", name, why);
+	names[0] = a->wa.spec->name;
+	op_add(sup, OP_RELOAD, names, 0, cron_reload_done,
+	    clm_strdup(a->wa.spec->name))->target = -1;
+}
+
+static void
+watch_fired(void *arg, const char *name)
+{
+	sup_policy_reload(arg, name, "watch: files changed");
+}
+
+/*
+ * watch: the app's tree watched as its spec says (again when the spec
+ * changes: an app file applied). -1 with *cause when it cannot be.
+ */
+static int
+sup_watch_sync(struct clm_supervisor *sup, struct app *a, char **cause)
+{
+	const struct clm_app_spec	*spec = a->wa.spec;
+	char			       **paths = NULL, *key, *p;
+	size_t				 i;
+	bool				 on;
+	int				 rc = 0;
+
+	key = clm_strdup("");
+	for (i = 0; spec->watch != NULL && spec->watch[i] != NULL; i++) {
+		p = clm_asprintf("%s%s\n", key, spec->watch[i]);
+		free(key);
+		key = p;
+	}
+	for (i = 0; spec->ignore_watch != NULL &&
+	    spec->ignore_watch[i] != NULL; i++) {
+		p = clm_asprintf("%s!%s\n", key, spec->ignore_watch[i]);
+		free(key);
+		key = p;
+	}
+	p = clm_asprintf("%s%u|%s", key, spec->watch_delay_ms, spec->cwd);
+	free(key);
+	key = p;
+	if (a->watch_for != NULL && strcmp(a->watch_for, key) == 0) {
+		free(key);
+		return 0;
+	}
+	free(a->watch_for);
+	a->watch_for = key;
+	watch_free(a->watch);
+	a->watch = NULL;
+	for (i = 0; spec->watch != NULL && spec->watch[i] != NULL; i++) {
+		if (strcasecmp(spec->watch[i], "no") == 0 ||
+		    strcasecmp(spec->watch[i], "false") == 0 ||
+		    strcasecmp(spec->watch[i], "off") == 0)
+			continue;
+		on = strcasecmp(spec->watch[i], "yes") == 0 ||
+		    strcasecmp(spec->watch[i], "true") == 0 ||
+		    strcasecmp(spec->watch[i], "on") == 0;
+		p = on ? clm_strdup(spec->cwd) :
+		    clm_path_join(spec->cwd, spec->watch[i]);
+		clm_strv_push(&paths, p);
+		free(p);
+	}
+	if (paths == NULL)
+		return 0;
+	a->watch = watch_new(sup->loop, spec->name, paths, spec->ignore_watch,
+	    sup->home->logdir, spec->watch_delay_ms, watch_fired, sup, cause);
+	if (a->watch == NULL)
+		rc = -1;
+	else
+		log_info("%s: watching %zu folders and files for changes",
+		    spec->name, watch_count(a->watch));
+	clm_strv_free(paths);
+	return rc;
 }
 
 /* cron_restart: reload the app when its time has come. */
@@ -764,7 +860,6 @@ sup_check_cron(struct clm_supervisor *sup, struct app *a)
 	const struct clm_app_spec	*spec = a->wa.spec;
 	struct cron			 c;
 	char				*key, *cause = NULL;
-	char				*names[2] = { NULL, NULL };
 	int64_t				 now = (int64_t)time(NULL);
 
 	if (spec->cron_restart == NULL) {
@@ -782,17 +877,9 @@ sup_check_cron(struct clm_supervisor *sup, struct app *a)
 	if (a->cron_next != 0 && (a->cron_next == -1 || now < a->cron_next))
 		return;
 	if (a->cron_next > 0) {
-		if (!a->up || app_busy(a))
-			log_info("%s: cron_restart: not reloaded at its time "
-			    "(%s)", spec->name, a->up ? "a reload or scale "
-			    "is under way" : "the app is stopped");
-		else {
-			log_info("%s: cron_restart (%s): reloading",
-			    spec->name, spec->cron_restart);
-			names[0] = spec->name;
-			op_add(sup, OP_RELOAD, names, 0, cron_reload_done,
-			    clm_strdup(spec->name))->target = -1;
-		}
+		key = clm_asprintf("cron_restart (%s)", spec->cron_restart);
+		sup_policy_reload(sup, spec->name, key);
+		free(key);
 	}
 	if (cron_parse(spec->cron_restart, &c, &cause) != 0) {
 		log_warnx("%s: cron_restart: %s", spec->name, cause);
@@ -815,13 +902,19 @@ supervisor_check_memory(struct clm_supervisor *sup)
 {
 	struct app		*a;
 	struct op		*op;
-	char			*names[2] = { NULL, NULL };
+	char			*names[2] = { NULL, NULL }, *cause = NULL;
 	size_t			 i;
 	int			 j;
 
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
 		sup_check_cron(sup, a);
+		if ((a->wa.spec->watch != NULL || a->watch != NULL) &&
+		    sup_watch_sync(sup, a, &cause) != 0) {
+			log_warnx("%s: %s", a->wa.spec->name, cause);
+			free(cause);
+			cause = NULL;
+		}
 		if ((a->wa.spec->max_memory == 0 &&
 		    a->wa.spec->max_uptime_ms == 0 &&
 		    a->wa.spec->watchdog_ms == 0) || !a->up || app_busy(a))
@@ -1059,7 +1152,7 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 		spec->instances = n;
 	}
 	a = app_new(sup, spec);
-	if (app_listen(a, cause) == -1) {
+	if (app_listen(a, cause) == -1 || sup_watch_sync(sup, a, cause) == -1) {
 		app_remove(a);
 		return -1;
 	}

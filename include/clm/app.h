@@ -64,6 +64,11 @@ struct clm_app_spec {
 	char		 *cron_restart;	/* "MIN HOUR DOM MON DOW": a rolling
 					   reload then; NULL: none */
 	char		 *cron_tz;	/* its time zone; NULL: clmd's */
+	char		**watch;	/* reload when these change: paths
+					   (relative to cwd), or yes: cwd */
+	char		**ignore_watch;	/* globs never watched */
+	uint32_t	  watch_delay_ms; /* a change reloads after this
+					   long without another */
 	uint32_t	  restart_delay_ms; /* fixed wait before a restart;
 					   0: the exponential backoff */
 	uint32_t	  listen_timeout_ms;
