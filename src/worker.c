@@ -917,6 +917,9 @@ worker_import(struct worker *w, const char *state, enum wwant want, int pid,
 	size_t	 i;
 
 	w->want = want;
+	/* A state without pidfds (an older clmd's): open one now. */
+	if (pid > 0 && pidfd == -1)
+		pidfd = reaper_pidfd(pid);
 	if (pid > 0) {
 		w->pid = pid;
 		w->pidfd = pidfd;
