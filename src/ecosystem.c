@@ -301,7 +301,9 @@ eco_yaml(const char *buf, size_t len, char **cause)
 /* JavaScript: Node evaluates the file and prints JSON on fd 3. */
 
 /* Node 18 and later. Functions (of the export, or values) are called;
- * console output goes to stderr, which is shown only on failure. */
+ * console output goes to stderr, which is shown only on failure. It
+ * exits once the JSON is written: a timer or a socket the file leaves
+ * open must not hold it. */
 static const char eco_node_script[] =
     "'use strict';"
     "const fs = require('fs');"
@@ -310,7 +312,8 @@ static const char eco_node_script[] =
     "const s = JSON.stringify(m === undefined ? null : m, (k, v) =>"
     " typeof v === 'function' ? v() : v);"
     "const b = Buffer.from(s === undefined ? 'null' : s);"
-    "for (let o = 0; o < b.length; ) o += fs.writeSync(3, b, o);";
+    "for (let o = 0; o < b.length; ) o += fs.writeSync(3, b, o);"
+    "process.exit(0);";
 
 /* Read what fds[] say until both close, the child ends or time runs out.
  * 0, or -1 on timeout. */

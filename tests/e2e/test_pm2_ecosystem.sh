@@ -135,6 +135,24 @@ assert_contains "$ERR" "SyntaxError: Unexpected token" "Node's message"
 assert_eq "$(count_workers web)$(count_workers jobs)" 00 "apps after it"
 ok "$(grep -m1 SyntaxError <<<"$ERR")"
 
+check "a .js that leaves a timer running is read at once; one that never ends, cut at 10 s"
+cat >"$proj/timer.config.js" <<'JS'
+setInterval(() => {}, 1000);	// as a file that opens a client would
+module.exports = { apps: [{ name: 'timer', script: './web.js',
+  env: { PORT: process.env.PM2T_JOBS_PORT } }] };
+JS
+t0=$(now_ms)
+clm_root import "$proj/timer.config.js"
+[ "$RC" = 0 ] || { show_capture; fail "import timer.config.js"; }
+assert_lt $(($(now_ms) - t0)) 8000 "ms to read a file that leaves a timer"
+assert_contains "$OUT" "[timer]" "its app"
+printf 'for (;;) {}\n' >"$proj/loop.config.js"
+clm_root import "$proj/loop.config.js"
+[ "$RC" = 1 ] || { show_capture; fail "loop.config.js was read"; }
+assert_contains "$ERR" "Node did not finish evaluating it within 10 s" \
+    "the timeout's error"
+ok "timer: read; endless loop: $ERR"
+
 check "--only names an app the file lacks"
 clm_root start "$proj/ecosystem.config.js" --only web,nope
 [ "$RC" = 1 ] || { show_capture; fail "--only nope started"; }
