@@ -346,3 +346,32 @@ clm_shown(const char *s)
 	}
 	return p;
 }
+
+size_t
+clm_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned	c, k, i;
+
+	if (*p >= 0xc2 && *p <= 0xdf) {
+		k = 1;
+		c = *p & 0x1f;
+	} else if (*p >= 0xe0 && *p <= 0xef) {
+		k = 2;
+		c = *p & 0x0f;
+	} else if (*p >= 0xf0 && *p <= 0xf4) {
+		k = 3;
+		c = *p & 0x07;
+	} else
+		return 0;
+	if (k >= n)
+		return 0;
+	for (i = 1; i <= k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((k == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (k == 3 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return k + 1;
+}

@@ -304,7 +304,7 @@ static void
 logd_start(struct clm_logs *l)
 {
 	uv_process_options_t	 opts;
-	uv_stdio_container_t	 stdio[4];
+	uv_stdio_container_t	 stdio[5];
 	struct stream		*s, **sp;
 	char			*argv[2];
 	int			 sv[2], logfd, r;
@@ -330,8 +330,15 @@ logd_start(struct clm_logs *l)
 	stdio[2].data.fd = logfd;
 	stdio[3].flags = UV_INHERIT_FD;
 	stdio[3].data.fd = sv[1];
+	/* log_target stdout: clmd's stdout and stderr (logconsole.h). */
+	if (fcntl(1, F_GETFD) != -1) {
+		stdio[1].flags = UV_INHERIT_FD;
+		stdio[1].data.fd = 1;
+	}
+	stdio[4].flags = fcntl(2, F_GETFD) != -1 ? UV_INHERIT_FD : UV_IGNORE;
+	stdio[4].data.fd = 2;
 	opts.stdio = stdio;
-	opts.stdio_count = 4;
+	opts.stdio_count = 5;
 	l->proc.data = l;
 	l->handles++;
 	r = reaper_spawn(l->loop, &l->proc, &opts);
@@ -455,15 +462,22 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 {
 	struct stream	*s;
 	char		*path = logs_path(l->home, spec, slot, which), *fmt;
+	char		 flags[8];
 	int		 p[2];
+	bool		 console = spec->log_target == CLM_LOG_STDOUT ||
+			    spec->log_target == CLM_LOG_BOTH;
 
-	if (strcmp(path, "/dev/null") == 0) {
+	if (spec->log_target == CLM_LOG_STDOUT && l->logd != NULL) {
+		/* Only the console: clm-logd writes no file. */
+		free(path);
+		path = clm_strdup("/dev/null");
+	} else if (strcmp(path, "/dev/null") == 0) {
 		/* Nothing kept: the worker writes straight into the void. */
 		free(path);
 		return open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	}
 	if ((strcmp(which, "out") == 0 ? spec->out_file : spec->error_file) ==
-	    NULL)
+	    NULL && !(spec->log_target == CLM_LOG_STDOUT && l->logd != NULL))
 		logs_migrate(l->home->logdir, spec, which, path);
 	if (l->logd == NULL || pipe2(p, O_CLOEXEC) == -1) {
 		p[1] = open_file(l, path);
@@ -475,11 +489,15 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 	s = clm_calloc(1, sizeof *s);
 	s->id = clm_asprintf("%s:%d:%lu:%s", spec->name, slot, run, which);
 	fmt = logs_datefmt(spec);
+	snprintf(flags, sizeof flags, "%s%s%s", fmt != NULL ? "td" :
+	    spec->log_time ? "t" : "", console ? "o" : "", console &&
+	    spec->log_format == CLM_LOG_JSON ? "j" : "");
 	s->msg = clm_asprintf("ADD %s %s %llu %d %s%s", s->id,
-	    fmt != NULL ? "td" : spec->log_time ? "t" : "-",
-	    (unsigned long long)(spec->max_log_size == CLM_UNSET_SIZE ? 0 :
-	    spec->max_log_size), spec->log_retain < 0 ? 0 : spec->log_retain,
-	    fmt != NULL ? fmt : "", path);
+	    flags[0] != '\0' ? flags : "-", (unsigned long long)
+	    (spec->max_log_size == CLM_UNSET_SIZE || strcmp(path,
+	    "/dev/null") == 0 ? 0 : spec->max_log_size),
+	    spec->log_retain < 0 ? 0 : spec->log_retain, fmt != NULL ? fmt :
+	    "", path);
 	free(fmt);
 	s->fd = p[0];
 	s->next = l->streams;
@@ -496,6 +514,24 @@ logs_attach(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 	*out = attach_one(l, spec, slot, run, "out");
 	*err = attach_one(l, spec, slot, run, "err");
 	return *out == -1 || *err == -1 ? -1 : 0;
+}
+
+void
+logs_pid(struct clm_logs *l, const char *app, int slot, unsigned long run,
+    int pid)
+{
+	struct stream	*s;
+	char		*prefix = clm_asprintf("%s:%d:%lu:", app, slot, run), *msg;
+
+	for (s = l->streams; s != NULL && l->ctl != -1; s = s->next) {
+		if (strncmp(s->id, prefix, strlen(prefix)) != 0)
+			continue;
+		msg = clm_asprintf("PID %s %d", s->id, pid);
+		if (clm_send_fd(l->ctl, msg, strlen(msg), -1) == -1)
+			log_warn("clm-logd: cannot send %s", msg);
+		free(msg);
+	}
+	free(prefix);
 }
 
 void

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clm/logconsole.h"
 #include "clm/logwriter.h"
 
 #define LW_OUT_CAP	(2 * LOGWRITER_LINE_MAX + 4 * LOGWRITER_TS_LEN)
@@ -66,6 +67,7 @@ struct logwriter_stream {
 	dev_t			 dev;
 	ino_t			 ino;
 	struct lw_file		*file;
+	struct logconsole_src	 console;	/* fd -1: files only */
 
 	char			*part;		/* partial line, taken */
 	size_t			 partlen;
@@ -98,6 +100,7 @@ struct logwriter {
 	char			*out;		/* LW_OUT_CAP */
 	size_t			 outlen;
 	struct lw_file		*outfile;
+	struct logwriter_stream	*outs;		/* whose lines: console */
 
 	uint64_t		(*wall_ms)(void);
 	uint64_t		(*mono_ms)(void);
@@ -299,14 +302,15 @@ logwriter_parse_add(const char *msg, size_t len, struct logwriter_add *a,
 	}
 	if (strcmp(flags, "-") != 0) {
 		for (f = flags; *f != '\0'; f++) {
-			if (*f != 't' && *f != 'd') {
+			if (strchr("tdoj", *f) == NULL) {
 				*cause = clm_asprintf("ADD %s: unknown flag "
-				    "'%c' (known: t, d, or - for none)", id,
-				    *f);
+				    "'%c' (known: t, d, o, j, or - for none)",
+				    id, *f);
 				goto fail;
 			}
 			a->flags |= *f == 't' ? LOGWRITER_TIMESTAMP :
-			    LOGWRITER_DATEFMT;
+			    *f == 'd' ? LOGWRITER_DATEFMT : *f == 'o' ?
+			    LOGWRITER_CONSOLE : LOGWRITER_JSON;
 		}
 	}
 	if ((a->flags & LOGWRITER_DATEFMT) &&
@@ -404,6 +408,7 @@ logwriter_set_warn(struct logwriter *lw, void (*fn)(void *, const char *),
 static void
 stream_free(struct logwriter_stream *s)
 {
+	free((char *)s->console.app);
 	free(s->id);
 	free(s->datefmt);
 	free(s->part);
@@ -676,11 +681,22 @@ logwriter_reopen(struct logwriter *lw)
 
 /* --- output buffer: what one take writes, in as few writes as it can -- */
 
+/* log_target stdout or both: the lines on clm-logd's stdout or stderr. */
+static void
+out_console(struct logwriter *lw, const char *p, size_t n)
+{
+	struct logwriter_stream	*s = lw->outs;
+
+	if (s != NULL && s->console.fd != -1 && n > 0)
+		logconsole_write(&s->console, lw->wall_ms(), p, n);
+}
+
 static void
 out_flush(struct logwriter *lw)
 {
 	if (lw->outlen > 0 && lw->outfile != NULL)
 		file_write(lw, lw->outfile, lw->out, lw->outlen);
+	out_console(lw, lw->out, lw->outlen);
 	lw->outlen = 0;
 }
 
@@ -689,6 +705,7 @@ out_begin(struct logwriter *lw, struct lw_file *f)
 {
 	lw->outlen = 0;
 	lw->outfile = f;
+	lw->outs = NULL;
 }
 
 static void
@@ -699,6 +716,7 @@ out_put(struct logwriter *lw, const char *p, size_t n)
 	if (n > LW_OUT_CAP) {
 		if (lw->outfile != NULL)
 			file_write(lw, lw->outfile, p, n);
+		out_console(lw, p, n);
 		return;
 	}
 	memcpy(lw->out + lw->outlen, p, n);
@@ -835,6 +853,7 @@ logwriter_take(struct logwriter *lw, struct logwriter_stream *s,
 
 	lw->stamp_ok = false;
 	out_begin(lw, s->file);
+	lw->outs = s;
 	if (s->partlen > 0) {
 		/* The line's start is in memory: it must be finished. */
 		if ((nl = memchr(data, '\n', len)) == NULL) {
@@ -887,6 +906,7 @@ logwriter_flush(struct logwriter *lw, struct logwriter_stream *s)
 		return;
 	lw->stamp_ok = false;
 	out_begin(lw, s->file);
+	lw->outs = s;
 	part_write(lw, s);
 	out_flush(lw);
 }
@@ -895,6 +915,7 @@ void
 logwriter_end(struct logwriter *lw, struct logwriter_stream *s)
 {
 	out_begin(lw, s->file);
+	lw->outs = s;
 	if (s->partlen > 0 || s->midline) {
 		out_put(lw, s->part, s->partlen);
 		out_put(lw, "\n", 1);
@@ -1037,6 +1058,38 @@ stream_set_fd(struct logwriter *lw, struct logwriter_stream *s, int fd,
 	s->exact = fcntl(lw->scratch[1], F_GETPIPE_SZ) >= size;
 }
 
+/*
+ * The console side of a stream (flag o): app, slot and stream from its id
+ * NAME:SLOT:RUN:out|err (NAME has no ':'); fd -1 when off or unparsable.
+ */
+static void
+stream_set_console(struct logwriter_stream *s, const char *id, int flags)
+{
+	const char	*c1, *c2, *c3;
+	long long	 slot;
+	char		*num;
+
+	free((char *)s->console.app);
+	memset(&s->console, 0, sizeof s->console);
+	s->console.fd = -1;
+	if ((flags & LOGWRITER_CONSOLE) == 0 || (c1 = strchr(id, ':')) ==
+	    NULL || (c2 = strchr(c1 + 1, ':')) == NULL || (c3 = strchr(c2 + 1,
+	    ':')) == NULL || (strcmp(c3 + 1, "out") != 0 && strcmp(c3 + 1,
+	    "err") != 0))
+		return;
+	num = clm_strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+	if (clm_parse_int(num, 0, INT32_MAX, &slot) == 0) {
+		s->console.fd = strcmp(c3 + 1, "err") == 0 ?
+		    LOGCONSOLE_ERR_FD : LOGCONSOLE_OUT_FD;
+		s->console.json = (flags & LOGWRITER_JSON) != 0;
+		s->console.app = clm_strndup(id, (size_t)(c1 - id));
+		s->console.slot = (int)slot;
+		s->console.stream = s->console.fd == LOGCONSOLE_ERR_FD ?
+		    "err" : "out";
+	}
+	free(num);
+}
+
 struct logwriter_stream *
 logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
     char **cause)
@@ -1060,6 +1113,7 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 		stream_unwatch(lw, old);
 		stream_set_fd(lw, old, fd, &st);
 		old->flags = a->flags;
+		stream_set_console(old, a->id, a->flags);
 		free(old->datefmt);
 		old->datefmt = clm_strdup(a->datefmt);
 		old->stamp_sec = -1;
@@ -1078,6 +1132,8 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 	s = clm_calloc(1, sizeof *s);
 	s->id = clm_strdup(a->id);
 	s->flags = a->flags;
+	s->console.app = NULL;
+	stream_set_console(s, a->id, a->flags);
 	s->datefmt = clm_strdup(a->datefmt);
 	s->stamp_sec = -1;
 	s->file = file_get(lw, a);
@@ -1324,6 +1380,23 @@ lw_mark(struct logwriter *lw, const char *msg, size_t len)
 	free(path);
 }
 
+/* "PID <id> <pid>": the console names the stream's pid. */
+static void
+lw_pid(struct logwriter *lw, const char *msg, size_t len)
+{
+	struct logwriter_stream	*s;
+	char			*copy = clm_strndup(msg, len), *sp;
+	long long		 pid;
+
+	if ((sp = strrchr(copy, ' ')) != NULL) {
+		*sp = '\0';
+		if (clm_parse_int(sp + 1, 1, INT32_MAX, &pid) == 0 &&
+		    (s = logwriter_find(lw, copy)) != NULL)
+			s->console.pid = (int)pid;
+	}
+	free(copy);
+}
+
 void
 logwriter_control(struct logwriter *lw, const char *msg, size_t len, int fd,
     int reply_fd)
@@ -1358,7 +1431,9 @@ logwriter_control(struct logwriter *lw, const char *msg, size_t len, int fd,
 	}
 	if (fd != -1)
 		close(fd);
-	if (len == 4 && memcmp(msg, "PING", 4) == 0) {
+	if (len > 4 && memcmp(msg, "PID ", 4) == 0) {
+		lw_pid(lw, msg + 4, len - 4);
+	} else if (len == 4 && memcmp(msg, "PING", 4) == 0) {
 		if (reply_fd != -1 && send(reply_fd, "PONG", 4,
 		    MSG_NOSIGNAL | MSG_DONTWAIT) == -1 && errno != EPIPE)
 			lw_warn(lw, "cannot answer PING: %s", strerror(errno));

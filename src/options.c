@@ -27,6 +27,12 @@ static int options_check_code(const char *, char **);
 static int options_check_cron(const char *, char **);
 static int options_check_tz(const char *, char **);
 
+/* log_target's and log_format's values, by CLM_LOG_*. */
+static const char *const options_log_targets[] = {
+	"files", "stdout", "both", NULL
+};
+static const char *const options_log_formats[] = { "text", "json", NULL };
+
 /* autorestart's values, by CLM_RESTART_*. */
 static const char *const options_restart_modes[] = {
 	"never", "always", "on-failure", NULL
@@ -192,6 +198,17 @@ const struct clm_option options_table[] = {
 	  F(error_file), 0, 0, NULL,
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
 	  "stderr's log file, the same way", NULL, NULL },
+	{ "log_target", "log-target", 0, "log_target", CLM_OPT_CHOICE,
+	  F(log_target), 0, 0, "files",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS,
+	  "TARGET", "where the workers' lines go: files, stdout (clmd's\n"
+	  "stdout and stderr, each line prefixed NAME:ID; for containers),\n"
+	  "or both", NULL, options_log_targets },
+	{ "log_format", "log-format", 0, "log_format", CLM_OPT_CHOICE,
+	  F(log_format), 0, 0, "text",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS,
+	  "FORMAT", "the lines on stdout: text, or json (an object a line:\n"
+	  "time, app, id, pid, stream, message)", NULL, options_log_formats },
 	{ "max_log_size", "max-log-size", 0, "max_log_size", CLM_OPT_SIZE,
 	  F(max_log_size), 1024, OPT_SIZE_MAX, "10M",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE | CLM_OPT_DEFAULTS, "SIZE",

@@ -587,33 +587,17 @@ bool
 proto_utf8(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	unsigned		 c, n, i;
+	size_t			 len = strlen(s), k;
 
 	while (*p != '\0') {
 		if (*p < 0x80) {
 			p++;
 			continue;
 		}
-		if (*p >= 0xc2 && *p <= 0xdf) {
-			n = 1;
-			c = *p & 0x1f;
-		} else if (*p >= 0xe0 && *p <= 0xef) {
-			n = 2;
-			c = *p & 0x0f;
-		} else if (*p >= 0xf0 && *p <= 0xf4) {
-			n = 3;
-			c = *p & 0x07;
-		} else
+		if ((k = clm_utf8_len(p, len - (size_t)(p -
+		    (const unsigned char *)s))) == 0)
 			return false;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			c = (c << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-		    (n == 3 && (c < 0x10000 || c > 0x10ffff)))
-			return false;
-		p += n + 1;
+		p += k;
 	}
 	return true;
 }

@@ -855,6 +855,10 @@ proc_spawn(struct worker *w, char **cause)
 	} else {
 		w->run = run;
 		pid = run->proc.pid;
+		if (spec->log_target == CLM_LOG_STDOUT ||
+		    spec->log_target == CLM_LOG_BOTH)
+			logs_pid(ctx->logs, spec->name, w->slot, w->run_id,
+			    pid);
 		/* Who adopts it after a crash of clmd watches this. */
 		w->pidfd = reaper_pidfd(pid);
 	}

@@ -27,6 +27,14 @@
 #define CLM_INSTANCES_MAX 0		/* -i 0, -i max: every logical core */
 #define CLM_INSTANCES_ALL_BUT_ONE (-1)	/* -i -1 */
 
+/* log_target: where a worker's lines go (stdout: clmd's stdout and
+ * stderr, through clm-logd; logconsole.h); log_format: how there. */
+#define CLM_LOG_FILES	0
+#define CLM_LOG_STDOUT	1
+#define CLM_LOG_BOTH	2
+#define CLM_LOG_TEXT	0
+#define CLM_LOG_JSON	1
+
 /* autorestart: when a worker that exits by itself is started again. */
 #define CLM_RESTART_NEVER	0	/* false: it stays stopped */
 #define CLM_RESTART_ALWAYS	1	/* true */
@@ -77,6 +85,8 @@ struct clm_app_spec {
 	char		 *group;	/* ... and group; NULL: the user's */
 	bool		  inherit_env;	/* --user: the CLI's whole environment */
 	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
+	int		  log_target;	/* CLM_LOG_FILES, _STDOUT, _BOTH */
+	int		  log_format;	/* CLM_LOG_TEXT, _JSON (stdout) */
 	uint32_t	  watchdog_ms;	/* WATCHDOG=1 at least this often, or
 					   the worker is replaced; 0: off */
 	bool		  log_time;	/* timestamp every log line */

@@ -68,6 +68,9 @@ uint64_t clm_wall_ms(void);
 
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. */
 int clm_parse_int(const char *s, long long min, long long max, long long *out);
+/* The length of the valid multi-byte UTF-8 sequence at p (of n bytes: no
+ * overlong form, no surrogate, at most U+10FFFF), or 0. */
+size_t clm_utf8_len(const unsigned char *p, size_t n);
 
 /* The length of the valid UTF-8 sequence at s (n bytes left, n > 0), 0 if
  * there is none (no overlong forms, no surrogates, at most U+10FFFF). */

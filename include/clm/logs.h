@@ -32,6 +32,10 @@ char *logs_path(const struct clm_home *, const struct clm_app_spec *,
  */
 int logs_attach(struct clm_logs *, const struct clm_app_spec *, int slot,
     unsigned long run, int *out, int *err);
+/* The run's process is pid: clm-logd's console (log_target stdout) names
+ * it. */
+void logs_pid(struct clm_logs *, const char *app, int slot,
+    unsigned long run, int pid);
 /* The run has ended: clm-logd finishes reading what it wrote. */
 void logs_detach(struct clm_logs *, const char *app, int slot,
     unsigned long run);

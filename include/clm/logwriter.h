@@ -22,7 +22,10 @@
  * datagram, at most LOGWRITER_MSG_MAX bytes):
  *	ADD <id> <flags> <max_size> <retain> [<datefmt>] <path>  + one fd
  *			(SCM_RIGHTS); flags t: timestamps, d: datefmt follows,
- *			the strftime format of the timestamps, in hex
+ *			the strftime format of the timestamps, in hex; o: the
+ *			lines also go to clm-logd's stdout (err: stderr),
+ *			prefixed; j: as JSON (logconsole.h)
+ *	PID <id> <pid>	the pid that writes stream id (for the console)
  *	REOPEN
  *	PING		answered with PONG
  *	MARK <path>\n<text>  text appended to path after what its streams
@@ -44,6 +47,10 @@
 #define LOGWRITER_TIMESTAMP	0x1		/* 't' */
 #define LOGWRITER_DATEFMT	0x2		/* 'd' */
 #define LOGWRITER_DATEFMT_MAX	64	/* a format, at most (bytes) */
+#define LOGWRITER_CONSOLE	0x4		/* 'o': also to stdout/stderr
+						   (logconsole.h); the id is
+						   NAME:SLOT:RUN:out|err */
+#define LOGWRITER_JSON		0x8		/* 'j': there as JSON */
 
 /* logwriter_service() results. */
 #define LOGWRITER_IDLE	0	/* wait for the pipe's next event */

@@ -145,7 +145,8 @@ TEST(options_table_is_consistent)
 			ASSERT_TRUE(o->type == CLM_OPT_INT ||
 			    o->type == CLM_OPT_DURATION ||
 			    o->type == CLM_OPT_SIZE ||
-			    o->type == CLM_OPT_SIGNAL);
+			    o->type == CLM_OPT_SIGNAL ||
+			    o->type == CLM_OPT_CHOICE);
 		}
 		/* Every default reads back as a user writes it. */
 		if (o->def != NULL) {
@@ -232,6 +233,8 @@ static const char *
 sample(const struct ofx *fx, const struct clm_option *o, char *buf,
     size_t len)
 {
+	size_t	k;
+
 	switch (o->type) {
 	case CLM_OPT_STRING:
 		if (strcmp(o->key, "script") == 0)
@@ -258,7 +261,12 @@ sample(const struct ofx *fx, const struct clm_option *o, char *buf,
 		return strcmp(o->key, "stop_exit_codes") == 0 ? "3" :
 		    "127.0.0.1:3001";
 	case CLM_OPT_CHOICE:
-		return o->choices[2] != NULL ? o->choices[2] : o->choices[0];
+		/* The last one that is not the default. */
+		for (k = 0; o->choices[k + 1] != NULL; k++)
+			;
+		if (o->def != NULL && strcmp(o->choices[k], o->def) == 0)
+			k--;
+		return o->choices[k];
 	case CLM_OPT_INSTANCES:
 		return "3";
 	case CLM_OPT_INT:
@@ -547,6 +555,8 @@ TEST(options_defaults_section_takes_the_rows)
 		if (o->type == CLM_OPT_SIGNAL)
 			ini = clm_asprintf("[defaults]\n%s = SIGNOPE\n",
 			    o->key);
+		else if (o->type == CLM_OPT_CHOICE)
+			ini = clm_asprintf("[defaults]\n%s = nope\n", o->key);
 		else
 			ini = clm_asprintf("[defaults]\n%s = %lld\n", o->key,
 			    o->max + 1);
