@@ -1,12 +1,15 @@
 /* clmd: the clm daemon. Parses its flags and runs. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clm/daemon.h"
+#include "clm/handlers.h"
 #include "clm/upgrade.h"
 
 static const char usage[] =
-    "usage: clmd [-Fn] [-f FILE] [--resurrect] [--version] [--help]\n"
+    "usage: clmd [-Fn] [-f FILE] [--resurrect | --apps FILE] [--version] "
+    "[--help]\n"
     "\n"
     "The clm daemon: supervises the apps of one CLM_HOME (default ~/.clm).\n"
     "Usually started by clm itself, or by systemd with --foreground.\n"
@@ -17,15 +20,43 @@ static const char usage[] =
     "  -n, --check       check the configuration, print 'configuration OK'\n"
     "                    or its errors, and exit\n"
     "      --resurrect   start the apps saved by clm save (dump.json)\n"
+    "      --apps FILE   start the apps of this app file (INI, or a PM2\n"
+    "                    ecosystem file) once clmd listens: a container's\n"
+    "                    job, with --foreground (SIGTERM stops them all)\n"
     "  -V, --version     print the version and exit\n"
     "  -h, --help        print this help and exit\n";
+
+/* --apps FILE: refuse a bad file before anything starts. */
+static int
+check_apps(const struct clm_daemon_options *o)
+{
+	struct clm_app_spec	**specs;
+	char			**errors = NULL;
+	size_t			  n, i;
+
+	if (o->resurrect) {
+		fprintf(stderr, "clmd: --apps and --resurrect: choose one\n");
+		return 2;
+	}
+	if (handlers_load_file(o->apps, &specs, &n, &errors) == -1) {
+		for (i = 0; errors != NULL && errors[i] != NULL; i++)
+			fprintf(stderr, "clmd: %s\n", errors[i]);
+		clm_strv_free(errors);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		clm_app_spec_free(specs[i]);
+	free(specs);
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
 	struct clm_daemon_options	opts = { 0 };
 	long long			n;
-	int				i;
+	char				*apps = NULL;
+	int				i, rc;
 
 	opts.upgrade_fd = -1;
 
@@ -38,6 +69,14 @@ main(int argc, char **argv)
 			opts.check_only = true;
 		else if (strcmp(argv[i], "--resurrect") == 0)
 			opts.resurrect = true;
+		else if (strcmp(argv[i], "--apps") == 0) {
+			if (++i == argc) {
+				fprintf(stderr, "clmd: --apps needs an app file "
+				    "(see clmd --help)\n");
+				return 2;
+			}
+			opts.apps = argv[i];
+		}
 		else if (strcmp(argv[i], "--check-upgrade") == 0)
 			/* clm update asks: can you take my state? */
 			return upgrade_check_answer(argc - i - 1, argv + i + 1);
@@ -73,5 +112,14 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	return clm_daemon_run(&opts);
+	if (opts.apps != NULL) {
+		if ((rc = check_apps(&opts)) != 0)
+			return rc;
+		/* The daemon may leave this folder: an absolute path. */
+		if ((apps = realpath(opts.apps, NULL)) != NULL)
+			opts.apps = apps;
+	}
+	rc = clm_daemon_run(&opts);
+	free(apps);
+	return rc;
 }

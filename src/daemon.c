@@ -734,6 +734,8 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 		daemon_ready(&dm.ctx);
 	} else if (o.resurrect)
 		handlers_resurrect(&dm.ctx, NULL);
+	else if (o.apps != NULL)
+		handlers_start_file(&dm.ctx, o.apps);
 	else
 		daemon_ready(&dm.ctx);
 	uv_run(&dm.loop, UV_RUN_DEFAULT);

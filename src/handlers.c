@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clm/config.h"
+#include "clm/ecosystem.h"
 #include "clm/handlers.h"
 #include "clm/listeners.h"
 #include "clm/log.h"
@@ -716,6 +718,50 @@ handlers_resurrect(struct clm_daemon_ctx *d, struct clm_call *call)
 	clm_strv_free(stopped);
 	log_info("resurrect: starting %zu saved app%s", k, k == 1 ? "" : "s");
 	start_apps(d, call, specs, k, notes);
+	free(specs);
+}
+
+int
+handlers_load_file(const char *path, struct clm_app_spec ***specs,
+    size_t *n, char ***errors)
+{
+	struct ecosystem_opts	 eo = { NULL, NULL, false };
+	char			**warnings = NULL;
+	size_t			  i;
+	int			  r;
+
+	if (!ecosystem_is_file(path))
+		return config_load_apps(path, environ, NULL, NULL, specs, n,
+		    errors);
+	r = ecosystem_load(path, environ, &eo, specs, n, &warnings, errors);
+	for (i = 0; warnings != NULL && warnings[i] != NULL; i++)
+		log_warnx("%s", warnings[i]);
+	clm_strv_free(warnings);
+	return r;
+}
+
+void
+handlers_start_file(struct clm_daemon_ctx *d, const char *path)
+{
+	struct clm_app_spec	**specs;
+	char			**errors = NULL;
+	size_t			  n, i, k = 0;
+
+	if (handlers_load_file(path, &specs, &n, &errors) == -1) {
+		for (i = 0; errors != NULL && errors[i] != NULL; i++)
+			log_warnx("--apps: %s", errors[i]);
+		clm_strv_free(errors);
+		d->resurrected(d);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (supervisor_spec(d->sup, specs[i]->name) != NULL)
+			clm_app_spec_free(specs[i]);	/* there already */
+		else
+			specs[k++] = specs[i];
+	}
+	log_info("--apps %s: starting %zu app%s", path, k, k == 1 ? "" : "s");
+	start_apps(d, NULL, specs, k, NULL);
 	free(specs);
 }
 

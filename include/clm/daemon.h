@@ -8,6 +8,7 @@ struct clm_daemon_options {
 	bool		 foreground;	/* stay attached, log to stderr too */
 	bool		 check_only;	/* -n: check the configuration, exit */
 	bool		 resurrect;	/* start the saved apps at start-up */
+	const char	*apps;		/* --apps FILE: start its apps */
 	const char	*config;	/* -f FILE; NULL: $CLM_HOME/clm.ini */
 	int		 upgrade_fd;	/* --upgrade-from FD (clm update); -1 */
 };

@@ -28,6 +28,15 @@ struct clm_daemon_ctx {
 
 /* Start the apps saved in dump.json; call may be NULL (clmd --resurrect). */
 void handlers_resurrect(struct clm_daemon_ctx *, struct clm_call *);
+/*
+ * clmd --apps FILE: the apps of an app file (INI, or a PM2 ecosystem
+ * file), in clmd's environment. handlers_load_file: 0, or -1 with
+ * *errors. handlers_start_file: start those that are not there yet (as
+ * --resurrect does: d->resurrected when done).
+ */
+int handlers_load_file(const char *path, struct clm_app_spec ***specs,
+    size_t *n, char ***errors);
+void handlers_start_file(struct clm_daemon_ctx *, const char *path);
 
 /* clm update (call may be NULL: SIGUSR2): path NULL means our binary. */
 void handlers_update(struct clm_daemon_ctx *, struct clm_call *,
