@@ -47,6 +47,9 @@ struct daemon {
 	 * crash (recovered), the dead clmd's, from clm-keeper. */
 	bool			 upgrading;
 	bool			 recovered;
+	unsigned		 sigkills;	/* before the shutdown */
+	bool			 unclean;	/* a worker needed SIGKILL
+						   then: exit status 1 */
 	struct clm_state	 st;
 	struct clm_keeper	*keeper;
 	int			 keeper_conn;	/* from keeper_take() */
@@ -303,6 +306,7 @@ shutdown_done(void *arg, const char *code, const char *message)
 {
 	struct daemon	*dm = arg;
 	size_t		 i;
+	unsigned	 n;
 
 	for (i = 0; i < dm->ctx.nkill_calls; i++) {
 		struct clm_reply	*r = proto_reply_new();
@@ -313,8 +317,15 @@ shutdown_done(void *arg, const char *code, const char *message)
 	free(dm->ctx.kill_calls);
 	dm->ctx.kill_calls = NULL;
 	dm->ctx.nkill_calls = 0;
+	n = supervisor_sigkills(dm->ctx.sup) - dm->sigkills;
 	daemon_close(dm, true);
-	log_info("every app stopped; exiting");
+	if (n > 0) {
+		dm->unclean = true;
+		log_warnx("every app stopped, %u worker%s only by SIGKILL "
+		    "after the kill timeout; exiting with status 1", n,
+		    n == 1 ? "" : "s");
+	} else
+		log_info("every app stopped; exiting");
 }
 
 static void
@@ -325,6 +336,7 @@ daemon_shutdown(struct clm_daemon_ctx *ctx)
 	if (ctx->shutting_down)
 		return;
 	ctx->shutting_down = true;
+	dm->sigkills = supervisor_sigkills(ctx->sup);
 	notify_send("STOPPING=1\nSTATUS=stopping every app");
 	supervisor_stop_all(ctx->sup, shutdown_done, dm);
 }
@@ -666,7 +678,7 @@ daemon_teardown(struct daemon *dm, char *cause)
 	free(dm->ctx.exe);
 	free(dm->config);
 	upgrade_state_free(&dm->st);
-	return cause == NULL ? 0 : 1;
+	return cause == NULL && !dm->unclean ? 0 : 1;
 }
 
 int

@@ -1660,6 +1660,12 @@ supervisor_scale(struct clm_supervisor *sup, const char *name,
 	return 0;
 }
 
+unsigned
+supervisor_sigkills(const struct clm_supervisor *sup)
+{
+	return sup->wctx.sigkills;
+}
+
 void
 supervisor_stop_all(struct clm_supervisor *sup, supervisor_done_cb done,
     void *arg)

@@ -283,6 +283,7 @@ act_kill(struct worker *w)
 	log_info("%s:%d: pid %d still running %u ms after %s: SIGKILL",
 	    wname(w), w->slot, w->pid, w->app->spec->kill_timeout_ms,
 	    clm_signal_name(w->app->spec->kill_signal));
+	w->ctx->sigkills++;
 	w->ctx->procs->signal(w, SIGKILL);
 }
 

@@ -108,6 +108,8 @@ int supervisor_scale(struct clm_supervisor *, const char *name,
     long long count, bool relative, char ***notes, supervisor_done_cb,
     void *arg, const char **code, char **cause);
 /* Stop every app (shutdown); done fires when no worker runs. */
+/* Stops so far that needed a SIGKILL after the kill timeout. */
+unsigned supervisor_sigkills(const struct clm_supervisor *);
 void supervisor_stop_all(struct clm_supervisor *, supervisor_done_cb,
     void *arg);
 

@@ -118,6 +118,8 @@ struct worker_ctx {
 	const char			*exec_shim;	/* clm-exec */
 	unsigned long			 runs;		/* runs started:
 							   run ids */
+	unsigned			 sigkills;	/* stops that took a
+							   SIGKILL */
 	/* w's state changed from was (or its failure did: same state). */
 	void				(*changed)(void *arg, struct worker *w,
 					    enum wstate was);
