@@ -144,6 +144,12 @@ const struct clm_option options_table[] = {
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
 	  "a change reloads once this long has passed without another", NULL,
 	  NULL },
+	{ "depends_on", "depends-on", 0, "depends_on", CLM_OPT_LIST,
+	  F(depends_on), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "APPS",
+	  "start once these apps are online (an app file's apps start in\n"
+	  "that order; a cycle is refused); clm stop all and clm kill stop\n"
+	  "this app before them", clm_app_name_check, NULL },
 	{ "restart_delay", "restart-delay", 0, "restart_delay_ms",
 	  CLM_OPT_DURATION, F(restart_delay_ms), 0, CLM_DURATION_MAX, "0",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",

@@ -53,6 +53,10 @@ struct app {
 	 * watch_for. */
 	struct watch		*watch;
 	char			*watch_for;
+	/* depends_on: started once its dependencies are online; stopped
+	 * (with them) once the apps that depend on it are down. */
+	bool			 await_deps;
+	bool			 stop_pending;
 };
 
 struct clm_supervisor {
@@ -285,6 +289,36 @@ op_add(struct clm_supervisor *sup, enum op_kind kind, char **names,
 	return op;
 }
 
+/* depends_on: a dependency of a cannot come online (*cause says why). */
+static bool
+check_deps_failed(struct app *a, char **cause)
+{
+	char *const	*d = a->wa.spec->depends_on;
+	struct app	*dep;
+	char		*why;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; d != NULL && d[i] != NULL; i++) {
+		if ((dep = app_find(a->sup, d[i])) == NULL || !dep->up) {
+			*cause = clm_asprintf("%s waits for %s, which is not "
+			    "running (depends_on)", a->wa.spec->name, d[i]);
+			return true;
+		}
+		for (j = 0; j < dep->nwanted && !dep->await_deps; j++) {
+			if (dep->workers[j]->state == WS_ONLINE ||
+			    worker_finished(dep->workers[j]) ||
+			    (why = worker_failure(dep->workers[j])) == NULL)
+				continue;
+			*cause = clm_asprintf("%s waits for %s, which cannot "
+			    "come online: %s", a->wa.spec->name, d[i], why);
+			free(why);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* OP_ONLINE: 1 when every worker is online, -1 when one cannot be. */
 static int
 check_online(struct op *op, struct app *a, char **cause)
@@ -296,6 +330,8 @@ check_online(struct op *op, struct app *a, char **cause)
 		    a->wa.spec->name);
 		return -1;
 	}
+	if (a->await_deps)	/* depends_on: its turn has not come */
+		return check_deps_failed(a, cause) ? -1 : 0;
 	for (j = 0; j < a->nwanted; j++) {
 		if ((op->one >= 0 && j != op->one) ||
 		    a->workers[j]->state == WS_ONLINE ||
@@ -640,12 +676,93 @@ sup_sweep_strays(struct clm_supervisor *sup)
 		sup->nstrays += sup->apps[i]->nstrays;
 }
 
+/* Does a depend on the app named? */
+static bool
+app_depends_on(const struct app *a, const char *name)
+{
+	char *const	*d = a->wa.spec->depends_on;
+	size_t		 i;
+
+	for (i = 0; d != NULL && d[i] != NULL; i++) {
+		if (strcmp(d[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Every dependency of a is up with all its workers online (or done). */
+static bool
+app_deps_online(struct clm_supervisor *sup, const struct app *a)
+{
+	char *const	*d = a->wa.spec->depends_on;
+	struct app	*dep;
+	struct worker	*w;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; d != NULL && d[i] != NULL; i++) {
+		if ((dep = app_find(sup, d[i])) == NULL || !dep->up ||
+		    dep->await_deps)
+			return false;
+		for (j = 0; j < dep->nwanted; j++) {
+			w = dep->workers[j];
+			if (w->state != WS_ONLINE && !worker_finished(w))
+				return false;
+		}
+	}
+	return true;
+}
+
+static void	app_start_workers(struct app *);
+
+/*
+ * depends_on: start the apps whose dependencies are now online, and stop
+ * the apps being stopped none of whose dependents (being stopped) still
+ * runs.
+ */
+static void
+sup_check_deps(struct clm_supervisor *sup)
+{
+	struct app	*a, *b;
+	size_t		 i, k;
+	int		 j;
+	bool		 wait;
+
+	for (i = 0; i < sup->napps; i++) {
+		a = sup->apps[i];
+		if (a->await_deps && a->up && app_deps_online(sup, a)) {
+			log_info("%s: its dependencies are online: starting",
+			    a->wa.spec->name);
+			a->await_deps = false;
+			app_start_workers(a);
+		}
+		if (!a->stop_pending)
+			continue;
+		wait = false;
+		for (k = 0; k < sup->napps && !wait; k++) {
+			b = sup->apps[k];
+			wait = b != a && !b->up && app_running(b) &&
+			    app_depends_on(b, a->wa.spec->name);
+		}
+		if (wait)
+			continue;
+		a->stop_pending = false;
+		log_info("%s: the apps that depend on it are down: stopping",
+		    a->wa.spec->name);
+		for (j = 0; j < a->nworkers; j++)
+			worker_want(a->workers[j], WANT_DOWN);
+		if (a->incoming != NULL)
+			worker_want(a->incoming, WANT_DOWN);
+	}
+}
+
 static void
 sup_kick_cb(uv_idle_t *idle)
 {
 	struct clm_supervisor	*sup = idle->data;
 
 	uv_idle_stop(idle);
+	sup_check_deps(sup);
 	if (sup->nstrays > 0)
 		sup_sweep_strays(sup);
 	sup_check_ops(sup);
@@ -1064,7 +1181,7 @@ supervisor_free(struct clm_supervisor *sup)
 static uint64_t
 apps_timeout(struct clm_supervisor *sup, char **names, bool stopping)
 {
-	uint64_t	 t = 0, u;
+	uint64_t	 t = 0, u, chain = 0;
 	struct app	*a;
 	size_t		 i;
 
@@ -1074,10 +1191,14 @@ apps_timeout(struct clm_supervisor *sup, char **names, bool stopping)
 		u = a->wa.spec->listen_timeout_ms;
 		if (stopping)
 			u += a->wa.spec->kill_timeout_ms;
+		/* depends_on: the apps go one after another. */
+		if (a->wa.spec->depends_on != NULL || a->await_deps ||
+		    a->stop_pending)
+			chain += u;
 		if (u > t)
 			t = u;
 	}
-	return t + 1000;
+	return (chain > t ? chain + t : t) + 1000;
 }
 
 static void
@@ -1137,7 +1258,7 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 {
 	struct app	*a;
 	bool		 clamped;
-	int		 n, i;
+	int		 n;
 
 	if (check_identity(sup, spec, cause) == -1) {
 		clm_app_spec_free(spec);
@@ -1164,12 +1285,29 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 		return 0;
 	}
 	a->up = true;
-	log_info("%s: starting %d worker%s: %s%s%s", spec->name, n,
-	    n == 1 ? "" : "s", spec->interpreter ? spec->interpreter : "",
-	    spec->interpreter ? " " : "", spec->script);
-	for (i = 0; i < n; i++)
-		worker_want(a->workers[i], WANT_UP);
+	if (!app_deps_online(sup, a)) {
+		log_info("%s: waiting for its dependencies to be online "
+		    "(depends_on)", spec->name);
+		a->await_deps = true;
+		sup_kick(sup);
+		return 0;
+	}
+	app_start_workers(a);
 	return 0;
+}
+
+static void
+app_start_workers(struct app *a)
+{
+	const struct clm_app_spec	*spec = a->wa.spec;
+	int				 i;
+
+	log_info("%s: starting %d worker%s: %s%s%s", spec->name, a->nwanted,
+	    a->nwanted == 1 ? "" : "s", spec->interpreter ?
+	    spec->interpreter : "", spec->interpreter ? " " : "",
+	    spec->script);
+	for (i = 0; i < a->nwanted; i++)
+		worker_want(a->workers[i], WANT_UP);
 }
 
 int
@@ -1250,6 +1388,92 @@ workers_after(struct clm_supervisor *sup, struct clm_app_spec **specs,
 	return total;
 }
 
+static ssize_t
+spec_index(struct clm_app_spec **specs, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(specs[i]->name, name) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Depth-first: -1 with *cause naming the cycle through specs[i]. mark:
+ * 0 new, 1 on the path, 2 done; path holds the names on it. */
+static int
+deps_visit(struct clm_app_spec **specs, size_t n, size_t i, int *mark,
+    char ***path, char **cause)
+{
+	char *const	*d = specs[i]->depends_on;
+	char		*s, *t;
+	ssize_t		 k;
+	size_t		 j, from;
+
+	if (mark[i] == 2)
+		return 0;
+	clm_strv_push(path, specs[i]->name);
+	if (mark[i] == 1) {
+		for (from = 0; strcmp((*path)[from], specs[i]->name) != 0;
+		    from++)
+			;
+		s = clm_strdup((*path)[from]);
+		for (j = from + 1; (*path)[j] != NULL; j++) {
+			t = clm_asprintf("%s -> %s", s, (*path)[j]);
+			free(s);
+			s = t;
+		}
+		*cause = clm_asprintf("depends_on makes a cycle: %s (an app "
+		    "cannot wait for itself)", s);
+		free(s);
+		return -1;
+	}
+	mark[i] = 1;
+	for (j = 0; d != NULL && d[j] != NULL; j++) {
+		if ((k = spec_index(specs, n, d[j])) != -1 &&
+		    deps_visit(specs, n, (size_t)k, mark, path, cause) == -1)
+			return -1;
+	}
+	mark[i] = 2;
+	free((*path)[clm_strv_len(*path) - 1]);
+	(*path)[clm_strv_len(*path) - 1] = NULL;
+	return 0;
+}
+
+/* depends_on: every name an app of specs or one that exists; no cycle. */
+static int
+deps_check(struct clm_supervisor *sup, struct clm_app_spec **specs,
+    size_t n, char **cause)
+{
+	char	**path = NULL, *const *d;
+	int	 *mark, rc = 0;
+	size_t	  i, j;
+
+	for (i = 0; i < n; i++) {
+		d = specs[i]->depends_on;
+		for (j = 0; d != NULL && d[j] != NULL; j++) {
+			if (spec_index(specs, n, d[j]) == -1 &&
+			    app_find(sup, d[j]) == NULL) {
+				*cause = clm_asprintf("%s: depends_on names "
+				    "'%s', which is neither running nor in "
+				    "what is started (start it first, or in "
+				    "the same app file)", specs[i]->name,
+				    d[j]);
+				return -1;
+			}
+		}
+	}
+	mark = clm_calloc(n + 1, sizeof *mark);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = deps_visit(specs, n, i, mark, &path, cause);
+		clm_strv_free(path);
+		path = NULL;
+	}
+	free(mark);
+	return rc;
+}
+
 int
 supervisor_add_apps(struct clm_supervisor *sup, struct clm_app_spec **specs,
     size_t n, char ***notes, supervisor_done_cb done, void *arg,
@@ -1272,6 +1496,8 @@ supervisor_add_apps(struct clm_supervisor *sup, struct clm_app_spec **specs,
 		}
 	}
 	if (limits_check_workers(workers_after(sup, specs, n), cause) == -1)
+		goto fail;
+	if (deps_check(sup, specs, n, cause) == -1)
 		goto fail;
 	names = clm_calloc(1, sizeof *names);
 	for (i = 0; i < n; i++) {
@@ -1483,6 +1709,7 @@ apps_up(struct clm_supervisor *sup, char **names, void (*fn)(struct worker *),
 		if (!a->up)	/* a stopped app: its ports listen again */
 			listeners_resume(&a->wa.listeners);
 		a->up = true;
+		a->stop_pending = false;
 		for (j = 0; j < a->nwanted; j++)
 			fn(a->workers[j]);
 	}
@@ -1502,7 +1729,6 @@ stop_apps(struct clm_supervisor *sup, char **names, bool deleting)
 {
 	struct app	*a;
 	size_t		 i;
-	int		 j;
 
 	for (i = 0; names[i] != NULL; i++) {
 		if ((a = app_find(sup, names[i])) == NULL)
@@ -1514,12 +1740,12 @@ stop_apps(struct clm_supervisor *sup, char **names, bool deleting)
 		a->up = false;
 		if (deleting)
 			a->deleting = true;
-		for (j = 0; j < a->nworkers; j++) {
-			worker_want(a->workers[j], WANT_DOWN);
-		}
-		if (a->incoming != NULL)
-			worker_want(a->incoming, WANT_DOWN);
+		a->await_deps = false;
+		/* depends_on: it stops after the apps stopped with it that
+		 * depend on it (sup_check_deps). */
+		a->stop_pending = true;
 	}
+	sup_check_deps(sup);
 }
 
 void

@@ -77,6 +77,8 @@ struct clm_app_spec {
 	char		**ignore_watch;	/* globs never watched */
 	uint32_t	  watch_delay_ms; /* a change reloads after this
 					   long without another */
+	char		**depends_on;	/* apps that must be online before
+					   this one starts (and stop after) */
 	uint32_t	  restart_delay_ms; /* fixed wait before a restart;
 					   0: the exponential backoff */
 	uint32_t	  listen_timeout_ms;

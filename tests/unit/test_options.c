@@ -258,6 +258,8 @@ sample(const struct ofx *fx, const struct clm_option *o, char *buf,
 	case CLM_OPT_ARGS:
 		return "a 'b c'";
 	case CLM_OPT_LIST:
+		if (strcmp(o->key, "depends_on") == 0)
+			return "db";
 		return strcmp(o->key, "stop_exit_codes") == 0 ? "3" :
 		    "127.0.0.1:3001";
 	case CLM_OPT_CHOICE:
