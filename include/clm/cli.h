@@ -42,4 +42,21 @@ bool clm_cli_is_app_file(const char *word);
 int clm_cli_parse_app_file(int argc, char **argv, const char **file,
     char ***only, char **cause);
 
+/* A verb of the table, for its man page and completion (clidoc.c):
+ * flags are its options' long names, without "--" (clm_strv_free). */
+struct clm_cli_doc {
+	const char	*name;
+	const char	*alias;		/* NULL: none */
+	const char	*args;
+	const char	*summary;
+	const char	*help;		/* NULL: none */
+	char		**flags;
+};
+bool clm_cli_verb_doc(size_t i, struct clm_cli_doc *);
+
+/* clm --man-page=clm|clmd|clm.ini: the page in roff on stdout (the build
+ * writes man/ with it); clm --completion=bash: the bash completion. */
+int clm_clidoc_man(const char *page);
+int clm_clidoc_bash(void);
+
 #endif
