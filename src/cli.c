@@ -21,6 +21,7 @@
 #include "clm/config.h"
 #include "clm/dotenv.h"
 #include "clm/ecosystem.h"
+#include "clm/events.h"
 #include "clm/home.h"
 #include "clm/listeners.h"
 #include "clm/logview.h"
@@ -688,6 +689,7 @@ static int cli_verb_kill(const struct cli_verb *, int, char **);
 static int cli_verb_scale(const struct cli_verb *, int, char **);
 static int cli_verb_help(const struct cli_verb *, int, char **);
 static int cli_verb_import(const struct cli_verb *, int, char **);
+static int cli_verb_events(const struct cli_verb *, int, char **);
 
 /* Sorted by name: ambiguity messages list them in this order. */
 static const struct cli_verb cli_verbs[] = {
@@ -704,6 +706,19 @@ static const struct cli_verb cli_verbs[] = {
 	  "Options:\n"
 	  "      --json               print JSON instead of text\n",
 	  false, false, 1, 1 },
+	{ "events", NULL, cli_verb_events, cli_json_options, "[NAME] [--json]",
+	  "follow what happens to the apps, as it happens",
+	  "One line per event until interrupted: a worker launching, online, "
+	  "its exit\n(code or signal), a restart scheduled, errored, stopping, "
+	  "stopped; a\nreload's begin, end or failure; a scale; a replacement "
+	  "for memory or a\nmissed watchdog; the daemon's start and update. "
+	  "NAME: only that app's.\nA reader that falls 256 KiB behind is told "
+	  "so and dropped.\n"
+	  "Options:\n"
+	  "      --json               one JSON object a line: time, event, app, "
+	  "id, pid,\n"
+	  "                           exit_code, signal, restarts, details\n",
+	  false, false, 0, 1 },
 	{ "flush", NULL, cli_verb_flush, NULL, "[NAME|all]",
 	  "empty the log files of an app (default: all)",
 	  NULL, false, false, 0, 1 },
@@ -954,6 +969,27 @@ cli_find_verb(const char *word, char **cause)
 		    word, list);
 	free(list);
 	return NULL;
+}
+
+bool
+clm_cli_verb_doc(size_t i, struct clm_cli_doc *d)
+{
+	const struct cli_verb	*v;
+	const struct cli_option	*o;
+
+	if (i >= CLM_ARRAY_SIZE(cli_verbs))
+		return false;
+	cli_start_options_init();
+	v = &cli_verbs[i];
+	memset(d, 0, sizeof *d);
+	d->name = v->name;
+	d->alias = v->alias;
+	d->args = v->args;
+	d->summary = v->summary;
+	d->help = v->help;
+	for (o = v->options; o != NULL && o->lng != NULL; o++)
+		clm_strv_push(&d->flags, o->lng);
+	return true;
 }
 
 const char *
@@ -2177,6 +2213,44 @@ cli_print_describe(const struct clm_reply *reply, void *arg)
 }
 
 static int
+cli_print_event(const struct clm_reply *reply, void *arg)
+{
+	struct clm_event	 e;
+	char			*line;
+
+	if (reply->text == NULL)
+		return 0;
+	if (*(bool *)arg)
+		printf("%s\n", reply->text);
+	else if (proto_event_decode(reply->text, &e) == 0) {
+		line = events_human(&e);
+		printf("%s\n", line);
+		free(line);
+		proto_event_clear(&e);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int
+cli_verb_events(const struct cli_verb *v, int argc, char **argv)
+{
+	struct clm_request	*req;
+	struct cli_args		 a;
+	bool			 json = false;
+	int			 rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, cli_json_option, &json,
+	    &a)) != 0)
+		return rc;
+	req = proto_request_new("events");
+	if (a.npos > 0)
+		req->target = clm_strdup(a.pos[0]);
+	cli_args_free(&a);
+	return cli_simple(v, req, cli_print_event, &json);
+}
+
+static int
 cli_verb_describe(const struct cli_verb *v, int argc, char **argv)
 {
 	struct clm_request	*req;
@@ -2557,6 +2631,10 @@ clm_cli_main(int argc, char **argv)
 		    CLM_PROTOCOL_VERSION);
 		return cli_finish(CLM_EXIT_OK);
 	}
+	if (strncmp(word, "--man-page=", 11) == 0)	/* the build's */
+		return cli_finish(clm_clidoc_man(word + 11));
+	if (strcmp(word, "--completion=bash") == 0)
+		return cli_finish(clm_clidoc_bash());
 	if (word[0] == '-') {
 		return cli_report(NULL, CLM_EXIT_USAGE,
 		    clm_asprintf("unknown option '%s'", word));

@@ -19,6 +19,7 @@
 
 #include "clm/config.h"
 #include "clm/daemon.h"
+#include "clm/events.h"
 #include "clm/handlers.h"
 #include "clm/keeper.h"
 #include "clm/limits.h"
@@ -283,6 +284,7 @@ daemon_close(struct daemon *dm, bool bye)
 	keeper_stop(dm->keeper, bye);
 	dm->keeper = NULL;
 	logview_stop_all();
+	events_stop_all();
 	if (dm->ctx.sup != NULL)
 		supervisor_free(dm->ctx.sup);
 	dm->ctx.sup = NULL;
@@ -741,6 +743,9 @@ clm_daemon_run(const struct clm_daemon_options *opts)
 	log_info("clmd %s (protocol %d) listening on %s", CLM_VERSION,
 	    CLM_PROTOCOL_VERSION, dm.ctx.home.sock);
 	report_start(&dm, NULL);
+	events_init(&dm.loop);
+	events_app(NULL, -1, getpid(), dm.upgrading ? "update" : "start",
+	    "clmd %s", CLM_VERSION);
 	if (dm.upgrading) {
 		daemon_take_over(&dm);
 		daemon_ready(&dm.ctx);

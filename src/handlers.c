@@ -9,6 +9,7 @@
 
 #include "clm/config.h"
 #include "clm/ecosystem.h"
+#include "clm/events.h"
 #include "clm/handlers.h"
 #include "clm/listeners.h"
 #include "clm/log.h"
@@ -133,6 +134,14 @@ static void
 h_logs(struct clm_daemon_ctx *d, struct clm_call *call)
 {
 	logview_start(d, call);
+}
+
+static void
+h_events(struct clm_daemon_ctx *d, struct clm_call *call)
+{
+	/* An app that does not exist yet may: it is watched from its
+	 * start. */
+	events_subscribe(call, server_call_request(call)->target);
 }
 
 static void
@@ -874,6 +883,7 @@ static const struct handler handlers[] = {
 	{ "ping", h_ping, false, true },
 	{ "list", h_list, false, true },
 	{ "logs", h_logs, false, true },
+	{ "events", h_events, false, true },
 	{ "flush", h_flush, false, true },
 	{ "reload-logs", h_reload_logs, false, true },
 	{ "metrics", h_metrics, false, true },

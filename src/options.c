@@ -238,6 +238,12 @@ const struct clm_option options_table[] = {
 	  0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "PATH",
 	  "read KEY=VALUE lines (dotenv) into the environment when the app\n"
 	  "is started; relative to cwd; env.NAME keys win", NULL, NULL },
+	{ "on_event", "on-event", 0, "on_event", CLM_OPT_STRING, F(on_event),
+	  0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "COMMAND",
+	  "run COMMAND (with /bin/sh) for each event of the app (clm events),"
+	  "\nwith CLM_EVENT, CLM_APP_NAME, CLM_INSTANCE, CLM_PID, CLM_EXIT_CODE,"
+	  "\nCLM_SIGNAL, CLM_RESTARTS set; one at a time, its output in "
+	  "clmd.log", NULL, NULL },
 	{ "env", NULL, 0, "env", CLM_OPT_ENV, F(env), 0, 0, NULL,
 	  CLM_OPT_FILE | CLM_OPT_WIRE, "NAME",
 	  "the app's environment: clm's, then the app file's env.NAME\n"

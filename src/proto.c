@@ -1651,3 +1651,90 @@ proto_tree_decode(const char *text, size_t len, struct clm_tree **out,
 	cJSON_Delete(root);
 	return *out != NULL ? 0 : -1;
 }
+
+char *
+proto_event_encode(const struct clm_event *e)
+{
+	cJSON	*obj = proto_check(cJSON_CreateObject());
+	char	*s, *line;
+
+	proto_add_string(obj, "time", e->time);
+	proto_add_string(obj, "event", e->event);
+	proto_add(obj, "app", e->app != NULL ? cJSON_CreateString(e->app) :
+	    cJSON_CreateNull());
+	proto_add(obj, "id", e->id >= 0 ? cJSON_CreateNumber(e->id) :
+	    cJSON_CreateNull());
+	proto_add(obj, "pid", e->pid > 0 ? cJSON_CreateNumber(e->pid) :
+	    cJSON_CreateNull());
+	proto_add(obj, "exit_code", e->exit_code >= 0 ?
+	    cJSON_CreateNumber(e->exit_code) : cJSON_CreateNull());
+	proto_add(obj, "signal", e->signal > 0 ?
+	    cJSON_CreateString(clm_signal_name(e->signal)) :
+	    cJSON_CreateNull());
+	proto_add(obj, "restarts", e->restarts >= 0 ?
+	    cJSON_CreateNumber(e->restarts) : cJSON_CreateNull());
+	proto_add(obj, "details", e->details != NULL ?
+	    cJSON_CreateString(e->details) : cJSON_CreateNull());
+	s = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (s == NULL)
+		proto_oom();
+	line = clm_strdup(s);
+	cJSON_free(s);
+	return line;
+}
+
+static char *
+proto_event_str(const cJSON *obj, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? clm_strdup(v->valuestring) : NULL;
+}
+
+static int
+proto_event_int(const cJSON *obj, const char *key, int none)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) ? v->valueint : none;
+}
+
+int
+proto_event_decode(const char *line, struct clm_event *e)
+{
+	cJSON	*obj = cJSON_Parse(line);
+	char	*t, *sig;
+
+	memset(e, 0, sizeof *e);
+	if (obj == NULL || !cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		return -1;
+	}
+	if ((t = proto_event_str(obj, "time")) != NULL)
+		snprintf(e->time, sizeof e->time, "%s", t);
+	free(t);
+	e->event = proto_event_str(obj, "event");
+	e->app = proto_event_str(obj, "app");
+	e->details = proto_event_str(obj, "details");
+	e->id = proto_event_int(obj, "id", -1);
+	e->pid = proto_event_int(obj, "pid", 0);
+	e->exit_code = proto_event_int(obj, "exit_code", -1);
+	e->restarts = proto_event_int(obj, "restarts", -1);
+	sig = proto_event_str(obj, "signal");
+	e->signal = sig != NULL ? clm_signal_parse(sig) : 0;
+	if (e->signal < 0)
+		e->signal = 0;
+	free(sig);
+	cJSON_Delete(obj);
+	return e->event != NULL ? 0 : -1;
+}
+
+void
+proto_event_clear(struct clm_event *e)
+{
+	free(e->event);
+	free(e->app);
+	free(e->details);
+	memset(e, 0, sizeof *e);
+}

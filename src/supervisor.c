@@ -18,6 +18,7 @@
 
 #include "clm/config.h"
 #include "clm/cron.h"
+#include "clm/events.h"
 #include "clm/limits.h"
 #include "clm/log.h"
 #include "clm/orphans.h"
@@ -269,6 +270,20 @@ op_free(struct op *op)
 	free(op);
 }
 
+/* A reload's begin, end or failure, for each of its apps. */
+static void
+sup_reload_event(struct clm_supervisor *sup, char **names, const char *ev,
+    const char *msg)
+{
+	struct app	*a;
+	size_t		 i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if ((a = app_find(sup, names[i])) != NULL)
+			events_app(a->wa.spec, -1, 0, ev, msg != NULL ? "%s" :
+			    NULL, msg);
+}
+
 static struct op *
 op_add(struct clm_supervisor *sup, enum op_kind kind, char **names,
     uint64_t timeout_ms, supervisor_done_cb done, void *arg)
@@ -281,6 +296,8 @@ op_add(struct clm_supervisor *sup, enum op_kind kind, char **names,
 	op->done = done;
 	op->arg = arg;
 	op->one = -1;
+	if (kind == OP_RELOAD)
+		sup_reload_event(sup, names, "reload-begin", NULL);
 	if (timeout_ms != 0)
 		op->deadline_ms = clm_now_ms() + timeout_ms;
 	op->next = sup->ops;
@@ -588,6 +605,9 @@ op_finish(struct op *op, const char *code, const char *msg)
 		}
 		clm_strv_free(gone);
 	}
+	if (op->kind == OP_RELOAD)
+		sup_reload_event(op->sup, op->names, code != NULL ?
+		    "reload-failed" : "reload-end", msg);
 	if (op->done != NULL)
 		op->done(op->arg, code, msg);
 }
@@ -846,6 +866,8 @@ sup_recycle_due(struct clm_supervisor *sup, struct app *a, struct worker *w)
 		    "%llu: replacing it", spec->name, w->slot, w->pid,
 		    (unsigned long long)rss,
 		    (unsigned long long)spec->max_memory);
+		events_app(spec, w->slot, w->pid, "memory", "%llu bytes, over "
+		    "max_memory_restart: replacing it", (unsigned long long)rss);
 		return true;
 	}
 	now = sup->wctx.now_ms();
@@ -856,6 +878,8 @@ sup_recycle_due(struct clm_supervisor *sup, struct app *a, struct worker *w)
 		    "(watchdog %u ms): hung, replacing it", spec->name, w->slot,
 		    w->pid, (unsigned long long)(now - w->alive_ms),
 		    spec->watchdog_ms);
+		events_app(spec, w->slot, w->pid, "watchdog", "no WATCHDOG=1 for "
+		    "%llu ms: replacing it", (unsigned long long)(now - w->alive_ms));
 		return true;
 	}
 	if (w->recycle_at_ms != 0 && now >= w->recycle_at_ms) {
@@ -1058,6 +1082,7 @@ memwatch_cb(uv_timer_t *t)
 static void
 sup_worker_changed(void *arg, struct worker *w, enum wstate was)
 {
+	events_worker(w, was);
 	sup_kick(arg);
 	sup_changed(arg);
 }
@@ -1812,8 +1837,12 @@ app_resize(struct app *a, int n, supervisor_done_cb done, void *arg)
 	int			 j;
 
 	if (n != a->nworkers)
+	{
 		log_info("%s: scaling from %d to %d workers", a->wa.spec->name,
 		    a->nworkers, n);
+		events_app(a->wa.spec, -1, 0, "scale", "from %d to %d workers",
+		    a->nworkers, n);
+	}
 	if (n < a->nworkers) {
 		a->nwanted = n;
 		for (j = n; j < a->nworkers; j++) {

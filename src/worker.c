@@ -500,6 +500,7 @@ worker_exited(struct worker *w, int64_t status, int sig)
 		    w->pid, w->last_error, (unsigned long long)uptime);
 	} else
 		log_debug("%s:%d: pid %d stopped", wname(w), w->slot, w->pid);
+	w->last_pid = w->pid;
 	w->pid = 0;
 	worker_event(w, WE_EXIT);
 }

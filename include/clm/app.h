@@ -71,6 +71,8 @@ struct clm_app_spec {
 	uint32_t	  max_uptime_jitter_ms; /* ... plus up to this */
 	char		 *cron_restart;	/* "MIN HOUR DOM MON DOW": a rolling
 					   reload then; NULL: none */
+	char		 *on_event;	/* a shell command run for each event
+					   of the app (events.c); NULL: none */
 	char		 *cron_tz;	/* its time zone; NULL: clmd's */
 	char		**watch;	/* reload when these change: paths
 					   (relative to cwd), or yes: cwd */

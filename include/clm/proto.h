@@ -161,4 +161,22 @@ struct clm_tree;
 int proto_tree_decode(const char *text, size_t len, struct clm_tree **out,
     char **cause);
 
+/* An event (events.h): one JSON object a line on the wire and in
+ * clm events --json. */
+struct clm_event {
+	char		 time[32];	/* ISO 8601, UTC, milliseconds */
+	char		*event;		/* "launching", "exit", ... */
+	char		*app;		/* NULL: the daemon's */
+	int		 id;		/* the worker; -1: none */
+	int		 pid;		/* 0: none */
+	int		 exit_code;	/* -1: none */
+	int		 signal;	/* 0: none */
+	int		 restarts;	/* -1: none */
+	char		*details;	/* NULL: none */
+};
+/* One line, without '\n'. */
+char *proto_event_encode(const struct clm_event *);
+int proto_event_decode(const char *line, struct clm_event *);
+void proto_event_clear(struct clm_event *);
+
 #endif

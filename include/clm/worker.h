@@ -162,6 +162,7 @@ struct worker {
 						   update: the reaper waits */
 	struct clm_channel	*chan;
 	int			 pid;
+	int			 last_pid;	/* of the last run (events) */
 	int			 pidfd;		/* of pid; -1: none */
 	unsigned long		 run_id;	/* names its log streams */
 	uint64_t		 started_ms;

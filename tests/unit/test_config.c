@@ -845,7 +845,7 @@ TEST(config_apps_errors_name_file_and_line)
 	    "inherit_env, max_memory_restart, watchdog, time, log_date_format, "
 	    "merge_logs, out_file, "
 	    "error_file, log_target, log_format, max_log_size, log_retain, instance_var, "
-	    "increment_var, env_file and env.NAME)",
+	    "increment_var, env_file, on_event and env.NAME)",
 	    "apps.ini:4: unknown key 'scrip' in [web] (did you mean "
 	    "'script'?)", NULL);
 	fx_teardown(&fx);
