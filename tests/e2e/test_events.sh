@@ -54,8 +54,8 @@ assert_eq "$got" "$want" "web:0 after SIGKILL"
 
 check "a crash loop ends errored: exit (code 3) each run, then errored"
 clm start "$FIXTURES/crash.js" --name loop --max-restarts 2 \
-    --min-uptime 1000 >/dev/null 2>&1
-wait_until 30 has_event loop errored
+    --min-uptime 10s --listen-timeout 20s >/dev/null 2>&1
+wait_until 60 has_event loop errored
 got=$(events_of loop | awk '{print $1, $4, $6}' | tr '\n' ';')
 want="launching - 0;exit 3 0;restart - 0;launching - 1;exit 3 1;restart - 1;"
 want+="launching - 2;exit 3 2;errored - 2;"
