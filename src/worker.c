@@ -42,6 +42,7 @@ static const char *const worker_vars[] = {
 #define WORKER_STAT_MS	1000	/* /proc samples are reused this long */
 #define DRAIN_POLL_MS	20	/* a draining worker's connections: looked at */
 #define DRAIN_MIN_MS	60	/* handshakes under way land meanwhile */
+#define DRAIN_IDLE_MS	500	/* idle connections: their last chance */
 
 static const char *
 wname(const struct worker *w)
@@ -243,6 +244,11 @@ act_drain(struct worker *w)
 	    "its socket is shared: it still accepts", 
 	    w->app->spec->kill_timeout_ms);
 	worker_set_state(w, WS_DRAINING);
+	/* The preload answers the next requests with Connection: close. */
+	if (w->chan != NULL && clm_send_fd(channel_fd(w->chan), "DRAIN", 5,
+	    -1) == -1)
+		log_debug("%s:%d: DRAIN not sent on its channel", wname(w),
+		    w->slot);
 	timer_start(w, DRAIN_POLL_MS);
 }
 
@@ -261,6 +267,13 @@ act_drain_poll(struct worker *w)
 	}
 	if (busy <= 0 && took < DRAIN_MIN_MS) {
 		timer_start(w, DRAIN_MIN_MS - took);
+		return;
+	}
+	/* Idle keep-alive connections: their clients may still send a
+	 * request, answered with Connection: close; a grace for that. */
+	if (busy <= 0 && total > 0 && took < DRAIN_IDLE_MS &&
+	    took < w->app->spec->kill_timeout_ms) {
+		timer_start(w, DRAIN_POLL_MS);
 		return;
 	}
 	if (busy > 0)

@@ -57,7 +57,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -95,9 +97,15 @@ static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
 static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_send)(int, const void *, size_t, int);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 
 static int		chan_fd = -1;
 static pthread_mutex_t	chan_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		draining;	/* clmd said DRAIN */
+static uint64_t		drain_looked;	/* ms: when the channel was */
 
 /*
  * Per fd: the inode of the shared socket it holds (0: none), and the FL_
@@ -147,6 +155,12 @@ resolve(void)
 	    sym("getsockname");
 	real_getpeername = (int (*)(int, struct sockaddr *, socklen_t *))
 	    sym("getpeername");
+	real_write = (ssize_t (*)(int, const void *, size_t))sym("write");
+	real_send = (ssize_t (*)(int, const void *, size_t, int))sym("send");
+	real_writev = (ssize_t (*)(int, const struct iovec *, int))
+	    sym("writev");
+	real_sendmsg = (ssize_t (*)(int, const struct msghdr *, int))
+	    sym("sendmsg");
 	STORE(real_bind, (int (*)(int, const struct sockaddr *, socklen_t))
 	    sym("bind"));
 }
@@ -340,6 +354,7 @@ chan_recv(char *buf, size_t size, int *fdp)
 	int		 r;
 
 	*fdp = -1;
+again:
 	pfd.fd = chan_fd;
 	pfd.events = POLLIN;
 	do
@@ -360,6 +375,10 @@ chan_recv(char *buf, size_t size, int *fdp)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	if (strcmp(buf, "DRAIN") == 0) {	/* not a reply: clmd's news */
+		STORE(draining, 1);
+		goto again;
+	}
 	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
 		    c->cmsg_len == CMSG_LEN(sizeof(int)))
@@ -646,6 +665,21 @@ accept_as(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 	return r;
 }
 
+/* r was accepted on fd: a connection on a shared socket is tracked (a
+ * drain closes it after its reply), anything else forgotten. */
+static void
+conn_put(int fd, int r)
+{
+	struct stat	st;
+	int		saved = errno;
+
+	if (fd_shared(fd, NULL) && fstat(r, &st) == 0)
+		fd_put(r, (uint64_t)st.st_ino, FL_ACCEPTED);
+	else
+		fd_forget(r);	/* a reused number */
+	errno = saved;
+}
+
 /* accept, blocking if the app holds fd in blocking mode. */
 static int
 accept_any(int fd, struct sockaddr *addr, socklen_t *len, int flags, int four)
@@ -664,7 +698,7 @@ accept_any(int fd, struct sockaddr *addr, socklen_t *len, int flags, int four)
 			    real_accept(fd, addr, len);
 		if (r >= 0) {
 			if (!fd_known(r, &fl) || !(fl & FL_ACCEPTED))
-				fd_forget(r);	/* a reused number */
+				conn_put(fd, r);
 			return r;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -934,4 +968,242 @@ getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	resolve();
 	return name_as(real_getpeername, fd, addr, len);
+}
+
+/* --- the drain: Connection: close on the replies ------------------------ */
+
+#define DRAIN_LOOK_MS	5	/* the channel: looked at this often at most */
+#define HEAD_SCAN_MAX	4096	/* a response head: searched this far */
+#define IOV_OUT_MAX	64
+static const char	conn_close[] = "Connection: close\r\n";
+#define CONN_CLOSE_LEN	(sizeof conn_close - 1)
+
+/* Is the worker draining (clmd sent DRAIN on the channel)? */
+static int
+drain_now(void)
+{
+	struct timespec	ts;
+	uint64_t	now;
+	char		buf[8];
+	ssize_t		n;
+	int		saved;
+
+	if (LOAD(draining))
+		return 1;
+	if (chan_fd == -1 || clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == -1)
+		return 0;
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (now - LOAD(drain_looked) < DRAIN_LOOK_MS)
+		return 0;
+	STORE(drain_looked, now);
+	saved = errno;
+	n = recv(chan_fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+	errno = saved;
+	if (n == 5 && memcmp(buf, "DRAIN", 5) == 0) {
+		STORE(draining, 1);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int
+starts_nocase(const char *p, size_t n, const char *word)
+{
+	size_t	i;
+
+	for (i = 0; word[i] != '\0'; i++) {
+		if (i >= n || lower((unsigned char)p[i]) != word[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * How a response head that starts b (n bytes) is made to close: *at is
+ * where "Connection: close\r\n" goes in (after the status line), or, when
+ * a "Connection: keep-alive" header is there, *ka is the offset of
+ * "keep-alive", written over with "close     " (the same length). 0:
+ * leave it (not a head, a head that closes already, or one whose end is
+ * not in b).
+ */
+static int
+head_plan(const char *b, size_t n, size_t *at, size_t *ka)
+{
+	size_t	i, end, v;
+
+	if (n < 12 || (memcmp(b, "HTTP/1.1 ", 9) != 0 &&
+	    memcmp(b, "HTTP/1.0 ", 9) != 0))
+		return 0;
+	if (n > HEAD_SCAN_MAX)
+		n = HEAD_SCAN_MAX;
+	for (end = 0; end + 1 < n && !(b[end] == '\r' && b[end + 1] == '\n');
+	    end++)
+		;
+	if (end + 1 >= n)
+		return 0;
+	*at = end + 2;
+	*ka = 0;
+	for (i = end; i + 3 < n; i++) {
+		if (b[i] != '\r' || b[i + 1] != '\n')
+			continue;
+		if (b[i + 2] == '\r' && b[i + 3] == '\n')	/* its end */
+			return *ka != 0 || memcmp(b, "HTTP/1.1 ", 9) == 0;
+		if (!starts_nocase(b + i + 2, n - i - 2, "connection:"))
+			continue;
+		for (v = i + 13; v < n && (b[v] == ' ' || b[v] == '\t'); v++)
+			;
+		if (!starts_nocase(b + v, n - v, "keep-alive"))
+			return 0;	/* close, or upgrade: leave it */
+		*ka = v;
+	}
+	return 0;			/* the end of the head is not here */
+}
+
+/* Write all of b (a part of our own), waiting for room. */
+static int
+write_rest(int fd, const char *b, size_t n)
+{
+	struct pollfd	pfd;
+	ssize_t		w;
+
+	while (n > 0) {
+		w = real_send(fd, b, n, MSG_NOSIGNAL);
+		if (w > 0) {
+			b += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			return -1;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) == 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A write of iov to connection fd while draining: when it starts a
+ * response head, the head says Connection: close. Returns what the app's
+ * write returns, or -2: not ours, write it as it is.
+ */
+static ssize_t
+drain_write(int fd, const struct iovec *iov, int iovcnt, int flags,
+    int is_msg, const struct msghdr *m)
+{
+	struct iovec	 out[IOV_OUT_MAX];
+	struct msghdr	 mo;
+	char		 head[HEAD_SCAN_MAX];
+	size_t		 at, ka, n0;
+	ssize_t		 w;
+	int		 fl, k = 0, i;
+
+	if (iovcnt < 1 || iovcnt > IOV_OUT_MAX - 2 || !drain_now() ||
+	    !fd_known(fd, &fl) || !(fl & FL_ACCEPTED))
+		return -2;
+	n0 = iov[0].iov_len;
+	if (!head_plan(iov[0].iov_base, n0, &at, &ka))
+		return -2;
+	if (ka != 0) {			/* keep-alive -> "close     " */
+		memcpy(head, iov[0].iov_base, ka + 10);
+		memcpy(head + ka, "close     ", 10);
+		out[k].iov_base = head;
+		out[k++].iov_len = ka + 10;
+		out[k].iov_base = (char *)iov[0].iov_base + ka + 10;
+		out[k++].iov_len = n0 - ka - 10;
+	} else {			/* a header more, after the status */
+		out[k].iov_base = iov[0].iov_base;
+		out[k++].iov_len = at;
+		out[k].iov_base = (void *)conn_close;
+		out[k++].iov_len = CONN_CLOSE_LEN;
+		out[k].iov_base = (char *)iov[0].iov_base + at;
+		out[k++].iov_len = n0 - at;
+	}
+	for (i = 1; i < iovcnt; i++)
+		out[k++] = iov[i];
+	if (is_msg) {
+		mo = *m;
+		mo.msg_iov = out;
+		mo.msg_iovlen = (size_t)k;
+		w = real_sendmsg(fd, &mo, flags);
+	} else
+		w = real_writev(fd, out, k);
+	if (w < 0 || ka != 0 || w <= (ssize_t)at)
+		return w;
+	if (w < (ssize_t)(at + CONN_CLOSE_LEN)) {
+		/* Part of our header went: the rest of it, then the app's
+		 * retry writes its own bytes from the end of its status. */
+		if (write_rest(fd, conn_close + (w - at),
+		    CONN_CLOSE_LEN - (size_t)(w - at)) == -1)
+			return -1;
+		return (ssize_t)at;
+	}
+	return w - (ssize_t)CONN_CLOSE_LEN;
+}
+
+ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	struct iovec	iov;
+	ssize_t		r;
+
+	resolve();
+	if (chan_fd != -1 && fd > 2) {
+		iov.iov_base = (void *)buf;
+		iov.iov_len = n;
+		if ((r = drain_write(fd, &iov, 1, 0, 0, NULL)) != -2)
+			return r;
+	}
+	return real_write(fd, buf, n);
+}
+
+ssize_t
+send(int fd, const void *buf, size_t n, int flags)
+{
+	struct iovec	iov;
+	struct msghdr	m;
+	ssize_t		r;
+
+	resolve();
+	if (chan_fd != -1) {
+		iov.iov_base = (void *)buf;
+		iov.iov_len = n;
+		memset(&m, 0, sizeof m);
+		if ((r = drain_write(fd, &iov, 1, flags, 1, &m)) != -2)
+			return r;
+	}
+	return real_send(fd, buf, n, flags);
+}
+
+ssize_t
+writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t	r;
+
+	resolve();
+	if (chan_fd != -1 && fd > 2 &&
+	    (r = drain_write(fd, iov, iovcnt, 0, 0, NULL)) != -2)
+		return r;
+	return real_writev(fd, iov, iovcnt);
+}
+
+ssize_t
+sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	ssize_t	r;
+
+	resolve();
+	if (chan_fd != -1 && m != NULL && m->msg_iovlen <= IOV_OUT_MAX &&
+	    (r = drain_write(fd, m->msg_iov, (int)m->msg_iovlen, flags, 1,
+	    m)) != -2)
+		return r;
+	return real_sendmsg(fd, m, flags);
 }

@@ -313,9 +313,11 @@ drain_row() {
 
 # keepalive_row NAME PORT MAX -- CLM_START_ARGS...: `clm start ... -i 2` of
 # an app that keeps connections open, then a reload under the strict
-# client's keep-alive load: at most MAX failed (the idle connections an old
-# worker still holds when its kill signal comes, when nothing tells the
-# client to close them: at most one per connection and old worker).
+# client's keep-alive load: at most MAX failed. With the preload, a
+# draining worker's replies say Connection: close: MAX 0, and no idle
+# connection is left to its kill signal. Without (a static binary), the
+# idle connections it still holds are cut: at most one failure per
+# connection and old worker.
 keepalive_row() {
 	local max=$3
 	DRAIN_NAME=$1
@@ -329,6 +331,14 @@ keepalive_row() {
 	wait_until 20 all_online "$DRAIN_NAME" "$WANT"
 	LOAD_ARGS=--keepalive drain_event "reload, keep-alive" "$max" \
 	    clm reload "$DRAIN_NAME"
+	if [ "$max" = 0 ]; then
+		# Told Connection: close, the clients closed every connection
+		# before the kill signal: none was left to cut.
+		grep "$DRAIN_NAME:[0-9]*: pid [0-9]* drained in" \
+		    "$CLM_HOME/clmd.log" | grep -v "(0 idle connections" &&
+		    fail "an old worker still held idle connections"
+		ok "the old workers' clients closed every connection first"
+	fi
 	no_preload_errors "$DRAIN_NAME"
 	capture clm delete "$DRAIN_NAME"
 	assert_eq "$RC" 0 "clm delete $DRAIN_NAME"

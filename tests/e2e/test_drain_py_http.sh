@@ -9,8 +9,8 @@
 drain_row py-http "$(free_port)" -- \
     --interpreter "$PY" "$FIXTURES/http_pid.py"
 
-# The same server speaking HTTP/1.1 keep-alive: the drain waits until each
-# connection is idle, then the kill signal cuts it; a client that sends its
-# next request at that moment gets no reply (nothing told it to close).
-HTTP11=1 keepalive_row py-http11 "$(free_port)" 8 -- --interpreter "$PY" \
+# The same server speaking HTTP/1.1 keep-alive: while its worker drains,
+# the preload makes each reply say Connection: close, so the client opens
+# its next request elsewhere and nothing is cut: 0 failed.
+HTTP11=1 keepalive_row py-http11 "$(free_port)" 0 -- --interpreter "$PY" \
     "$FIXTURES/http_pid.py"
