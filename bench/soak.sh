@@ -13,7 +13,8 @@
 #   - flood: bench/flood.js, 1 MiB/s of stdout, rotated at 1 MiB (2 kept);
 #   - a client running `clm list --json` and `clm metrics` in a loop;
 #   - clm-logd killed (SIGKILL) every minute, `clm update` every 2 minutes.
-# Every 5 s it samples clmd's and clm-logd's RSS and open fds. It fails if,
+# Every 5 s it samples the RSS and open fds of clmd, clm-logd and clm-keeper
+# (which gets clmd's checks). It fails if,
 # after the first minute (the warm-up), an RSS grows by more than 5 % over
 # its value at the end of the warm-up, or the fds by more than the workers
 # started since; if any request failed; or if, after `clm kill`, a process
@@ -116,6 +117,8 @@ trap 'warn "interrupted"; exit 130' INT TERM
 
 clmd_pid() { head -n1 "$CLM_HOME/clmd.pid" 2>/dev/null; }
 logd_pid() { pgrep -P "$(clmd_pid)" -x clm-logd 2>/dev/null | head -n1; }
+# clm-keeper (its own session): the one started for our keeper.sock.
+keeper_pid() { pgrep -x -f -- "\S*clm-keeper $CLM_HOME/keeper.sock .*" | head -n1; }
 fds_of() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 started() { grep -c ': started pid ' "$CLM_HOME/clmd.log" 2>/dev/null; }
 clmq() { timeout 60 "$CLM" "$@" >>"$LOGS/clm-cli.log" 2>&1; }
@@ -239,7 +242,7 @@ every 0 0 client bash -c '"$1" list --json >/dev/null && "$1" metrics >/dev/null
 # ---------------------------------------------------------------- samples
 
 DAT=$OUT/soak.dat
-printf '# t_s clmd_rss_kb clmd_fds logd_rss_kb logd_fds workers_started logd_pid\n' >"$DAT"
+printf '# t_s clmd_rss_kb clmd_fds logd_rss_kb logd_fds workers_started logd_pid keeper_rss_kb keeper_fds\n' >"$DAT"
 BASE_T=
 while [ "$SECONDS" -lt "$END" ]; do
 	t=$((SECONDS - START))
@@ -248,8 +251,11 @@ while [ "$SECONDS" -lt "$END" ]; do
 	# not count.
 	lr=$(rss_kb "${l:-0}") lf=0
 	[ -n "$lr" ] && lf=$(fds_of "$l")
-	printf '%s %s %s %s %s %s %s\n' "$t" "$(rss_kb "$d")" "$(fds_of "$d")" \
-	    "${lr:-0}" "$lf" "$(started)" "${l:--}" >>"$DAT"
+	k=$(keeper_pid) kr= kf=0
+	[ -n "$k" ] && kr=$(rss_kb "$k") && kf=$(fds_of "$k")
+	printf '%s %s %s %s %s %s %s %s %s\n' "$t" "$(rss_kb "$d")" \
+	    "$(fds_of "$d")" "${lr:-0}" "$lf" "$(started)" "${l:--}" \
+	    "${kr:-0}" "$kf" >>"$DAT"
 	sleep "$SAMPLE_EVERY"
 done
 say "soak: $TOTAL s done; stopping the load"
@@ -284,6 +290,8 @@ read -r B_CRSS E_CRSS M_CRSS < <(stat 2)
 read -r B_CFDS E_CFDS M_CFDS < <(stat 3)
 read -r B_LRSS E_LRSS M_LRSS < <(stat 4)
 read -r B_LFDS E_LFDS M_LFDS < <(stat 5)
+read -r B_KRSS E_KRSS M_KRSS < <(stat 8)
+read -r B_KFDS E_KFDS M_KFDS < <(stat 9)
 B_STARTED=$(awk -v w="$WARM" '!/^#/ && $1 <= w { s = $6 } END { print s + 0 }' "$DAT")
 E_STARTED=$(awk '!/^#/ { s = $6 } END { print s + 0 }' "$DAT")
 STARTED_SINCE=$((E_STARTED - B_STARTED))
@@ -307,6 +315,16 @@ grew "$E_LRSS" "$B_LRSS" 256 && bad "clm-logd's RSS grew by $L_GROWTH % (limit $
 	bad "clmd's fds grew by $FD_GROWTH, more than the $STARTED_SINCE workers started since"
 [ "$L_FD_GROWTH" -le "$STARTED_SINCE" ] ||
 	bad "clm-logd's fds grew by $L_FD_GROWTH, more than the $STARTED_SINCE workers started since"
+# clm-keeper, when there is one (it holds a copy of every worker's fds):
+# the same checks as clmd's.
+K_GROWTH=$(pct "$E_KRSS" "$B_KRSS")
+K_FD_GROWTH=$((E_KFDS - B_KFDS))
+if [ "$B_KRSS" != 0 ]; then
+	say "clm-keeper: RSS at most $B_KRSS kB in the warm-up, $E_KRSS kB (median) in the last $LAST s: $K_GROWTH %; fds $B_KFDS, $E_KFDS, $M_KFDS"
+	grew "$E_KRSS" "$B_KRSS" && bad "clm-keeper's RSS grew by $K_GROWTH % (limit $RSS_GROWTH_PCT %)"
+	[ "$K_FD_GROWTH" -le "$STARTED_SINCE" ] ||
+		bad "clm-keeper's fds grew by $K_FD_GROWTH, more than the $STARTED_SINCE workers started since"
+fi
 
 LOAD=$(cat "$LOGS/load.json" 2>/dev/null)
 REQ_OK=$(sed -n 's/.*"ok":\([0-9]*\).*/\1/p' <<<"$LOAD")
@@ -371,6 +389,10 @@ LEFT_FDS=$(find /proc/[0-9]*/fd -lname "$CLM_HOME/*" 2>/dev/null |
 	    "$B_CFDS" "$E_CFDS" "$M_CFDS" "$FD_GROWTH"
 	printf '  "logd_fds": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
 	    "$B_LFDS" "$E_LFDS" "$M_LFDS" "$L_FD_GROWTH"
+	printf '  "keeper_rss_kb": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth_pct": %s},\n' \
+	    "$B_KRSS" "$E_KRSS" "$M_KRSS" "$K_GROWTH"
+	printf '  "keeper_fds": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
+	    "$B_KFDS" "$E_KFDS" "$M_KFDS" "$K_FD_GROWTH"
 	printf '  "workers_started": %s, "workers_started_since_warmup": %s,\n' \
 	    "$E_STARTED" "$STARTED_SINCE"
 	printf '  "requests": %s,\n' "${LOAD:-null}"
@@ -409,7 +431,9 @@ set arrow from $WARM, graph 0 to $WARM, graph 1 nohead dt 2
 plot "$DAT" using 1:(\$2/1024) with lines lw 2 title "clmd RSS", \
      "" using 1:(\$4/1024) with lines lw 2 title "clm-logd RSS", \
      "" using 1:3 axes x1y2 with lines dt 3 title "clmd fds", \
-     "" using 1:5 axes x1y2 with lines dt 3 title "clm-logd fds"
+     "" using 1:5 axes x1y2 with lines dt 3 title "clm-logd fds", \
+     "" using 1:(\$8/1024) with lines lw 2 title "clm-keeper RSS", \
+     "" using 1:9 axes x1y2 with lines dt 3 title "clm-keeper fds"
 EOF
 	[ -s "$OUT/soak.png" ] && say "plot: $OUT/soak.png"
 fi
