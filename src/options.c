@@ -15,6 +15,7 @@
 #include "clm/cron.h"
 #include "clm/listeners.h"
 #include "clm/logwriter.h"
+#include "clm/health.h"
 #include "clm/options.h"
 
 #define OPT_SIZE_MAX	9007199254740991LL	/* 2^53 - 1: exact in JSON */
@@ -182,6 +183,27 @@ const struct clm_option options_table[] = {
 	  "replace a worker (gracefully, then SIGKILL) that has not said\n"
 	  "WATCHDOG=1 for this long (Node: clm says it from the app's event\n"
 	  "loop; 0: never)", NULL, NULL },
+	{ "health_check", "health-check", 0, "health_check", CLM_OPT_STRING,
+	  F(health_check), 0, 0, NULL,
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "CHECK",
+	  "exec:COMMAND, run for each online worker (sh -c, with\n"
+	  "CLM_APP_NAME, CLM_INSTANCE and CLM_PID): exit 0 is healthy;\n"
+	  "health_retries failures in a row replace the worker",
+	  health_check_spec, NULL },
+	{ "health_interval", "health-interval", 0, "health_interval_ms",
+	  CLM_OPT_DURATION, F(health_interval_ms), 1000, CLM_DURATION_MAX,
+	  "10s", CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
+	  "how often the health check runs (at least 1s)", NULL, NULL },
+	{ "health_timeout", "health-timeout", 0, "health_timeout_ms",
+	  CLM_OPT_DURATION, F(health_timeout_ms), 100, CLM_DURATION_MAX,
+	  "5s", CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",
+	  "a health check still running this long failed (SIGKILLed)",
+	  NULL, NULL },
+	{ "health_retries", "health-retries", 0, "health_retries",
+	  CLM_OPT_INT, F(health_retries), 1, 1000, "3",
+	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "N",
+	  "failed health checks in a row that replace a worker", NULL,
+	  NULL },
 	{ "time", "time", 0, "log_time", CLM_OPT_BOOL, F(log_time), 0, 1,
 	  "false", CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, NULL,
 	  "prefix every log line with an ISO 8601 time", NULL, NULL },

@@ -20,6 +20,7 @@
 #include "clm/cron.h"
 #include "clm/events.h"
 #include "clm/limits.h"
+#include "clm/health.h"
 #include "clm/log.h"
 #include "clm/orphans.h"
 #include "clm/logs.h"
@@ -871,6 +872,12 @@ sup_recycle_due(struct clm_supervisor *sup, struct app *a, struct worker *w)
 		return true;
 	}
 	now = sup->wctx.now_ms();
+	if (w->health_bad) {
+		log_warnx("%s:%d: pid %d failed its health check %u times in "
+		    "a row: replacing it", spec->name, w->slot, w->pid,
+		    w->health_fails);
+		return true;
+	}
 	if (w->alive_ms == 0)	/* adopted (clm update, a new clmd) */
 		w->alive_ms = now;
 	if (spec->watchdog_ms != 0 && now - w->alive_ms > spec->watchdog_ms) {
@@ -1058,9 +1065,11 @@ supervisor_check_memory(struct clm_supervisor *sup)
 		}
 		if ((a->wa.spec->max_memory == 0 &&
 		    a->wa.spec->max_uptime_ms == 0 &&
-		    a->wa.spec->watchdog_ms == 0) || !a->up || app_busy(a))
+		    a->wa.spec->watchdog_ms == 0 &&
+		    a->wa.spec->health_check == NULL) || !a->up || app_busy(a))
 			continue;
 		for (j = 0; j < a->nworkers; j++) {
+			health_tick(a->workers[j], sup->wctx.now_ms());
 			if (!sup_recycle_due(sup, a, a->workers[j]))
 				continue;
 			names[0] = a->wa.spec->name;

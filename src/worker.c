@@ -15,6 +15,7 @@
 
 #include "clm/backoff.h"
 #include "clm/drain.h"
+#include "clm/health.h"
 #include "clm/log.h"
 #include "clm/logs.h"
 #include "clm/reaper.h"
@@ -84,6 +85,7 @@ worker_new(struct worker_ctx *ctx, struct worker_app *app, int slot)
 void
 worker_destroy(struct worker *w)
 {
+	health_forget(w);
 	uv_timer_stop(&w->timer);
 	uv_close((uv_handle_t *)&w->timer, worker_free_cb);
 }
@@ -185,6 +187,10 @@ go_online(struct worker *w, const char *how)
 	uv_timer_stop(&w->timer);
 	log_info("%s:%d: pid %d online (%s)", wname(w), w->slot, w->pid, how);
 	w->alive_ms = w->ctx->now_ms();		/* the watchdog's clock */
+	health_forget(w);
+	w->health_next_ms = 0;
+	w->health_fails = 0;
+	w->health_bad = false;
 	worker_set_state(w, WS_ONLINE);
 }
 
@@ -697,6 +703,23 @@ worker_env(struct worker *w, int chan_fd)
 	return env;
 }
 
+void
+worker_shim_argv(const struct worker *w, char ***argv)
+{
+	const struct clm_app_spec	*spec = w->app->spec;
+
+	clm_strv_push(argv, w->ctx->exec_shim);
+	if (spec->user != NULL) {
+		clm_strv_push(argv, "--user");
+		clm_strv_push(argv, spec->user);
+	}
+	if (spec->group != NULL) {
+		clm_strv_push(argv, "--group");
+		clm_strv_push(argv, spec->group);
+	}
+	clm_strv_push(argv, "--");
+}
+
 static char **
 worker_argv(struct worker *w)
 {
@@ -710,18 +733,8 @@ worker_argv(struct worker *w)
 	 * libuv would drop: clm-exec does both, then execs the app.
 	 */
 	if ((w->app->nlisten_fds > 0 || spec->user != NULL) &&
-	    w->ctx->exec_shim != NULL) {
-		clm_strv_push(&argv, w->ctx->exec_shim);
-		if (spec->user != NULL) {
-			clm_strv_push(&argv, "--user");
-			clm_strv_push(&argv, spec->user);
-		}
-		if (spec->group != NULL) {
-			clm_strv_push(&argv, "--group");
-			clm_strv_push(&argv, spec->group);
-		}
-		clm_strv_push(&argv, "--");
-	}
+	    w->ctx->exec_shim != NULL)
+		worker_shim_argv(w, &argv);
 	if (spec->interpreter != NULL) {
 		clm_strv_push(&argv, spec->interpreter);
 		for (i = 0; spec->interpreter_args != NULL &&

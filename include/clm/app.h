@@ -91,7 +91,11 @@ struct clm_app_spec {
 	uint64_t	  max_memory;	/* RSS that makes a worker reload; 0 */
 	int		  log_target;	/* CLM_LOG_FILES, _STDOUT, _BOTH */
 	int		  log_format;	/* CLM_LOG_TEXT, _JSON (stdout) */
-	uint32_t	  watchdog_ms;	/* WATCHDOG=1 at least this often, or
+	uint32_t	  watchdog_ms;
+	char		 *health_check;	/* exec:COMMAND; NULL: none */
+	uint32_t	  health_interval_ms;
+	uint32_t	  health_timeout_ms;
+	int		  health_retries; /* failures in a row: replaced */	/* WATCHDOG=1 at least this often, or
 					   the worker is replaced; 0: off */
 	bool		  log_time;	/* timestamp every log line */
 	char		 *log_date_format; /* the stamp's strftime format (local

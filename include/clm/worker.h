@@ -168,6 +168,10 @@ struct worker {
 	uint64_t		 started_ms;
 	uint64_t		 alive_ms;	/* online, or its last
 						   WATCHDOG=1 */
+	struct health_run	*health;	/* a check under way */
+	uint64_t		 health_next_ms; /* 0: from going online */
+	unsigned		 health_fails;	/* in a row */
+	bool			 health_bad;	/* retries failed: replace */
 	uint64_t		 ended_wall_ms;	/* when the last run ended (wall
 						   clock); 0: none */
 	uint64_t		 recycle_at_ms;	/* max_uptime: replace it then
@@ -191,6 +195,8 @@ struct worker {
 struct worker	*worker_new(struct worker_ctx *, struct worker_app *,
 		    int slot);
 void		 worker_destroy(struct worker *);	/* not running */
+/* clm-exec [--user U] [--group G] --, pushed onto *argv (as the app's user). */
+void		 worker_shim_argv(const struct worker *, char ***argv);
 
 /* The one transition function: the state w goes to on ev. */
 void		 worker_event(struct worker *, enum wevent);

@@ -842,7 +842,9 @@ TEST(config_apps_errors_name_file_and_line)
 	    "max_uptime_jitter, cron_restart, cron_tz, watch, ignore_watch, "
 	    "watch_delay, depends_on, restart_delay, "
 	    "listen_timeout, user, group, "
-	    "inherit_env, max_memory_restart, watchdog, time, log_date_format, "
+	    "inherit_env, max_memory_restart, watchdog, health_check, "
+	    "health_interval, health_timeout, health_retries, time, "
+	    "log_date_format, "
 	    "merge_logs, out_file, "
 	    "error_file, log_target, log_format, max_log_size, log_retain, instance_var, "
 	    "increment_var, env_file, on_event and env.NAME)",

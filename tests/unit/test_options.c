@@ -247,6 +247,8 @@ sample(const struct ofx *fx, const struct clm_option *o, char *buf,
 			snprintf(buf, len, "0 3 * * *");
 		else if (strcmp(o->key, "cron_tz") == 0)
 			snprintf(buf, len, "Europe/Berlin");
+		else if (strcmp(o->key, "health_check") == 0)
+			snprintf(buf, len, "exec:true");
 		else if (strcmp(o->key, "env_file") == 0)
 			snprintf(buf, len, "%s/app.env", fx->dir);
 		else if (strcmp(o->key, "out_file") == 0 ||

@@ -1,0 +1,46 @@
+#!/bin/bash
+# health_check = exec:COMMAND: the command runs per online worker with
+# CLM_APP_NAME, CLM_INSTANCE and CLM_PID; the worker whose check fails
+# health_retries times in a row is replaced (a new pid, its restarts rise),
+# and that worker only: the other one keeps its pid.
+. "$(dirname "$0")/lib.sh"
+
+bad=$TEST_TMP/bad	# pids whose check fails
+seen=$TEST_TMP/seen	# what the checks were given
+: >"$bad"
+check="exec:echo \"\$CLM_APP_NAME \$CLM_INSTANCE \$CLM_PID\" >>$seen; ! grep -qx \"\$CLM_PID\" $bad"
+
+pid_changed() { [ "$(pid_of h "$1")" != "$2" ] && [ "$(pid_of h "$1")" != 0 ]; }
+checked() { grep -q "^h $1 $2\$" "$seen" 2>/dev/null; }
+
+check "two workers, a passing exec check every second"
+capture clm start "$FIXTURES/sleeper.js" --name h -i 2 \
+    --health-check "$check" --health-interval 1s --health-retries 3
+show_capture
+assert_eq "$RC" 0 "clm start exit status"
+p0=$(pid_of h 0)
+p1=$(pid_of h 1)
+wait_until 20 checked 0 "$p0"
+wait_until 20 checked 1 "$p1"
+ok "the check got CLM_APP_NAME, CLM_INSTANCE and CLM_PID of each worker"
+
+check "the check fails for worker 1 only: worker 1 is replaced"
+echo "$p1" >"$bad"
+t0=$(now_ms)
+wait_until 30 pid_changed 1 "$p1"
+note "replaced after $(($(now_ms) - t0)) ms (3 failures, 1 s apart)"
+assert_eq "$(pid_of h 0)" "$p0" "worker 0 keeps its pid"
+assert_eq "$(restarts_of h 0)" 0 "worker 0's restarts"
+assert_eq "$(restarts_of h 1)" 1 "worker 1's restarts"
+wait_until 20 pid_dead "$p1"
+grep -q "h:1: pid $p1 failed its health check 3 times in a row" \
+    "$CLM_HOME/clmd.log" || fail "clmd.log does not say why"
+ok "worker 1 replaced, worker 0 untouched"
+
+check "the new worker passes: it stays"
+n1=$(pid_of h 1)
+wait_until 20 checked 1 "$n1"
+sleep 2		# several intervals: what must NOT happen
+assert_eq "$(pid_of h 1)" "$n1" "worker 1's new pid"
+assert_eq "$(pid_of h 0)" "$p0" "worker 0's pid"
+ok "stable"
