@@ -53,6 +53,8 @@ conn_busy(const struct inet_diag_msg *m, const struct tcp_info *ti,
 		return true;
 	if (ti->tcpi_bytes_received == 0)
 		return true;		/* connected, its request to come */
+	if (ti->tcpi_bytes_sent == 0)
+		return true;		/* a request, no reply yet */
 	/* Received more recently than it sent: no reply to it yet. */
 	return ti->tcpi_last_data_recv < ti->tcpi_last_data_sent;
 }
