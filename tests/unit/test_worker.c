@@ -547,6 +547,50 @@ TEST(worker_max_uptime_sets_a_recycle_time)
 	rig_free(&r);
 }
 
+/* A one-shot job: exit 0 with autorestart off is done, not a failure;
+ * under autorestart the failure gives the hint; a worker stopped alone
+ * says so; a running worker shows no stale end. */
+TEST(worker_job_that_ends_is_finished)
+{
+	struct clm_worker_info	 info;
+	struct rig		 r;
+	char			*why;
+
+	rig_init(&r);
+	r.app.spec->autorestart = false;
+	worker_want(r.w, WANT_UP);
+	run_for(r.w, 10, 0);
+	ASSERT_STATE(r.w, "stopped");
+	ASSERT_TRUE(worker_finished(r.w));
+	ASSERT_NULL(worker_failure(r.w));
+	worker_info(r.w, &info, fake_now);
+	ASSERT_EQ_INT(info.exit_code, 0);
+	ASSERT_EQ_STR(info.reason, "exit 0");
+	ASSERT_TRUE(info.ended_ms != 0);
+	proto_worker_info_clear(&info);
+
+	r.app.spec->autorestart = true;
+	worker_want(r.w, WANT_UP);
+	ASSERT_FALSE(worker_finished(r.w));
+	worker_info(r.w, &info, fake_now);	/* running: no stale end */
+	ASSERT_EQ_INT(info.exit_code, -1);
+	ASSERT_NULL(info.reason);
+	proto_worker_info_clear(&info);
+	run_for(r.w, 10, 0);
+	ASSERT_STATE(r.w, "waiting-restart");
+	why = worker_failure(r.w);
+	ASSERT_CONTAINS(why, "--no-autorestart");
+	ASSERT_CONTAINS(why, "-0-out.log");
+	free(why);
+
+	worker_want(r.w, WANT_DOWN);
+	ASSERT_STATE(r.w, "stopped");
+	why = worker_failure(r.w);
+	ASSERT_CONTAINS(why, "is stopped (clm restart app:0 starts it)");
+	free(why);
+	rig_free(&r);
+}
+
 /* A reload's new worker (want once): never restarted, and not taken as
  * online when it is late. */
 TEST(worker_once_is_never_restarted)
