@@ -84,6 +84,17 @@ metrics_render(struct clm_supervisor *sup)
 		    strcmp(w[i].status, "online") == 0);
 		free(l);
 	}
+	family(&b, "clm_worker_healthy", "gauge",
+	    "Whether the worker passes its health_check (1) or is failing "
+	    "it (0); only workers of apps with one.");
+	for (i = 0; i < n; i++) {
+		if (w[i].health == NULL)
+			continue;
+		l = label(w[i].name);
+		put(&b, "clm_worker_healthy{app=\"%s\",id=\"%d\"} %d\n", l,
+		    w[i].id, strcmp(w[i].health, "ok") == 0);
+		free(l);
+	}
 	family(&b, "clm_worker_restarts_total", "counter",
 	    "Restarts of the worker's slot.");
 	for (i = 0; i < n; i++) {

@@ -191,6 +191,7 @@ proto_worker_to_json(const struct clm_worker_info *w)
 		proto_add_number(obj, "ended_at", (double)w->ended_ms);
 	else
 		proto_add(obj, "ended_at", cJSON_CreateNull());
+	proto_add_string(obj, "health", w->health);
 	return obj;
 }
 
@@ -311,6 +312,7 @@ proto_worker_info_clear(struct clm_worker_info *w)
 	free(w->name);
 	free(w->status);
 	free(w->reason);
+	free(w->health);
 	memset(w, 0, sizeof *w);
 	w->exit_code = -1;
 }
@@ -430,7 +432,8 @@ proto_readiness_json(const struct clm_worker_info *w, size_t n, bool *ready)
 	missing = proto_check(cJSON_CreateArray());
 	*ready = true;
 	for (i = 0; i < n; i++) {
-		if (strcmp(w[i].status, "online") == 0)
+		if (strcmp(w[i].status, "online") == 0 &&
+		    (w[i].health == NULL || strcmp(w[i].health, "ok") == 0))
 			continue;
 		*ready = false;
 		m = proto_check(cJSON_CreateObject());
@@ -438,6 +441,7 @@ proto_readiness_json(const struct clm_worker_info *w, size_t n, bool *ready)
 		proto_add_number(m, "id", w[i].id);
 		proto_add_string(m, "status", w[i].status);
 		proto_add_string(m, "reason", w[i].reason);
+		proto_add_string(m, "health", w[i].health);
 		if (!cJSON_AddItemToArray(missing, m))
 			proto_oom();
 	}
@@ -1067,6 +1071,8 @@ proto_worker_from_json(struct proto_dec *d, const cJSON *obj, size_t idx,
 		return -1;
 	if (proto_get_string(d, obj, prefix, "reason", false,
 	    &w->reason) != 0 ||
+	    proto_get_string(d, obj, prefix, "health", false,
+	    &w->health) != 0 ||
 	    proto_get_u64(d, obj, prefix, "ended_at", &w->ended_ms) != 0)
 		return -1;
 

@@ -143,7 +143,11 @@ render_row(const struct clm_worker_info *w, char *cells[RENDER_NCOLS])
 		    now - w->ended_ms : 0);
 		cells[5] = clm_asprintf("%s (%s, %s ago)", w->status != NULL ?
 		    w->status : "?", w->reason, buf);
-	} else
+	} else if (running && w->health != NULL &&
+	    strcmp(w->health, "ok") != 0)
+		cells[5] = clm_asprintf("%s (health %s)", w->status != NULL ?
+		    w->status : "?", w->health);
+	else
 		cells[5] = clm_strdup(w->status != NULL ? w->status : "?");
 	if (running) {
 		cells[6] = clm_asprintf("%.1f%%", w->cpu);

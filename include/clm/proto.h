@@ -76,6 +76,8 @@ struct clm_worker_info {
 	char		*reason;	/* why it is not running: "exit 3",
 					   "SIGKILL", "clm stop"; NULL */
 	uint64_t	 ended_ms;	/* when (wall clock ms); 0: never */
+	char		*health;	/* health_check: "ok", "failing 2/3";
+					   NULL: none */
 };
 
 struct clm_reply {
