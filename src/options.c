@@ -151,6 +151,16 @@ const struct clm_option options_table[] = {
 	  "start once these apps are online (an app file's apps start in\n"
 	  "that order; a cycle is refused); clm stop all and clm kill stop\n"
 	  "this app before them", clm_app_name_check, NULL },
+	{ "pre_start", "pre-start", 0, "pre_start", CLM_OPT_STRING,
+	  F(pre_start), 0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE,
+	  "COMMAND",
+	  "run this (sh -c, the app's environment and cwd) before the\n"
+	  "workers start; if it fails, they do not (at most 60 s)", NULL,
+	  NULL },
+	{ "post_stop", "post-stop", 0, "post_stop", CLM_OPT_STRING,
+	  F(post_stop), 0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE,
+	  "COMMAND", "run this after the app's last worker stopped", NULL,
+	  NULL },
 	{ "restart_delay", "restart-delay", 0, "restart_delay_ms",
 	  CLM_OPT_DURATION, F(restart_delay_ms), 0, CLM_DURATION_MAX, "0",
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "TIME",

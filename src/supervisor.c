@@ -19,6 +19,7 @@
 #include "clm/config.h"
 #include "clm/cron.h"
 #include "clm/events.h"
+#include "clm/hooks.h"
 #include "clm/limits.h"
 #include "clm/health.h"
 #include "clm/log.h"
@@ -27,6 +28,7 @@
 #include "clm/options.h"
 #include "clm/nametab.h"
 #include "clm/procstat.h"
+#include "clm/secenv.h"
 #include "clm/supervisor.h"
 #include "clm/upgrade.h"
 #include "clm/watch.h"
@@ -59,7 +61,14 @@ struct app {
 	 * (with them) once the apps that depend on it are down. */
 	bool			 await_deps;
 	bool			 stop_pending;
+	/* pre_start, post_stop */
+	bool			 hook_running;	/* pre_start: workers wait */
+	unsigned		 hook_gen;	/* which run a callback is of */
+	char			*hook_failure;	/* pre_start failed: why */
+	bool			 post_stop_due;	/* run it once it is down */
 };
+
+#define HOOK_TIMEOUT_MS	60000
 
 struct clm_supervisor {
 	uv_loop_t		*loop;
@@ -229,6 +238,7 @@ app_remove(struct app *a)
 	free(a->wa.listen_fds);
 	free(a->workers);
 	free(a->cron_for);
+	free(a->hook_failure);
 	watch_free(a->watch);
 	free(a->watch_for);
 	clm_app_spec_free(a->wa.spec);
@@ -343,6 +353,10 @@ check_online(struct op *op, struct app *a, char **cause)
 {
 	int	j;
 
+	if (a->hook_failure != NULL) {
+		*cause = clm_strdup(a->hook_failure);
+		return -1;
+	}
 	if (!a->up) {
 		*cause = clm_asprintf("app %s was stopped meanwhile",
 		    a->wa.spec->name);
@@ -736,6 +750,103 @@ app_deps_online(struct clm_supervisor *sup, const struct app *a)
 
 static void	app_start_workers(struct app *);
 
+/* What a hook's callback knows of its app: the app may be gone. */
+struct hook_arg {
+	struct clm_supervisor	*sup;
+	char			*name;
+	unsigned		 gen;
+	char			*cmd;
+};
+
+/* Run a hook of app a with its environment and cwd (and its user). */
+static int
+app_hook(struct app *a, const char *cmd, hook_done_cb done, char **cause)
+{
+	extern char			**environ;
+	struct clm_supervisor		*sup = a->sup;
+	const struct clm_app_spec	*spec = a->wa.spec;
+	struct hook_arg			*h;
+	char			       **env = NULL, **prefix = NULL;
+	char				*name_var;
+	char *const			*src = spec->env ? spec->env : environ;
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; src[i] != NULL; i++)
+		clm_strv_push(&env, src[i]);
+	h = clm_calloc(1, sizeof *h);
+	h->sup = sup;
+	h->name = clm_strdup(spec->name);
+	h->gen = ++a->hook_gen;
+	h->cmd = clm_strdup(cmd);
+	name_var = clm_asprintf("CLM_APP_NAME=%s", spec->name);
+	clm_strv_push(&env, name_var);
+	free(name_var);
+	if (spec->user != NULL && sup->exec_shim != NULL) {
+		worker_exec_prefix(sup->exec_shim, spec, &prefix);
+		secenv_hide(env);	/* clm-exec runs as root */
+	}
+	rc = hook_run(sup->loop, cmd, spec->cwd, env, prefix, HOOK_TIMEOUT_MS,
+	    done, h, cause);
+	if (rc != 0) {
+		free(h->name);
+		free(h->cmd);
+		free(h);
+	}
+	clm_strv_free(env);
+	clm_strv_free(prefix);
+	return rc;
+}
+
+static void
+hook_arg_free(struct hook_arg *h)
+{
+	free(h->name);
+	free(h->cmd);
+	free(h);
+}
+
+static void
+pre_start_done(void *arg, bool ok, const char *status, const char *tail)
+{
+	struct hook_arg	*h = arg;
+	struct app	*a = app_find(h->sup, h->name);
+
+	if (a == NULL || a->hook_gen != h->gen || !a->hook_running) {
+		hook_arg_free(h);
+		return;
+	}
+	a->hook_running = false;
+	if (ok) {
+		log_info("%s: pre_start done (%s)", h->name, status);
+	} else {
+		free(a->hook_failure);
+		a->hook_failure = clm_asprintf("%s: pre_start '%s' failed "
+		    "(%s), so its workers were not started%s%s", h->name,
+		    h->cmd, status, *tail ? "; its last lines:\n" : "", tail);
+		log_warnx("%s", a->hook_failure);
+		a->up = false;
+		a->await_deps = false;
+		listeners_pause(&a->wa.listeners);
+	}
+	sup_kick(h->sup);
+	hook_arg_free(h);
+}
+
+static void
+post_stop_done(void *arg, bool ok, const char *status, const char *tail)
+{
+	struct hook_arg	*h = arg;
+
+	if (ok)
+		log_info("%s: post_stop done (%s)%s%s", h->name, status,
+		    *tail ? ": " : "", tail);
+	else
+		log_warnx("%s: post_stop '%s' failed (%s)%s%s", h->name,
+		    h->cmd, status, *tail ? ": " : "", tail);
+	hook_arg_free(h);
+}
+
 /*
  * depends_on: start the apps whose dependencies are now online, and stop
  * the apps being stopped none of whose dependents (being stopped) still
@@ -745,15 +856,31 @@ static void
 sup_check_deps(struct clm_supervisor *sup)
 {
 	struct app	*a, *b;
+	char		*cause = NULL;
 	size_t		 i, k;
 	int		 j;
 	bool		 wait;
 
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
-		if (a->await_deps && a->up && app_deps_online(sup, a)) {
-			log_info("%s: its dependencies are online: starting",
+		if (a->post_stop_due && !app_running(a)) {
+			a->post_stop_due = false;
+			log_info("%s: stopped: running post_stop",
 			    a->wa.spec->name);
+			if (a->wa.spec->post_stop != NULL && app_hook(a,
+			    a->wa.spec->post_stop, post_stop_done,
+			    &cause) != 0) {
+				log_warnx("%s: post_stop: %s",
+				    a->wa.spec->name, cause);
+				free(cause);
+				cause = NULL;
+			}
+		}
+		if (a->await_deps && a->up && !a->hook_running &&
+		    app_deps_online(sup, a)) {
+			log_info("%s: %s: starting", a->wa.spec->name,
+			    a->wa.spec->depends_on != NULL ? "its dependencies "
+			    "are online" : "pre_start is done");
 			a->await_deps = false;
 			app_start_workers(a);
 		}
@@ -1225,6 +1352,8 @@ apps_timeout(struct clm_supervisor *sup, char **names, bool stopping)
 		u = a->wa.spec->listen_timeout_ms;
 		if (stopping)
 			u += a->wa.spec->kill_timeout_ms;
+		if (a->hook_running)
+			u += HOOK_TIMEOUT_MS;
 		/* depends_on: the apps go one after another. */
 		if (a->wa.spec->depends_on != NULL || a->await_deps ||
 		    a->stop_pending)
@@ -1319,6 +1448,16 @@ app_add(struct clm_supervisor *sup, struct clm_app_spec *spec, char ***notes,
 		return 0;
 	}
 	a->up = true;
+	if (spec->pre_start != NULL) {
+		log_info("%s: running pre_start", spec->name);
+		a->await_deps = true;	/* its workers wait for it */
+		a->hook_running = true;
+		if (app_hook(a, spec->pre_start, pre_start_done, cause) != 0) {
+			app_remove(a);
+			return -1;
+		}
+		return 0;
+	}
 	if (!app_deps_online(sup, a)) {
 		log_info("%s: waiting for its dependencies to be online "
 		    "(depends_on)", spec->name);
@@ -1744,6 +1883,8 @@ apps_up(struct clm_supervisor *sup, char **names, void (*fn)(struct worker *),
 			listeners_resume(&a->wa.listeners);
 		a->up = true;
 		a->stop_pending = false;
+		free(a->hook_failure);
+		a->hook_failure = NULL;
 		for (j = 0; j < a->nwanted; j++)
 			fn(a->workers[j]);
 	}
@@ -1771,7 +1912,10 @@ stop_apps(struct clm_supervisor *sup, char **names, bool deleting)
 		 * (a restart or a reload keeps them queueing). */
 		if (a->up && !deleting)
 			listeners_pause(&a->wa.listeners);
+		if (a->up && a->wa.spec->post_stop != NULL)
+			a->post_stop_due = true;
 		a->up = false;
+		a->hook_running = false;	/* a pre_start's end is moot */
 		if (deleting)
 			a->deleting = true;
 		a->await_deps = false;

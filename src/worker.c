@@ -706,9 +706,14 @@ worker_env(struct worker *w, int chan_fd)
 void
 worker_shim_argv(const struct worker *w, char ***argv)
 {
-	const struct clm_app_spec	*spec = w->app->spec;
+	worker_exec_prefix(w->ctx->exec_shim, w->app->spec, argv);
+}
 
-	clm_strv_push(argv, w->ctx->exec_shim);
+void
+worker_exec_prefix(const char *shim, const struct clm_app_spec *spec,
+    char ***argv)
+{
+	clm_strv_push(argv, shim);
 	if (spec->user != NULL) {
 		clm_strv_push(argv, "--user");
 		clm_strv_push(argv, spec->user);

@@ -81,6 +81,9 @@ struct clm_app_spec {
 					   long without another */
 	char		**depends_on;	/* apps that must be online before
 					   this one starts (and stop after) */
+	char		 *pre_start;	/* sh command run before the workers
+					   start; its failure stops the start */
+	char		 *post_stop;	/* ... after the last one stopped */
 	uint32_t	  restart_delay_ms; /* fixed wait before a restart;
 					   0: the exponential backoff */
 	uint32_t	  listen_timeout_ms;

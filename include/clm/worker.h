@@ -197,6 +197,9 @@ struct worker	*worker_new(struct worker_ctx *, struct worker_app *,
 void		 worker_destroy(struct worker *);	/* not running */
 /* clm-exec [--user U] [--group G] --, pushed onto *argv (as the app's user). */
 void		 worker_shim_argv(const struct worker *, char ***argv);
+/* The same for any program run as spec's user (hooks): SHIM is clm-exec. */
+void		 worker_exec_prefix(const char *shim,
+		     const struct clm_app_spec *, char ***argv);
 
 /* The one transition function: the state w goes to on ev. */
 void		 worker_event(struct worker *, enum wevent);

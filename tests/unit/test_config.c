@@ -840,7 +840,7 @@ TEST(config_apps_errors_name_file_and_line)
 	    "kill_signal, kill_timeout, min_uptime, max_restarts, "
 	    "autorestart, stop_exit_codes, errored_retry, max_uptime, "
 	    "max_uptime_jitter, cron_restart, cron_tz, watch, ignore_watch, "
-	    "watch_delay, depends_on, restart_delay, "
+	    "watch_delay, depends_on, pre_start, post_stop, restart_delay, "
 	    "listen_timeout, user, group, "
 	    "inherit_env, max_memory_restart, watchdog, health_check, "
 	    "health_interval, health_timeout, health_retries, time, "
