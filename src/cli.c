@@ -1126,7 +1126,8 @@ cli_print_app_options(FILE *f)
 			left = clm_asprintf("      --%s%s%s", o->flag,
 			    o->arg != NULL ? " " : "",
 			    o->arg != NULL ? o->arg : "");
-		if (o->def != NULL && o->type != CLM_OPT_BOOL)
+		if (o->def != NULL && *o->def != '\0' &&
+		    o->type != CLM_OPT_BOOL)
 			help = clm_asprintf("%s (default %s%s)", o->help,
 			    o->def, o->flags & CLM_OPT_DEFAULTS ? ", or "
 			    "clm.ini's [defaults]" : "");

@@ -110,7 +110,8 @@ clidoc_option_rows(FILE *f, unsigned want)
 		}
 		fputc('\n', f);
 		clidoc_help(f, o->help);
-		if (o->def != NULL && o->type != CLM_OPT_BOOL) {
+		if (o->def != NULL && *o->def != '\0' &&
+		    o->type != CLM_OPT_BOOL) {
 			fputs(".br\nDefault: ", f);
 			clidoc_text(f, o->def, strlen(o->def));
 			fputs((o->flags & CLM_OPT_DEFAULTS) &&

@@ -485,6 +485,7 @@ config_daemon_free(struct clm_daemon_config *cfg)
 	free(cfg->socket_group);
 	free(cfg->log_dir);
 	free(cfg->metrics_listen);
+	options_clear(&cfg->defaults);	/* its strings (on_event) */
 	cfg->socket_path = NULL;
 	cfg->socket_group = NULL;
 	cfg->log_dir = NULL;
@@ -654,7 +655,8 @@ config_daemon_key(struct config_parser *p, const char *key, const char *value)
 	line = o != NULL ? &d->olines[o - options_table] : &d->lines[k];
 	if (!config_once(p, key, line))
 		return;
-	if (*value == '\0' && (o != NULL || (k != DK_SOCKET &&
+	if (*value == '\0' && ((o != NULL && o->type != CLM_OPT_STRING) ||
+	    (o == NULL && k != DK_SOCKET &&
 	    k != DK_SOCKET_GROUP && k != DK_LOG_DIR &&
 	    k != DK_METRICS_LISTEN))) {
 		config_error(p, p->line, "%s needs a value (%s)", key,
@@ -729,6 +731,7 @@ config_load_daemon(const char *path, struct clm_daemon_config *cfg,
 	d.p.key = config_daemon_key;
 	d.section = -1;
 	d.cfg = *cfg;
+	options_copy(&d.cfg.defaults, &cfg->defaults);
 	d.cfg.socket_path = clm_strdup(cfg->socket_path);
 	d.cfg.socket_group = clm_strdup(cfg->socket_group);
 	d.cfg.log_dir = clm_strdup(cfg->log_dir);

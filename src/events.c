@@ -45,10 +45,16 @@ static struct hook	*hooks;
 
 static void	hook_run(const struct clm_app_spec *, const struct clm_event *);
 
+static uint64_t		 hook_timeout_ms = EVENTS_HOOK_TIMEOUT_MS;
+
 void
 events_init(uv_loop_t *loop)
 {
+	const char	*s = getenv("CLM_HOOK_TIMEOUT_MS");
+
 	events_loop = loop;
+	if (s != NULL && atoi(s) > 0)	/* tests */
+		hook_timeout_ms = (uint64_t)atoi(s);
 }
 
 static void
@@ -246,8 +252,14 @@ events_worker(const struct worker *w, enum wstate was)
 		e.details = (char *)"restart scheduled (backoff)";
 		break;
 	case WS_ERRORED:
+		/* With the last run's end: what a pager wants to say. */
 		e.event = (char *)"errored";
 		e.details = w->last_error;
+		e.pid = w->last_pid;
+		if (w->term_signal > 0)
+			e.signal = w->term_signal;
+		else
+			e.exit_code = w->exit_code;
 		break;
 	case WS_STOPPED:
 		e.event = (char *)"stopped";
@@ -366,8 +378,8 @@ hook_timeout(uv_timer_t *t)
 {
 	struct hook	*h = t->data;
 
-	log_warnx("%s: on_event hook still running after %d ms: killing it",
-	    h->app, EVENTS_HOOK_TIMEOUT_MS);
+	log_warnx("%s: on_event hook still running after %llu ms: killing it",
+	    h->app, (unsigned long long)hook_timeout_ms);
 	if (h->proc.pid > 0)
 		kill(-h->proc.pid, SIGKILL);
 }
@@ -412,7 +424,7 @@ hook_next(struct hook *h)
 {
 	uv_process_options_t	 opts;
 	uv_stdio_container_t	 stdio[3];
-	char			**env, *args[4];
+	char			**env, *args[4], *script;
 	int			 r;
 
 	if (h->running || h->qlen == 0 || events_loop == NULL)
@@ -422,7 +434,9 @@ hook_next(struct hook *h)
 	h->qlen--;
 	args[0] = (char *)"/bin/sh";
 	args[1] = (char *)"-c";
-	args[2] = h->command;
+	/* Its stderr into the same pipe as its stdout. */
+	script = clm_asprintf("exec 2>&1\n%s", h->command);
+	args[2] = script;
 	args[3] = NULL;
 	memset(&opts, 0, sizeof opts);
 	opts.file = args[0];
@@ -435,13 +449,13 @@ hook_next(struct hook *h)
 	stdio[0].flags = UV_IGNORE;
 	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[1].data.stream = (uv_stream_t *)&h->out;
-	stdio[2].flags = UV_INHERIT_STREAM;
-	stdio[2].data.stream = (uv_stream_t *)&h->out;
+	stdio[2].flags = UV_IGNORE;
 	opts.stdio = stdio;
 	opts.stdio_count = 3;
 	h->proc.data = h;
 	r = reaper_spawn(events_loop, &h->proc, &opts);
 	clm_strv_free(env);
+	free(script);
 	if (r != 0) {
 		log_warnx("%s: on_event: cannot run /bin/sh: %s", h->app,
 		    uv_strerror(r));
@@ -455,7 +469,7 @@ hook_next(struct hook *h)
 	h->open = 3;
 	uv_timer_init(events_loop, &h->timer);
 	h->timer.data = h;
-	uv_timer_start(&h->timer, hook_timeout, EVENTS_HOOK_TIMEOUT_MS, 0);
+	uv_timer_start(&h->timer, hook_timeout, hook_timeout_ms, 0);
 	uv_read_start((uv_stream_t *)&h->out, hook_alloc, hook_read);
 }
 

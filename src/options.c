@@ -271,7 +271,8 @@ const struct clm_option options_table[] = {
 	  "read KEY=VALUE lines (dotenv) into the environment when the app\n"
 	  "is started; relative to cwd; env.NAME keys win", NULL, NULL },
 	{ "on_event", "on-event", 0, "on_event", CLM_OPT_STRING, F(on_event),
-	  0, 0, NULL, CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "COMMAND",
+	  0, 0, "", CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE |
+	  CLM_OPT_DEFAULTS, "COMMAND",
 	  "run COMMAND (with /bin/sh) for each event of the app (clm events),"
 	  "\nwith CLM_EVENT, CLM_APP_NAME, CLM_INSTANCE, CLM_PID, CLM_EXIT_CODE,"
 	  "\nCLM_SIGNAL, CLM_RESTARTS set; one at a time, its output in "
@@ -903,6 +904,9 @@ options_set_unset(const struct clm_option *o, struct clm_app_spec *spec)
 	case CLM_OPT_SIGNAL:
 		*(int *)field = CLM_UNSET_SIGNAL;
 		break;
+	case CLM_OPT_STRING:
+		*(char **)field = NULL;
+		break;
 	default:
 		*(int *)field = -1;	/* CLM_UNSET_RESTARTS, _RETAIN */
 		break;
@@ -923,6 +927,8 @@ options_unset(const struct clm_option *o, const struct clm_app_spec *spec)
 		return *(const uint64_t *)field == CLM_UNSET_SIZE;
 	case CLM_OPT_SIGNAL:
 		return *(const int *)field == CLM_UNSET_SIGNAL;
+	case CLM_OPT_STRING:
+		return *(char *const *)field == NULL;
 	default:
 		return *(const int *)field == -1;
 	}
@@ -980,6 +986,11 @@ options_fill(struct clm_app_spec *spec, const struct clm_app_spec *def)
 		o = &options_table[i];
 		if (!options_unset(o, spec))
 			continue;
+		if (o->type == CLM_OPT_STRING) {
+			*(char **)options_field(o, spec) =
+			    clm_strdup(*(char *const *)options_cfield(o, def));
+			continue;
+		}
 		size = o->type == CLM_OPT_DURATION ? sizeof(uint32_t) :
 		    o->type == CLM_OPT_SIZE ? sizeof(uint64_t) : sizeof(int);
 		memcpy(options_field(o, spec), options_cfield(o, def), size);
@@ -996,6 +1007,12 @@ options_apply_set(struct clm_app_spec *to, const struct clm_app_spec *from)
 		o = &options_table[i];
 		if ((o->flags & CLM_OPT_DEFAULTS) == 0 || options_unset(o, from))
 			continue;
+		if (o->type == CLM_OPT_STRING) {
+			free(*(char **)options_field(o, to));
+			*(char **)options_field(o, to) =
+			    clm_strdup(*(char *const *)options_cfield(o, from));
+			continue;
+		}
 		size = o->type == CLM_OPT_DURATION ? sizeof(uint32_t) :
 		    o->type == CLM_OPT_SIZE ? sizeof(uint64_t) : sizeof(int);
 		memcpy(options_field(o, to), options_cfield(o, from), size);

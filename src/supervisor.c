@@ -1250,7 +1250,8 @@ sup_new(uv_loop_t *loop, const struct clm_home *home,
 	sup->home = home;
 	sup->ncpu = clm_ncpu();
 	sup->byname = nametab_new();
-	sup->defaults = cfg->defaults;	/* numbers only: no strings */
+	sup->defaults = cfg->defaults;
+	options_copy(&sup->defaults, &cfg->defaults);	/* its strings */
 	sup->rss = rss;
 	sup->wctx.loop = loop;
 	sup->wctx.now_ms = now_ms;
@@ -1330,6 +1331,7 @@ supervisor_free(struct clm_supervisor *sup)
 	while (sup->napps > 0)
 		app_remove(sup->apps[sup->napps - 1]);
 	free(sup->apps);
+	options_clear(&sup->defaults);
 	nametab_free(sup->byname);
 	if (sup->wctx.logs != NULL)
 		logs_free(sup->wctx.logs);

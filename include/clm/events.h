@@ -23,7 +23,8 @@ struct clm_call;
 
 /* A reader further behind than this is dropped. */
 #define EVENTS_BACKLOG_MAX	(256 * 1024)
-/* A hook that runs longer is killed (SIGKILL to its process group). */
+/* A hook that runs longer is killed (SIGKILL to its process group);
+ * CLM_HOOK_TIMEOUT_MS in clmd's environment sets it (tests). */
 #define EVENTS_HOOK_TIMEOUT_MS	30000
 /* Events of one app waiting for its hook to finish, at most (the oldest
  * are dropped). */

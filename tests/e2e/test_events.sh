@@ -58,7 +58,7 @@ clm start "$FIXTURES/crash.js" --name loop --max-restarts 2 \
 wait_until 60 has_event loop errored
 got=$(events_of loop | awk '{print $1, $4, $6}' | tr '\n' ';')
 want="launching - 0;exit 3 0;restart - 0;launching - 1;exit 3 1;restart - 1;"
-want+="launching - 2;exit 3 2;errored - 2;"
+want+="launching - 2;exit 3 2;errored 3 2;"
 assert_eq "$got" "$want" "loop's events"
 
 check "reload: reload-begin, a new worker per slot, reload-end"

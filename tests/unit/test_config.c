@@ -154,7 +154,11 @@ daemon_fail(const char *path, const char *text, ...)
 	if (errors[i] != NULL)
 		unit_fail(__FILE__, __LINE__, "extra error: %s", errors[i]);
 	clm_strv_free(errors);
-	/* A failed load changes nothing. */
+	/* A failed load changes nothing (on_event: an equal string). */
+	ASSERT_EQ_STR(cfg.defaults.on_event, def.defaults.on_event);
+	free(cfg.defaults.on_event);
+	free(def.defaults.on_event);
+	cfg.defaults.on_event = def.defaults.on_event = NULL;
 	ASSERT_TRUE(memcmp(&cfg, &def, sizeof cfg) == 0);
 }
 
