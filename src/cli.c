@@ -22,6 +22,7 @@
 #include "clm/dotenv.h"
 #include "clm/ecosystem.h"
 #include "clm/events.h"
+#include "clm/monit.h"
 #include "clm/home.h"
 #include "clm/listeners.h"
 #include "clm/logview.h"
@@ -690,6 +691,7 @@ static int cli_verb_scale(const struct cli_verb *, int, char **);
 static int cli_verb_help(const struct cli_verb *, int, char **);
 static int cli_verb_import(const struct cli_verb *, int, char **);
 static int cli_verb_events(const struct cli_verb *, int, char **);
+static int cli_verb_monit(const struct cli_verb *, int, char **);
 
 /* Sorted by name: ambiguity messages list them in this order. */
 static const struct cli_verb cli_verbs[] = {
@@ -779,6 +781,14 @@ static const struct cli_verb cli_verbs[] = {
 	  "online workers; clmd's own memory and CPU. metrics_listen = "
 	  "HOST:PORT in\n"
 	  "clm.ini serves the same over HTTP.\n",
+	  false, false, 0, 0 },
+	{ "monit", NULL, cli_verb_monit, NULL, "",
+	  "a live view of every worker, in the terminal",
+	  "Status, pid, uptime, restarts, CPU and memory of every worker with "
+	  "their recent\nhistory, and the selected worker's last log lines; "
+	  "refreshed every second.\nKeys: up/down (j/k) move, r restart, l "
+	  "reload, s stop the selected app\n(asking first), / filter by name, "
+	  "q quit.\n",
 	  false, false, 0, 0 },
 	{ "ping", NULL, cli_verb_ping, cli_ping_options, "[--ready]",
 	  "check that the daemon answers",
@@ -2231,6 +2241,18 @@ cli_print_event(const struct clm_reply *reply, void *arg)
 	}
 	fflush(stdout);
 	return 0;
+}
+
+static int
+cli_verb_monit(const struct cli_verb *v, int argc, char **argv)
+{
+	struct cli_args	a;
+	int		rc;
+
+	if ((rc = cli_parse_verb(v, argc, argv, NULL, NULL, &a)) != 0)
+		return rc;
+	cli_args_free(&a);
+	return monit_run();
 }
 
 static int
