@@ -20,6 +20,8 @@
 /* Replies a client has not read yet, at most: past it, clmd reads no
  * more requests from it until it has caught up. */
 #define SERVER_QUEUE_MAX	(4 * 1024 * 1024)
+/* At shutdown, a client further behind is not waited for. */
+#define SERVER_SHUTDOWN_QUEUE	(64 * 1024)
 
 struct conn {
 	uv_pipe_t		 pipe;
@@ -612,6 +614,11 @@ server_close(struct clm_server *srv)
 		log_warn("unlink %s", srv->path);
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
-		conn_finish(c);
+		/* One that does not read its replies (a clm events reader
+		 * that was dropped) would hold clmd forever: closed now. */
+		if (c->queued > SERVER_SHUTDOWN_QUEUE)
+			conn_close(c);
+		else
+			conn_finish(c);
 	}
 }
