@@ -21,6 +21,7 @@
 struct reader {
 	struct clm_call	*call;
 	char		*app;		/* only this app's; NULL: all */
+	char		*why;		/* dropped: what it is told */
 	struct reader	*next;
 };
 
@@ -106,10 +107,9 @@ events_human(const struct clm_event *e)
 }
 
 static void
-reader_remove(struct reader *r, const char *why)
+reader_unlink(struct reader *r)
 {
-	struct reader		**pp;
-	struct clm_reply	 *rep = proto_reply_new();
+	struct reader	**pp;
 
 	for (pp = &readers; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == r) {
@@ -117,24 +117,43 @@ reader_remove(struct reader *r, const char *why)
 			break;
 		}
 	}
+}
+
+/* The final reply (with why, if why). It may run the connection's next
+ * request, which may publish: r is off the list first. */
+static void
+reader_end(struct reader *r, const char *why)
+{
+	struct clm_reply	*rep = proto_reply_new();
+
 	if (why != NULL)
 		proto_reply_note(rep, "clm: %s", why);
 	server_reply(r->call, rep);
+	free(r->why);
 	free(r->app);
 	free(r);
 }
 
 static void
+reader_remove(struct reader *r, const char *why)
+{
+	reader_unlink(r);
+	reader_end(r, why);
+}
+
+static void
 events_publish(const struct clm_app_spec *spec, struct clm_event *e)
 {
-	struct reader		*r, *next;
+	struct reader		*r, *next, *drop = NULL;
 	struct clm_reply	*rep;
-	char			*line = NULL, *why;
+	char			*line = NULL;
 
 	for (r = readers; r != NULL; r = next) {
 		next = r->next;
 		if (server_call_gone(r->call)) {
-			reader_remove(r, NULL);
+			reader_unlink(r);
+			r->next = drop;
+			drop = r;
 			continue;
 		}
 		if (r->app != NULL && (e->app == NULL ||
@@ -143,14 +162,15 @@ events_publish(const struct clm_app_spec *spec, struct clm_event *e)
 		if (server_call_backlog(r->call) > EVENTS_BACKLOG_MAX) {
 			/* Never let clmd's memory grow for a reader that
 			 * does not read: tell it, then drop it. */
-			why = clm_asprintf("events: this reader is %zu bytes "
-			    "behind (clmd keeps at most %d): dropped; read "
-			    "faster, or follow one app (clm events NAME)",
+			r->why = clm_asprintf("events: this reader is %zu "
+			    "bytes behind (clmd keeps at most %d): dropped; "
+			    "read faster, or follow one app (clm events NAME)",
 			    server_call_backlog(r->call), EVENTS_BACKLOG_MAX);
 			log_warnx("clm events: a reader %zu bytes behind: "
 			    "dropped", server_call_backlog(r->call));
-			reader_remove(r, why);
-			free(why);
+			reader_unlink(r);
+			r->next = drop;
+			drop = r;
 			continue;
 		}
 		if (line == NULL)
@@ -161,6 +181,10 @@ events_publish(const struct clm_app_spec *spec, struct clm_event *e)
 		server_reply(r->call, rep);
 	}
 	free(line);
+	while ((r = drop) != NULL) {
+		drop = r->next;
+		reader_end(r, r->why);
+	}
 	if (spec != NULL && spec->on_event != NULL && *spec->on_event != '\0')
 		hook_run(spec, e);
 }
