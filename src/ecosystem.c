@@ -38,8 +38,8 @@ enum eco_how {
 	ECO_NAME,
 	ECO_ENV,
 	ECO_DATEFMT,	/* moment.js's format, as strftime's */
+	ECO_WATCH,	/* watch: true (cwd), false, a path or paths */
 	ECO_ACCEPT,	/* understood; nothing to set in clm (why) */
-	ECO_NOT_YET,	/* not supported yet (why) */
 	ECO_NO,		/* not carried over on purpose (why) */
 };
 
@@ -90,16 +90,11 @@ static const struct eco_key {
 	{ "increment_var", ECO_OPTION, "increment_var", NULL },
 	{ "uid", ECO_OPTION, "user", NULL },
 	{ "gid", ECO_OPTION, "group", NULL },
-	{ "stop_exit_codes", ECO_NOT_YET, NULL, "not supported yet: restart "
-	  "policies by exit code are not built (issue 16)" },
-	{ "cron_restart", ECO_NOT_YET, NULL, "not supported yet: scheduled "
-	  "restarts are not built (issue 16)" },
-	{ "watch", ECO_NOT_YET, NULL, "not supported yet: restarts on file "
-	  "changes are not built (issue 16)" },
-	{ "ignore_watch", ECO_NOT_YET, NULL, "not supported yet: restarts on "
-	  "file changes are not built (issue 16)" },
-	{ "watch_delay", ECO_NOT_YET, NULL, "not supported yet: restarts on "
-	  "file changes are not built (issue 16)" },
+	{ "stop_exit_codes", ECO_OPTION, "stop_exit_codes", NULL },
+	{ "cron_restart", ECO_OPTION, "cron_restart", NULL },
+	{ "watch", ECO_WATCH, "watch", NULL },
+	{ "ignore_watch", ECO_OPTION, "ignore_watch", NULL },
+	{ "watch_delay", ECO_OPTION, "watch_delay", NULL },
 	{ "pid_file", ECO_NO, NULL, "clm keeps no pid files (clm list --json "
 	  "has the pids)" },
 };
@@ -820,7 +815,18 @@ eco_key(struct eco_file *f, struct eco_app *a, const char *label,
 		return;
 	switch (k->how) {
 	case ECO_OPTION:
-		eco_option(f, a, label, options_by_key(k->clm), t);
+		/* stop_exit_codes: [], ignore_watch: [] ask for nothing. */
+		if (t->type != CLM_TREE_ARRAY || t->n > 0)
+			eco_option(f, a, label, options_by_key(k->clm), t);
+		break;
+	case ECO_WATCH:
+		/* watch: false asks for nothing; true watches the cwd. */
+		if (eco_nothing(t))
+			break;
+		if (t->type == CLM_TREE_BOOL)
+			eco_kv(a, k->clm, "yes", t->key);
+		else
+			eco_option(f, a, label, options_by_key(k->clm), t);
 		break;
 	case ECO_ARGS:
 		eco_args(f, a, label, k->clm, t);
@@ -843,9 +849,8 @@ eco_key(struct eco_file *f, struct eco_app *a, const char *label,
 	case ECO_ACCEPT:
 		eco_skip(f, a, label, t, k->why, false);
 		break;
-	case ECO_NOT_YET:
 	case ECO_NO:
-		/* watch: false, stop_exit_codes: [] ask for nothing. */
+		/* log_file: false asks for nothing. */
 		eco_skip(f, a, label, t, k->why, !eco_nothing(t));
 		break;
 	}

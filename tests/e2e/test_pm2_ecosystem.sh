@@ -6,9 +6,11 @@
 # node_args and array args; a Python app with string args; both with env
 # and env_production. Checked: --env production gives the production
 # environment, without it the plain one; --only picks; keys clm does not
-# carry over are named (cron_restart: not supported yet; vizion: unknown)
-# and --strict refuses them; a syntax error in the .js shows Node's
-# message and starts nothing; clm delete FILE removes the file's apps.
+# carry over are named (pid_file: on purpose; vizion: unknown) and
+# --strict refuses them; stop_exit_codes, cron_restart, watch (true: the
+# cwd), ignore_watch and watch_delay are carried over (describe --json),
+# not reported; a syntax error in the .js shows Node's message and starts
+# nothing; clm delete FILE removes the file's apps.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/pm2_lib.sh"
@@ -80,8 +82,11 @@ for f in ecosystem.config.js ecosystem.json ecosystem.yaml; do
 	check "clm start $f --env production: the production environment"
 	clm_root start "$proj/$f" --env production
 	[ "$RC" = 0 ] || { show_capture; fail "clm start $f --env production"; }
-	assert_contains "$ERR" "$f: app 'web': cron_restart: not supported yet" \
-	    "a key not built yet is named with its app"
+	assert_contains "$ERR" "$f: app 'web': pid_file: clm keeps no pid files" \
+	    "a key left out on purpose is named with its app"
+	for k in stop_exit_codes cron_restart watch ignore_watch watch_delay; do
+		assert_not_contains "$ERR" ": $k" "$k reported"
+	done
 	assert_contains "$ERR" "$f: app 'jobs': vizion: unknown key" \
 	    "an unknown key is named with its app"
 	check_apps production prod
@@ -94,6 +99,15 @@ for f in ecosystem.config.js ecosystem.json ecosystem.yaml; do
 	    <"$TEST_TMP/web-$f.json")" 500 "restart_delay"
 	assert_eq "$(jpy 'd["spec"]["max_memory"]' <"$TEST_TMP/web-$f.json")" \
 	    $((200 * 1024 * 1024)) "max_memory_restart 200M"
+	assert_eq "$(jpy '[[d["spec"][k] for k in ("stop_exit_codes", "cron_restart")]]' \
+	    <"$TEST_TMP/web-$f.json")" '[["3"], "0 3 * * *"]' \
+	    "web's stop_exit_codes, cron_restart"
+	clm describe jobs --json >"$TEST_TMP/jobs-$f.json" ||
+	    fail "describe jobs"
+	assert_eq "$(jpy '[[d["spec"][k] for k in ("stop_exit_codes", "watch", "ignore_watch", "watch_delay_ms", "autorestart")]]' \
+	    <"$TEST_TMP/jobs-$f.json")" \
+	    '[["0", "3"], ["yes"], ["*.log", "*.ini"], 2000, "always"]' \
+	    "jobs' stop_exit_codes, watch, ignore_watch, watch_delay"
 	check "clm delete $f: its apps go"
 	delete_file "$proj/$f"
 	ok "deleted"

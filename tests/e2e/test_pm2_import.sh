@@ -2,8 +2,9 @@
 # clm import: the app file written from PM2's ecosystem file, started with
 # clm start, gives the same apps (the same `describe --json` spec, options
 # and environment) as the ecosystem file started directly, with --env
-# production too (env_production becomes env_production.KEY lines). Keys
-# not carried over are comments that say why. Written elsewhere (-o in
+# production too (env_production becomes env_production.KEY lines), the
+# restart and watch keys as their clm lines. Keys not carried over are
+# comments that say why. Written elsewhere (-o in
 # another folder), the paths still point at the ecosystem file's folder.
 # And without Node on PATH: .json and .yaml files work, a .js file gets an
 # error that says Node is needed, and nothing starts.
@@ -35,8 +36,17 @@ assert_contains "$OUT" "args = --greeting 'hello world'" "array args, quoted"
 assert_contains "$OUT" "interpreter_args = --max-old-space-size=64" \
     "node_args"
 assert_contains "$OUT" "env_production.NODE_ENV = production" "the profile"
-assert_contains "$OUT" "; not carried over: cron_restart = 0 3 * * *: not supported yet" \
-    "cron_restart's comment"
+assert_contains "$OUT" "; not carried over: pid_file = web.pid: clm keeps no pid files" \
+    "pid_file's comment"
+assert_contains "$OUT" "cron_restart = 0 3 * * *" "cron_restart"
+assert_contains "$OUT" "stop_exit_codes = 3" "web's stop_exit_codes (a number)"
+assert_contains "$OUT" $'stop_exit_codes = 0\nstop_exit_codes = 3' \
+    "jobs' stop_exit_codes (an array)"
+assert_contains "$OUT" "watch = yes" "watch: true"
+assert_contains "$OUT" $'ignore_watch = *.log\nignore_watch = *.ini' \
+    "ignore_watch"
+assert_contains "$OUT" "watch_delay = 2000" "watch_delay"
+assert_not_contains "$OUT" "not carried over: watch" "watch's comment"
 assert_contains "$OUT" "; not carried over: vizion = false: unknown key" \
     "the unknown key's comment"
 assert_contains "$ERR" "app 'jobs': vizion: unknown key" "the warning"

@@ -150,14 +150,19 @@ TEST(ecosystem_json_and_yaml_make_the_same_specs)
 	    "\"args\":[\"a b\",\"c\"],\"node_args\":\"--x=1\","
 	    "\"kill_timeout\":2500,\"autorestart\":false,\"uid\":\"nobody\","
 	    "\"env\":{\"P\":3000,\"M\":\"dev\"},\"env_prod\":{\"M\":\"prod\"},"
-	    "\"exec_mode\":\"cluster\",\"watch\":false}]}", 0644);
+	    "\"exec_mode\":\"cluster\",\"watch\":false,"
+	    "\"stop_exit_codes\":[0,3],\"cron_restart\":\"0 3 * * *\","
+	    "\"ignore_watch\":[\"*.log\",\"tmp\"],\"watch_delay\":1500}]}",
+	    0644);
 	unit_write_file("e.yaml", "apps:\n  - name: w\n    script: app.js\n"
 	    "    interpreter: ./bin-node\n    instances: max\n"
 	    "    args: [\"a b\", c]\n    node_args: --x=1\n"
 	    "    kill_timeout: 2500\n    autorestart: false\n"
 	    "    uid: nobody\n    env:\n      P: 3000\n      M: dev\n"
 	    "    env_prod:\n      M: prod\n    exec_mode: cluster\n"
-	    "    watch: false\n", 0644);
+	    "    watch: false\n    stop_exit_codes: [0, 3]\n"
+	    "    cron_restart: 0 3 * * *\n    ignore_watch:\n"
+	    "      - \"*.log\"\n      - tmp\n    watch_delay: 1500\n", 0644);
 	err = eco_errors("e.json", &opts, &a, &na, &warn);
 	if (err != NULL)
 		unit_fail(__FILE__, __LINE__, "%s", err);
@@ -179,7 +184,15 @@ TEST(ecosystem_json_and_yaml_make_the_same_specs)
 	ASSERT_EQ_STR(a[0]->interpreter_args[0], "--x=1");
 	ASSERT_EQ_INT(a[0]->instances, 0);
 	ASSERT_EQ_INT(a[0]->kill_timeout_ms, 2500);
-	ASSERT_FALSE(a[0]->autorestart);
+	ASSERT_EQ_INT(a[0]->autorestart, CLM_RESTART_NEVER);
+	ASSERT_EQ_STR(a[0]->stop_exit_codes[0], "0");
+	ASSERT_EQ_STR(a[0]->stop_exit_codes[1], "3");
+	ASSERT_NULL(a[0]->stop_exit_codes[2]);
+	ASSERT_EQ_STR(a[0]->cron_restart, "0 3 * * *");
+	ASSERT_NULL(a[0]->watch);	/* watch: false */
+	ASSERT_EQ_STR(a[0]->ignore_watch[0], "*.log");
+	ASSERT_EQ_STR(a[0]->ignore_watch[1], "tmp");
+	ASSERT_EQ_INT(a[0]->watch_delay_ms, 1500);
 	ASSERT_EQ_STR(a[0]->user, "nobody");
 	ASSERT_EQ_STR(env_of(a[0]->env, "P"), "3000");
 	ASSERT_EQ_STR(env_of(a[0]->env, "M"), "prod");
@@ -238,7 +251,7 @@ TEST(ecosystem_errors_name_file_app_and_key)
 	free(err);
 
 	unit_write_file("unknown.json", "{\"apps\":[{\"name\":\"w\",\"script\":"
-	    "\"app.js\",\"instanecs\":2,\"cron_restart\":\"* * * * *\"}]}",
+	    "\"app.js\",\"instanecs\":2,\"pid_file\":\"w.pid\"}]}",
 	    0644);
 	err = eco_errors("unknown.json", &opts, &apps, &n, &warn);
 	ASSERT_NULL(err);
@@ -247,18 +260,52 @@ TEST(ecosystem_errors_name_file_app_and_key)
 	free(apps);
 	ASSERT_EQ_STR(warn[0], "unknown.json: app 'w': instanecs: unknown key "
 	    "(did you mean 'instances'?)");
-	ASSERT_EQ_STR(warn[1], "unknown.json: app 'w': cron_restart: not "
-	    "supported yet: scheduled restarts are not built (issue 16)");
+	ASSERT_EQ_STR(warn[1], "unknown.json: app 'w': pid_file: clm keeps "
+	    "no pid files (clm list --json has the pids)");
 	ASSERT_NULL(warn[2]);
 	clm_strv_free(warn);
 	warn = NULL;
 	err = eco_errors("unknown.json", &strict, &apps, &n, &warn);
 	ASSERT_EQ_STR(err, "unknown.json: app 'w': instanecs: unknown key "
 	    "(did you mean 'instances'?)\n"
-	    "unknown.json: app 'w': cron_restart: not supported yet: "
-	    "scheduled restarts are not built (issue 16)");
+	    "unknown.json: app 'w': pid_file: clm keeps no pid files (clm "
+	    "list --json has the pids)");
 	ASSERT_NULL(warn);
 	free(err);
+	eco_dir_free(dir);
+}
+
+/* PM2's watch: true is the cwd (watch = yes), a path or paths are kept;
+ * stop_exit_codes is a number or an array; none of them is reported. */
+TEST(ecosystem_watch_and_exit_codes)
+{
+	static const struct ecosystem_opts strict = { NULL, NULL, true };
+	struct clm_app_spec	**apps = NULL;
+	char			 *dir, *err, **warn = NULL;
+	size_t			  n;
+
+	dir = eco_dir();
+	unit_write_file("w.json", "{\"apps\":[{\"name\":\"a\",\"script\":"
+	    "\"app.js\",\"watch\":true,\"stop_exit_codes\":3},"
+	    "{\"name\":\"b\",\"script\":\"app.js\",\"watch\":\"src\"},"
+	    "{\"name\":\"c\",\"script\":\"app.js\",\"watch\":[\"src\","
+	    "\"lib\"],\"stop_exit_codes\":[],\"autorestart\":true}]}", 0644);
+	err = eco_errors("w.json", &strict, &apps, &n, &warn);
+	if (err != NULL)
+		unit_fail(__FILE__, __LINE__, "%s", err);
+	ASSERT_NULL(warn);
+	ASSERT_EQ_INT(n, 3);
+	ASSERT_EQ_STR(apps[0]->watch[0], "yes");
+	ASSERT_NULL(apps[0]->watch[1]);
+	ASSERT_EQ_STR(apps[0]->stop_exit_codes[0], "3");
+	ASSERT_EQ_STR(apps[1]->watch[0], "src");
+	ASSERT_EQ_STR(apps[2]->watch[0], "src");
+	ASSERT_EQ_STR(apps[2]->watch[1], "lib");
+	ASSERT_NULL(apps[2]->stop_exit_codes);
+	ASSERT_EQ_INT(apps[2]->autorestart, CLM_RESTART_ALWAYS);
+	for (n = 0; n < 3; n++)
+		clm_app_spec_free(apps[n]);
+	free(apps);
 	eco_dir_free(dir);
 }
 
