@@ -18,7 +18,7 @@ apps_file() {
 	done >"$1"
 }
 # children: clmd's child processes other than clm-logd.
-children() { pgrep -l -P "$(daemon_pid)" | grep -vc ' clm-logd$'; }
+children() { pgrep -l -P "$(daemon_pid)" | grep -vcE ' clm-(logd|keeper)$'; }
 
 check "clmd raises its soft limit on open files to the hard limit"
 capture clm start /bin/sleep --name first --listen-timeout 0 -- 100000

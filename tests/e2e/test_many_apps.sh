@@ -32,7 +32,7 @@ apps_file() {
 		printf '[s%d]\nscript = /bin/sleep\nargs = 100000\nlisten_timeout = 0\n' "$i"
 	done >"$1"
 }
-children() { pgrep -l -P "$(daemon_pid)" | grep -vc ' clm-logd$'; }
+children() { pgrep -l -P "$(daemon_pid)" | grep -vcE ' clm-(logd|keeper)$'; }
 # cpu_ms PID: user + system CPU time of PID so far, in ms.
 TICK=$(getconf CLK_TCK)
 cpu_ms() {
