@@ -226,8 +226,9 @@ god_pid() { head -n1 "$PM2_HOME/pm2.pid" 2>/dev/null; }
 wait_children() {
 	local end=$((SECONDS + $3)) c
 	while :; do
-		# clm-logd, clmd's log writer, is not one of the processes.
-		c=$(pgrep -l -P "$1" 2>/dev/null | grep -vc ' clm-logd$')
+		# clm-logd (clmd's log writer) and clm-keeper (what a crash
+		# of clmd must not lose) are not among the processes.
+		c=$(pgrep -l -P "$1" 2>/dev/null | grep -vcE ' clm-(logd|keeper)$')
 		[ "${c:-0}" -eq "$2" ] && return 0
 		[ "$SECONDS" -ge "$end" ] && return 1
 		sleep 0.01
