@@ -300,6 +300,7 @@ TEST(config_shipped_clm_ini_is_the_defaults)
 	ASSERT_EQ_INT(cfg.defaults.max_log_size, def.defaults.max_log_size);
 	ASSERT_EQ_INT(cfg.defaults.log_retain, def.defaults.log_retain);
 	config_daemon_free(&cfg);
+	config_daemon_free(&def);
 
 	/* Every key is there once, with a comment line above it. */
 	fd = open(path, O_RDONLY);
@@ -489,6 +490,7 @@ TEST(config_daemon_errors)
 		ASSERT_EQ_INT(config_load_daemon("sub", &cfg, &errors), -1);
 		ASSERT_EQ_STR(errors[0], "sub: not a regular file");
 		clm_strv_free(errors);
+		config_daemon_free(&cfg);
 	}
 	fx_teardown(&fx);
 }

@@ -578,6 +578,7 @@ TEST(options_defaults_section_takes_the_rows)
 		config_daemon_free(&cfg);
 	}
 	ASSERT_TRUE(n >= 7);
+	config_daemon_free(&def);
 	ofx_teardown(&fx);
 }
 
