@@ -584,7 +584,9 @@ start_clm_web() {
 }
 stop_clm_web() { timeout 60 "$CLM" delete web >>"$SCRATCH/logs/clm-cli.log" 2>&1; }
 reload_clm_web() { timeout 60 "$CLM" reload web >>"$SCRATCH/logs/clm-cli.log" 2>&1; }
-pids_clm() { pgrep -P "$(clmd_pid)"; }
+# clmd's workers: not its clm-logd nor its clm-keeper.
+pids_clm() { pgrep -l -P "$(clmd_pid)" | grep -vE ' clm-(logd|keeper)$' |
+    cut -d' ' -f1; }
 
 start_pm2_web() {
 	cat >"$SCRATCH/web.config.js" <<EOF
