@@ -198,7 +198,9 @@ const struct clm_option options_table[] = {
 	  CLM_OPT_CLI | CLM_OPT_FILE | CLM_OPT_WIRE, "CHECK",
 	  "exec:COMMAND, run for each online worker (sh -c, with\n"
 	  "CLM_APP_NAME, CLM_INSTANCE and CLM_PID): exit 0 is healthy;\n"
-	  "health_retries failures in a row replace the worker",
+	  "health_retries failures in a row replace the worker;\n"
+	  "http://HOST:PORT/PATH (2xx, 3xx) or tcp:HOST:PORT: the app's\n"
+	  "port, its failures mark the app unhealthy (no replacement)",
 	  health_check_spec, NULL },
 	{ "health_interval", "health-interval", 0, "health_interval_ms",
 	  CLM_OPT_DURATION, F(health_interval_ms), 1000, CLM_DURATION_MAX,

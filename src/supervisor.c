@@ -233,6 +233,7 @@ app_remove(struct app *a)
 	for (j = 0; j < a->nstrays; j++)
 		worker_destroy(a->strays[j]);
 	free(a->strays);
+	health_app_forget(&a->wa);
 	listeners_close(&a->wa.listeners);
 	orphans_kill(a->wa.spec->name);	/* what escaped its groups */
 	free(a->wa.listen_fds);

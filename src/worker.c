@@ -1117,10 +1117,7 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 	info->status = clm_strdup(worker_state_names[w->state]);
 	info->restarts = w->restarts;
 	info->desired = w->want != WANT_DOWN;
-	if (w->app->spec->health_check != NULL)
-		info->health = w->health_fails == 0 ? clm_strdup("ok") :
-		    clm_asprintf("failing %u/%d", w->health_fails,
-		    w->app->spec->health_retries);
+	info->health = health_status(w);
 	/* How the last run ended: for a worker that runs, no more. */
 	info->exit_code = w->pid > 0 ? -1 : w->exit_code;
 	info->signal = w->pid > 0 ? 0 : w->term_signal;

@@ -133,6 +133,10 @@ struct worker_app {
 	int			*listen_fds;	/* --listen, in order */
 	size_t			 nlisten_fds;
 	bool			 signals_ready;	/* its workers say when ready */
+	/* An app-level health_check (http://, tcp:) of its shared port. */
+	struct health_net	*health;	/* a check under way */
+	uint64_t		 health_next_ms;
+	unsigned		 health_fails;	/* in a row */
 };
 
 /* One run of a worker: its process handle, freed in the close callback. */

@@ -309,6 +309,20 @@ with urllib.request.urlopen(url, timeout=5) as r:
 ' "$1" "${2:-/}"
 }
 
+# http_status PORT PATH: "CODE BODY" of GET http://127.0.0.1:PORT/PATH, an
+# error status too (a probe's 503).
+http_status() {
+	"$PY" -c '
+import sys, urllib.request, urllib.error
+try:
+    with urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1],
+            sys.argv[2]), timeout=5) as r:
+        print(r.status, r.read().decode().strip())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode().strip())
+' "$1" "$2"
+}
+
 # --- cleanup -----------------------------------------------------------
 
 # _leftovers: one line per process this test left alive: the tracked pids

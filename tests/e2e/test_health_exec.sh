@@ -9,17 +9,7 @@
 mport=$(free_port)
 mkdir -p "$CLM_HOME"
 printf '[daemon]\nmetrics_listen = 127.0.0.1:%s\n' "$mport" >"$CLM_HOME/clm.ini"
-readyz() {
-	"$PY" -c '
-import sys, urllib.request, urllib.error
-try:
-    with urllib.request.urlopen("http://127.0.0.1:%s/readyz" % sys.argv[1],
-            timeout=5) as r:
-        print(r.status, r.read().decode().strip())
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode().strip())
-' "$mport"
-}
+readyz() { http_status "$mport" /readyz; }
 health_of() { field_of h "$1" health; }
 health_failing() { case "$(health_of "$1")" in failing*) return 0;; esac; return 1; }
 

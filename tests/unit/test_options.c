@@ -16,6 +16,7 @@
 
 #include "clm/cli.h"
 #include "clm/config.h"
+#include "clm/health.h"
 #include "clm/options.h"
 #include "clm/proto.h"
 #include "clm/render.h"
@@ -740,4 +741,44 @@ TEST(options_describe_shows_every_row)
 	ASSERT_CONTAINS(text, "kill_timeout        (clmd's default)\n");
 	free(text);
 	clm_app_spec_free(spec);
+}
+
+/* health_check: the three kinds; a bad target refused with the fix. */
+TEST(options_health_check_spec)
+{
+	static const char *const good[] = {
+		"exec:true", "http://127.0.0.1:8080/health",
+		"http://localhost:80", "http://[::1]:8080/a?b=c",
+		"tcp:127.0.0.1:5432", "tcp:[::1]:6379", "tcp:localhost:1",
+	};
+	static const struct { const char *s, *says; } bad[] = {
+		{ "exec:", "needs a command" },
+		{ "https://127.0.0.1:443/", "plain HTTP only" },
+		{ "ftp://127.0.0.1:21/", "http://HOST:PORT/PATH" },
+		{ "http://example.com:80/", "no DNS lookups" },
+		{ "http://127.0.0.1/health", "a port from 1 to 65535" },
+		{ "http://127.0.0.1:0/", "a port from 1 to 65535" },
+		{ "http://127.0.0.1:99999/", "a port from 1 to 65535" },
+		{ "http://:8080/", "numeric" },
+		{ "http://127.0.0.1:80/a b", "may not hold spaces" },
+		{ "tcp:127.0.0.1:80/x", "with no path" },
+		{ "tcp:db:5432", "no DNS lookups" },
+		{ "tcp:5432", "numeric" },
+	};
+	char	*cause;
+	size_t	 i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		cause = NULL;
+		ASSERT_EQ_INT(health_check_spec(good[i], &cause), 0);
+		ASSERT_NULL(cause);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		ASSERT_EQ_INT(health_check_spec(bad[i].s, &cause), -1);
+		ASSERT_NOT_NULL(cause);
+		ASSERT_CONTAINS(cause, bad[i].says);
+		ASSERT_CONTAINS(cause, bad[i].s);
+		free(cause);
+	}
 }
