@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clm/logconsole.h"
 #include "clm/logwriter.h"
 
 #define CTL_FD 3
@@ -72,5 +73,11 @@ main(int argc, char **argv)
 		free(cause);
 	}
 	logwriter_free(lw);
+	if (logconsole_dropped() > 0)
+		fprintf(stderr, "clm-logd: clmd's stdout or stderr was not "
+		    "read for %d ms after shutdown began: %llu bytes of console "
+		    "lines dropped (the log files have them with log_target = "
+		    "both)\n", LOGCONSOLE_SHUTDOWN_MS,
+		    (unsigned long long)logconsole_dropped());
 	return rc == -1 ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,45 @@
 
 #include "clm/common.h"
 #include "clm/logconsole.h"
+
+/* Once clm-logd is told to end: the console's last chance, then none. */
+static uint64_t	console_deadline_ms;	/* 0: not ending */
+static bool	console_dead;		/* past it: lines dropped */
+static uint64_t	console_dropped;	/* bytes */
+
+void
+logconsole_shutdown(void)
+{
+	if (console_deadline_ms == 0)
+		console_deadline_ms = clm_now_ms() + LOGCONSOLE_SHUTDOWN_MS;
+}
+
+uint64_t
+logconsole_dropped(void)
+{
+	return console_dropped;
+}
+
+/* Waiting for the reader: dead once past the shutdown deadline. A
+ * SIGTERM from clmd (blocked: it waits for the signalfd) starts it. */
+static void
+console_wait(int fd)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLOUT };
+	sigset_t	 pending;
+	uint64_t	 now;
+
+	if (console_deadline_ms == 0 && sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGTERM) == 1)
+		logconsole_shutdown();
+	now = clm_now_ms();
+	if (console_deadline_ms != 0 && now >= console_deadline_ms) {
+		console_dead = true;
+		return;
+	}
+	(void)poll(&pfd, 1, console_deadline_ms != 0 ?
+	    (int)(console_deadline_ms - now) : LOGCONSOLE_POLL_MS);
+}
 
 struct cbuf {
 	char	*s;
@@ -33,7 +73,8 @@ cb_str(struct cbuf *b, const char *s)
 	cb_put(b, s, strlen(s));
 }
 
-/* All of it, waiting when the reader is slow; dropped when it is gone. */
+/* All of it, waiting when the reader is slow; dropped when it is gone,
+ * or when it has not read for LOGCONSOLE_SHUTDOWN_MS after SIGTERM. */
 static void
 console_write_all(int fd, const char *p, size_t n)
 {
@@ -41,11 +82,22 @@ console_write_all(int fd, const char *p, size_t n)
 	ssize_t		w;
 
 	while (n > 0) {
-		w = write(fd, p, n);
+		if (console_dead) {
+			console_dropped += n;
+			return;
+		}
+		/* clmd's stdout is blocking (shared with clmd and whatever
+		 * started it): a write waits only when poll said there is
+		 * room for PIPE_BUF bytes, so that SIGTERM is seen. */
+		if (poll(&pfd, 1, 0) == 0) {
+			console_wait(fd);
+			continue;
+		}
+		w = write(fd, p, n < PIPE_BUF ? n : PIPE_BUF);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1 && errno == EAGAIN) {
-			(void)poll(&pfd, 1, -1);
+			console_wait(fd);
 			continue;
 		}
 		if (w <= 0)

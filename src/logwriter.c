@@ -1521,8 +1521,10 @@ sig_read(struct logwriter *lw)
 			continue;
 		if (n != (ssize_t)sizeof si)
 			return 0;
-		if (si.ssi_signo == SIGTERM)
+		if (si.ssi_signo == SIGTERM) {
+			logconsole_shutdown();
 			return 1;
+		}
 		if (si.ssi_signo == SIGUSR1)
 			logwriter_reopen(lw);
 	}

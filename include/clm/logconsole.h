@@ -13,7 +13,10 @@
  * is atomic and no other writer (clmd's own log on stderr) cuts a line;
  * only a single line longer than PIPE_BUF takes several writes. A write
  * that would block waits: a slow reader slows the apps that log, through
- * their pipes, never clmd.
+ * their pipes, never clmd. At shutdown (clmd's SIGTERM to clm-logd) it
+ * waits LOGCONSOLE_SHUTDOWN_MS more at most: a reader that never reads
+ * (a hung log collector) cannot hold up clmd's exit; what could not be
+ * written then is dropped and counted.
  */
 #ifndef CLM_LOGCONSOLE_H
 #define CLM_LOGCONSOLE_H
@@ -27,6 +30,9 @@
 #define LOGCONSOLE_OUT_FD	1
 #define LOGCONSOLE_ERR_FD	4
 
+#define LOGCONSOLE_SHUTDOWN_MS	2000	/* the reader's last chance */
+#define LOGCONSOLE_POLL_MS	250	/* a blocked write looks for SIGTERM */
+
 struct logconsole_src {
 	int		 fd;		/* LOGCONSOLE_OUT_FD or _ERR_FD */
 	bool		 json;
@@ -39,5 +45,9 @@ struct logconsole_src {
 /* Write the lines of buf (n bytes; the last may lack its newline). */
 void logconsole_write(const struct logconsole_src *, uint64_t wall_ms,
     const char *buf, size_t n);
+/* clm-logd ends: console writes wait LOGCONSOLE_SHUTDOWN_MS more at most. */
+void logconsole_shutdown(void);
+/* Bytes of console lines dropped past that. */
+uint64_t logconsole_dropped(void);
 
 #endif
