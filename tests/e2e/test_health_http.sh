@@ -2,7 +2,7 @@
 # health_check = http://HOST:PORT/PATH and tcp:HOST:PORT: app-level checks
 # of the app's port, run by clmd on its loop. An http check against a
 # Python app that answers 200 on /health, then 500 once a file appears:
-# every worker shows the app's failing tally in clm list and list --json,
+# every worker shows the app's failing tally in clm list, describe, --json,
 # metrics say 0, /readyz is 503 naming the app; no worker is replaced (the
 # check cannot tell which one answered); it recovers when the file goes.
 # A tcp check of a port nobody serves fails; one of a served port passes.
@@ -82,6 +82,9 @@ case "$got" in
 esac
 capture clm list
 assert_contains "$OUT" "online (health failing 2/2)" "clm list"
+capture clm describe h
+assert_contains "$OUT" "online (health failing 2/2)" "clm describe"
+assert_contains "$OUT" "http://localhost:$port/health" "clm describe"
 capture clm metrics
 assert_contains "$OUT" 'clm_worker_healthy{app="h",id="1"} 0' "metrics"
 grep -q "h: health check http://localhost:$port/health failed (status 500)" \
