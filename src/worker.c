@@ -149,10 +149,14 @@ act_launch(struct worker *w)
 		w->restarts++;
 	w->started_ms = w->ctx->now_ms();
 	w->recycle_at_ms = 0;
-	if (spec->max_uptime_ms > 0)
+	if (spec->max_uptime_ms > 0) {
 		w->recycle_at_ms = w->started_ms + spec->max_uptime_ms +
 		    (spec->max_uptime_jitter_ms > 0 ? (uint64_t)random() %
 		    ((uint64_t)spec->max_uptime_jitter_ms + 1) : 0);
+		log_info("%s:%d: this run is recycled after %llu ms "
+		    "(max_uptime plus jitter)", wname(w), w->slot,
+		    (unsigned long long)(w->recycle_at_ms - w->started_ms));
+	}
 	if (pid == -1) {
 		log_warnx("%s:%d: %s", wname(w), w->slot, cause);
 		worker_set_error(w, cause);
