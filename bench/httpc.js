@@ -8,11 +8,12 @@
 //   node httpc.js load PORT SECONDS CONC RATE
 //                                         steady load for SECONDS: CONC
 //                                         lanes of new connections, at
-//                                         most RATE requests a second
+//                                         most RATE requests a second;
+//                                         SIGTERM ends it early
 // spread and burst print one JSON line: connections per worker pid, the
 // busiest worker's share in percent, and errors. load is strict: a request
-// counts as answered only when its whole reply was read (status 200, the
-// body to its Content-Length, then the server's close); it prints each
+// counts as answered only when its whole reply was read (status 200, HTTP/1.0
+// or 1.1, the body to its Content-Length, then the server's close); it prints each
 // failure on stderr as it happens and one JSON line at the end.
 'use strict';
 const net = require('net');
@@ -41,7 +42,7 @@ function ask(close, hold) {
 		    (close ? 'Connection: close\r\n' : '') + '\r\n'));
 		sock.on('data', (d) => {
 			buf += d;
-			const m = /^HTTP\/1\.1 200[^]*?\r\n\r\n(\d+)\n/.exec(buf);
+			const m = /^HTTP\/1\.[01] 200[^]*?\r\n\r\n(\d+)\n/.exec(buf);
 			if (m)
 				finish(m[1]);
 		});
@@ -129,7 +130,7 @@ function askStrict() {
 			const head = r.indexOf('\r\n\r\n');
 			if (head === -1)
 				return finish(r.length ? 'truncated head' : 'empty reply');
-			if (!/^HTTP\/1\.1 200 /.test(r))
+			if (!/^HTTP\/1\.[01] 200 /.test(r))
 				return finish('status ' + r.slice(9, 12));
 			const m = /\r\ncontent-length: *(\d+)/i.exec(r.slice(0, head));
 			const body = r.slice(head + 4);
@@ -141,7 +142,10 @@ function askStrict() {
 }
 
 async function load(secs, conc, rate) {
-	const end = Date.now() + secs * 1000, gap = conc * 1000 / rate;
+	const gap = conc * 1000 / rate;
+	let end = Date.now() + secs * 1000;
+	// SIGTERM ends the load early: each lane finishes its request.
+	process.on('SIGTERM', () => { end = 0; });
 	const errors = {};
 	let ok = 0, failed = 0;
 	const lane = async () => {

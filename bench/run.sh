@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh [--quick] [--scale] [--out DIR] [--no-pm2 | --with-pm2]
 #                     [--procs N] [--pm2-procs N] [--duration S] [--keep]
+#                     [--only SCENARIO,...]
 #
 # Everything runs on 127.0.0.1 with ports chosen by the kernel, under a
 # private CLM_HOME and PM2_HOME in a scratch directory, and every load is
@@ -23,6 +24,7 @@ usage() {
 	cat <<'EOF'
 usage: bash bench/run.sh [--quick] [--scale] [--out DIR] [--no-pm2 | --with-pm2]
                          [--procs N] [--pm2-procs N] [--duration S] [--keep]
+                         [--only SCENARIO,...]
 
   --quick       smoke run: tiny sizes, 1 s loads, PM2 skipped unless
                 --with-pm2 (under a minute)
@@ -39,6 +41,9 @@ usage: bash bench/run.sh [--quick] [--scale] [--out DIR] [--no-pm2 | --with-pm2]
   --rounds N    throughput runs per runner, alternating; the median counts
                 (default 3, 1 with --quick)
   --keep        keep the scratch directory (homes, logs) for inspection
+  --only LIST   run only these scenarios (comma separated): idle,
+                throughput, spread, events, failures, log, many
+                (default: all of them)
 
 Environment: CLM_BIN_DIR (where clm and clmd are; default ./build, then
 PATH), CLM_BENCH_CACHE (PM2 install cache, default ~/.cache/clm-bench).
@@ -52,6 +57,7 @@ OUT=$BENCH_DIR/out
 PM2_WANTED=
 PM2_UPDATE=0
 KEEP=0
+ONLY=
 PROCS=
 DUR=
 ROUNDS=
@@ -69,12 +75,24 @@ while [ $# -gt 0 ]; do
 	--duration) [ $# -ge 2 ] || { usage >&2; exit 2; }; DUR=$2; shift ;;
 	--rounds) [ $# -ge 2 ] || { usage >&2; exit 2; }; ROUNDS=$2; shift ;;
 	--keep) KEEP=1 ;;
+	--only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift ;;
+	--only=*) ONLY=${1#--only=} ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (see bash bench/run.sh --help)" >&2
 	   exit 2 ;;
 	esac
 	shift
 done
+SCENARIOS=idle,throughput,spread,events,failures,log,many
+for sc in ${ONLY//,/ }; do
+	case ,$SCENARIOS, in
+	*,"$sc",*) ;;
+	*) echo "run.sh: --only: no scenario '$sc' (there are: $SCENARIOS)" >&2
+	   exit 2 ;;
+	esac
+done
+# want SCENARIO: true when this run measures SCENARIO (--only).
+want() { [ -z "$ONLY" ] || case ,$ONLY, in *,"$1",*) true ;; *) false ;; esac; }
 case ${PROCS:-1}${DUR:-1}${ROUNDS:-1}${PM2_PROCS:-1} in
 *[!0-9]*) echo "run.sh: --procs, --pm2-procs, --duration and --rounds take a positive integer" >&2
 	  exit 2 ;;
@@ -89,11 +107,13 @@ if [ "$QUICK" = 1 ]; then
 	: "${ROUNDS:=1}"
 	LIST_RUNS=5 LIST_RUNS_BIG=3 LOAD_EVENT_DUR=3 LOG_MB=5
 	SPREAD_N=200 BURST_C=64 BURST_ROUNDS=2
+	FAIL_RUNTIMES=${BENCH_FAIL_RUNTIMES:-"node pyhttp"} FAIL_SECS=1
 else
 	: "${PROCS:=500}" "${DUR:=10}" "${PM2_WANTED:=1}"
 	: "${ROUNDS:=3}"
 	LIST_RUNS=20 LIST_RUNS_BIG=5 LOAD_EVENT_DUR=10 LOG_MB=50
 	SPREAD_N=2000 BURST_C=64 BURST_ROUNDS=10
+	FAIL_RUNTIMES=${BENCH_FAIL_RUNTIMES:-"node pyhttp pyasyncio ruby go"} FAIL_SECS=3
 fi
 [ "$PROCS" -ge 2 ] && [ "$DUR" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || {
 	echo "run.sh: --procs must be at least 2, --duration and --rounds 1" >&2
@@ -321,24 +341,60 @@ def_many() {
 		done
 	fi
 }
+# The failures table: one row per runtime and event, under the strict
+# client's new connections (bench/httpc.js load). The apps are the drain
+# tests' fixtures (tests/fixtures), unmodified.
+FAIL_EVENTS="reload scale kill"
+declare -A RT_LABEL=([node]="Node http" [pyhttp]="Python http.server"
+    [pyasyncio]="Python asyncio" [ruby]="Ruby TCPServer"
+    [go]="static Go --listen")
+declare -A EV_LABEL=([reload]="reload" [scale]="scale 2->1"
+    [kill]="SIGKILL 1 worker")
+declare -A FAIL_TOTAL
+def_failures() {
+	local rt ev target
+	for rt in $FAIL_RUNTIMES; do
+		for ev in $FAIL_EVENTS; do
+			# A killed worker's accepted connections are lost for
+			# any supervisor: no target there.
+			target=zero
+			[ "$ev" = kill ] && target=
+			def "fail_${rt}_$ev" \
+			    "failed/requests: ${RT_LABEL[$rt]}, ${EV_LABEL[$ev]}" \
+			    failed lower "$target"
+		done
+	done
+}
+
 if [ "$SCALE" = 1 ]; then
 	def_many
 else
+if want idle; then
 def cli_list      "CLI latency: list --json (2 workers)" ms lower "pm2<=0.02"
 def rss_idle      "daemon RSS, idle, 2 workers" MB lower "pm2<=0.05"
-def_many
+fi
+want many && def_many
+if want throughput; then
 def http_new      "HTTP new conns, 2 workers (c16, close)" req/s higher \
     "pm2>=2,bare>=0.95"
 def http_ka       "HTTP keep-alive, 2 workers (c64)" req/s higher
+fi
+if want spread; then
 def spread_new    "busiest worker share, $SPREAD_N new conns" % lower
 def spread_burst  "busiest worker share, ${BURST_ROUNDS}x$BURST_C keep-alive burst" \
     % lower
+fi
+if want events; then
 def reload_new    "failed requests, reload under load (close)" count lower zero
 def reload_ka     "failed requests, reload under load (keep-alive)" count \
     lower zero
 def kill_new      "failed requests, SIGKILL 1 worker (close)" count lower zero
+fi
+want failures && def_failures
+if want log; then
 def log_time      "log ${LOG_MB} MB of stdout: time to disk" s lower
 def log_cpu       "log ${LOG_MB} MB of stdout: daemon CPU" s lower
+fi
 fi
 
 # ratio A B: A/B, or empty when either is missing or B is 0.
@@ -351,6 +407,7 @@ ratio() {
 # at different counts (--pm2-procs).
 sys_ratio() {
 	[ -z "${NORATIO[$1.$2]:-}" ] || return 0
+	[ "${UNIT[$1]}" != failed ] || return 0	# no ratio of failure counts
 	ratio "${V[$1.clm]:-}" "${V[$1.$2]:-}"
 }
 
@@ -403,6 +460,7 @@ fmt() {		# fmt ID SYSTEM
 	MB) printf '%.1f MB' "$v" ;;
 	req/s) printf '%.0f/s' "$v" ;;
 	%) printf '%.1f%%' "$v" ;;
+	failed) printf '%s/%s' "$v" "${FAIL_TOTAL[$1.$2]:-?}" ;;
 	*) printf '%s' "$v" ;;
 	esac
 }
@@ -489,7 +547,7 @@ write_chart() {
 	: >"$dat"
 	for id in "${IDS[@]}"; do
 		# Failure counts are mostly 0: no ratio to draw.
-		[ "${UNIT[$id]}" = count ] && continue
+		case ${UNIT[$id]} in count|failed) continue ;; esac
 		r1=$(sys_ratio "$id" pm2)
 		r2=$(ratio "${V[$id.clm]:-}" "${V[$id.bare]:-}")
 		# Oriented so that above 1 means clm is better; 0 cannot be.
@@ -680,21 +738,21 @@ http_phase() {
 	done
 	sleep 1
 
-	step "idle daemons: memory and CLI latency"
-	if [ -n "$(clmd_pid)" ]; then
+	want idle && step "idle daemons: memory and CLI latency"
+	if want idle && [ -n "$(clmd_pid)" ]; then
 		put rss_idle clm "$(calc "$(rss_kb "$(clmd_pid)") / 1024")"
 		r=$(mean_ms "$LIST_RUNS" "$CLM" list --json) &&
 		    put cli_list clm "$r" || fail cli_list clm "clm list failed"
 	fi
-	if [ -n "$PM2" ] && [ -n "$(god_pid)" ]; then
+	if want idle && [ -n "$PM2" ] && [ -n "$(god_pid)" ]; then
 		put rss_idle pm2 "$(calc "$(rss_kb "$(god_pid)") / 1024")"
 		r=$(mean_ms "$LIST_RUNS" "$PM2" jlist) &&
 		    put cli_list pm2 "$r" || fail cli_list pm2 "pm2 jlist failed"
 	fi
-	say "   clm: ${V[rss_idle.clm]:--} MB, ${V[cli_list.clm]:--} ms;" \
+	want idle && say "   clm: ${V[rss_idle.clm]:--} MB, ${V[cli_list.clm]:--} ms;" \
 	    "PM2: ${V[rss_idle.pm2]:--} MB, ${V[cli_list.pm2]:--} ms"
 
-	if [ "$HAVE_WRK" = 1 ]; then
+	if want throughput && [ "$HAVE_WRK" = 1 ]; then
 		declare -A got
 		for ((round = 1; round <= ROUNDS; round++)); do
 			for id in http_new http_ka; do
@@ -729,7 +787,9 @@ http_phase() {
 		done
 	fi
 
-	for sys in "${HTTP_UP[@]}"; do
+	local spread_sys=("${HTTP_UP[@]}")
+	want spread || spread_sys=()
+	for sys in "${spread_sys[@]}"; do
 		step "$sys: how connections spread over the 2 workers"
 		port=${PORT[$sys]}
 		r=$(timeout 60 node "$BENCH_DIR/httpc.js" spread "$port" \
@@ -752,7 +812,7 @@ http_phase() {
 		fi
 	done
 
-	if [ "$HAVE_WRK" = 1 ]; then
+	if want events && [ "$HAVE_WRK" = 1 ]; then
 		for sys in "${HTTP_UP[@]}"; do
 			port=${PORT[$sys]}
 			if [ "$sys" != bare ]; then
@@ -773,6 +833,220 @@ http_phase() {
 	fi
 	for sys in "${HTTP_UP[@]}"; do
 		"stop_${sys}_web"
+	done
+}
+
+# ------------------------------------------------------ failures per runtime
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+FIXTURES=$ROOT/tests/fixtures
+GO_BIN=
+
+# fail_build_go: the drain tests' Go server, static (CGO_ENABLED=0), built
+# into the scratch directory; GOCACHE in the bench cache.
+fail_build_go() {
+	[ -n "$GO_BIN" ] && return 0
+	command -v go >/dev/null || return 1
+	mkdir -p "$SCRATCH/go" "$CACHE/go-build"
+	cp "$FIXTURES/compat/go_server.go" "$SCRATCH/go/" || return 1
+	(cd "$SCRATCH/go" && GOCACHE=$CACHE/go-build GOPATH=$SCRATCH/go/path \
+	    GO111MODULE=off GOFLAGS='' CGO_ENABLED=0 timeout 300 go build \
+	    -o go_server go_server.go) >>"$SCRATCH/logs/go-build.log" 2>&1 ||
+	    return 1
+	GO_BIN=$SCRATCH/go/go_server
+}
+
+# fail_app_args RT PORT: APP_ARGS, clm start's arguments for runtime RT
+# (FAIL_WHY and status 1 when it cannot run here).
+fail_app_args() {
+	case $1 in
+	node) APP_ARGS=("$FIXTURES/http_pid.js") ;;
+	pyhttp) APP_ARGS=(--interpreter "$PY" "$FIXTURES/http_pid.py") ;;
+	pyasyncio) APP_ARGS=(--interpreter "$PY" "$FIXTURES/compat/py_asyncio.py") ;;
+	ruby)
+		command -v ruby >/dev/null ||
+		    { FAIL_WHY="ruby is not installed"; return 1; }
+		APP_ARGS=(--interpreter "$(command -v ruby)"
+		    "$FIXTURES/compat/rb_tcpserver.rb") ;;
+	go)
+		fail_build_go ||
+		    { FAIL_WHY="go is missing or go build failed"; return 1; }
+		APP_ARGS=(--interpreter none "$GO_BIN" --listen "127.0.0.1:$2") ;;
+	esac
+}
+
+# fail_pm2_conf RT PORT: an ecosystem file for runtime RT; Node in cluster
+# mode (2 workers), the others in fork mode: one process, as a second would
+# not get the port. FAIL_WHY and status 1 when PM2 cannot run that app.
+fail_pm2_conf() {
+	local rt=$1 port=$2 script interp mode=fork n=1
+	case $rt in
+	node) script=$FIXTURES/http_pid.js interp=node mode=cluster n=2 ;;
+	pyhttp) script=$FIXTURES/http_pid.py interp=$PY ;;
+	pyasyncio) script=$FIXTURES/compat/py_asyncio.py interp=$PY ;;
+	ruby)
+		command -v ruby >/dev/null ||
+		    { FAIL_WHY="ruby is not installed"; return 1; }
+		script=$FIXTURES/compat/rb_tcpserver.rb interp=$(command -v ruby) ;;
+	go) FAIL_WHY="PM2 cannot hand an app its listening socket (--listen)"
+	    return 1 ;;
+	esac
+	FAIL_N=$n
+	cat >"$SCRATCH/f-$rt.config.js" <<EOC
+module.exports = { apps: [{ name: 'f-$rt', script: '$script',
+  interpreter: '$interp', instances: $n, exec_mode: '$mode',
+  env: { PORT: '$port', HOST: '127.0.0.1' } }] };
+EOC
+}
+
+# clm_online NAME N: N workers of NAME, all online with a pid.
+clm_online() {
+	"$CLM" list --json 2>/dev/null | node -e '
+	    let s = ""; process.stdin.on("data", (d) => s += d);
+	    process.stdin.on("end", () => { let n = 0, ok = true;
+	    try { for (const w of JSON.parse(s)) if (w.name === process.argv[1]) {
+		n++; if (w.status !== "online" || !(w.pid > 0)) ok = false; }
+	    } catch (e) { ok = false; }
+	    process.exitCode = ok && n === Number(process.argv[2]) ? 0 : 1; });' \
+	    "$1" "$2"
+}
+# clm_first_pid NAME: the pid of NAME's first running worker.
+clm_first_pid() {
+	"$CLM" list --json 2>/dev/null | node -e '
+	    let s = ""; process.stdin.on("data", (d) => s += d);
+	    process.stdin.on("end", () => { for (const w of JSON.parse(s))
+		if (w.name === process.argv[1] && w.pid > 0) {
+		    console.log(w.pid); break; } });' "$1"
+}
+# until_ok SECS CMD...: poll CMD until it succeeds.
+until_ok() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# fail_up SYS NAME N PORT: until the app has N workers up and answers.
+fail_up() {
+	case $1 in
+	clm) until_ok 30 clm_online "$2" "$3" || return 1 ;;
+	pm2) pm2_online "$2" "$3" 30 || return 1 ;;
+	esac
+	node "$BENCH_DIR/httpc.js" wait "$4" 15000
+}
+
+# fail_action SYS NAME EVENT: the event itself.
+fail_action() {
+	local p
+	case $1.$3 in
+	clm.reload) timeout 60 "$CLM" reload "$2" ;;
+	clm.scale) timeout 60 "$CLM" scale "$2" 1 ;;
+	clm.kill) p=$(clm_first_pid "$2"); [ -n "$p" ] && kill -KILL "$p" ;;
+	pm2.reload) timeout 60 "$PM2" reload "$2" ;;
+	pm2.scale) timeout 60 "$PM2" scale "$2" 1 ;;
+	pm2.kill) p=$(timeout 30 "$PM2" pid "$2" | grep -m1 '^[0-9][0-9]*$')
+		  [ -n "$p" ] && kill -KILL "$p" ;;
+	esac
+}
+
+# fail_event SYS RT NAME PORT EVENT: the strict client's new connections
+# (4 lanes, as fast as they go) from FAIL_SECS before the event until
+# FAIL_SECS after it ends; its failed and total requests make the row.
+fail_event() {
+	local sys=$1 rt=$2 name=$3 port=$4 ev=$5 id=fail_$2_$5 lpid out arc
+	local t0 t1 ok failed
+	out=$SCRATCH/logs/fail-$rt-$ev-$sys
+	timeout 200 node "$BENCH_DIR/httpc.js" load "$port" 180 4 1000000 \
+	    >"$out.json" 2>"$out.err" &
+	lpid=$!
+	BG_PIDS+=("$lpid")
+	sleep "$FAIL_SECS"
+	t0=$(now)
+	fail_action "$sys" "$name" "$ev" >>"$SCRATCH/logs/$sys-cli.log" 2>&1
+	arc=$?
+	t1=$(now)
+	sleep "$FAIL_SECS"
+	kill -TERM "$lpid" 2>/dev/null
+	wait "$lpid"
+	if [ "$arc" != 0 ]; then
+		fail "$id" "$sys" "the $ev of $name failed (exit $arc)"
+		return 0
+	fi
+	ok=$(sed -n 's/.*"ok":\([0-9]*\).*/\1/p' "$out.json")
+	failed=$(sed -n 's/.*"failed":\([0-9]*\).*/\1/p' "$out.json")
+	if [ -z "$ok" ] || [ -z "$failed" ]; then
+		fail "$id" "$sys" "the load client failed: $(head -c 200 "$out.err")"
+		return 0
+	fi
+	put "$id" "$sys" "$failed"
+	FAIL_TOTAL[$id.$sys]=$((ok + failed))
+	EXTRA[$id.$sys]="{\"requests\": $((ok + failed)), \"event_ms\": $(elapsed_ms "$t0" "$t1"), \"client\": $(head -n1 "$out.json")}"
+	say "   $sys ${EV_LABEL[$ev]}: $failed failed of $((ok + failed)) ($(elapsed_ms "$t0" "$t1") ms for the event)"
+}
+
+# fail_runtime SYS RT: RT's app with 2 workers (PM2 fork mode: 1), then
+# each event under load; after each, the app is brought back.
+fail_runtime() {
+	local sys=$1 rt=$2 name=f-$2 port ev n=2
+	port=$(bench_free_port)
+	FAIL_WHY=
+	step "$sys: failed requests, ${RT_LABEL[$rt]} on 127.0.0.1:$port"
+	if [ "$sys" = clm ]; then
+		if ! fail_app_args "$rt" "$port"; then
+			for ev in $FAIL_EVENTS; do
+				fail "fail_${rt}_$ev" clm "$FAIL_WHY"
+			done
+			return 0
+		fi
+		PORT=$port HOST=127.0.0.1 timeout 60 "$CLM" start --name "$name" \
+		    -i 2 "${APP_ARGS[@]}" >>"$SCRATCH/logs/clm-cli.log" 2>&1
+	else
+		if ! fail_pm2_conf "$rt" "$port"; then
+			say "   $FAIL_WHY"
+			for ev in $FAIL_EVENTS; do
+				EXTRA[fail_${rt}_$ev.pm2]="{\"not_run\": $(json_str "$FAIL_WHY")}"
+			done
+			return 0
+		fi
+		n=$FAIL_N
+		pm2q start "$SCRATCH/f-$rt.config.js"
+	fi
+	if ! fail_up "$sys" "$name" "$n" "$port"; then
+		for ev in $FAIL_EVENTS; do
+			fail "fail_${rt}_$ev" "$sys" "the app did not come up"
+		done
+	else
+		for ev in $FAIL_EVENTS; do
+			if [ "$ev" = scale ] && [ "$n" -lt 2 ]; then
+				EXTRA[fail_${rt}_$ev.$sys]='{"not_run": "PM2 fork mode runs 1 process on a port: nothing to scale down"}'
+				continue
+			fi
+			fail_event "$sys" "$rt" "$name" "$port" "$ev"
+			case $sys.$ev in
+			clm.scale) timeout 60 "$CLM" scale "$name" 2 \
+			    >>"$SCRATCH/logs/clm-cli.log" 2>&1 ;;
+			pm2.scale) pm2q scale "$name" 2 ;;
+			esac
+			fail_up "$sys" "$name" "$n" "$port" ||
+			    warn "$sys: $name did not come back to $n workers"
+			sleep 1.2	# past min_uptime: a kill is a plain crash
+		done
+	fi
+	case $sys in
+	clm) timeout 60 "$CLM" delete "$name" >>"$SCRATCH/logs/clm-cli.log" 2>&1 ;;
+	pm2) pm2q delete "$name" ;;
+	esac
+}
+
+failures_phase() {
+	local sys rt
+	for rt in $FAIL_RUNTIMES; do
+		for sys in "${SYSTEMS[@]}"; do
+			fail_runtime "$sys" "$rt"
+		done
 	done
 }
 
@@ -1007,19 +1281,24 @@ SYSTEMS=(clm)
 [ -n "$PM2" ] && SYSTEMS+=(pm2)
 
 if [ "$HAVE_NODE" = 1 ] && [ "$SCALE" = 0 ]; then
-	http_phase
-	for sys in "${SYSTEMS[@]}" bare; do
-		step "$sys: $LOG_MB MB of stdout into the log file"
-		log_scenario "$sys"
-	done
+	if want idle || want throughput || want spread || want events; then
+		http_phase
+	fi
+	want failures && failures_phase
+	if want log; then
+		for sys in "${SYSTEMS[@]}" bare; do
+			step "$sys: $LOG_MB MB of stdout into the log file"
+			log_scenario "$sys"
+		done
+	fi
 else
 	# The daemon still needs to run for the process scenarios.
 	timeout 60 "$CLM" start /bin/sleep --name warmup --listen-timeout 0 \
 	    -- 100000 >/dev/null 2>&1 && "$CLM" delete warmup >/dev/null 2>&1
 fi
 
-many_clm
-if [ -n "$PM2" ]; then
+want many && many_clm
+if want many && [ -n "$PM2" ]; then
 	pm2q ping	# the God daemon, outside any measurement
 	many_pm2
 fi
