@@ -381,6 +381,8 @@ send_numbers(int conn, const char *word, const struct sent *v, size_t n,
 	size_t	i = 0, len, nf;
 
 	*done = 0;
+	if (with_fds && per > KEEPER_FDS_MAX)
+		per = KEEPER_FDS_MAX;
 	while (i < n) {
 		len = (size_t)snprintf(msg, sizeof msg, "%s", word);
 		nf = 0;
@@ -389,7 +391,9 @@ send_numbers(int conn, const char *word, const struct sent *v, size_t n,
 				continue;
 			len += (size_t)snprintf(msg + len, sizeof msg - len,
 			    " %d", v[i].num);
-			fds[nf++] = v[i].num;
+			if (with_fds)	/* per <= KEEPER_FDS_MAX then */
+				fds[nf] = v[i].num;
+			nf++;
 		}
 		if (nf > 0 && kmsg_send(conn, msg, fds, with_fds ? nf : 0,
 		    MSG_DONTWAIT) == -1)
