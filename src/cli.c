@@ -2186,8 +2186,14 @@ cli_verb_list(const struct cli_verb *v, int argc, char **argv)
 		return rc;
 	cli_args_free(&a);
 
-	if ((rc = cli_connect(&home, cli_dead_daemon(), &c,
-	    &no_daemon)) != 0) {
+	rc = cli_connect(&home, false, &c, &no_daemon);
+	if (rc != 0 && no_daemon && cli_dead_daemon()) {
+		/* Only when none answers: clmd.state is there while a
+		 * daemon runs too, and autostart asks more of CLM_HOME. */
+		clm_home_free(&home);
+		rc = cli_connect(&home, true, &c, &no_daemon);
+	}
+	if (rc != 0) {
 		if (no_daemon) {
 			/* No daemon, no apps: an empty list is the answer. */
 			if (l.json)
