@@ -978,24 +978,33 @@ options_defaults(struct clm_app_spec *spec)
 	}
 }
 
+/* A [defaults] row's value from one spec into another (a string is
+ * copied; the one it replaces freed). */
+static void
+options_copy_value(const struct clm_option *o, struct clm_app_spec *to,
+    const struct clm_app_spec *from)
+{
+	size_t	size;
+
+	if (o->type == CLM_OPT_STRING) {
+		free(*(char **)options_field(o, to));
+		*(char **)options_field(o, to) =
+		    clm_strdup(*(char *const *)options_cfield(o, from));
+		return;
+	}
+	size = o->type == CLM_OPT_DURATION ? sizeof(uint32_t) :
+	    o->type == CLM_OPT_SIZE ? sizeof(uint64_t) : sizeof(int);
+	memcpy(options_field(o, to), options_cfield(o, from), size);
+}
+
 void
 options_fill(struct clm_app_spec *spec, const struct clm_app_spec *def)
 {
-	const struct clm_option	*o;
-	size_t			 i, size;
+	size_t	i;
 
 	for (i = 0; i < options_count; i++) {
-		o = &options_table[i];
-		if (!options_unset(o, spec))
-			continue;
-		if (o->type == CLM_OPT_STRING) {
-			*(char **)options_field(o, spec) =
-			    clm_strdup(*(char *const *)options_cfield(o, def));
-			continue;
-		}
-		size = o->type == CLM_OPT_DURATION ? sizeof(uint32_t) :
-		    o->type == CLM_OPT_SIZE ? sizeof(uint64_t) : sizeof(int);
-		memcpy(options_field(o, spec), options_cfield(o, def), size);
+		if (options_unset(&options_table[i], spec))
+			options_copy_value(&options_table[i], spec, def);
 	}
 }
 
@@ -1003,21 +1012,12 @@ void
 options_apply_set(struct clm_app_spec *to, const struct clm_app_spec *from)
 {
 	const struct clm_option	*o;
-	size_t			 i, size;
+	size_t			 i;
 
 	for (i = 0; i < options_count; i++) {
 		o = &options_table[i];
-		if ((o->flags & CLM_OPT_DEFAULTS) == 0 || options_unset(o, from))
-			continue;
-		if (o->type == CLM_OPT_STRING) {
-			free(*(char **)options_field(o, to));
-			*(char **)options_field(o, to) =
-			    clm_strdup(*(char *const *)options_cfield(o, from));
-			continue;
-		}
-		size = o->type == CLM_OPT_DURATION ? sizeof(uint32_t) :
-		    o->type == CLM_OPT_SIZE ? sizeof(uint64_t) : sizeof(int);
-		memcpy(options_field(o, to), options_cfield(o, from), size);
+		if ((o->flags & CLM_OPT_DEFAULTS) != 0 && !options_unset(o, from))
+			options_copy_value(o, to, from);
 	}
 }
 
