@@ -1494,10 +1494,10 @@ cli_on_interrupt(const char *name, const char *file)
 {
 	struct sigaction	sa;
 
-	if (name != NULL)
+	if (name != NULL || file == NULL)
 		snprintf(cli_interrupt_msg, sizeof cli_interrupt_msg, "\nclm: "
 		    "interrupted; the daemon keeps starting %s (clm list shows "
-		    "it, clm stop %s stops it)\n", name, name);
+		    "it, clm stop %s stops it)\n", name ? name : "it", name ? name : "it");
 	else
 		snprintf(cli_interrupt_msg, sizeof cli_interrupt_msg, "\nclm: "
 		    "interrupted; the daemon keeps starting the apps of %s (clm "
