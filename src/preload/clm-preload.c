@@ -78,6 +78,9 @@
 #define FL_AS_INET6	0x20	/* the app asked AF_INET6, the socket is AF_INET */
 #define FL_ACCEPTED	0x40	/* a connection accepted on such a socket */
 #define FL_AS		(FL_AS_INET | FL_AS_INET6)
+/* fd_ino of an accepted connection: no inode (sockfs numbers are far
+ * below), the fd number beside it so that dups stay distinct. */
+#define CONN_INO	(UINT64_C(1) << 63)
 
 typedef int (*fcntl_fn)(int, int, ...);
 
@@ -228,6 +231,11 @@ fd_known(int fd, int *flags)
 
 	if (!fd_tracked(fd) || (ino = LOAD(fd_ino[fd])) == 0)
 		return 0;
+	if (ino & CONN_INO) {		/* trusted: see conn_put() */
+		if (flags != NULL)
+			*flags = LOAD(fd_flags[fd]);
+		return 1;
+	}
 	r = fstat(fd, &st) == 0 && (uint64_t)st.st_ino == ino;
 	if (!r)
 		fd_forget(fd);
@@ -235,6 +243,16 @@ fd_known(int fd, int *flags)
 		*flags = LOAD(fd_flags[fd]);
 	errno = saved;
 	return r;
+}
+
+/* What the table says of fd, unchecked (no system call): 0 if nothing. */
+static int
+fd_peek(int fd, int *flags)
+{
+	if (!fd_tracked(fd) || LOAD(fd_ino[fd]) == 0)
+		return 0;
+	*flags = LOAD(fd_flags[fd]);
+	return 1;
 }
 
 /* Does fd hold a shared socket (not a connection accepted on one)? */
@@ -649,7 +667,6 @@ accept_as(int fd, struct sockaddr *addr, socklen_t *len, int flags,
     int four, int fl)
 {
 	struct sockaddr_storage	ss;
-	struct stat		st;
 	socklen_t		sslen = sizeof ss;
 	int			r;
 
@@ -658,26 +675,28 @@ accept_as(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 	if (r < 0)
 		return r;
 	addr_out(fl, &ss, sslen, addr, len);
-	if (fstat(r, &st) == 0)
-		fd_put(r, (uint64_t)st.st_ino, (fl & FL_AS) | FL_ACCEPTED);
-	else
-		fd_forget(r);
+	fd_put(r, CONN_INO | (uint64_t)r, (fl & FL_AS) | FL_ACCEPTED);
 	return r;
 }
 
-/* r was accepted on fd: a connection on a shared socket is tracked (a
- * drain closes it after its reply), anything else forgotten. */
+/*
+ * r was accepted on fd: a connection on a shared socket is tracked (a
+ * drain closes it after its reply), anything else forgotten. This runs for
+ * every connection, so it makes no system call: fd is taken from the table
+ * unchecked, and r is marked CONN_INO (no inode) and trusted until close()
+ * forgets it. Should an fd change behind our back (a raw system call), the
+ * worst that follows is a reply written while draining that says
+ * Connection: close.
+ */
 static void
 conn_put(int fd, int r)
 {
-	struct stat	st;
-	int		saved = errno;
+	int	fl;
 
-	if (fd_shared(fd, NULL) && fstat(r, &st) == 0)
-		fd_put(r, (uint64_t)st.st_ino, FL_ACCEPTED);
+	if (fd_peek(fd, &fl) && !(fl & FL_ACCEPTED))
+		fd_put(r, CONN_INO | (uint64_t)r, FL_ACCEPTED);
 	else
 		fd_forget(r);	/* a reused number */
-	errno = saved;
 }
 
 /* accept, blocking if the app holds fd in blocking mode. */
@@ -703,7 +722,9 @@ accept_any(int fd, struct sockaddr *addr, socklen_t *len, int flags, int four)
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (!fd_shared(fd, &fl) || (fl & FL_NONBLOCK))
+		/* The common case, a non-blocking app, costs no fstat. */
+		if (!fd_peek(fd, &fl) || (fl & (FL_NONBLOCK | FL_ACCEPTED)) ||
+		    !fd_shared(fd, &fl) || (fl & FL_NONBLOCK))
 			return -1;
 		if (!(fl & FL_LISTENING)) {
 			errno = EINVAL;	/* as accept() before listen() */
