@@ -42,39 +42,50 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
   }
 
   const servers = new Set();
+  const sockets = new Set();	// every open connection of those servers
   const killSignal = process.env.CLM_KILL_SIGNAL || 'SIGINT';
   const graceMs = Number(process.env.CLM_DRAIN_GRACE_MS) || 500;
   let draining = false;
 
+  // Until a drain, the cost per connection is a Set entry and one shared
+  // 'close' listener, and nothing per request: whether a connection is
+  // busy is read at the drain from its socket (Node's http sets
+  // socket._httpMessage to the response in flight, null once it is done).
+  function forget() { sockets.delete(this); }
+  function onConnection(sock) {
+    sockets.add(sock);
+    sock.once('close', forget);
+    if (draining) armIdle(sock);
+  }
   const track = (server) => {
     if (servers.has(server)) return;
     servers.add(server);
-    server.__clmSockets = new Set();
     server.on('close', () => servers.delete(server));
-    // Per connection: how many requests are in flight on it?
-    server.on('connection', (sock) => {
-      sock.__clmBusy = 0;
-      server.__clmSockets.add(sock);
-      sock.on('close', () => server.__clmSockets.delete(sock));
-      if (draining) armIdle(sock);
-    });
-    server.prependListener('request', (req, res) => {
-      const sock = req.socket;
-      sock.__clmBusy = (sock.__clmBusy || 0) + 1;
-      if (sock.__clmIdle) { clearTimeout(sock.__clmIdle); sock.__clmIdle = null; }
-      if (draining && !res.headersSent) res.setHeader('Connection', 'close');
-      res.on('finish', () => {
-        sock.__clmBusy--;
-        if (draining) armIdle(sock);
-      });
-    });
+    server.on('connection', onConnection);
   };
+
+  const busy = (sock) => sock._httpMessage != null;
+
+  // A response that passes while draining says Connection: close, and once
+  // it is done its connection may be idle.
+  function drainResponse(sock, res) {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+    res.once('finish', () => armIdle(sock));
+  }
+  function onDrainRequest(req, res) {
+    const sock = req.socket;
+    if (sock.__clmIdle) { clearTimeout(sock.__clmIdle); sock.__clmIdle = null; }
+    drainResponse(sock, res);
+  }
 
   // A keep-alive connection that looks idle may carry a request the client
   // is sending right now: close it only after a grace period without one.
   function armIdle(sock) {
-    if (sock.destroyed || sock.__clmBusy > 0 || sock.__clmIdle) return;
-    sock.__clmIdle = setTimeout(() => sock.destroy(), graceMs);
+    if (sock.destroyed || busy(sock) || sock.__clmIdle) return;
+    sock.__clmIdle = setTimeout(() => {
+      sock.__clmIdle = null;
+      if (!busy(sock)) sock.destroy();
+    }, graceMs);
     sock.__clmIdle.unref();
   }
 
@@ -93,11 +104,15 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
     const done = () => { if (--open === 0) finish(); };
     for (const server of servers) {
       open++;
+      server.prependListener('request', onDrainRequest);
       // Node 19+ closes idle connections in close(), at once: that is the
       // race above. Idle connections get the grace period instead.
       server.closeIdleConnections = () => {};
       server.close(done);
-      for (const sock of server.__clmSockets) armIdle(sock);
+    }
+    for (const sock of sockets) {
+      if (busy(sock)) drainResponse(sock, sock._httpMessage);
+      else armIdle(sock);
     }
     if (open === 0) finish();
   };
