@@ -205,7 +205,8 @@ cleanup() {
 	done
 	# What the daemons left behind: PM2's workers outlive a God daemon
 	# killed in the middle of stopping thousands of them.
-	i=$(bench_kill_env "CLM_HOME=$CLM_HOME" "PM2_HOME=$PM2_HOME")
+	i=$(bench_kill_env "CLM_HOME=$CLM_HOME" "PM2_HOME=$PM2_HOME" \
+	    "CLM_HOME=${FG_HOME:-none}" "PM2_HOME=${PM2RT_HOME:-none}")
 	[ "$i" = 0 ] || warn "killed $i processes left behind"
 	if [ "$KEEP" = 1 ]; then
 		say "scratch kept: $SCRATCH"
@@ -366,6 +367,43 @@ def_failures() {
 	done
 }
 
+# The log rows (the scenario: log_phase, below).
+LOG_LINES=$((LOG_BYTES / 100))
+LOG_PREFIX="spew:0 | "
+LOG_TARGETS="files stdout both"
+declare -A LOG_P=([files]=log [stdout]=logo [both]=logb)
+declare -A LOGGOT	# ID.SYS: the rounds' figures
+FG_HOME=$SCRATCH/clm-fg-home	# the foreground clmd's CLM_HOME
+PM2RT_HOME=$SCRATCH/pm2rt-home	# pm2-runtime's PM2_HOME
+PM2RT=
+
+# log_ids TARGET: the rows of a target.
+log_ids() {
+	local p=${LOG_P[$1]}
+	[ "$1" = files ] && printf '%s ' log_time
+	printf '%s ' "${p}_lps" "${p}_cpu" "${p}_cpu_clmd" "${p}_cpu_logd"
+}
+def_log() {
+	local t p what
+	for t in $LOG_TARGETS; do
+		p=${LOG_P[$t]}
+		case $t in
+		files) what="log $LOG_MB MB to files" ;;
+		stdout) what="log $LOG_MB MB to stdout" ;;
+		both) what="log $LOG_MB MB to both" ;;
+		esac
+		[ "$t" = files ] &&
+		    def log_time "$what: time to disk" s lower
+		def "${p}_lps" "$what: lines/s" lines/s higher
+		def "${p}_cpu" "$what: CPU clmd+clm-logd" s lower
+		def "${p}_cpu_clmd" "$what: CPU of clmd" s lower
+		def "${p}_cpu_logd" "$what: CPU of clm-logd" s lower
+	done
+	LABEL[logo_lps]+=" (PM2: pm2-runtime)"
+	LABEL[logo_cpu]+=" (pm2-runtime)"
+	LABEL[log_cpu]+=" (PM2: God)"
+}
+
 if [ "$SCALE" = 1 ]; then
 	def_many
 else
@@ -391,10 +429,7 @@ def reload_ka     "failed requests, reload under load (keep-alive)" count \
 def kill_new      "failed requests, SIGKILL 1 worker (close)" count lower zero
 fi
 want failures && def_failures
-if want log; then
-def log_time      "log ${LOG_MB} MB of stdout: time to disk" s lower
-def log_cpu       "log ${LOG_MB} MB of stdout: daemon CPU" s lower
-fi
+want log && def_log
 fi
 
 # ratio A B: A/B, or empty when either is missing or B is 0.
@@ -458,7 +493,7 @@ fmt() {		# fmt ID SYSTEM
 	ms) printf '%.2f ms' "$v" ;;
 	s) printf '%.3f s' "$v" ;;
 	MB) printf '%.1f MB' "$v" ;;
-	req/s) printf '%.0f/s' "$v" ;;
+	req/s|lines/s) printf '%.0f/s' "$v" ;;
 	%) printf '%.1f%%' "$v" ;;
 	failed) printf '%s/%s' "$v" "${FAIL_TOTAL[$1.$2]:-?}" ;;
 	*) printf '%s' "$v" ;;
@@ -1060,72 +1095,264 @@ kill_one_worker() {
 	kill -KILL "$p"
 }
 
-# Log throughput: the daemon copies a worker's stdout into its log file.
-log_scenario() {
-	local sys=$1 go=$SCRATCH/spew-go-$sys file dpid c0 c1 t0 t1 end sz
+# Log throughput: a worker (bench/spew.js) writes LOG_MB of 100-byte lines
+# to stdout, for each log target:
+#   files   clm: `clm start` (clm-logd writes NAME-0-out.log); PM2: fork
+#           mode, its God daemon writes the file;
+#   stdout  clm: `clmd --foreground --apps FILE` with log_target = stdout,
+#           clmd's stdout a file (clm-logd writes `spew:0 | LINE` there);
+#           PM2: pm2-runtime (raw lines on its stdout), stdout a file;
+#   both    clm: the file and clmd's stdout, until both hold everything;
+# and bare: `node spew.js > file`. The figures: the time until every line
+# arrived, lines/s, and the CPU time (utime + stime) of clmd and clm-logd
+# (PM2: of the process that copies the lines) meanwhile. ROUNDS rounds,
+# alternating; the median counts.
+
+# log_fail TARGET SYS WHY: that run's rows fail (one error counted).
+log_fail() {
+	local id
+	fail "${LOG_P[$1]}_lps" "$2" "$3"
+	for id in $(log_ids "$1"); do
+		NOTE[$id.$2]=${NOTE[$id.$2]:-$3}
+	done
+}
+log_got() { LOGGOT[$1.$2]+=" $3"; }	# log_got ID SYS VALUE
+
+# alive PID: PID runs (a zombie, until this shell waits for it, does not).
+alive() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+
+# stop_pid PID SECONDS: SIGTERM to a child of this shell, SIGKILL (and to
+# its children) after SECONDS; STOP_RC: its exit status.
+STOP_RC=
+stop_pid() {
+	local end=$((SECONDS + $2))
+	kill -TERM "$1" 2>/dev/null
+	while alive "$1"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			pkill -KILL -P "$1"
+			kill -KILL "$1"
+			break
+		fi
+		sleep 0.05
+	done
+	STOP_RC=0
+	wait "$1" 2>/dev/null || STOP_RC=$?
+}
+
+# fg_started PID: until PID, a child of this shell, runs a worker; 1 when
+# it exited first, or after 60 s.
+fg_started() {
+	local end=$((SECONDS + 60))
+	while :; do
+		wait_children "$1" 1 0 && return 0
+		alive "$1" && [ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# fg_spawn TARGET SYS OUT LOG CMD...: CMD, a supervisor in the foreground,
+# in the background (its pid: FG), its stdout OUT, its stderr logs/LOG;
+# 1, and that run failed, when it exits or runs no worker within 60 s.
+FG=
+fg_spawn() {
+	local tgt=$1 sys=$2 out=$3 log=$4
+	shift 4
+	"$@" >"$out" 2>>"$SCRATCH/logs/$log" &
+	FG=$!
+	BG_PIDS+=("$FG")
+	fg_started "$FG" && return 0
+	log_fail "$tgt" "$sys" "spew did not start (see logs/$log, with --keep)"
+	stop_pid "$FG" 30
+	return 1
+}
+
+# log_once TARGET SYS: one measurement.
+log_once() {
+	local tgt=$1 sys=$2 go=$SCRATCH/spew-go-$1-$2 p=${LOG_P[$1]}
+	local files=() want=() dpid='' lpid='' fg='' i t0 t1 secs sz c0d='' c1d=''
+	local c0l='' c1l='' n short=''
 	rm -f "$go"
-	case $sys in
-	clm)
-		# No rotation (PM2 has none built in); clm-logd, which writes
-		# the file, counts as the daemon's cost.
+	case $tgt.$sys in
+	files.clm)
+		# No rotation (PM2 has none built in).
 		SPEW_BYTES=$LOG_BYTES SPEW_GO=$go timeout 60 "$CLM" start \
 		    "$BENCH_DIR/spew.js" --name spew --max-log-size 0 \
 		    >>"$SCRATCH/logs/clm-cli.log" 2>&1 ||
-		    { fail log_time clm "clm start spew.js failed"; return 0; }
-		file=$CLM_HOME/logs/spew-0-out.log
-		dpid="$(clmd_pid) $(pgrep -P "$(clmd_pid)" -x clm-logd)"
+		    { log_fail "$tgt" clm "clm start spew.js failed"; return 0; }
+		files=("$CLM_HOME/logs/spew-0-out.log") want=("$LOG_BYTES")
+		dpid=$(clmd_pid)
+		lpid=$(pgrep -P "$dpid" -x clm-logd | head -n1)
 		;;
-	pm2)
-		cat >"$SCRATCH/spew.config.js" <<EOF
+	files.pm2)
+		cat >"$SCRATCH/spew.config.js" <<JS
 module.exports = { apps: [{ name: 'spew', script: '$BENCH_DIR/spew.js',
   exec_mode: 'fork', autorestart: false,
   out_file: '$PM2_HOME/logs/spew-out.log',
   error_file: '$PM2_HOME/logs/spew-err.log',
   env: { SPEW_BYTES: '$LOG_BYTES', SPEW_GO: '$go' } }] };
-EOF
+JS
 		pm2q start "$SCRATCH/spew.config.js" && pm2_online spew 1 30 ||
-		    { fail log_time pm2 "pm2 start spew failed"; return 0; }
-		file=$PM2_HOME/logs/spew-out.log
+		    { log_fail "$tgt" pm2 "pm2 start spew failed"; return 0; }
+		files=("$PM2_HOME/logs/spew-out.log") want=("$LOG_BYTES")
 		dpid=$(god_pid)
 		;;
-	bare)
-		file=$SCRATCH/spew-bare.log
+	files.bare)
+		files=("$SCRATCH/spew-bare.log") want=("$LOG_BYTES")
 		SPEW_BYTES=$LOG_BYTES SPEW_GO=$go SPEW_EXIT=1 \
-		    node "$BENCH_DIR/spew.js" >"$file" 2>/dev/null &
+		    node "$BENCH_DIR/spew.js" >"${files[0]}" 2>/dev/null &
 		BG_PIDS+=("$!")
-		dpid=
+		;;
+	stdout.clm|both.clm)
+		rm -rf "$FG_HOME"
+		mkdir -p "$FG_HOME"
+		cat >"$SCRATCH/spew-$tgt.ini" <<INI
+[spew]
+script = $BENCH_DIR/spew.js
+log_target = $tgt
+max_log_size = 0
+env.SPEW_BYTES = $LOG_BYTES
+env.SPEW_GO = $go
+INI
+		files=("$SCRATCH/fg-out")
+		want=($((LOG_LINES * (100 + ${#LOG_PREFIX}))))
+		if [ "$tgt" = both ]; then
+			files+=("$FG_HOME/logs/spew-0-out.log")
+			want+=("$LOG_BYTES")
+		fi
+		fg_spawn "$tgt" clm "${files[0]}" clmd-fg.log \
+		    env CLM_HOME="$FG_HOME" "$CLMD" --foreground \
+		    --apps "$SCRATCH/spew-$tgt.ini" || return 0
+		fg=$FG dpid=$FG
+		lpid=$(pgrep -P "$fg" -x clm-logd | head -n1)
+		;;
+	stdout.pm2)
+		rm -rf "$PM2RT_HOME"
+		cat >"$SCRATCH/spew-rt.config.js" <<JS
+module.exports = { apps: [{ name: 'spew', script: '$BENCH_DIR/spew.js',
+  exec_mode: 'fork', autorestart: false,
+  env: { SPEW_BYTES: '$LOG_BYTES', SPEW_GO: '$go' } }] };
+JS
+		files=("$SCRATCH/pm2rt-out") want=("$LOG_BYTES")
+		fg_spawn "$tgt" pm2 "${files[0]}" pm2-runtime.log \
+		    env PM2_HOME="$PM2RT_HOME" "$PM2RT" start \
+		    "$SCRATCH/spew-rt.config.js" || return 0
+		fg=$FG dpid=$FG
 		;;
 	esac
 	sleep 0.5
-	# shellcheck disable=SC2086 # dpid may name several processes
-	[ -n "$dpid" ] && c0=$(cpu_ticks $dpid)
+	# What is there before the lines (pm2-runtime's own lines).
+	for i in "${!files[@]}"; do
+		sz=$(stat -c %s "${files[$i]}" 2>/dev/null || echo 0)
+		want[$i]=$((want[i] + sz))
+	done
+	[ -n "$dpid" ] && c0d=$(cpu_ticks "$dpid")
+	[ -n "$lpid" ] && c0l=$(cpu_ticks "$lpid")
 	t0=$(now)
 	touch "$go"
-	end=$((SECONDS + 60))
-	while :; do
-		sz=$(stat -c %s "$file" 2>/dev/null || echo 0)
-		[ "$sz" -ge "$LOG_BYTES" ] && break
+	local end=$((SECONDS + 60))
+	i=0
+	while [ "$i" -lt "${#files[@]}" ]; do
+		sz=$(stat -c %s "${files[$i]}" 2>/dev/null || echo 0)
+		if [ "$sz" -ge "${want[$i]}" ]; then
+			i=$((i + 1))
+			continue
+		fi
 		if [ "$SECONDS" -ge "$end" ]; then
-			fail log_time "$sys" "only $sz of $LOG_BYTES bytes after 60 s"
+			short="${files[$i]##*/}: only $sz of ${want[$i]} bytes after 60 s"
 			break
 		fi
 		sleep 0.01
 	done
 	t1=$(now)
-	if [ "$sz" -ge "$LOG_BYTES" ]; then
-		put log_time "$sys" "$(calc "$(elapsed_ms "$t0" "$t1") / 1000")"
-		if [ -n "$dpid" ]; then
-			# shellcheck disable=SC2086
-			c1=$(cpu_ticks $dpid)
-			put log_cpu "$sys" "$(calc "($c1 - $c0) / $TICK_HZ")"
+	[ -n "$dpid" ] && c1d=$(cpu_ticks "$dpid")
+	[ -n "$lpid" ] && c1l=$(cpu_ticks "$lpid")
+	if [ -n "${short:-}" ]; then
+		log_fail "$tgt" "$sys" "$short"
+	else
+		secs=$(calc "$(elapsed_ms "$t0" "$t1") / 1000")
+		[ "$tgt" = files ] && log_got log_time "$sys" "$secs"
+		log_got "${p}_lps" "$sys" "$(awk -v n="$LOG_LINES" -v s="$secs" \
+		    'BEGIN { printf "%.0f", n / s }')"
+		if [ -n "$c1d" ]; then
+			log_got "${p}_cpu" "$sys" \
+			    "$(calc "($c1d - $c0d + ${c1l:-0} - ${c0l:-0}) / $TICK_HZ")"
 		fi
-		say "   $sys: $LOG_MB MB in ${V[log_time.$sys]} s, daemon CPU ${V[log_cpu.$sys]:--} s"
+		if [ -n "$lpid" ] && [ -n "$c1l" ]; then
+			log_got "${p}_cpu_clmd" "$sys" "$(calc "($c1d - $c0d) / $TICK_HZ")"
+			log_got "${p}_cpu_logd" "$sys" "$(calc "($c1l - $c0l) / $TICK_HZ")"
+		fi
+		say "   $sys: $LOG_LINES lines in $secs s, ${LOGGOT[${p}_lps.$sys]##* } lines/s;" \
+		    "CPU: ${c1d:+$(calc "($c1d - $c0d) / $TICK_HZ") s ${lpid:+clmd, }}${lpid:+$(calc "($c1l - $c0l) / $TICK_HZ") s clm-logd}"
+		# Every line whole (untimed).
+		case $tgt.$sys in
+		stdout.clm|both.clm)
+			n=$(grep -c -x "${LOG_PREFIX}x\{99\}" "${files[0]}")
+			[ "$n" = "$LOG_LINES" ] ||
+			    log_fail "$tgt" clm "$n of $LOG_LINES lines on clmd's stdout are whole"
+			;;
+		stdout.pm2)
+			# pm2-runtime prints each chunk of the pipe as it came,
+			# with a newline after it: lines cut where a chunk ends.
+			n=$(grep -c x "${files[0]}")
+			EXTRA[logo_lps.pm2]+="${EXTRA[logo_lps.pm2]:+, }{\"lines_cut\": $((n - LOG_LINES))}"
+			say "   pm2-runtime: $((n - LOG_LINES)) lines cut in two"
+			;;
+		esac
 	fi
-	case $sys in
-	clm) timeout 60 "$CLM" delete spew >>"$SCRATCH/logs/clm-cli.log" 2>&1 ;;
-	pm2) pm2q delete spew ;;
+	case $tgt.$sys in
+	files.clm) timeout 60 "$CLM" delete spew >>"$SCRATCH/logs/clm-cli.log" 2>&1 ;;
+	files.pm2) pm2q delete spew ;;
+	stdout.clm|both.clm)
+		stop_pid "$fg" 30
+		[ "$STOP_RC" = 0 ] ||
+		    warn "clmd --foreground exited with $STOP_RC after SIGTERM"
+		;;
+	stdout.pm2) stop_pid "$fg" 30 ;;
 	esac
-	rm -f "$file"
+	rm -f "${files[@]}"
+}
+
+# log_phase: ROUNDS rounds of every target and runner, the median counts.
+log_phase() {
+	local round tgt sys id
+	[ -n "$PM2" ] && [ -x "$(dirname "$PM2")/pm2-runtime" ] &&
+	    PM2RT=$(dirname "$PM2")/pm2-runtime
+	for ((round = 1; round <= ROUNDS; round++)); do
+		for tgt in $LOG_TARGETS; do
+			for sys in "${SYSTEMS[@]}" bare; do
+				case $tgt.$sys in
+				stdout.bare|both.bare|both.pm2) continue ;;
+				stdout.pm2) [ -n "$PM2RT" ] || continue ;;
+				esac
+				step "$sys: $LOG_MB MB of stdout, log target $tgt, round $round of $ROUNDS"
+				log_once "$tgt" "$sys"
+			done
+		done
+	done
+	for tgt in $LOG_TARGETS; do
+		for id in $(log_ids "$tgt"); do
+			for sys in clm pm2 bare; do
+				[ -z "${NOTE[$id.$sys]:-}" ] || continue
+				if [ -n "${LOGGOT[$id.$sys]:-}" ]; then
+					# shellcheck disable=SC2086
+					put "$id" "$sys" "$(median ${LOGGOT[$id.$sys]})"
+					EXTRA[$id.$sys]="{\"runs\": [$(echo ${LOGGOT[$id.$sys]} | tr ' ' ,)]${EXTRA[$id.$sys]:+, \"details\": [${EXTRA[$id.$sys]}]}}"
+				elif [ "$sys" = clm ]; then
+					# A row without its figure fails as one that failed.
+					fail "$id" clm "no figure"
+				fi
+			done
+		done
+	done
+	# Bare has no log target: the same lines into a file.
+	for id in logo_lps logb_lps; do
+		V[$id.bare]=${V[log_lps.bare]:-}
+	done
 }
 
 # Many processes: start, daemon memory, list latency, delete.
@@ -1285,12 +1512,7 @@ if [ "$HAVE_NODE" = 1 ] && [ "$SCALE" = 0 ]; then
 		http_phase
 	fi
 	want failures && failures_phase
-	if want log; then
-		for sys in "${SYSTEMS[@]}" bare; do
-			step "$sys: $LOG_MB MB of stdout into the log file"
-			log_scenario "$sys"
-		done
-	fi
+	want log && log_phase
 else
 	# The daemon still needs to run for the process scenarios.
 	timeout 60 "$CLM" start /bin/sleep --name warmup --listen-timeout 0 \
