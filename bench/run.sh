@@ -1296,7 +1296,7 @@ JS
 			    log_fail "$tgt" clm "$n of $LOG_LINES lines on clmd's stdout are whole"
 			;;
 		stdout.pm2)
-			# pm2-runtime prints each chunk of the pipe as it came,
+			# pm2-runtime prints each piece of a chunk of the pipe
 			# with a newline after it: lines cut where a chunk ends.
 			n=$(grep -c x "${files[0]}")
 			EXTRA[logo_lps.pm2]+="${EXTRA[logo_lps.pm2]:+, }{\"lines_cut\": $((n - LOG_LINES))}"
