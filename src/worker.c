@@ -20,6 +20,7 @@
 #include "clm/logs.h"
 #include "clm/reaper.h"
 #include "clm/secenv.h"
+#include "clm/spawn.h"
 #include "clm/worker.h"
 
 const char *const worker_state_names[] = {
@@ -496,8 +497,8 @@ worker_ready(struct worker *w, const char *how)
 	w->ready_how = NULL;
 }
 
-/* The worker's process has ended (libuv's exit callback, the reaper for a
- * process adopted across clm update, or a test). */
+/* The worker's process has ended (the reaper: for a process spawned here
+ * or adopted across clm update; or a test). */
 void
 worker_exited(struct worker *w, int64_t status, int sig)
 {
@@ -756,22 +757,8 @@ worker_argv(struct worker *w)
 	return argv;
 }
 
-static void
-run_close_cb(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
-proc_exit_cb(uv_process_t *proc, int64_t status, int sig)
-{
-	struct run	*run = proc->data;
-
-	uv_close((uv_handle_t *)proc, run_close_cb);
-	worker_exited(run->w, status, sig);
-}
-
-/* The end of a process adopted across clm update (the reaper's). */
+/* The end of the worker's process, from the reaper: one spawned here, or
+ * adopted across clm update. */
 static void
 proc_reaped(void *arg, int pid, int wstatus)
 {
@@ -822,12 +809,10 @@ proc_spawn(struct worker *w, char **cause)
 	const struct clm_app_spec	*spec = w->app->spec;
 	struct worker_app		*a = w->app;
 	struct worker_ctx		*ctx = w->ctx;
-	uv_process_options_t		 opts;
-	uv_stdio_container_t		*stdio;
-	struct run			*run;
+	struct spawn_opts		 opts;
 	char			       **argv, **env, *why = NULL;
-	int				 out, err, chan_fd = -1, nstdio, r;
-	int				*listen_fds;
+	int				 out, err, chan_fd = -1, nfds, r;
+	int				*listen_fds, *fds;
 	int				 pid = -1;
 	size_t				 i;
 
@@ -845,43 +830,31 @@ proc_spawn(struct worker *w, char **cause)
 		log_warnx("%s:%d: its output is not logged", spec->name,
 		    w->slot);
 	/* fds 0-2, then LISTEN_FDS from 3, then the channel. */
-	nstdio = 3 + (int)a->nlisten_fds + (chan_fd != -1);
-	stdio = clm_calloc(nstdio, sizeof *stdio);
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = out == -1 ? UV_IGNORE : UV_INHERIT_FD;
-	stdio[1].data.fd = out;
-	stdio[2].flags = err == -1 ? UV_IGNORE : UV_INHERIT_FD;
-	stdio[2].data.fd = err;
-	for (i = 0; i < a->nlisten_fds; i++) {
-		stdio[3 + i].flags = UV_INHERIT_FD;
-		stdio[3 + i].data.fd = listen_fds[i];
-	}
-	if (chan_fd != -1) {
-		stdio[nstdio - 1].flags = UV_INHERIT_FD;
-		stdio[nstdio - 1].data.fd = chan_fd;
-	}
+	nfds = 3 + (int)a->nlisten_fds + (chan_fd != -1);
+	fds = clm_calloc(nfds, sizeof *fds);
+	fds[0] = -1;
+	fds[1] = out;
+	fds[2] = err;
+	for (i = 0; i < a->nlisten_fds; i++)
+		fds[3 + i] = listen_fds[i];
+	if (chan_fd != -1)
+		fds[nfds - 1] = chan_fd;
 	argv = worker_argv(w);
-	env = worker_env(w, chan_fd != -1 ? nstdio - 1 : -1);
+	env = worker_env(w, chan_fd != -1 ? nfds - 1 : -1);
 	if (ctx->exec_shim != NULL && strcmp(argv[0], ctx->exec_shim) == 0)
 		secenv_hide(env);	/* clm-exec runs as root: see secenv.h */
 
 	memset(&opts, 0, sizeof opts);
 	opts.file = argv[0];
-	opts.args = argv;
+	opts.argv = argv;
 	opts.env = env;
 	opts.cwd = spec->cwd;
-	opts.exit_cb = proc_exit_cb;
+	opts.fds = fds;
+	opts.nfds = nfds;
 	/* A session and process group of its own: stop signals the group. */
-	opts.flags = UV_PROCESS_DETACHED;
-	opts.stdio = stdio;
-	opts.stdio_count = nstdio;
-
-	run = clm_calloc(1, sizeof *run);
-	run->w = w;
-	run->proc.data = run;
-	r = reaper_spawn(ctx->loop, &run->proc, &opts);
-	if (r != 0) {
-		uv_close((uv_handle_t *)&run->proc, run_close_cb);
+	opts.setsid = true;
+	if ((r = spawn_start(&opts, &pid)) != 0) {
+		pid = -1;
 		channel_close(w->chan);
 		w->chan = NULL;
 		logs_detach(ctx->logs, spec->name, w->slot, w->run_id);
@@ -890,8 +863,8 @@ proc_spawn(struct worker *w, char **cause)
 		if (err != -1 && dprintf(err, "clm: %s\n", *cause) < 0)
 			(void)0;
 	} else {
-		w->run = run;
-		pid = run->proc.pid;
+		/* The reaper reaps it and tells proc_reaped(). */
+		reaper_adopt(pid, -1, proc_reaped, w);
 		if (spec->log_target == CLM_LOG_STDOUT ||
 		    spec->log_target == CLM_LOG_BOTH)
 			logs_pid(ctx->logs, spec->name, w->slot, w->run_id,
@@ -905,7 +878,7 @@ proc_spawn(struct worker *w, char **cause)
 		close(err);
 	if (chan_fd != -1)
 		close(chan_fd);
-	free(stdio);
+	free(fds);
 	free(listen_fds);
 	clm_strv_free(argv);
 	clm_strv_free(env);
@@ -924,7 +897,6 @@ proc_ended(struct worker *w)
 	logs_detach(w->ctx->logs, wname(w), w->slot, w->run_id);
 	channel_close(w->chan);
 	w->chan = NULL;
-	w->run = NULL;
 }
 
 /* Draining: what waits in its sockets' queues (when no new connection

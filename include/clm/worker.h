@@ -139,12 +139,6 @@ struct worker_app {
 	unsigned		 health_fails;	/* in a row */
 };
 
-/* One run of a worker: its process handle, freed in the close callback. */
-struct run {
-	uv_process_t	 proc;
-	struct worker	*w;
-};
-
 struct worker {
 	struct worker_ctx	*ctx;
 	struct worker_app	*app;
@@ -161,7 +155,6 @@ struct worker {
 	bool			 launch_failed;	/* last run ended before online */
 	bool			 ready_late;	/* not ready within the timeout */
 	const char		*ready_how;	/* WE_READY: "listening", ... */
-	struct run		*run;		/* NULL when no process */
 	bool			 adopted;	/* a process from before clm
 						   update: the reaper waits */
 	struct clm_channel	*chan;

@@ -1,0 +1,41 @@
+/*
+ * Starting a program from clmd without copying clmd. uv_spawn() forks: the
+ * kernel copies clmd's page tables for every process, milliseconds each
+ * once clmd holds thousands of workers, all on clmd's loop. spawn_start()
+ * uses posix_spawn() (glibc: clone(CLONE_VM | CLONE_VFORK), the child
+ * shares clmd's memory until it execs), with what uv_spawn() gave a
+ * worker: its fds in place (fds 0-2 blocking), every other fd closed,
+ * every signal at its default and none blocked, a session of its own, the
+ * program looked up on the PATH of its own environment, a file with no
+ * #! run by /bin/sh (as execvp does).
+ *
+ * Nobody reaps the child here: the caller registers it with the reaper
+ * (reaper_adopt()), which reports its end.
+ */
+#ifndef CLM_SPAWN_H
+#define CLM_SPAWN_H
+
+#include "clm/common.h"
+
+struct spawn_opts {
+	const char	 *file;		/* without '/': on env's PATH */
+	char *const	 *argv;
+	char *const	 *env;
+	const char	 *cwd;		/* NULL: clmd's */
+	const int	 *fds;		/* the child's fd i is fds[i]; -1:
+					   /dev/null */
+	int		  nfds;		/* at least 3 */
+	bool		  setsid;	/* a session and process group of
+					   its own */
+};
+
+/* 0 and *pid, or a negative errno (uv_strerror() reads it) when the
+ * program cannot be started (not found, cwd missing, exec failed). */
+int	spawn_start(const struct spawn_opts *, int *pid);
+
+/* file looked up as execvp() does, on the PATH of env (NULL: /bin:/usr/bin
+ * when env has none): 0 and *path (the caller frees it) or a negative
+ * errno. */
+int	spawn_lookup(const char *file, char *const *env, char **path);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * spawn_start(): what a worker gets from it is what uv_spawn() gave one
+ * (see spawn.h): its fds in place and no others, its cwd, a session of its
+ * own, signals at their defaults, the program on its own PATH.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clm/spawn.h"
+#include "unit.h"
+
+/* Run argv with fds and env in cwd; its stdout (fd 1), its exit status. */
+static char *
+run(char *const *argv, char *const *env, const char *cwd, int *fds,
+    int nfds, int *status)
+{
+	struct spawn_opts	 o;
+	static char		 buf[4096];
+	size_t			 off = 0;
+	ssize_t			 n;
+	int			 p[2], pid;
+
+	ASSERT_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+	fds[1] = p[1];
+	memset(&o, 0, sizeof o);
+	o.file = argv[0];
+	o.argv = argv;
+	o.env = env;
+	o.cwd = cwd;
+	o.fds = fds;
+	o.nfds = nfds;
+	o.setsid = true;
+	ASSERT_EQ_INT(spawn_start(&o, &pid), 0);
+	close(p[1]);
+	while (off < sizeof buf - 1 &&
+	    (n = read(p[0], buf + off, sizeof buf - 1 - off)) > 0)
+		off += (size_t)n;
+	buf[off] = '\0';
+	close(p[0]);
+	ASSERT_EQ_INT(waitpid(pid, status, 0), pid);
+	return buf;
+}
+
+TEST(spawn_gives_its_fds_cwd_session_and_default_signals)
+{
+	char	*argv[] = { "/bin/sh", "-c",
+		"pwd; cat <&6; cat <&7; ls /proc/$$/fd | tr '\\n' ' '; echo;"
+		"cut -d' ' -f6 /proc/$$/stat; echo $$;"
+		"grep -E '^Sig(Blk|Ign)' /proc/$$/status", NULL };
+	char	*env[] = { "PATH=/bin:/usr/bin", NULL };
+	char	*out, blk[32], ign[32];
+	int	 a[2], b[2], fds[8], i, status, sid, pid;
+	sigset_t set;
+
+	/* Two sources among the child's own numbers, crossed: 6 goes to 7
+	 * and 7 to 6; an fd left open without FD_CLOEXEC stays behind. */
+	ASSERT_EQ_INT(pipe(a), 0);
+	ASSERT_EQ_INT(pipe(b), 0);
+	ASSERT_EQ_INT(write(a[1], "seven\n", 6), 6);
+	ASSERT_EQ_INT(write(b[1], "six\n", 4), 4);
+	close(a[1]);
+	close(b[1]);
+	ASSERT_EQ_INT(dup3(a[0], 6, O_CLOEXEC), 6);
+	ASSERT_EQ_INT(dup3(b[0], 7, O_CLOEXEC), 7);
+	ASSERT_EQ_INT(dup2(a[0], 20), 20);
+	close(a[0]);
+	close(b[0]);
+	for (i = 0; i < 8; i++)
+		fds[i] = -1;
+	fds[2] = 2;
+	fds[6] = 7;
+	fds[7] = 6;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	out = run(argv, env, "/tmp", fds, 8, &status);
+	ASSERT_EQ_INT(status, 0);
+	ASSERT_EQ_INT(sscanf(out, "/tmp\nsix\nseven\n0 1 2 3 4 5 6 7 \n%d\n%d\n"
+	    "SigBlk:\t%31s\nSigIgn:\t%31s", &sid, &pid, blk, ign), 4);
+	ASSERT_EQ_INT(sid, pid);	/* a session of its own */
+	ASSERT_EQ_STR(blk, "0000000000000000");
+	ASSERT_EQ_INT(strtoull(ign, NULL, 16) & (1ULL << (SIGPIPE - 1)), 0);
+	close(6);
+	close(7);
+	close(20);
+}
+
+TEST(spawn_finds_the_program_on_its_own_path)
+{
+	char	 dir[] = "/tmp/clm-spawn.XXXXXX", path[300], *out;
+	char	*argv[] = { "clm-spawn-prog", "arg", NULL };
+	char	*env[] = { NULL, NULL };
+	int	 fds[3] = { -1, -1, 2 }, status;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	env[0] = path;
+	snprintf(path, sizeof path, "PATH=/nonexistent::%s", dir);
+	ASSERT_EQ_INT(chdir("/"), 0);
+	snprintf(path + 200, 100, "%s/clm-spawn-prog", dir);
+	/* No #!: /bin/sh runs it, as execvp would. */
+	unit_write_file(path + 200, "echo ran \"$1\"\n", 0755);
+	out = run(argv, env, NULL, fds, 3, &status);
+	ASSERT_EQ_INT(status, 0);
+	ASSERT_EQ_STR(out, "ran arg\n");
+	unlink(path + 200);
+	rmdir(dir);
+}
+
+TEST(spawn_says_why_a_program_cannot_start)
+{
+	struct spawn_opts	 o;
+	char			*argv[] = { "/bin/true", NULL };
+	char			*none[] = { "clm-no-such-program", NULL };
+	char			*env[] = { "PATH=/bin", NULL };
+	int			 fds[3] = { -1, -1, -1 }, pid = 0;
+
+	memset(&o, 0, sizeof o);
+	o.argv = argv;
+	o.env = env;
+	o.fds = fds;
+	o.nfds = 3;
+	o.file = argv[0];
+	o.cwd = "/nonexistent/clm";
+	ASSERT_EQ_INT(spawn_start(&o, &pid), -ENOENT);
+	o.cwd = NULL;
+	o.file = none[0];
+	o.argv = none;
+	ASSERT_EQ_INT(spawn_start(&o, &pid), -ENOENT);
+	o.file = "/etc/passwd";		/* no x bit */
+	ASSERT_EQ_INT(spawn_start(&o, &pid), -EACCES);
+}
