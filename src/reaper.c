@@ -1,6 +1,7 @@
 /* The registry of clmd's children, and reaping the orphans. */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,6 +13,7 @@
 
 #define REAPER_RETRY_MS	20	/* again, once libuv has taken its own */
 #define REAPER_SWEEP_MS	5000
+#define REAPER_PASS	256	/* zombies reaped per turn of the loop */
 
 /* A child of clmd: libuv's (proc set) or adopted (exited set). */
 struct child {
@@ -25,6 +27,10 @@ struct child {
 
 static struct child	*children;
 static size_t		 nchildren, children_cap;
+/* children's indexes + 1 by pid (0: empty), open addressing: thousands of
+ * workers are looked up in O(1). Twice children_cap slots. */
+static size_t		*pidtab;
+static size_t		 pidtab_cap;
 static uv_loop_t	*reaper_loop;
 static uv_signal_t	 reaper_sig;
 static uv_timer_t	 reaper_timer;
@@ -33,28 +39,107 @@ static bool		 reaper_on;
 
 static void	reaper_timer_cb(uv_timer_t *);
 
-static struct child *
-child_find(int pid)
+static size_t
+pidtab_home(int pid)
+{
+	return ((size_t)(unsigned)pid * 2654435761u) & (pidtab_cap - 1);
+}
+
+/* The slot holding index i (of pid). */
+static size_t
+pidtab_slot(int pid, size_t i)
+{
+	size_t	h = pidtab_home(pid);
+
+	while (pidtab[h] != i + 1)
+		h = (h + 1) & (pidtab_cap - 1);
+	return h;
+}
+
+static void
+pidtab_put(int pid, size_t i)
+{
+	size_t	h = pidtab_home(pid);
+
+	while (pidtab[h] != 0)
+		h = (h + 1) & (pidtab_cap - 1);
+	pidtab[h] = i + 1;
+}
+
+/* Empty slot h, moving back the entries of its run that belong before. */
+static void
+pidtab_del(size_t h)
+{
+	size_t	j = h, home;
+
+	pidtab[h] = 0;
+	for (;;) {
+		j = (j + 1) & (pidtab_cap - 1);
+		if (pidtab[j] == 0)
+			return;
+		home = pidtab_home(children[pidtab[j] - 1].pid);
+		/* j's entry stays when its home lies cyclically in (h, j]. */
+		if ((h < j) ? (home > h && home <= j) : (home > h || home <= j))
+			continue;
+		pidtab[h] = pidtab[j];
+		pidtab[j] = 0;
+		h = j;
+	}
+}
+
+static void
+pidtab_build(void)
 {
 	size_t	i;
 
-	for (i = 0; i < nchildren; i++) {
-		if (children[i].pid == pid)
-			return &children[i];
+	free(pidtab);
+	pidtab_cap = children_cap * 2;
+	pidtab = clm_calloc(pidtab_cap, sizeof *pidtab);
+	for (i = 0; i < nchildren; i++)
+		pidtab_put(children[i].pid, i);
+}
+
+/* The first child registered with pid that pred(c, arg) accepts (NULL:
+ * any). */
+static struct child *
+child_find_if(int pid, bool (*pred)(const struct child *, const void *),
+    const void *arg)
+{
+	size_t	h;
+
+	if (pidtab_cap == 0)
+		return NULL;
+	for (h = pidtab_home(pid); pidtab[h] != 0;
+	    h = (h + 1) & (pidtab_cap - 1)) {
+		if (children[pidtab[h] - 1].pid == pid &&
+		    (pred == NULL || pred(&children[pidtab[h] - 1], arg)))
+			return &children[pidtab[h] - 1];
 	}
 	return NULL;
 }
 
 static struct child *
+child_find(int pid)
+{
+	return child_find_if(pid, NULL, NULL);
+}
+
+static bool
+child_has_proc(const struct child *c, const void *proc)
+{
+	return c->proc == proc;
+}
+
+static bool
+child_has_poll(const struct child *c, const void *poll)
+{
+	return c->poll == poll;
+}
+
+static struct child *
 child_of_proc(const uv_process_t *proc)
 {
-	size_t	i;
-
-	for (i = 0; i < nchildren; i++) {
-		if (children[i].proc == proc)
-			return &children[i];
-	}
-	return NULL;
+	return child_find_if(proc->pid, child_has_proc, proc);
 }
 
 static void
@@ -64,8 +149,10 @@ child_add(const struct child *c)
 		children_cap = children_cap ? children_cap * 2 : 64;
 		children = clm_realloc(children,
 		    children_cap * sizeof *children);
+		pidtab_build();
 	}
-	children[nchildren++] = *c;
+	children[nchildren] = *c;
+	pidtab_put(c->pid, nchildren++);
 }
 
 static void
@@ -77,13 +164,23 @@ poll_close_cb(uv_handle_t *h)
 static void
 child_remove(struct child *c)
 {
+	size_t	i = (size_t)(c - children), last = nchildren - 1;
+
 	if (c->poll != NULL)
 		uv_close((uv_handle_t *)c->poll, poll_close_cb);
-	*c = children[--nchildren];
-	if (nchildren == 0) {
+	pidtab_del(pidtab_slot(c->pid, i));
+	if (i != last) {
+		/* The last one moves into i's place. */
+		pidtab[pidtab_slot(children[last].pid, last)] = i + 1;
+		*c = children[last];
+	}
+	if (--nchildren == 0) {
 		free(children);
 		children = NULL;
 		children_cap = 0;
+		free(pidtab);
+		pidtab = NULL;
+		pidtab_cap = 0;
 	}
 }
 
@@ -132,15 +229,15 @@ reaper_forget(uv_process_t *proc)
 /* A pid both adopted and spawned by libuv: the adopted one ended and the
  * pid was given again. waitpid() would steal libuv's child. */
 static bool
+child_is_libuvs(const struct child *c, const void *unused)
+{
+	return c->proc != NULL;
+}
+
+static bool
 pid_spawned(int pid)
 {
-	size_t	i;
-
-	for (i = 0; i < nchildren; i++) {
-		if (children[i].pid == pid && children[i].proc != NULL)
-			return true;
-	}
-	return false;
+	return child_find_if(pid, child_is_libuvs, NULL) != NULL;
 }
 
 /* An adopted process's pidfd is readable: it has ended. Our child (clm
@@ -149,15 +246,11 @@ pid_spawned(int pid)
 static void
 reaper_pidfd_cb(uv_poll_t *p, int status, int events)
 {
-	struct child	*c = NULL, adopted;
-	size_t		 i;
+	struct child	*c, adopted;
 	int		 wstatus = REAPER_STATUS_UNKNOWN;
 
-	for (i = 0; i < nchildren; i++) {
-		if (children[i].poll == p)
-			c = &children[i];
-	}
-	if (c == NULL)
+	if ((c = child_find_if((int)(intptr_t)p->data, child_has_poll,
+	    p)) == NULL)
 		return;
 	if (!pid_spawned(c->pid) && waitpid(c->pid, &wstatus, WNOHANG) <= 0)
 		wstatus = REAPER_STATUS_UNKNOWN;
@@ -179,8 +272,10 @@ reaper_adopt(int pid, int pidfd, reaper_exit_cb exited, void *arg)
 		if (uv_poll_init(reaper_loop, c.poll, pidfd) != 0) {
 			free(c.poll);
 			c.poll = NULL;
-		} else
+		} else {
+			c.poll->data = (void *)(intptr_t)pid;	/* its key */
 			uv_poll_start(c.poll, UV_READABLE, reaper_pidfd_cb);
+		}
 	}
 	child_add(&c);
 }
@@ -206,7 +301,14 @@ reap(void)
 	siginfo_t	 si;
 	int		 i, status;
 
-	for (i = 0; i < 256; i++) {
+	for (i = 0;; i++) {
+		if (i == REAPER_PASS) {
+			/* More may wait (one SIGCHLD for many): the rest
+			 * on the next turn of the loop, not the sweep's. */
+			uv_timer_start(&reaper_timer, reaper_timer_cb, 0,
+			    reaper_sweep_ms);
+			return;
+		}
 		si.si_pid = 0;
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
 		    si.si_pid == 0)

@@ -33,8 +33,9 @@ int	reaper_spawn(uv_loop_t *, uv_process_t *,
  * will (as an orphan). Nothing when libuv has reaped it already. */
 void	reaper_forget(uv_process_t *);
 /*
- * A process this image did not spawn: a worker from before clm update
- * (our child, not libuv's: reaped here), or one a crashed clmd left
+ * A process libuv did not spawn: a worker started with spawn_start() or
+ * from before clm update (our child, not libuv's: reaped here, on SIGCHLD,
+ * every zombie waiting at once), or one a crashed clmd left
  * (not our child: its end is seen on its pidfd, and its status is
  * REAPER_STATUS_UNKNOWN). pidfd (-1: none, then only a child is seen)
  * stays the caller's. exited(arg, ...) is called once.

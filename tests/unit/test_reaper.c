@@ -6,8 +6,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "clm/reaper.h"
+#include "clm/spawn.h"
 #include "unit.h"
 
 static int	exits, exit_pid;
@@ -84,4 +86,78 @@ TEST(reaper_a_failed_spawn_is_not_registered)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ASSERT_EQ_INT(uv_loop_close(&loop), 0);
 	ASSERT_FALSE(reaper_knows(p.pid));
+}
+
+#define BURST	600	/* more than one pass of the reaper (256) */
+
+static int	burst_exits, burst_known;
+static uv_timer_t burst_guard;
+
+static void
+burst_exited(void *arg, int pid, int wstatus)
+{
+	burst_exits++;
+	if (reaper_knows(pid))
+		burst_known++;
+	if (burst_exits == BURST)
+		uv_timer_stop(&burst_guard);
+}
+
+static void
+burst_timeout(uv_timer_t *t)
+{
+	uv_stop(t->loop);
+}
+
+/*
+ * Children spawned with spawn_start() and registered with reaper_adopt():
+ * a burst of exits (one SIGCHLD for many) is reaped at once, not one pass
+ * per 5 s sweep; each is known by its pid among hundreds until the reaper
+ * forgets it, before its callback.
+ */
+TEST(reaper_reaps_a_burst_of_spawned_children)
+{
+	struct spawn_opts	 o;
+	uv_loop_t		 loop;
+	char			*argv[] = { "/bin/true", NULL };
+	char			*env[] = { NULL };
+	int			 fds[3] = { -1, -1, -1 }, pid, i;
+	static int		 pids[BURST];
+
+	burst_exits = burst_known = 0;
+	uv_loop_init(&loop);
+	reaper_start(&loop);
+	memset(&o, 0, sizeof o);
+	o.file = argv[0];
+	o.argv = argv;
+	o.env = env;
+	o.fds = fds;
+	o.nfds = 3;
+	for (i = 0; i < BURST; i++) {
+		ASSERT_EQ_INT(spawn_start(&o, &pid), 0);
+		reaper_adopt(pid, -1, burst_exited, NULL);
+		ASSERT_TRUE(reaper_knows(pid));
+		pids[i] = pid;
+	}
+	/* Every one a zombie before the loop runs: their SIGCHLDs make one
+	 * wake-up of the reaper. */
+	for (i = 0; i < BURST; i++) {
+		siginfo_t	si;
+
+		do {
+			si.si_pid = 0;
+			ASSERT_EQ_INT(waitid(P_PID, (id_t)pids[i], &si,
+			    WEXITED | WNOWAIT), 0);
+		} while (si.si_pid == 0);
+	}
+	/* Well below the sweep (5 s): the burst is reaped on SIGCHLD. */
+	uv_timer_init(&loop, &burst_guard);
+	uv_timer_start(&burst_guard, burst_timeout, 4000, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(burst_exits, BURST);
+	ASSERT_EQ_INT(burst_known, 0);
+	reaper_stop();
+	uv_close((uv_handle_t *)&burst_guard, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(uv_loop_close(&loop), 0);
 }
