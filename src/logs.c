@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,13 +25,16 @@
 #define LOGS_MSG_MAX		4096	/* LOGWRITER_MSG_MAX */
 
 struct stream {
-	char		*id;		/* app:slot:run:out */
-	char		*msg;		/* its ADD line */
-	int		 fd;		/* clmd's copy of the read end */
-	bool		 ended;		/* its run ended: drop once handed
-					   over to a running clm-logd */
-	struct stream	*next;
+	char			*id;		/* app:slot:run:out */
+	char			*msg;		/* its ADD line */
+	int			 fd;		/* clmd's copy of the read end */
+	bool			 ended;		/* its run ended: drop once
+						   handed over to a running
+						   clm-logd */
+	struct stream		*sib;		/* the run's other stream */
+	TAILQ_ENTRY(stream)	 entry;
 };
+TAILQ_HEAD(streams, stream);
 
 struct clm_logs {
 	uv_loop_t		*loop;
@@ -40,7 +44,10 @@ struct clm_logs {
 	bool			 running;
 	bool			 closing;
 	int			 ctl;		/* to clm-logd; -1 when down */
-	struct stream		*streams;
+	struct streams		 streams;
+	struct nametab		*runs;		/* app:slot:run -> its streams
+						   (linked by sib), until the
+						   run ends */
 	uv_timer_t		 timer;		/* restart, or stop grace */
 	uint32_t		 backoff_ms;
 	unsigned		 handles;	/* open; freed at 0 once closing */
@@ -55,6 +62,7 @@ logs_handle_closed(uv_handle_t *h)
 	struct clm_logs	*l = h->data;
 
 	if (--l->handles == 0 && l->closing) {
+		nametab_free(l->runs);
 		free(l->logd);
 		free(l);
 	}
@@ -261,8 +269,9 @@ send_stream(struct clm_logs *l, const struct stream *s)
 }
 
 static void
-stream_free(struct stream *s)
+stream_free(struct clm_logs *l, struct stream *s)
 {
+	TAILQ_REMOVE(&l->streams, s, entry);
 	close(s->fd);
 	free(s->id);
 	free(s->msg);
@@ -305,7 +314,7 @@ logd_start(struct clm_logs *l)
 {
 	uv_process_options_t	 opts;
 	uv_stdio_container_t	 stdio[5];
-	struct stream		*s, **sp;
+	struct stream		*s, *next;
 	char			*argv[2];
 	int			 sv[2], logfd, r;
 
@@ -355,14 +364,12 @@ logd_start(struct clm_logs *l)
 	l->running = true;
 	l->ctl = sv[0];
 	log_info("clm-logd started (pid %d)", l->proc.pid);
-	for (sp = &l->streams; (s = *sp) != NULL;) {
+	for (s = TAILQ_FIRST(&l->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
 		send_stream(l, s);
 		/* A stream whose run has ended is clm-logd's alone now. */
-		if (s->ended) {
-			*sp = s->next;
-			stream_free(s);
-		} else
-			sp = &s->next;
+		if (s->ended)
+			stream_free(l, s);
 	}
 }
 
@@ -383,6 +390,8 @@ logs_new(uv_loop_t *loop, const struct clm_home *home)
 	l->loop = loop;
 	l->home = home;
 	l->ctl = -1;
+	TAILQ_INIT(&l->streams);
+	l->runs = nametab_new();
 	l->backoff_ms = 100;
 	uv_timer_init(loop, &l->timer);
 	l->timer.data = l;
@@ -397,10 +406,8 @@ logs_free(struct clm_logs *l)
 {
 	struct stream	*s;
 
-	while ((s = l->streams) != NULL) {
-		l->streams = s->next;
-		stream_free(s);
-	}
+	while ((s = TAILQ_FIRST(&l->streams)) != NULL)
+		stream_free(l, s);
 	l->closing = true;
 	uv_timer_stop(&l->timer);
 	if (!l->running) {
@@ -454,11 +461,11 @@ logs_datefmt(const struct clm_app_spec *spec)
 	return hex;
 }
 
-/* One stream: a pipe whose read end goes to clm-logd. Returns the write
- * end, or the file itself when clm-logd is not there. */
+/* One stream: a pipe whose read end goes to clm-logd (*sp). Returns the
+ * write end, or the file itself when clm-logd is not there (*sp NULL). */
 static int
 attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
-    unsigned long run, const char *which)
+    unsigned long run, const char *which, struct stream **sp)
 {
 	struct stream	*s;
 	char		*path = logs_path(l->home, spec, slot, which), *fmt;
@@ -467,6 +474,7 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 	bool		 console = spec->log_target == CLM_LOG_STDOUT ||
 			    spec->log_target == CLM_LOG_BOTH;
 
+	*sp = NULL;
 	if (spec->log_target == CLM_LOG_STDOUT && l->logd != NULL) {
 		/* Only the console: clm-logd writes no file. */
 		free(path);
@@ -500,19 +508,45 @@ attach_one(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 	    "", path);
 	free(fmt);
 	s->fd = p[0];
-	s->next = l->streams;
-	l->streams = s;
+	TAILQ_INSERT_TAIL(&l->streams, s, entry);
 	send_stream(l, s);
 	free(path);
+	*sp = s;
 	return p[1];
+}
+
+/* A run's key in l->runs: its streams' id without :out or :err. */
+static char *
+run_key(const char *app, int slot, unsigned long run)
+{
+	return clm_asprintf("%s:%d:%lu", app, slot, run);
+}
+
+/* The run's streams, found in constant time: with thousands of workers, a
+ * scan of every stream per worker made clm delete all quadratic. */
+static void
+run_put(struct clm_logs *l, const char *key, struct stream *s)
+{
+	struct stream	*head = nametab_get(l->runs, key);
+
+	if (s == NULL)
+		return;
+	s->sib = head;
+	nametab_put(l->runs, key, s);
 }
 
 int
 logs_attach(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
     unsigned long run, int *out, int *err)
 {
-	*out = attach_one(l, spec, slot, run, "out");
-	*err = attach_one(l, spec, slot, run, "err");
+	struct stream	*so, *se;
+	char		*key = run_key(spec->name, slot, run);
+
+	*out = attach_one(l, spec, slot, run, "out", &so);
+	*err = attach_one(l, spec, slot, run, "err", &se);
+	run_put(l, key, so);
+	run_put(l, key, se);
+	free(key);
 	return *out == -1 || *err == -1 ? -1 : 0;
 }
 
@@ -521,41 +555,38 @@ logs_pid(struct clm_logs *l, const char *app, int slot, unsigned long run,
     int pid)
 {
 	struct stream	*s;
-	char		*prefix = clm_asprintf("%s:%d:%lu:", app, slot, run), *msg;
+	char		*key = run_key(app, slot, run), *msg;
 
-	for (s = l->streams; s != NULL && l->ctl != -1; s = s->next) {
-		if (strncmp(s->id, prefix, strlen(prefix)) != 0)
-			continue;
+	for (s = nametab_get(l->runs, key); s != NULL && l->ctl != -1;
+	    s = s->sib) {
 		msg = clm_asprintf("PID %s %d", s->id, pid);
 		if (clm_send_fd(l->ctl, msg, strlen(msg), -1) == -1)
 			log_warn("clm-logd: cannot send %s", msg);
 		free(msg);
 	}
-	free(prefix);
+	free(key);
 }
 
 void
 logs_detach(struct clm_logs *l, const char *app, int slot, unsigned long run)
 {
-	struct stream	**sp = &l->streams, *s;
-	char		 *prefix = clm_asprintf("%s:%d:%lu:", app, slot, run);
+	struct stream	*s, *sib;
+	char		*key = run_key(app, slot, run);
 
-	while ((s = *sp) != NULL) {
-		if (strncmp(s->id, prefix, strlen(prefix)) != 0) {
-			sp = &s->next;
-			continue;
-		}
+	s = nametab_get(l->runs, key);
+	nametab_del(l->runs, key);
+	free(key);
+	for (; s != NULL; s = sib) {
+		sib = s->sib;
+		s->sib = NULL;
 		if (l->ctl == -1 && l->logd != NULL) {
 			/* clm-logd is down: what the run wrote waits in the
 			 * pipe until the next one takes the stream. */
 			s->ended = true;
-			sp = &s->next;
 			continue;
 		}
-		*sp = s->next;
-		stream_free(s);
+		stream_free(l, s);
 	}
-	free(prefix);
 }
 
 void
@@ -572,10 +603,10 @@ logs_export(struct clm_logs *l, struct clm_state *st)
 	struct stream	*s;
 	size_t		 n = 0;
 
-	for (s = l->streams; s != NULL; s = s->next)
+	TAILQ_FOREACH(s, &l->streams, entry)
 		n++;
 	st->streams = clm_calloc(n + 1, sizeof *st->streams);
-	for (s = l->streams; s != NULL; s = s->next) {
+	TAILQ_FOREACH(s, &l->streams, entry) {
 		st->streams[st->nstreams].id = clm_strdup(s->id);
 		st->streams[st->nstreams].msg = clm_strdup(s->msg);
 		st->streams[st->nstreams].fd = s->fd;
@@ -589,6 +620,7 @@ void
 logs_import(struct clm_logs *l, struct clm_state *st)
 {
 	struct stream	*s;
+	char		*key, *colon;
 	size_t		 i;
 
 	for (i = 0; i < st->nstreams; i++) {
@@ -598,8 +630,16 @@ logs_import(struct clm_logs *l, struct clm_state *st)
 		s->fd = st->streams[i].fd;
 		s->ended = st->streams[i].ended;
 		st->streams[i].id = st->streams[i].msg = NULL;
-		s->next = l->streams;
-		l->streams = s;
-		send_stream(l, s);
+		TAILQ_INSERT_TAIL(&l->streams, s, entry);
+		if (send_stream(l, s) == 0 && s->ended) {
+			/* clm-logd's alone now (as in logd_start). */
+			stream_free(l, s);
+			continue;
+		}
+		if (!s->ended && (colon = strrchr(s->id, ':')) != NULL) {
+			key = clm_strndup(s->id, (size_t)(colon - s->id));
+			run_put(l, key, s);
+			free(key);
+		}
 	}
 }
