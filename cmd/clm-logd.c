@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clm/limits.h"
 #include "clm/logconsole.h"
 #include "clm/logwriter.h"
 
@@ -66,6 +67,10 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	/* A pipe a stream, and the log files in what is left (clmd has
+	 * raised its own limit already, if it could: this is in case it
+	 * could not tell). */
+	limits_raise_nofile();
 	lw = logwriter_new();
 	rc = logwriter_run(lw, CTL_FD, &cause);
 	if (rc == -1) {

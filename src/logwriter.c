@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 
 #include "clm/logconsole.h"
 #include "clm/logwriter.h"
+#include "clm/nametab.h"
 
 #define LW_OUT_CAP	(2 * LOGWRITER_LINE_MAX + 4 * LOGWRITER_TS_LEN)
 #define LW_SCRATCH_SIZE	(1024 * 1024)	/* the slots of a 1 MiB pipe */
@@ -37,6 +39,12 @@
 #define LW_SWEEP_MS	LOGWRITER_PARTIAL_MS
 #define LW_SHUTDOWN_READS 64		/* chunks per stream at SIGTERM */
 #define LW_ID_MAX	255
+#define LW_STAMP_CAP	(LOGWRITER_DATEFMT_MAX * 4 + 2)
+/* Open log files, at most: what the open-file limit leaves once every
+ * stream has its pipe and LW_FDS_SPARE are kept for the rest, within
+ * [LW_OPEN_MIN, LOGWRITER_OPEN_MAX]. */
+#define LW_FDS_SPARE	64
+#define LW_OPEN_MIN	4
 
 struct lw_file {
 	char			*path;
@@ -50,7 +58,8 @@ struct lw_file {
 	bool			 reported;
 	uint64_t		 dropped;	/* bytes, since last report */
 	uint64_t		 norotate_until; /* after a failed rotation */
-	TAILQ_ENTRY(lw_file)	 entry;
+	TAILQ_HEAD(, logwriter_stream) streams;	/* that write here */
+	TAILQ_ENTRY(lw_file)	 lru;		/* while open */
 };
 
 struct logwriter_stream {
@@ -58,7 +67,7 @@ struct logwriter_stream {
 	int			 fd;		/* -1: fed by hand */
 	int			 flags;
 	char			*datefmt;	/* log_date_format, or NULL */
-	char			 stamp[LOGWRITER_DATEFMT_MAX * 4 + 2];
+	char			*stamp;		/* LW_STAMP_CAP, once used */
 	size_t			 stamplen;
 	int64_t			 stamp_sec;	/* of stamp; -1: none */
 	bool			 is_pipe;	/* peeked with tee(2) */
@@ -82,6 +91,8 @@ struct logwriter_stream {
 	bool			 dead;
 	TAILQ_ENTRY(logwriter_stream) entry;
 	TAILQ_ENTRY(logwriter_stream) ready;
+	TAILQ_ENTRY(logwriter_stream) pend;	/* while pending */
+	TAILQ_ENTRY(logwriter_stream) fentry;	/* in its file's list */
 };
 
 TAILQ_HEAD(lw_streams, logwriter_stream);
@@ -90,9 +101,16 @@ struct logwriter {
 	struct lw_streams	 streams;
 	struct lw_streams	 readyq;
 	struct lw_streams	 dead;
+	struct lw_streams	 pendq;		/* streams pending */
 	size_t			 nstreams;
-	size_t			 npending;	/* streams pending */
-	TAILQ_HEAD(, lw_file)	 files;
+	size_t			 npending;
+	struct nametab		*ids;		/* id -> live stream */
+	struct nametab		*paths;		/* path -> file */
+	TAILQ_HEAD(, lw_file)	 lru;		/* open files, least recently
+						   written first */
+	size_t			 nopen;
+	size_t			 open_max;	/* 0: from the limit */
+	uint64_t		 nofile;	/* RLIMIT_NOFILE, soft */
 
 	int			 scratch[2];	/* -1 if no tee */
 	int			 devnull;
@@ -366,11 +384,17 @@ struct logwriter *
 logwriter_new(void)
 {
 	struct logwriter	*lw = clm_calloc(1, sizeof *lw);
+	struct rlimit		 rl;
 
 	TAILQ_INIT(&lw->streams);
 	TAILQ_INIT(&lw->readyq);
 	TAILQ_INIT(&lw->dead);
-	TAILQ_INIT(&lw->files);
+	TAILQ_INIT(&lw->pendq);
+	TAILQ_INIT(&lw->lru);
+	lw->ids = nametab_new();
+	lw->paths = nametab_new();
+	lw->nofile = getrlimit(RLIMIT_NOFILE, &rl) == -1 ? 1024 :
+	    rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
 	lw->chunk = clm_malloc(LOGWRITER_CHUNK);
 	lw->out = clm_malloc(LW_OUT_CAP);
 	lw->wall_ms = lw_wall_default;
@@ -405,12 +429,25 @@ logwriter_set_warn(struct logwriter *lw, void (*fn)(void *, const char *),
 	lw->warn_arg = arg;
 }
 
+void
+logwriter_set_open_max(struct logwriter *lw, size_t max)
+{
+	lw->open_max = max;
+}
+
+size_t
+logwriter_open_files(struct logwriter *lw)
+{
+	return lw->nopen;
+}
+
 static void
 stream_free(struct logwriter_stream *s)
 {
 	free((char *)s->console.app);
 	free(s->id);
 	free(s->datefmt);
+	free(s->stamp);
 	free(s->part);
 	free(s);
 }
@@ -442,6 +479,8 @@ logwriter_free(struct logwriter *lw)
 	}
 	if (lw->devnull != -1)
 		close(lw->devnull);
+	nametab_free(lw->ids);
+	nametab_free(lw->paths);
 	free(lw->chunk);
 	free(lw->out);
 	free(lw);
@@ -478,9 +517,96 @@ file_dir(const struct lw_file *f)
 	return fd;
 }
 
-/* Open (create) the file from its folder, O_NOFOLLOW. */
+/*
+ * How many log files may be open at once: the pipes come first (one fd a
+ * stream), the files share what the limit leaves. A file closed to make
+ * room is opened again at its next line.
+ */
+static size_t
+lw_open_max(const struct logwriter *lw)
+{
+	uint64_t	used = (uint64_t)lw->nstreams + LW_FDS_SPARE, room;
+
+	if (lw->open_max > 0)
+		return lw->open_max;
+	room = lw->nofile > used ? lw->nofile - used : 0;
+	if (room < LW_OPEN_MIN)
+		room = LW_OPEN_MIN;
+	return room < LOGWRITER_OPEN_MAX ? (size_t)room : LOGWRITER_OPEN_MAX;
+}
+
+static void
+file_close(struct logwriter *lw, struct lw_file *f)
+{
+	if (f->fd == -1)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	TAILQ_REMOVE(&lw->lru, f, lru);
+	lw->nopen--;
+}
+
+/* Close the least recently written files until at most max are open. */
+static void
+lw_trim(struct logwriter *lw, size_t max)
+{
+	while (lw->nopen > max)
+		file_close(lw, TAILQ_FIRST(&lw->lru));
+}
+
+/* Open (create) the file from its folder, O_NOFOLLOW. -1 with errno. */
+static int
+file_openat(const struct lw_file *f)
+{
+	int	dfd, fd, err;
+
+	if ((dfd = file_dir(f)) == -1)
+		return -1;
+	fd = openat(dfd, f->base, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0640);
+	err = errno;
+	close(dfd);
+	errno = err;
+	return fd;
+}
+
+/* Open the file, closing the least recently written ones for room. */
 static void
 file_open(struct logwriter *lw, struct lw_file *f)
+{
+	struct stat	st;
+
+	lw_trim(lw, lw_open_max(lw) - 1);
+	while ((f->fd = file_openat(f)) == -1 && (errno == EMFILE ||
+	    errno == ENFILE) && lw->nopen > 0)
+		file_close(lw, TAILQ_FIRST(&lw->lru));
+	if (f->fd == -1) {
+		file_trouble(lw, f, "cannot open", errno, 0);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&lw->lru, f, lru);
+	lw->nopen++;
+	f->size = fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Written to now: the last to be closed for room. */
+static void
+file_touch(struct logwriter *lw, struct lw_file *f)
+{
+	if (f->fd != -1 && TAILQ_NEXT(f, lru) != NULL) {
+		TAILQ_REMOVE(&lw->lru, f, lru);
+		TAILQ_INSERT_TAIL(&lw->lru, f, lru);
+	}
+}
+
+/*
+ * A new file is opened (created) at its first line, not before: a worker
+ * that never writes has no file and holds no fd. What would stop the
+ * open is said now all the same (no folder, a folder unsafe for root, a
+ * symbolic link in the file's place).
+ */
+static void
+file_probe(struct logwriter *lw, struct lw_file *f)
 {
 	struct stat	st;
 	int		dfd;
@@ -489,22 +615,10 @@ file_open(struct logwriter *lw, struct lw_file *f)
 		file_trouble(lw, f, "cannot open", errno, 0);
 		return;
 	}
-	f->fd = openat(dfd, f->base, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0640);
+	if (fstatat(dfd, f->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		file_trouble(lw, f, "cannot open", ELOOP, 0);
 	close(dfd);
-	if (f->fd == -1) {
-		file_trouble(lw, f, "cannot open", errno, 0);
-		return;
-	}
-	f->size = fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-static void
-file_close(struct lw_file *f)
-{
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
 }
 
 static struct lw_file *
@@ -512,17 +626,14 @@ file_get(struct logwriter *lw, const struct logwriter_add *a)
 {
 	struct lw_file	*f;
 
-	TAILQ_FOREACH(f, &lw->files, entry) {
-		if (strcmp(f->path, a->path) == 0)
-			break;
-	}
-	if (f == NULL) {
+	if ((f = nametab_get(lw->paths, a->path)) == NULL) {
 		f = clm_calloc(1, sizeof *f);
 		f->path = clm_strdup(a->path);
 		f->base = strrchr(f->path, '/') + 1;
 		f->fd = -1;
-		TAILQ_INSERT_TAIL(&lw->files, f, entry);
-		file_open(lw, f);
+		TAILQ_INIT(&f->streams);
+		nametab_put(lw->paths, f->path, f);
+		file_probe(lw, f);
 	}
 	/* Streams sharing a file: the last ADD sets its rotation. */
 	f->max_size = a->max_size;
@@ -538,10 +649,25 @@ file_put(struct logwriter *lw, struct lw_file *f)
 		return;
 	if (lw->outfile == f)
 		lw->outfile = NULL;
-	file_close(f);
-	TAILQ_REMOVE(&lw->files, f, entry);
+	file_close(lw, f);
+	nametab_del(lw->paths, f->path);
 	free(f->path);
 	free(f);
+}
+
+/* The stream writes into add's file from now on. */
+static void
+stream_set_file(struct logwriter *lw, struct logwriter_stream *s,
+    const struct logwriter_add *a)
+{
+	struct lw_file	*f = file_get(lw, a);
+
+	if (s->file != NULL) {
+		TAILQ_REMOVE(&s->file->streams, s, fentry);
+		file_put(lw, s->file);
+	}
+	s->file = f;
+	TAILQ_INSERT_TAIL(&f->streams, s, fentry);
 }
 
 /*
@@ -555,7 +681,7 @@ file_rotate(struct logwriter *lw, struct lw_file *f)
 	unsigned	 i;
 	int		 r, dfd;
 
-	file_close(f);
+	file_close(lw, f);
 	if ((dfd = file_dir(f)) == -1) {
 		file_trouble(lw, f, "cannot rotate", errno, 0);
 		f->norotate_until = lw->mono_ms() + LW_REPORT_MS;
@@ -612,6 +738,7 @@ file_write_raw(struct logwriter *lw, struct lw_file *f, const char *buf,
 		n -= (size_t)w;
 		f->size += (uint64_t)w;
 	}
+	file_touch(lw, f);
 	if (f->dropped > 0 && (!f->reported ||
 	    lw->mono_ms() - f->reported_ms >= LW_REPORT_MS)) {
 		lw_warn(lw, "%s: writing again; %llu bytes of output were "
@@ -636,6 +763,14 @@ file_write(struct logwriter *lw, struct lw_file *f, const char *buf,
 	size_t		 len, room;
 	bool		 fresh = false;
 
+	if (f->fd == -1 && n > 0) {
+		/* Its first line, or its first since it was closed. */
+		file_open(lw, f);
+		if (f->fd == -1) {
+			f->dropped += n;
+			return;
+		}
+	}
 	while (n > 0) {
 		len = n;
 		if (f->max_size > 0 && f->size + n > f->max_size &&
@@ -668,13 +803,19 @@ file_write(struct logwriter *lw, struct lw_file *f, const char *buf,
 	}
 }
 
+/*
+ * The open files, closed and opened again (created, if they were moved
+ * away), in the same order; a file closed for room is opened again (by
+ * its path) at its next line anyway.
+ */
 void
 logwriter_reopen(struct logwriter *lw)
 {
 	struct lw_file	*f;
+	size_t		 n = lw->nopen;
 
-	TAILQ_FOREACH(f, &lw->files, entry) {
-		file_close(f);
+	while (n-- > 0 && (f = TAILQ_FIRST(&lw->lru)) != NULL) {
+		file_close(lw, f);
 		file_open(lw, f);
 	}
 }
@@ -765,9 +906,11 @@ stream_stamp(struct logwriter *lw, struct logwriter_stream *s, size_t *len)
 		return lw_stamp(lw);
 	}
 	sec = (time_t)(lw->wall_ms() / 1000);
+	if (s->stamp == NULL)
+		s->stamp = clm_malloc(LW_STAMP_CAP);
 	if ((int64_t)sec != s->stamp_sec) {
 		localtime_r(&sec, &tm);
-		n = strftime(s->stamp, sizeof s->stamp - 1, s->datefmt, &tm);
+		n = strftime(s->stamp, LW_STAMP_CAP - 1, s->datefmt, &tm);
 		s->stamp[n] = ' ';
 		s->stamplen = n + 1;
 		s->stamp_sec = (int64_t)sec;
@@ -951,10 +1094,16 @@ stream_unqueue(struct logwriter *lw, struct logwriter_stream *s)
 static void
 stream_set_pending(struct logwriter *lw, struct logwriter_stream *s, bool on)
 {
-	if (s->pending != on)
-		lw->npending += on ? 1 : (size_t)-1;
-	if (on && !s->pending)
+	if (s->pending == on)
+		return;
+	if (on) {
 		s->pending_ms = lw->mono_ms();
+		TAILQ_INSERT_TAIL(&lw->pendq, s, pend);
+		lw->npending++;
+	} else {
+		TAILQ_REMOVE(&lw->pendq, s, pend);
+		lw->npending--;
+	}
 	s->pending = on;
 }
 
@@ -1001,8 +1150,12 @@ stream_drop(struct logwriter *lw, struct logwriter_stream *s)
 	stream_set_pending(lw, s, false);
 	TAILQ_REMOVE(&lw->streams, s, entry);
 	lw->nstreams--;
-	if (s->file != NULL)
+	if (s->id != NULL)
+		nametab_del(lw->ids, s->id);
+	if (s->file != NULL) {
+		TAILQ_REMOVE(&s->file->streams, s, fentry);
 		file_put(lw, s->file);
+	}
 	s->file = NULL;
 	s->dead = true;
 	TAILQ_INSERT_TAIL(&lw->dead, s, entry);
@@ -1011,13 +1164,7 @@ stream_drop(struct logwriter *lw, struct logwriter_stream *s)
 struct logwriter_stream *
 logwriter_find(struct logwriter *lw, const char *id)
 {
-	struct logwriter_stream	*s;
-
-	TAILQ_FOREACH(s, &lw->streams, entry) {
-		if (s->id != NULL && strcmp(s->id, id) == 0)
-			return s;
-	}
-	return NULL;
+	return nametab_get(lw->ids, id);
 }
 
 size_t
@@ -1096,7 +1243,6 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 {
 	struct logwriter_stream	*s, *old;
 	struct stat		 st;
-	struct lw_file		*f;
 
 	memset(&st, 0, sizeof st);
 	if (fd != -1 && fstat(fd, &st) == -1) {
@@ -1117,15 +1263,14 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 		free(old->datefmt);
 		old->datefmt = clm_strdup(a->datefmt);
 		old->stamp_sec = -1;
-		f = file_get(lw, a);
-		file_put(lw, old->file);
-		old->file = f;
+		stream_set_file(lw, old, a);
 		stream_watch(lw, old);
 		return old;
 	}
 	if (old != NULL) {
 		/* Another pipe takes the id; the old one is read to its
 		 * end. */
+		nametab_del(lw->ids, old->id);
 		free(old->id);
 		old->id = NULL;
 	}
@@ -1136,10 +1281,13 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 	stream_set_console(s, a->id, a->flags);
 	s->datefmt = clm_strdup(a->datefmt);
 	s->stamp_sec = -1;
-	s->file = file_get(lw, a);
+	stream_set_file(lw, s, a);
 	stream_set_fd(lw, s, fd, &st);
 	TAILQ_INSERT_TAIL(&lw->streams, s, entry);
 	lw->nstreams++;
+	nametab_put(lw->ids, s->id, s);
+	/* Its pipe may take the room of an open file. */
+	lw_trim(lw, lw_open_max(lw));
 	stream_watch(lw, s);
 	return s;
 }
@@ -1355,28 +1503,26 @@ lw_mark(struct logwriter *lw, const char *msg, size_t len)
 		return;
 	}
 	path = clm_strndup(msg, (size_t)(nl - msg));
-	for (s = TAILQ_FIRST(&lw->streams); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
-		if (s->file == NULL || strcmp(s->file->path, path) != 0)
-			continue;
-		for (i = 0; i < LW_SHUTDOWN_READS; i++) {
-			if (logwriter_service(lw, s) != LOGWRITER_MORE)
-				break;
-		}
-	}
-	TAILQ_FOREACH(f, &lw->files, entry) {
-		if (strcmp(f->path, path) == 0)
-			break;
-	}
-	if (f == NULL) {
+	if ((f = nametab_get(lw->paths, path)) == NULL) {
 		memset(&tmp, 0, sizeof tmp);
 		tmp.path = path;
 		tmp.base = strrchr(path, '/') + 1;
 		tmp.fd = -1;
 		file_write_raw(lw, &tmp, nl + 1, len - (size_t)(nl + 1 - msg));
-		file_close(&tmp);
-	} else
-		file_write_raw(lw, f, nl + 1, len - (size_t)(nl + 1 - msg));
+		file_close(lw, &tmp);
+		free(path);
+		return;
+	}
+	f->refs++;	/* kept while its streams end */
+	for (s = TAILQ_FIRST(&f->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, fentry);
+		for (i = 0; i < LW_SHUTDOWN_READS; i++) {
+			if (logwriter_service(lw, s) != LOGWRITER_MORE)
+				break;
+		}
+	}
+	file_write_raw(lw, f, nl + 1, len - (size_t)(nl + 1 - msg));
+	file_put(lw, f);
 	free(path);
 }
 
@@ -1556,15 +1702,17 @@ lw_sweep(struct logwriter *lw, uint64_t now)
 	struct logwriter_stream	*s;
 	uint64_t		 due, next = now + LW_SWEEP_MS;
 
-	TAILQ_FOREACH(s, &lw->streams, entry) {
-		if (!s->pending)
-			continue;
+	TAILQ_FOREACH(s, &lw->pendq, pend) {
 		due = s->pending_ms + LOGWRITER_PARTIAL_MS;
-		if (due <= now) {
-			s->flush = true;
-			stream_queue(lw, s);
-		} else if (due < next)
-			next = due;
+		if (due > now) {
+			/* In the order they began to wait: the rest wait
+			 * longer. */
+			if (due < next)
+				next = due;
+			break;
+		}
+		s->flush = true;
+		stream_queue(lw, s);
 	}
 	return next;
 }

@@ -11,6 +11,13 @@
  * for its end (a progress bar: `process.stdout.write('...')`). The rest of
  * such a line follows it without a second timestamp.
  *
+ * A file is opened (created) at its first line: a worker that never
+ * writes has no file. At most LOGWRITER_OPEN_MAX files are open at once,
+ * fewer if the open-file limit leaves less room beside the pipes (one fd
+ * a stream): past that, the least recently written file is closed, and
+ * opened again at its next line. So 5,000 workers cost clm-logd 10,000
+ * fds (their pipes) and at most LOGWRITER_OPEN_MAX more, not 20,000.
+ *
  * Nothing is lost when clm-logd is killed: a pipe is peeked (tee(2) into a
  * scratch pipe), the complete lines written, and only then consumed; a
  * partial line stays in the pipe until its end arrives. A kill between
@@ -42,6 +49,7 @@
 #define LOGWRITER_TS_LEN	25	/* "2026-11-26T06:50:32.123Z " */
 #define LOGWRITER_RETAIN_MAX	1000
 #define LOGWRITER_PARTIAL_MS	250	/* a partial line waits at most */
+#define LOGWRITER_OPEN_MAX	1024	/* log files open at once, at most */
 
 /* ADD flags. */
 #define LOGWRITER_TIMESTAMP	0x1		/* 't' */
@@ -86,6 +94,9 @@ void	logwriter_set_clocks(struct logwriter *, uint64_t (*wall_ms)(void),
 	    uint64_t (*mono_ms)(void));
 void	logwriter_set_warn(struct logwriter *,
 	    void (*fn)(void *, const char *), void *arg);
+/* For tests: at most max files open (0: from the open-file limit). */
+void	logwriter_set_open_max(struct logwriter *, size_t max);
+size_t	logwriter_open_files(struct logwriter *);
 
 /*
  * Start reading fd (owned from now on; -1 for a stream fed by hand with
@@ -93,7 +104,8 @@ void	logwriter_set_warn(struct logwriter *,
  * same pipe again keeps the stream's state; another pipe takes the id and
  * the old one is still read until its end. -1 with *cause if the stream
  * cannot be set up (fd is then closed). A file that cannot be opened is
- * not an error: it is reported and tried again at each write.
+ * not an error: it is reported and tried again at each write (whatever
+ * would stop its open is said at the ADD: no folder, a symbolic link).
  */
 struct logwriter_stream *logwriter_add(struct logwriter *,
 	    const struct logwriter_add *, int fd, char **cause);
@@ -119,7 +131,8 @@ void	logwriter_end(struct logwriter *, struct logwriter_stream *);
 /* Read the stream's pipe once (at most LOGWRITER_CHUNK bytes). */
 int	logwriter_service(struct logwriter *, struct logwriter_stream *);
 
-/* Close and reopen every file (logrotate, SIGUSR1, REOPEN). */
+/* Close and reopen every open file (logrotate, SIGUSR1, REOPEN); the
+ * others are opened by their path at their next line anyway. */
 void	logwriter_reopen(struct logwriter *);
 /* Handle one control message; fd is the one that came with it, or -1
  * (always consumed). A reply, if any, goes to reply_fd. */

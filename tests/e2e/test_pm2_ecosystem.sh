@@ -67,7 +67,8 @@ check_log_files() {
 	[ ! -e "$CLM_HOME/logs/jobs-0-err.log" ] ||
 	    fail "jobs' stderr (/dev/null) has a log file"
 	for ((i = 0; i < ncpu; i++)); do
-		[ -f "$proj/web-err-$i.log" ] || fail "no $proj/web-err-$i.log"
+		# Made at its first line: "web: serving on PORT".
+		wait_until 20 grep -q "web: serving on" "$proj/web-err-$i.log"
 	done
 	ok "out_file, error_file (/dev/null, and -ID per instance)"
 }

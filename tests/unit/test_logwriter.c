@@ -857,3 +857,90 @@ TEST(logwriter_date_format)
 	free(p);
 	lwt_done(&t);
 }
+
+/* --- open files: made at the first line, at most open_max open -------- */
+
+TEST(logwriter_files_made_at_first_line_lru_bounded)
+{
+	struct lwt		 t;
+	struct lwt_pipe		*p[6];
+	struct logwriter_stream	*s[6];
+	char			 id[8], name[16], moved[256];
+	int			 i;
+
+	lwt_init(&t);
+	logwriter_set_open_max(t.lw, 3);
+	for (i = 0; i < 6; i++) {
+		p[i] = clm_calloc(1, sizeof *p[i]);
+		snprintf(id, sizeof id, "s%d", i);
+		snprintf(name, sizeof name, "f%d.log", i);
+		s[i] = lwt_add(&t, id, 0, 0, 0, name, -1);
+	}
+	/* No line yet: no file, nothing open. */
+	ASSERT_EQ_INT(logwriter_open_files(t.lw), 0);
+	ASSERT_FALSE(lwt_exists(&t, "f0.log"));
+	for (i = 0; i < 6; i++) {
+		lwt_feed(&t, s[i], p[i], "one\n");
+		ASSERT_TRUE(logwriter_open_files(t.lw) <= 3);
+	}
+	ASSERT_EQ_INT(logwriter_open_files(t.lw), 3);
+	/* f0 was closed for room: opened again, appended to. */
+	lwt_feed(&t, s[0], p[0], "two\n");
+	ASSERT_FILE(&t, "f0.log", "one\ntwo\n");
+	ASSERT_FILE(&t, "f5.log", "one\n");
+
+	/* Open now, least recently written first: f4 f5 f0. Write f4: f5 f0
+	 * f4. Move f5 and f0 away: f5, the least recent, is the one closed
+	 * for f1; f0 stays open. A file still open writes into the moved
+	 * one, a file closed is made again by its path. */
+	lwt_feed(&t, s[4], p[4], "two\n");
+	snprintf(moved, sizeof moved, "%s", lwt_path(&t, "f5.moved"));
+	ASSERT_EQ_INT(rename(lwt_path(&t, "f5.log"), moved), 0);
+	snprintf(moved, sizeof moved, "%s", lwt_path(&t, "f0.moved"));
+	ASSERT_EQ_INT(rename(lwt_path(&t, "f0.log"), moved), 0);
+	lwt_feed(&t, s[1], p[1], "two\n");	/* closes f5 */
+	lwt_feed(&t, s[0], p[0], "three\n");	/* f0 still open */
+	lwt_feed(&t, s[5], p[5], "two\n");	/* f5 made again; closes f4 */
+	ASSERT_FILE(&t, "f0.moved", "one\ntwo\nthree\n");
+	ASSERT_FALSE(lwt_exists(&t, "f0.log"));
+	ASSERT_FILE(&t, "f5.moved", "one\n");
+	ASSERT_FILE(&t, "f5.log", "two\n");
+	ASSERT_EQ_INT(logwriter_open_files(t.lw), 3);
+
+	/* Reopen: the open files (f1 f0 f5) made again, the others not. */
+	ASSERT_EQ_INT(unlink(lwt_path(&t, "f1.log")), 0);
+	ASSERT_EQ_INT(unlink(lwt_path(&t, "f4.log")), 0);
+	logwriter_reopen(t.lw);
+	ASSERT_TRUE(lwt_exists(&t, "f1.log"));
+	ASSERT_TRUE(lwt_exists(&t, "f0.log"));
+	ASSERT_FALSE(lwt_exists(&t, "f4.log"));
+	ASSERT_EQ_INT(logwriter_open_files(t.lw), 3);
+	ASSERT_EQ_INT(t.nwarn, 0);
+	for (i = 0; i < 6; i++) {
+		logwriter_end(t.lw, s[i]);
+		free(p[i]);
+	}
+	ASSERT_EQ_INT(logwriter_open_files(t.lw), 0);
+	lwt_done(&t);
+}
+
+TEST(logwriter_find_by_id_after_replacement)
+{
+	struct lwt		 t;
+	struct logwriter_stream	*s1, *s2;
+
+	lwt_init(&t);
+	s1 = lwt_add(&t, "a", 0, 0, 0, "a.log", -1);
+	ASSERT_TRUE(logwriter_find(t.lw, "a") == s1);
+	/* Another pipe takes the id; the old stream is read to its end. */
+	s2 = lwt_add(&t, "a", 0, 0, 0, "a.log", -1);
+	ASSERT_TRUE(s2 != s1);
+	ASSERT_TRUE(logwriter_find(t.lw, "a") == s2);
+	logwriter_end(t.lw, s1);
+	ASSERT_TRUE(logwriter_find(t.lw, "a") == s2);
+	ASSERT_EQ_INT(logwriter_count(t.lw), 1);
+	logwriter_end(t.lw, s2);
+	ASSERT_NULL(logwriter_find(t.lw, "a"));
+	ASSERT_EQ_INT(logwriter_count(t.lw), 0);
+	lwt_done(&t);
+}
