@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clm/keeper.h"
+#include "clm/limits.h"
 #include "clm/log.h"
 #include "clm/proto.h"
 #include "clm/reaper.h"
@@ -30,6 +31,8 @@
 #define KEEPER_TAKE_WAIT_MS	10000	/* for the clmd it started */
 #define KEEPER_SPAWN_MAX_MS	60000
 #define KEEPER_CHECKPOINT_MAX_MS 500	/* the most a state may wait */
+#define KEEPER_COALESCE_MS	20	/* the least between two states */
+#define KEEPER_ACK_WAIT_MS	1000	/* for OK (an older keeper says none) */
 #define KEEPER_BYE_WAIT_MS	2000	/* for it to exit after BYE */
 
 char *
@@ -139,6 +142,44 @@ kmsg_numbers(const char *msg, int *out, size_t max, size_t *n)
 	return p == NULL || *p == '\0' ? 0 : -1;
 }
 
+/* Descriptors by number: the keeper's, and a new clmd's from it. */
+struct kfd {
+	int	num;	/* in clmd */
+	int	fd;	/* ours; -1: moved */
+	size_t	seq;	/* staging: the order it came in */
+};
+
+struct kset {
+	struct kfd	*v;
+	size_t		 n, cap;
+};
+
+static int
+kfd_cmp(const void *a, const void *b)
+{
+	const struct kfd	*x = a, *y = b;
+
+	if (x->num != y->num)
+		return (x->num > y->num) - (x->num < y->num);
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The entry for num in a set sorted by number, each once; NULL. */
+static struct kfd *
+kset_find(struct kset *s, int num)
+{
+	size_t	lo = 0, hi = s->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->v[mid].num < num)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->v[lo].num == num ? &s->v[lo] : NULL;
+}
+
 /* ---- clmd's side ---- */
 
 struct sent {
@@ -160,8 +201,9 @@ struct clm_keeper {
 	uv_process_t		*proc;		/* one we started */
 	uv_timer_t		*timer;		/* checkpoint, or restart */
 	bool			 dirty;
+	bool			 inflight;	/* a state sent, not yet OK'd */
 	uint32_t		 backoff_ms;
-	uint64_t		 gap_ms;	/* between two states */
+	uint64_t		 next_ms;	/* loop time: the next state */
 	struct sent		*sent;		/* what the keeper holds */
 	size_t			 nsent;
 };
@@ -207,6 +249,15 @@ keeper_disconnect(struct clm_keeper *k)
 
 static void	keeper_timer_cb(uv_timer_t *);
 
+/* Until the next state may go. */
+static uint64_t
+keeper_wait_ms(const struct clm_keeper *k)
+{
+	uint64_t	now = uv_now(k->loop);
+
+	return k->next_ms > now ? k->next_ms - now : 0;
+}
+
 static void
 keeper_schedule(struct clm_keeper *k, uint64_t ms)
 {
@@ -221,12 +272,22 @@ keeper_poll_cb(uv_poll_t *p, int status, int events)
 	char			 buf[64];
 	ssize_t			 n;
 
-	n = recv(k->conn, buf, sizeof buf, MSG_DONTWAIT);
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
+	while ((n = recv(k->conn, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+		buf[n] = '\0';
+		if (strcmp(buf, "OK") == 0 && k->inflight) {
+			/* Committed: the next state may go. */
+			k->inflight = false;
+			uv_timer_stop(k->timer);
+			if (k->dirty)
+				keeper_schedule(k, keeper_wait_ms(k));
+		}
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	log_warnx("clm-keeper has gone%s; starting another in %u ms",
 	    k->proc != NULL ? "" : " (not our child)", k->backoff_ms);
 	keeper_disconnect(k);
+	k->inflight = false;
 	uv_timer_stop(k->timer);
 	uv_timer_start(k->timer, keeper_timer_cb, k->backoff_ms, 0);
 	k->backoff_ms = k->backoff_ms * 2 > KEEPER_RESTART_MAX_MS ?
@@ -321,7 +382,7 @@ keeper_connect(struct clm_keeper *k)
 	keeper_schedule(k, 0);
 }
 
-/* The fds a state names, each once. */
+/* The fds a state names (each once after fdlist_sort()). */
 struct fdlist {
 	struct sent	*v;
 	size_t		 n, cap;
@@ -332,14 +393,9 @@ fdlist_add(int *fdp, void *arg)
 {
 	struct fdlist	*l = arg;
 	struct stat	 sb;
-	size_t		 i;
 
 	if (*fdp < 0 || fstat(*fdp, &sb) == -1)
 		return;
-	for (i = 0; i < l->n; i++) {
-		if (l->v[i].num == *fdp)
-			return;
-	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		l->v = clm_realloc(l->v, l->cap * sizeof *l->v);
@@ -356,6 +412,21 @@ sent_cmp(const void *a, const void *b)
 	const struct sent	*x = a, *y = b;
 
 	return (x->num > y->num) - (x->num < y->num);
+}
+
+/* In order of number, each once. */
+static void
+fdlist_sort(struct fdlist *l)
+{
+	size_t	i, n = 0;
+
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, sent_cmp);
+	for (i = 0; i < l->n; i++) {
+		if (n == 0 || l->v[n - 1].num != l->v[i].num)
+			l->v[n++] = l->v[i];
+	}
+	l->n = n;
 }
 
 /* Does the keeper hold this very descriptor under this number? */
@@ -426,8 +497,7 @@ keeper_checkpoint(struct clm_keeper *k)
 	upgrade_state_free(&st);
 	if (mfd == -1)
 		goto out;
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof *l.v, sent_cmp);
+	fdlist_sort(&l);
 	pick = clm_calloc(l.n + 1, sizeof *pick);
 	for (i = 0; i < l.n; i++)
 		pick[i] = !keeper_holds(k, &l.v[i]);
@@ -468,7 +538,7 @@ static void
 keeper_timer_cb(uv_timer_t *t)
 {
 	struct clm_keeper	*k = t->data;
-	uint64_t		 t0 = uv_hrtime();
+	uint64_t		 t0 = uv_hrtime(), gap;
 
 	if (k->conn == -1) {
 		if (keeper_spawn(k) == 0)
@@ -478,8 +548,15 @@ keeper_timer_cb(uv_timer_t *t)
 			    KEEPER_RESTART_MAX_MS, 0);
 		return;
 	}
+	/* No OK within KEEPER_ACK_WAIT_MS: a keeper older than OK, or a
+	 * stuck one (then the sends fail with EAGAIN): go on. */
+	k->inflight = false;
 	if (!k->dirty)
 		return;
+	if (keeper_wait_ms(k) > 0) {
+		uv_timer_start(k->timer, keeper_timer_cb, keeper_wait_ms(k), 0);
+		return;
+	}
 	k->dirty = false;
 	if (keeper_checkpoint(k) == -1) {
 		/* The keeper is busy (or stopped): again a little later. */
@@ -487,10 +564,16 @@ keeper_timer_cb(uv_timer_t *t)
 		uv_timer_start(k->timer, keeper_timer_cb, 50, 0);
 		return;
 	}
-	/* A big state is sent at most every ten times what it costs. */
-	k->gap_ms = (uv_hrtime() - t0) / 100000;
-	if (k->gap_ms > KEEPER_CHECKPOINT_MAX_MS)
-		k->gap_ms = KEEPER_CHECKPOINT_MAX_MS;
+	/* One state at a time: the next, with every change made meanwhile,
+	 * when the keeper has committed this one (OK), and a big state at
+	 * most every ten times what it costs. */
+	k->inflight = true;
+	gap = (uv_hrtime() - t0) / 100000;
+	gap = gap < KEEPER_COALESCE_MS ? KEEPER_COALESCE_MS :
+	    gap > KEEPER_CHECKPOINT_MAX_MS ? KEEPER_CHECKPOINT_MAX_MS : gap;
+	uv_update_time(k->loop);
+	k->next_ms = uv_now(k->loop) - (uv_hrtime() - t0) / 1000000 + gap;
+	uv_timer_start(k->timer, keeper_timer_cb, KEEPER_ACK_WAIT_MS, 0);
 	k->backoff_ms = 100;
 }
 
@@ -526,8 +609,8 @@ keeper_changed(struct clm_keeper *k)
 	if (k == NULL)
 		return;
 	k->dirty = true;
-	if (k->conn != -1)
-		keeper_schedule(k, k->gap_ms);
+	if (k->conn != -1 && !k->inflight)
+		keeper_schedule(k, keeper_wait_ms(k));
 }
 
 int
@@ -571,10 +654,10 @@ keeper_stop(struct clm_keeper *k, bool bye)
 
 /* ---- a new clmd takes a dead one's state ---- */
 
+/* The old clmd's number of each descriptor, ours, and whether the state
+ * names it; sorted by the old number. */
 struct renumber {
-	const int	*from;
-	const int	*to;
-	bool		*used;
+	struct kfd	*v;
 	size_t		 n;
 };
 
@@ -582,18 +665,17 @@ static void
 renumber_fd(int *fdp, void *arg)
 {
 	const struct renumber	*r = arg;
-	size_t			 i;
+	struct kset		 s = { r->v, r->n, r->n };
+	struct kfd		*f;
 
 	if (*fdp < 0)
 		return;
-	for (i = 0; i < r->n; i++) {
-		if (r->from[i] == *fdp) {
-			*fdp = r->to[i];
-			r->used[i] = true;
-			return;
-		}
+	if ((f = kset_find(&s, *fdp)) == NULL) {
+		*fdp = -1;	/* the keeper did not have it */
+		return;
 	}
-	*fdp = -1;	/* the keeper did not have it */
+	*fdp = f->fd;
+	f->seq = 1;	/* used */
 }
 
 int
@@ -604,9 +686,10 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 	struct timeval		 tv = { 10, 0 };
 	struct renumber		 rn;
 	char			*path = keeper_sock_path(home), *buf;
-	int			*from = NULL, *to = NULL, fds[KEEPER_FDS_MAX];
+	struct kset		 got = { 0 };
+	int			 fds[KEEPER_FDS_MAX];
 	int			 nums[KEEPER_FDS_MAX], s, r = 0, mfd = -1, sfd;
-	size_t			 nfds, nnums, n = 0, cap = 0, i;
+	size_t			 nfds, nnums, i;
 	ssize_t			 len;
 
 	*conn = -1;
@@ -640,16 +723,17 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 		} else if (strncmp(buf, "FDS ", 4) == 0 &&
 		    kmsg_numbers(buf, nums, KEEPER_FDS_MAX, &nnums) == 0 &&
 		    nnums == nfds) {
-			if (n + nfds > cap) {
-				cap = (n + nfds) * 2;
-				from = clm_realloc(from, cap * sizeof *from);
-				to = clm_realloc(to, cap * sizeof *to);
+			if (got.n + nfds > got.cap) {
+				got.cap = (got.n + nfds) * 2;
+				got.v = clm_realloc(got.v, got.cap *
+				    sizeof *got.v);
 			}
-			if (nfds > 0) {
-				memcpy(from + n, nums, nfds * sizeof *from);
-				memcpy(to + n, fds, nfds * sizeof *to);
+			for (i = 0; i < nfds; i++) {
+				got.v[got.n].num = nums[i];
+				got.v[got.n].fd = fds[i];
+				got.v[got.n].seq = 0;
+				got.n++;
 			}
-			n += nfds;
 			continue;
 		} else if (strcmp(buf, "STATE") == 0 && nfds == 1)
 			mfd = fds[0];
@@ -671,30 +755,28 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 		r = -1;
 		goto out;
 	}
-	rn.from = from;
-	rn.to = to;
-	rn.n = n;
-	rn.used = clm_calloc(n + 1, sizeof *rn.used);
+	if (got.n > 1)
+		qsort(got.v, got.n, sizeof *got.v, kfd_cmp);
+	rn.v = got.v;
+	rn.n = got.n;
 	upgrade_state_fds(st, renumber_fd, &rn);
 	/* What the state does not name is not ours to keep. */
-	for (i = 0; i < n; i++) {
-		if (!rn.used[i])
-			close(to[i]);
+	for (i = 0; i < got.n; i++) {
+		if (got.v[i].seq == 0)
+			close(got.v[i].fd);
 	}
-	free(rn.used);
 	*conn = s;
 	s = -1;
-	n = 0;
+	got.n = 0;
 	r = 1;
 out:
-	for (i = 0; i < n; i++)
-		close(to[i]);
+	for (i = 0; i < got.n; i++)
+		close(got.v[i].fd);
 	if (s != -1)
 		close(s);
 	if (mfd != -1)
 		close(mfd);
-	free(from);
-	free(to);
+	free(got.v);
 	free(buf);
 	return r;
 }
@@ -804,8 +886,9 @@ keeper_stop_orphans(const struct clm_home *home)
 		for (k = 0; k < sa->nworkers; k++) {
 			struct clm_state_worker	*sw = &sa->workers[k];
 
-			if (sw->pid <= 0 || !orphan_is(sw->pid,
-			    sa->spec->name, sw->slot))
+			if (sw->pid <= 0 || (sw->start_time != 0 &&
+			    reaper_start_time(sw->pid) != sw->start_time) ||
+			    !orphan_is(sw->pid, sa->spec->name, sw->slot))
 				continue;
 			o = clm_realloc(o, (n + 1) * sizeof *o);
 			o[n].pid = sw->pid;
@@ -867,16 +950,6 @@ keeper_stop_orphans(const struct clm_home *home)
 
 /* ---- the keeper process ---- */
 
-struct kfd {
-	int	num;	/* in clmd */
-	int	fd;	/* ours */
-};
-
-struct kset {
-	struct kfd	*v;
-	size_t		 n, cap;
-};
-
 struct keeper_proc {
 	const char	*sock_path;
 	const char	*state_path;
@@ -919,35 +992,27 @@ klog(const char *fmt, ...)
 		(void)0;
 }
 
-static struct kfd *
-kset_find(struct kset *s, int num)
-{
-	size_t	i;
-
-	for (i = 0; i < s->n; i++) {
-		if (s->v[i].num == num)
-			return &s->v[i];
-	}
-	return NULL;
-}
-
+/* Sent since the last state: appended (a number sent again is the
+ * later one); sorted at the commit. */
 static void
-kset_put(struct kset *s, int num, int fd)
+kset_add(struct kset *s, int num, int fd)
 {
-	struct kfd	*f = kset_find(s, num);
-
-	if (f != NULL) {
-		close(f->fd);
-		f->fd = fd;
-		return;
-	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->v = clm_realloc(s->v, s->cap * sizeof *s->v);
 	}
 	s->v[s->n].num = num;
 	s->v[s->n].fd = fd;
+	s->v[s->n].seq = s->n;
 	s->n++;
+}
+
+static int
+int_cmp(const void *a, const void *b)
+{
+	int	x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
 }
 
 static void
@@ -955,38 +1020,54 @@ kset_clear(struct kset *s)
 {
 	size_t	i;
 
-	for (i = 0; i < s->n; i++)
-		close(s->v[i].fd);
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].fd != -1)
+			close(s->v[i].fd);
+	}
 	s->n = 0;
 }
 
 /* STATE: the kept numbers, from what was sent since or held before; the
- * rest is closed. */
+ * rest is closed. O(n log n): a state may name tens of thousands. */
 static void
 keeper_commit(struct keeper_proc *kp, int mfd)
 {
 	struct kset	 next = { 0 };
 	struct kfd	*f;
-	size_t		 i;
+	size_t		 i, n;
 
+	/* The staging set by number, the last sent of each kept. */
+	if (kp->staging.n > 1)
+		qsort(kp->staging.v, kp->staging.n, sizeof *kp->staging.v,
+		    kfd_cmp);
+	for (i = 0, n = 0; i < kp->staging.n; i++) {
+		if (i + 1 < kp->staging.n &&
+		    kp->staging.v[i + 1].num == kp->staging.v[i].num) {
+			close(kp->staging.v[i].fd);
+			continue;
+		}
+		kp->staging.v[n++] = kp->staging.v[i];
+	}
+	kp->staging.n = n;
+	if (kp->nkeep > 1)
+		qsort(kp->keep, kp->nkeep, sizeof *kp->keep, int_cmp);
+	next.cap = kp->nkeep + 1;
+	next.v = clm_calloc(next.cap, sizeof *next.v);
 	for (i = 0; i < kp->nkeep; i++) {
+		if (i > 0 && kp->keep[i] == kp->keep[i - 1])
+			continue;
 		if ((f = kset_find(&kp->staging, kp->keep[i])) == NULL &&
 		    (f = kset_find(&kp->held, kp->keep[i])) == NULL)
 			continue;
-		if (kset_find(&next, f->num) != NULL)
-			continue;
-		kset_put(&next, f->num, f->fd);
+		/* In order of number: next is sorted as held must be. */
+		next.v[next.n].num = f->num;
+		next.v[next.n].fd = f->fd;
+		next.v[next.n].seq = 0;
+		next.n++;
 		f->fd = -1;
 	}
-	for (i = 0; i < kp->staging.n; i++) {
-		if (kp->staging.v[i].fd != -1)
-			close(kp->staging.v[i].fd);
-	}
-	kp->staging.n = 0;
-	for (i = 0; i < kp->held.n; i++) {
-		if (kp->held.v[i].fd != -1)
-			close(kp->held.v[i].fd);
-	}
+	kset_clear(&kp->staging);
+	kset_clear(&kp->held);
 	free(kp->held.v);
 	kp->held = next;
 	kp->nkeep = 0;
@@ -1060,7 +1141,7 @@ keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
 	} else if (strncmp(msg, "FDS ", 4) == 0 &&
 	    kmsg_numbers(msg, nums, KEEPER_FDS_MAX, &n) == 0 && n == nfds) {
 		for (i = 0; i < n; i++)
-			kset_put(&kp->staging, nums[i], fds[i]);
+			kset_add(&kp->staging, nums[i], fds[i]);
 		return 0;
 	} else if (strncmp(msg, "KEEP ", 5) == 0 &&
 	    kmsg_numbers(msg, nums, KEEPER_NUMS_MAX, &n) == 0) {
@@ -1075,6 +1156,9 @@ keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
 	} else if (strcmp(msg, "STATE") == 0 && nfds == 1) {
 		keeper_commit(kp, fds[0]);
 		keeper_write_state(kp);
+		/* clmd sends the next state when this one is kept. */
+		if (kmsg_send(kp->conn, "OK", NULL, 0, MSG_DONTWAIT) == -1)
+			klog("cannot say OK to clmd: %s", strerror(errno));
 		return 0;
 	} else if (strcmp(msg, "BYE") == 0)
 		return 1;
@@ -1251,6 +1335,7 @@ keeper_main(int argc, char **argv)
 	size_t			 nfds, i;
 	ssize_t			 n;
 	uint64_t		 now;
+	unsigned long long	 from, to;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: clm-keeper SOCKET STATEFILE\n"
@@ -1270,6 +1355,10 @@ keeper_main(int argc, char **argv)
 		    "is started by clmd, not by hand)\n");
 		return 1;
 	}
+	/* It holds as many descriptors as clmd (3 a worker). */
+	if (limits_raise_soft(&from, &to) == -1)
+		klog("cannot raise the open file limit from %llu to %llu: %s",
+		    from, to, strerror(errno));
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);

@@ -1,4 +1,4 @@
-/* clmd's open-file limit: raised at start, checked before a start. */
+/* The open-file limit: raised at start, checked before a start. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,29 +23,40 @@ limits_nr_open(void)
 	return (rlim_t)n;
 }
 
-void
-limits_raise_nofile(void)
+int
+limits_raise_soft(unsigned long long *from, unsigned long long *to)
 {
 	struct rlimit	rl;
-	rlim_t		old;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		log_warn("getrlimit(RLIMIT_NOFILE)");
-		return;
-	}
+	*from = *to = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	*from = *to = (unsigned long long)rl.rlim_cur;
 	if (rl.rlim_cur >= rl.rlim_max)
-		return;
-	old = rl.rlim_cur;
+		return 0;
 	rl.rlim_cur = rl.rlim_max;
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > limits_nr_open())
 		rl.rlim_cur = limits_nr_open();
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		log_warn("cannot raise the open file limit from %llu to %llu",
-		    (unsigned long long)old, (unsigned long long)rl.rlim_cur);
+	*to = (unsigned long long)rl.rlim_cur;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+void
+limits_raise_nofile(void)
+{
+	unsigned long long	old, now;
+
+	if (limits_raise_soft(&old, &now) == -1) {
+		if (old == now)
+			log_warn("getrlimit(RLIMIT_NOFILE)");
+		else
+			log_warn("cannot raise the open file limit from %llu "
+			    "to %llu", old, now);
 		return;
 	}
-	log_info("open file limit raised from %llu to %llu (the hard limit)",
-	    (unsigned long long)old, (unsigned long long)rl.rlim_cur);
+	if (now != old)
+		log_info("open file limit raised from %llu to %llu (the hard "
+		    "limit)", old, now);
 }
 
 uint64_t

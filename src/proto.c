@@ -1318,6 +1318,7 @@ proto_state_workers_to_json(const struct clm_state_worker *v, size_t n)
 		proto_add_number(w, "run_id", (double)sw->run_id);
 		proto_add_number(w, "chan_fd", sw->chan_fd);
 		proto_add_number(w, "pidfd", sw->pidfd);
+		proto_add_number(w, "start_time", (double)sw->start_time);
 		proto_add_number(w, "sock_key", sw->sock_key);
 		if (!cJSON_AddItemToArray(ws, w))
 			proto_oom();
@@ -1325,12 +1326,61 @@ proto_state_workers_to_json(const struct clm_state_worker *v, size_t n)
 	return ws;
 }
 
-char *
-proto_state_encode(const struct clm_state *st)
+/* Print one item and free it; -1 if put failed. */
+static int
+proto_put_json(cJSON *item, const char *before, proto_put_fn put, void *arg)
 {
-	cJSON	*root, *apps, *a, *ws, *fds, *ss, *s;
 	char	*text;
-	size_t	 i, k;
+	int	 r;
+
+	text = cJSON_PrintUnformatted(item);
+	cJSON_Delete(item);
+	if (text == NULL)
+		proto_oom();
+	r = put(arg, before, strlen(before)) == -1 ||
+	    put(arg, text, strlen(text)) == -1 ? -1 : 0;
+	free(text);
+	return r;
+}
+
+static cJSON *
+proto_state_app_to_json(const struct clm_state_app *sa)
+{
+	cJSON	*a, *fds;
+	size_t	 k;
+
+	a = proto_check(cJSON_CreateObject());
+	proto_add(a, "spec", proto_spec_to_json(sa->spec));
+	proto_add_number(a, "want", sa->want);
+	proto_add_bool(a, "up", sa->up);
+	proto_add_bool(a, "signals_ready", sa->signals_ready);
+	proto_add(a, "listeners", proto_listeners_to_json(sa->listeners,
+	    sa->nlisteners));
+	fds = proto_check(cJSON_CreateArray());
+	for (k = 0; k < sa->nlisten_fds; k++)
+		cJSON_AddItemToArray(fds, proto_check(
+		    cJSON_CreateNumber(sa->listen_fds[k])));
+	proto_add(a, "listen_fds", fds);
+	proto_add(a, "workers", proto_state_workers_to_json(sa->workers,
+	    sa->nworkers));
+	if (sa->nstrays > 0)
+		proto_add(a, "strays", proto_state_workers_to_json(sa->strays,
+		    sa->nstrays));
+	return a;
+}
+
+/*
+ * The state's JSON, one app (one stream) at a time: a state of thousands
+ * of apps is never a tree in memory at once (clmd checkpoints it into
+ * clm-keeper after its changes).
+ */
+int
+proto_state_write(const struct clm_state *st, proto_put_fn put, void *arg)
+{
+	cJSON	*root, *s;
+	char	*text;
+	size_t	 i, len;
+	int	 r;
 
 	root = proto_check(cJSON_CreateObject());
 	proto_add_number(root, "state", st->version);
@@ -1342,49 +1392,35 @@ proto_state_encode(const struct clm_state *st)
 	proto_add_number(root, "runs", (double)st->runs);
 	proto_add_bool(root, "foreground", st->foreground);
 	proto_add_string(root, "config", st->config);
-	apps = proto_check(cJSON_CreateArray());
+	if ((text = cJSON_PrintUnformatted(root)) == NULL)
+		proto_oom();
+	cJSON_Delete(root);
+	/* "{...}" without its "}": the arrays follow. */
+	len = strlen(text);
+	r = put(arg, text, len - 1);
+	free(text);
+	if (r == -1 || put(arg, ",\"apps\":[", 9) == -1)
+		return -1;
 	for (i = 0; i < st->napps; i++) {
-		const struct clm_state_app *sa = &st->apps[i];
-
-		a = proto_check(cJSON_CreateObject());
-		proto_add(a, "spec", proto_spec_to_json(sa->spec));
-		proto_add_number(a, "want", sa->want);
-		proto_add_bool(a, "up", sa->up);
-		proto_add_bool(a, "signals_ready", sa->signals_ready);
-		proto_add(a, "listeners", proto_listeners_to_json(
-		    sa->listeners, sa->nlisteners));
-		fds = proto_check(cJSON_CreateArray());
-		for (k = 0; k < sa->nlisten_fds; k++)
-			cJSON_AddItemToArray(fds, proto_check(
-			    cJSON_CreateNumber(sa->listen_fds[k])));
-		proto_add(a, "listen_fds", fds);
-		ws = proto_state_workers_to_json(sa->workers, sa->nworkers);
-		proto_add(a, "workers", ws);
-		if (sa->nstrays > 0)
-			proto_add(a, "strays", proto_state_workers_to_json(
-			    sa->strays, sa->nstrays));
-		if (!cJSON_AddItemToArray(apps, a))
-			proto_oom();
+		if (proto_put_json(proto_state_app_to_json(&st->apps[i]),
+		    i > 0 ? "," : "", put, arg) == -1)
+			return -1;
 	}
-	proto_add(root, "apps", apps);
-	ss = proto_check(cJSON_CreateArray());
+	if (put(arg, "],\"streams\":[", 13) == -1)
+		return -1;
 	for (i = 0; i < st->nstreams; i++) {
 		s = proto_check(cJSON_CreateObject());
 		proto_add_string(s, "id", st->streams[i].id);
 		proto_add_string(s, "msg", st->streams[i].msg);
 		proto_add_number(s, "fd", st->streams[i].fd);
 		proto_add_bool(s, "ended", st->streams[i].ended);
-		if (!cJSON_AddItemToArray(ss, s))
-			proto_oom();
+		if (proto_put_json(s, i > 0 ? "," : "", put, arg) == -1)
+			return -1;
 	}
-	proto_add(root, "streams", ss);
-	proto_add(root, "inherited", proto_listeners_to_json(st->inherited,
-	    st->ninherited));
-	text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (text == NULL)
-		proto_oom();
-	return text;
+	if (proto_put_json(proto_listeners_to_json(st->inherited,
+	    st->ninherited), "],\"inherited\":", put, arg) == -1)
+		return -1;
+	return put(arg, "}", 1);
 }
 
 static int
@@ -1468,7 +1504,9 @@ proto_state_workers_from_json(struct proto_dec *d, const cJSON *ws,
 		    proto_get_int(d, w, "", "run_id", 0, PROTO_U53_MAX,
 		    false, &v) != 0 ||
 		    proto_get_fd(d, w, "", "chan_fd", &sw->chan_fd) != 0 ||
-		    proto_get_fd(d, w, "", "pidfd", &sw->pidfd) != 0)
+		    proto_get_fd(d, w, "", "pidfd", &sw->pidfd) != 0 ||
+		    proto_get_u64(d, w, "", "start_time",
+		    &sw->start_time) != 0)
 			return -1;
 		sw->sock_key = sw->slot;
 		if (proto_get_int32(d, w, "", "sock_key", 0, 1 << 22, false,

@@ -1,13 +1,18 @@
 /* The registry of clmd's children, and reaping the orphans. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clm/limits.h"
 #include "clm/log.h"
 #include "clm/reaper.h"
 
@@ -23,6 +28,10 @@ struct child {
 	reaper_exit_cb	 exited;
 	void		*arg;
 	uv_poll_t	*poll;		/* on its pidfd: not our child */
+	int		 pidfd;		/* the poll's; -1: none */
+	uint64_t	 start;		/* adopted: its start time; 0 */
+	bool		 gone;		/* adopted, found dead: report it */
+	bool		 check;		/* adopted, not ours, no pidfd: swept */
 };
 
 static struct child	*children;
@@ -31,6 +40,8 @@ static size_t		 nchildren, children_cap;
  * workers are looked up in O(1). Twice children_cap slots. */
 static size_t		*pidtab;
 static size_t		 pidtab_cap;
+static size_t		 nwatched;	/* children gone or check */
+static uint64_t		 looked_ms;	/* the last look at /proc for them */
 static uv_loop_t	*reaper_loop;
 static uv_signal_t	 reaper_sig;
 static uv_timer_t	 reaper_timer;
@@ -168,6 +179,10 @@ child_remove(struct child *c)
 
 	if (c->poll != NULL)
 		uv_close((uv_handle_t *)c->poll, poll_close_cb);
+	if (c->pidfd != -1)
+		close(c->pidfd);
+	if (c->gone || c->check)
+		nwatched--;
 	pidtab_del(pidtab_slot(c->pid, i));
 	if (i != last) {
 		/* The last one moves into i's place. */
@@ -211,6 +226,7 @@ reaper_spawn(uv_loop_t *loop, uv_process_t *proc,
 	if ((r = uv_spawn(loop, proc, &o)) != 0)
 		return r;
 	c.pid = proc->pid;
+	c.pidfd = -1;
 	c.proc = proc;
 	c.exit_cb = opts->exit_cb;
 	child_add(&c);
@@ -259,25 +275,132 @@ reaper_pidfd_cb(uv_poll_t *p, int status, int events)
 	adopted.exited(adopted.arg, adopted.pid, wstatus);
 }
 
+int
+reaper_proc_stat(int pid, struct reaper_stat *ps)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 start;
+	ssize_t			 n;
+	int			 fd, ppid;
+	char			 state;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The name (field 2) may hold spaces and parentheses: after the
+	 * last ')' come state (3), ppid (4), ... starttime (22). */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c %d %*d %*d "
+	    "%*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	    &state, &ppid, &start) != 3)
+		return -1;
+	ps->state = state;
+	ps->ppid = ppid;
+	ps->start = start;
+	return 0;
+}
+
+uint64_t
+reaper_start_time(int pid)
+{
+	struct reaper_stat	ps;
+
+	return reaper_proc_stat(pid, &ps) == -1 ? 0 : ps.start;
+}
+
+/* Is the adopted process (not our child) still the one we adopted? */
+static bool
+adopted_alive(int pid, uint64_t start)
+{
+	struct reaper_stat	ps;
+
+	return reaper_proc_stat(pid, &ps) == 0 && ps.state != 'Z' &&
+	    ps.state != 'X' && (start == 0 || ps.start == start);
+}
+
+/* Room for one more descriptor that only saves a sweep: not the last
+ * LIMITS_FDS_BASE ones, which clients and log files need. */
+static bool
+fd_room(int fd)
+{
+	struct rlimit	rl;
+
+	return getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    (rlim_t)fd + LIMITS_FDS_BASE < rl.rlim_cur;
+}
+
 void
-reaper_adopt(int pid, int pidfd, reaper_exit_cb exited, void *arg)
+reaper_child(int pid, reaper_exit_cb exited, void *arg)
 {
 	struct child	c = { 0 };
 
 	c.pid = pid;
+	c.pidfd = -1;
 	c.exited = exited;
 	c.arg = arg;
-	if (pidfd >= 0 && reaper_loop != NULL) {
+	child_add(&c);
+}
+
+void
+reaper_adopt(int pid, uint64_t start, reaper_exit_cb exited, void *arg)
+{
+	struct child		c = { 0 };
+	struct reaper_stat	ps = { 0 };
+
+	c.pid = pid;
+	c.pidfd = -1;
+	c.start = start;
+	c.exited = exited;
+	c.arg = arg;
+	if (reaper_loop == NULL) {
+		child_add(&c);
+		return;
+	}
+	if (reaper_proc_stat(pid, &ps) == -1 ||
+	    (start != 0 && ps.start != start)) {
+		/* Gone, or its pid is another's now. */
+		c.gone = true;
+	} else if (ps.ppid == getpid()) {
+		/* Ours (clm update): SIGCHLD and reap() see its end. */
+	} else if ((c.pidfd = reaper_pidfd(pid)) == -1) {
+		c.gone = errno == ESRCH;
+		c.check = !c.gone;
+	} else if (!adopted_alive(pid, ps.start)) {
+		/* It ended (or its pid went to another) before the pidfd
+		 * was open: the pidfd may be the new one's. */
+		c.gone = true;
+	} else if (!fd_room(c.pidfd)) {
+		close(c.pidfd);
+		c.pidfd = -1;
+		c.check = true;
+	} else {
 		c.poll = clm_calloc(1, sizeof *c.poll);
-		if (uv_poll_init(reaper_loop, c.poll, pidfd) != 0) {
+		if (uv_poll_init(reaper_loop, c.poll, c.pidfd) != 0) {
 			free(c.poll);
 			c.poll = NULL;
+			close(c.pidfd);
+			c.pidfd = -1;
+			c.check = true;
 		} else {
 			c.poll->data = (void *)(intptr_t)pid;	/* its key */
 			uv_poll_start(c.poll, UV_READABLE, reaper_pidfd_cb);
 		}
 	}
+	if (c.gone && c.pidfd != -1) {
+		close(c.pidfd);
+		c.pidfd = -1;
+	}
+	c.start = start != 0 ? start : ps.start;
+	nwatched += c.gone || c.check;
 	child_add(&c);
+	/* Report the dead and reap our zombies from the loop, soon. */
+	uv_timer_start(&reaper_timer, reaper_timer_cb, c.gone ? 0 :
+	    REAPER_RETRY_MS, reaper_sweep_ms);
 }
 
 int
@@ -330,10 +453,55 @@ reap(void)
 	}
 }
 
+static bool
+child_is_gone(const struct child *c, const void *unused)
+{
+	return c->gone;
+}
+
+/* The adopted ones found dead, and those without a pidfd that ended:
+ * their ends, reported. */
+static void
+sweep_adopted(void)
+{
+	struct child	*c, adopted;
+	int		*dead = NULL;
+	size_t		 i, n = 0;
+	bool		 look;
+
+	if (nwatched == 0)
+		return;
+	/* /proc is looked at every sweep, not at every SIGCHLD. */
+	look = clm_now_ms() - looked_ms >= reaper_sweep_ms / 2;
+	if (look)
+		looked_ms = clm_now_ms();
+	for (i = 0; i < nchildren; i++) {
+		c = &children[i];
+		if (c->gone || (look && c->check &&
+		    !adopted_alive(c->pid, c->start))) {
+			c->gone = true;
+			dead = clm_realloc(dead, (n + 1) * sizeof *dead);
+			dead[n++] = c->pid;
+		}
+	}
+	/* One at a time: a callback may spawn (or adopt) again. */
+	for (i = 0; i < n; i++) {
+		if ((c = child_find_if(dead[i], child_is_gone, NULL)) == NULL)
+			continue;
+		adopted = *c;
+		adopted.poll = NULL;
+		adopted.pidfd = -1;
+		child_remove(c);
+		adopted.exited(adopted.arg, adopted.pid, REAPER_STATUS_UNKNOWN);
+	}
+	free(dead);
+}
+
 static void
 reaper_timer_cb(uv_timer_t *t)
 {
 	reap();
+	sweep_adopted();
 }
 
 static void

@@ -2257,7 +2257,8 @@ export_worker(struct worker *w, struct clm_state_worker *sw)
 	sw->term_signal = w->term_signal;
 	sw->run_id = w->run_id;
 	sw->chan_fd = w->chan != NULL ? channel_fd(w->chan) : -1;
-	sw->pidfd = w->pidfd;
+	sw->pidfd = -1;		/* the next clmd opens its own */
+	sw->start_time = w->start_time;
 	sw->sock_key = w->sock_key;
 }
 
@@ -2360,7 +2361,11 @@ import_worker(struct worker *w, struct clm_state_worker *sw, enum wwant want)
 	w->term_signal = sw->term_signal;
 	w->run_id = sw->run_id;
 	w->sock_key = sw->sock_key;
-	worker_import(w, sw->state, want, sw->pid, sw->pidfd, sw->chan_fd);
+	if (sw->pidfd != -1)	/* an older clmd's */
+		close(sw->pidfd);
+	sw->pidfd = -1;
+	worker_import(w, sw->state, want, sw->pid, sw->start_time,
+	    sw->chan_fd);
 }
 
 /* A worker of an operation the crash ended: taken over, and stopped. */

@@ -401,27 +401,67 @@ upgrade_state_free(struct clm_state *st)
 	free(st->config);
 }
 
+/* The state's text into a memfd, through a buffer. */
+struct state_out {
+	int	fd;
+	size_t	len;
+	char	buf[65536];
+};
+
+static int
+state_flush(struct state_out *o)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < o->len) {
+		if ((n = write(o->fd, o->buf + off, o->len - off)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	o->len = 0;
+	return 0;
+}
+
+static int
+state_put(void *arg, const char *s, size_t n)
+{
+	struct state_out	*o = arg;
+	size_t			 k;
+
+	while (n > 0) {
+		if (o->len == sizeof o->buf && state_flush(o) == -1)
+			return -1;
+		k = sizeof o->buf - o->len < n ? sizeof o->buf - o->len : n;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+	}
+	return 0;
+}
+
 int
 upgrade_state_write(const struct clm_state *st, bool cloexec)
 {
-	char	*text = proto_state_encode(st);
-	size_t	 len = strlen(text), off = 0;
-	ssize_t	 n;
-	int	 fd, err;
+	struct state_out	*o;
+	int			 fd, err = 0;
 
-	fd = memfd_create("clm-state", cloexec ? MFD_CLOEXEC : 0);
-	while (fd != -1 && off < len) {
-		if ((n = write(fd, text + off, len - off)) <= 0)
-			break;
-		off += (size_t)n;
-	}
-	err = errno;
-	free(text);
-	if (fd != -1 && (off < len || lseek(fd, 0, SEEK_SET) == -1)) {
-		err = off < len ? err : errno;
+	if ((fd = memfd_create("clm-state", cloexec ? MFD_CLOEXEC : 0)) == -1)
+		return -1;
+	o = clm_malloc(sizeof *o);
+	o->fd = fd;
+	o->len = 0;
+	if (proto_state_write(st, state_put, o) == -1 ||
+	    state_flush(o) == -1 || lseek(fd, 0, SEEK_SET) == -1) {
+		err = errno != 0 ? errno : EIO;
 		close(fd);
 		fd = -1;
 	}
+	free(o);
 	errno = err;
 	return fd;
 }

@@ -76,7 +76,6 @@ worker_new(struct worker_ctx *ctx, struct worker_app *app, int slot)
 	w->app = app;
 	w->slot = slot;
 	w->sock_key = slot;
-	w->pidfd = -1;
 	w->exit_code = -1;
 	uv_timer_init(ctx->loop, &w->timer);
 	w->timer.data = w;
@@ -864,13 +863,14 @@ proc_spawn(struct worker *w, char **cause)
 			(void)0;
 	} else {
 		/* The reaper reaps it and tells proc_reaped(). */
-		reaper_adopt(pid, -1, proc_reaped, w);
+		reaper_child(pid, proc_reaped, w);
 		if (spec->log_target == CLM_LOG_STDOUT ||
 		    spec->log_target == CLM_LOG_BOTH)
 			logs_pid(ctx->logs, spec->name, w->slot, w->run_id,
 			    pid);
-		/* Who adopts it after a crash of clmd watches this. */
-		w->pidfd = reaper_pidfd(pid);
+		/* Who adopts it after a crash of clmd checks this: libuv
+		 * sees the end of our own child, no pidfd is held. */
+		w->start_time = reaper_start_time(pid);
 	}
 	if (out != -1)
 		close(out);
@@ -891,9 +891,7 @@ proc_ended(struct worker *w)
 	/* Whatever the worker left in its process group goes with it. */
 	signal_group(w, SIGKILL);
 	w->adopted = false;
-	if (w->pidfd != -1)
-		close(w->pidfd);
-	w->pidfd = -1;
+	w->start_time = 0;
 	logs_detach(w->ctx->logs, wname(w), w->slot, w->run_id);
 	channel_close(w->chan);
 	w->chan = NULL;
@@ -924,22 +922,20 @@ const struct worker_procs worker_procs_uv = {
 
 void
 worker_import(struct worker *w, const char *state, enum wwant want, int pid,
-    int pidfd, int chan_fd)
+    uint64_t start_time, int chan_fd)
 {
 	char	*cause = NULL;
 	size_t	 i;
 
 	w->want = want;
-	/* A state without pidfds (an older clmd's): open one now. */
-	if (pid > 0 && pidfd == -1)
-		pidfd = reaper_pidfd(pid);
 	if (pid > 0) {
 		w->pid = pid;
-		w->pidfd = pidfd;
+		/* An older clmd's state has none: what it is now. */
+		w->start_time = start_time != 0 ? start_time :
+		    reaper_start_time(pid);
 		w->adopted = true;
-		reaper_adopt(pid, pidfd, proc_reaped, w);
-	} else if (pidfd != -1)
-		close(pidfd);
+		reaper_adopt(pid, start_time, proc_reaped, w);
+	}
 	if (chan_fd != -1 && channel_adopt(w->ctx->loop, &worker_chan_cbs, w,
 	    chan_fd, &w->chan, &cause) == -1) {
 		log_warnx("%s:%d: %s", wname(w), w->slot, cause);

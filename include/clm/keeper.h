@@ -2,14 +2,16 @@
  * clm-keeper: what a crash of clmd must not lose, kept by a small process
  * of its own (systemd's FDSTORE, outside systemd).
  *
- * clmd starts one keeper per CLM_HOME and keeps it current: after every
- * change it sends the state `clm update` hands over (apps, workers,
- * restart counts, options: JSON in a memfd) and every descriptor the
- * state names (the home's lock, the control socket, the listening
- * sockets, clmd's ends of the worker channels, the log pipes' read ends,
- * the workers' pidfds). Only what changed travels: descriptors the keeper
- * already holds are named, not sent again. A state is committed whole:
- * the keeper holds the last complete state and exactly its descriptors.
+ * clmd starts one keeper per CLM_HOME and keeps it current: after its
+ * changes it sends the state `clm update` hands over (apps, workers with
+ * their pids and start times, restart counts, options: JSON in a memfd)
+ * and every descriptor the state names (the home's lock, the control
+ * socket, the listening sockets, clmd's ends of the worker channels, the
+ * log pipes' read ends; no pidfds). Only what changed travels:
+ * descriptors the keeper already holds are named, not sent again. A
+ * state is committed whole: the keeper holds the last complete state and
+ * exactly its descriptors, and says OK; one state is in flight at a time,
+ * the next (with every change made meanwhile) goes after the OK.
  *
  * When clmd dies without saying BYE, the keeper still holds the lock (no
  * other clmd starts for the home), the control socket (clients wait in its
@@ -18,7 +20,7 @@
  * Restart=, starts the next one), which asks for the state (TAKE on
  * $CLM_HOME/keeper.sock) and takes it over as after `clm update`: the
  * workers stay, with their pids, channels and restart counts; their ends
- * are seen on their pidfds. The keeper also writes each committed state
+ * are seen on pidfds it opens (checked against the start times). The keeper also writes each committed state
  * to $CLM_HOME/clmd.state, for the next clmd when the keeper died too.
  *
  * If the keeper dies, clmd starts another and sends it everything.
@@ -26,7 +28,8 @@
  * Messages (SOCK_SEQPACKET), clmd to keeper: "HELLO PID FG EXE\nCONFIG",
  * "FDS N..." (with the descriptors, numbered as in clmd), "KEEP N..."
  * (the numbers the next state names), "STATE" (with the memfd: commit),
- * "BYE" (a graceful exit: release everything). A new clmd on keeper.sock:
+ * "BYE" (a graceful exit: release everything); keeper to clmd: "OK" (a
+ * STATE committed). A new clmd on keeper.sock:
  * "TAKE PID"; the keeper answers "BUSY PID" (a clmd is alive), "NONE", or
  * the descriptors ("FDS N...") and "STATE".
  */

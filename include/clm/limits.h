@@ -1,10 +1,13 @@
 /*
- * clmd's open-file limit (RLIMIT_NOFILE). Every worker costs clmd 3 file
- * descriptors (its channel and the read ends of its two output pipes) and
- * clm-logd 4 (those two pipes and its two log files); clm-logd inherits
- * clmd's limit. clmd raises its soft limit to the hard one when it starts,
- * and refuses a start that would run more workers than that limit allows,
- * before starting any of them, rather than failing halfway.
+ * The open-file limit (RLIMIT_NOFILE) of clmd and its helpers. Every
+ * worker costs clmd 3 file descriptors (its channel and the read ends of
+ * its two output pipes: no pidfd for its own children, libuv's SIGCHLD
+ * tells it their end), clm-keeper the same 3 (the copies it holds for a
+ * crash of clmd), and clm-logd 2 (the pipes; its log files are a bounded
+ * cache). clmd raises its soft limit to the hard one when it starts, as
+ * clm-keeper and clm-logd do, and refuses a start that would run more
+ * workers than that limit allows, before starting any of them, rather
+ * than failing halfway.
  */
 #ifndef CLM_LIMITS_H
 #define CLM_LIMITS_H
@@ -12,10 +15,14 @@
 #include "clm/common.h"
 
 #define LIMITS_FDS_BASE		64	/* the daemons' own, clients, spares */
-#define LIMITS_FDS_PER_WORKER	4	/* clm-logd's: the larger share */
+#define LIMITS_FDS_PER_WORKER	3	/* clmd's and clm-keeper's: the
+					   larger share */
 
 /* Raise the soft limit on open files to the hard limit; log what it did. */
 void limits_raise_nofile(void);
+/* The same, quietly: 0 (*from, *to: the soft limit before and now), or -1
+ * with errno. For a process without clmd's log (clm-keeper). */
+int limits_raise_soft(unsigned long long *from, unsigned long long *to);
 
 /* The open files that running this many workers needs. */
 uint64_t limits_fds_needed(size_t workers);

@@ -138,7 +138,10 @@ int proto_dump_decode(const char *buf, size_t len, struct clm_app_spec ***apps,
 
 /* clm update: the state the old image hands to the new one (upgrade.h). */
 struct clm_state;
-char *proto_state_encode(const struct clm_state *);
+/* The state's JSON text, given to put piece by piece (put returns -1 to
+ * stop: then so does proto_state_write). */
+typedef int (*proto_put_fn)(void *arg, const char *, size_t);
+int proto_state_write(const struct clm_state *, proto_put_fn, void *arg);
 int proto_state_decode(const char *buf, size_t len, struct clm_state *,
     char **cause);
 

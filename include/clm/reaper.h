@@ -32,18 +32,35 @@ int	reaper_spawn(uv_loop_t *, uv_process_t *,
 /* proc is closed before its exit: libuv will not reap it, the reaper
  * will (as an orphan). Nothing when libuv has reaped it already. */
 void	reaper_forget(uv_process_t *);
+/* A child clmd spawned itself (spawn_start()): reaped here, on SIGCHLD,
+ * every zombie waiting at once; exited(arg, ...) is called once. */
+void	reaper_child(int pid, reaper_exit_cb exited, void *arg);
 /*
- * A process libuv did not spawn: a worker started with spawn_start() or
- * from before clm update (our child, not libuv's: reaped here, on SIGCHLD,
- * every zombie waiting at once), or one a crashed clmd left
- * (not our child: its end is seen on its pidfd, and its status is
- * REAPER_STATUS_UNKNOWN). pidfd (-1: none, then only a child is seen)
- * stays the caller's. exited(arg, ...) is called once.
+ * A process this image did not spawn: a worker from before clm update
+ * (our child: reaped here, on SIGCHLD), or one a crashed clmd left (not
+ * our child: its status is REAPER_STATUS_UNKNOWN). start: its start time
+ * when it was spawned (reaper_start_time(); 0: unknown): a process of
+ * that pid that started at another time is another, and the one adopted
+ * has ended. One not ours is watched on a pidfd the reaper opens (and
+ * checks against start, so a pid given again is never mistaken), or,
+ * when none can be had (EMFILE, or too close to the limit), by a look at
+ * /proc every sweep. exited(arg, ...) is called once, from the loop.
  */
 #define REAPER_STATUS_UNKNOWN	(-1)
-void	reaper_adopt(int pid, int pidfd, reaper_exit_cb exited, void *arg);
+void	reaper_adopt(int pid, uint64_t start, reaper_exit_cb exited,
+	    void *arg);
 /* pidfd_open(pid), close-on-exec; -1 with errno. */
 int	reaper_pidfd(int pid);
+
+/* What /proc/PID/stat says of a process; -1 if it is gone. */
+struct reaper_stat {
+	char		state;		/* R, S, Z... */
+	int		ppid;
+	uint64_t	start;		/* field 22: clock ticks since boot */
+};
+int	reaper_proc_stat(int pid, struct reaper_stat *);
+/* pid's start time (field 22 of /proc/PID/stat); 0 if it is gone. */
+uint64_t reaper_start_time(int pid);
 
 /* Become a subreaper (unless PID 1) and reap orphans from now on. */
 /* Whether pid is a child clmd spawned or adopted (not yet reaped). */

@@ -33,7 +33,10 @@ struct clm_state_worker {
 	int		 term_signal;
 	unsigned long	 run_id;
 	int		 chan_fd;	/* -1: none */
-	int		 pidfd;		/* pidfd_open() of pid; -1: none */
+	int		 pidfd;		/* pidfd_open() of pid; -1: none (an
+					   older clmd's; no longer sent) */
+	uint64_t	 start_time;	/* of pid (/proc/PID/stat field 22):
+					   another is not it; 0: unknown */
 	int		 sock_key;	/* its sockets' slot (a reload's) */
 };
 

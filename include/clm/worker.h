@@ -160,7 +160,8 @@ struct worker {
 	struct clm_channel	*chan;
 	int			 pid;
 	int			 last_pid;	/* of the last run (events) */
-	int			 pidfd;		/* of pid; -1: none */
+	uint64_t		 start_time;	/* of pid, from /proc: who
+						   adopts it checks it; 0 */
 	unsigned long		 run_id;	/* names its log streams */
 	uint64_t		 started_ms;
 	uint64_t		 alive_ms;	/* online, or its last
@@ -223,9 +224,11 @@ void		 worker_info(struct worker *, struct clm_worker_info *,
 		     uint64_t now);
 
 /* clm update, or a crashed clmd's state: a worker of the old image, in
- * state (by name), wanted as want, with its process pid (0: none), its
- * pidfd and its channel (-1: none). */
+ * state (by name), wanted as want, with its process pid (0: none) that
+ * started at start_time (0: unknown; another start time: it has ended)
+ * and its channel (-1: none). */
 void		 worker_import(struct worker *, const char *state,
-		     enum wwant want, int pid, int pidfd, int chan_fd);
+		     enum wwant want, int pid, uint64_t start_time,
+		     int chan_fd);
 
 #endif

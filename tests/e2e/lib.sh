@@ -232,6 +232,16 @@ daemon_pid() {
 	[ -f "$CLM_HOME/clmd.pid" ] && head -n1 "$CLM_HOME/clmd.pid"
 }
 
+# apps_file FILE N PREFIX: an app file of N /bin/sleep apps, PREFIX0...,
+# one worker each.
+apps_file() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		printf '[%s%d]\nscript = /bin/sleep\nargs = 100000\nlisten_timeout = 0\n' \
+		    "$3" "$i"
+	done >"$1"
+}
+
 # track_pid PID...: check and kill these at exit too.
 track_pid() {
 	local p

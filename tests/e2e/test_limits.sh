@@ -1,22 +1,14 @@
 #!/bin/bash
 # The open-file limit: clmd raises its soft RLIMIT_NOFILE to the hard limit
 # when it starts (clm-logd, its child, inherits it), and a start that would
-# need more open files than that (4 a worker) is refused before anything of
+# need more open files than that (3 a worker) is refused before anything of
 # it starts, with the count and the fix, instead of failing halfway.
 . "$(dirname "$0")/lib.sh"
 
 # Low limits for everything this shell starts, the daemon included:
-# room for (400 - 64) / 4 = 84 workers.
+# room for (400 - 64) / 3 = 112 workers.
 ulimit -Sn 200 && ulimit -Hn 400 || fail "cannot lower the open file limit"
 
-# apps_file FILE N PREFIX: N /bin/sleep apps, one worker each.
-apps_file() {
-	local i
-	for ((i = 0; i < $2; i++)); do
-		printf '[%s%d]\nscript = /bin/sleep\nargs = 100000\nlisten_timeout = 0\n' \
-		    "$3" "$i"
-	done >"$1"
-}
 # children: clmd's child processes other than clm-logd.
 children() { pgrep -l -P "$(daemon_pid)" | grep -vcE ' clm-(logd|keeper)$'; }
 
@@ -33,17 +25,17 @@ L=$(pgrep -P "$D" -x clm-logd)
 assert_eq "$(awk '/^Max open files/ { print $4 }' "/proc/$L/limits")" 400 \
     "clm-logd's soft limit on open files"
 
-check "100 more workers (468 files) are refused, none of them started"
-apps_file "$TEST_TMP/many.ini" 100 m
+check "120 more workers (427 files) are refused, none of them started"
+apps_file "$TEST_TMP/many.ini" 120 m
 capture clm start "$TEST_TMP/many.ini"
 show_capture
 assert_eq "$RC" 1 "clm start many.ini exit status"
-assert_contains "$ERR" "101 workers need about 468 open files" "stderr"
+assert_contains "$ERR" "121 workers need about 427 open files" "stderr"
 assert_contains "$ERR" "limit of 400" "stderr"
 assert_contains "$ERR" "nothing was started" "stderr"
 assert_contains "$ERR" "ulimit -Hn 1024" "stderr"
 assert_eq "$(count_workers m0)" 0 "workers of m0"
-assert_eq "$(count_workers m99)" 0 "workers of m99"
+assert_eq "$(count_workers m119)" 0 "workers of m119"
 assert_eq "$(children)" 1 "clmd's children (first only)"
 
 check "60 workers fit: all run, all logged, and all go with delete all"

@@ -1,7 +1,7 @@
 /*
  * The reaper's registry of clmd's children: a child spawned through
  * reaper_spawn() is known until libuv has reaped it and the spawner's exit
- * callback ran; reaper_forget() and reaper_adopt() change what is known.
+ * callback ran; reaper_forget(), reaper_child() and reaper_adopt() change what is known.
  * (tests/e2e/test_reaper.sh races the sweep against libuv for real.)
  */
 #include <stdlib.h>
@@ -62,7 +62,7 @@ TEST(reaper_forgets_and_adopts)
 	uv_process_t	p;
 
 	memset(&p, 0, sizeof p);
-	reaper_adopt(4242, -1, NULL, NULL);
+	reaper_child(4242, NULL, NULL);
 	ASSERT_TRUE(reaper_knows(4242));
 	reaper_forget(&p);		/* not one of ours: nothing */
 	ASSERT_TRUE(reaper_knows(4242));
@@ -110,7 +110,7 @@ burst_timeout(uv_timer_t *t)
 }
 
 /*
- * Children spawned with spawn_start() and registered with reaper_adopt():
+ * Children spawned with spawn_start() and registered with reaper_child():
  * a burst of exits (one SIGCHLD for many) is reaped at once, not one pass
  * per 5 s sweep; each is known by its pid among hundreds until the reaper
  * forgets it, before its callback.
@@ -135,7 +135,7 @@ TEST(reaper_reaps_a_burst_of_spawned_children)
 	o.nfds = 3;
 	for (i = 0; i < BURST; i++) {
 		ASSERT_EQ_INT(spawn_start(&o, &pid), 0);
-		reaper_adopt(pid, -1, burst_exited, NULL);
+		reaper_child(pid, burst_exited, NULL);
 		ASSERT_TRUE(reaper_knows(pid));
 		pids[i] = pid;
 	}
