@@ -486,6 +486,8 @@ keeper_checkpoint(struct clm_keeper *k)
 	int			 mfd = -1, r = -1;
 
 	upgrade_state_init(&st);
+	/* Written and freed right here: no copy of every app's options. */
+	st.borrow_specs = true;
 	if (k->export(k->arg, &st) == -1) {
 		upgrade_state_free(&st);
 		return -1;

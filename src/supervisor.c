@@ -2303,7 +2303,8 @@ supervisor_export(struct clm_supervisor *sup, struct clm_state *st,
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
 		sa = &st->apps[i];
-		sa->spec = clm_app_spec_copy(a->wa.spec);
+		sa->spec = st->borrow_specs ? a->wa.spec :
+		    clm_app_spec_copy(a->wa.spec);
 		sa->want = a->nwanted;
 		sa->up = a->up;
 		sa->signals_ready = a->wa.signals_ready;

@@ -377,7 +377,8 @@ upgrade_state_free(struct clm_state *st)
 	for (i = 0; i < st->napps; i++) {
 		struct clm_state_app	*sa = &st->apps[i];
 
-		clm_app_spec_free(sa->spec);
+		if (!st->borrow_specs)
+			clm_app_spec_free(sa->spec);
 		for (k = 0; k < sa->nlisteners; k++)
 			listeners_addr_clear(&sa->listeners[k].addr);
 		free(sa->listeners);

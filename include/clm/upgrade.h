@@ -86,6 +86,9 @@ struct clm_state {
 	size_t			 nstreams;
 	struct clm_state_listener *inherited;	/* from systemd */
 	size_t			 ninherited;
+	/* The apps' specs are the live ones, not copies (a checkpoint
+	 * written at once): upgrade_state_free() leaves them. */
+	bool			 borrow_specs;
 };
 
 /*
