@@ -31,10 +31,19 @@ struct stream {
 	bool			 ended;		/* its run ended: drop once
 						   handed over to a running
 						   clm-logd */
+	bool			 queued;	/* its ADD waits in l->outq */
 	struct stream		*sib;		/* the run's other stream */
 	TAILQ_ENTRY(stream)	 entry;
 };
 TAILQ_HEAD(streams, stream);
+
+/* A message to clm-logd that its socket had no room for yet. */
+struct ctlmsg {
+	char			*msg;
+	struct stream		*s;		/* an ADD: its fd goes along */
+	STAILQ_ENTRY(ctlmsg)	 entry;
+};
+STAILQ_HEAD(ctlq, ctlmsg);
 
 struct clm_logs {
 	uv_loop_t		*loop;
@@ -44,6 +53,10 @@ struct clm_logs {
 	bool			 running;
 	bool			 closing;
 	int			 ctl;		/* to clm-logd; -1 when down */
+	uv_poll_t		*ctl_poll;	/* ctl writable, while outq */
+	struct ctlq		 outq;		/* in order, after a full
+						   socket */
+	size_t			 noutq;
 	struct streams		 streams;
 	struct nametab		*runs;		/* app:slot:run -> its streams
 						   (linked by sib), until the
@@ -54,18 +67,25 @@ struct clm_logs {
 };
 
 static void	logd_start(struct clm_logs *);
+static void	ctl_send(struct clm_logs *, char *, struct stream *);
+static void	stream_free(struct clm_logs *, struct stream *);
 
-/* Handles live inside struct clm_logs: free it after the last one. */
+/* Handles live inside struct clm_logs (or point to it): free it after
+ * the last one. */
 static void
-logs_handle_closed(uv_handle_t *h)
+logs_unref(struct clm_logs *l)
 {
-	struct clm_logs	*l = h->data;
-
 	if (--l->handles == 0 && l->closing) {
 		nametab_free(l->runs);
 		free(l->logd);
 		free(l);
 	}
+}
+
+static void
+logs_handle_closed(uv_handle_t *h)
+{
+	logs_unref(h->data);
 }
 
 /*
@@ -182,9 +202,8 @@ logs_mark(struct clm_logs *l, const char *path, const char *line)
 
 	if (l->ctl != -1) {
 		msg = clm_asprintf("MARK %s\n%s", path, line);
-		if (strlen(msg) <= LOGS_MSG_MAX && send(l->ctl, msg,
-		    strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) != -1) {
-			free(msg);
+		if (strlen(msg) <= LOGS_MSG_MAX) {
+			ctl_send(l, msg, NULL);
 			return;
 		}
 		free(msg);
@@ -255,17 +274,141 @@ logd_find(void)
 	return path;
 }
 
-/* Hand one stream to clm-logd. */
+/*
+ * Messages to clm-logd go in order, without ever blocking clmd: what the
+ * socket has no room for (a start of thousands of workers, or every
+ * stream handed to a new clm-logd, is a burst of ADDs faster than it
+ * takes them) waits in outq and goes when the socket is writable again.
+ * A message that is sent was dropped before: a stream it lost was read
+ * only by the next clm-logd.
+ */
 static int
-send_stream(struct clm_logs *l, const struct stream *s)
+ctl_send_now(struct clm_logs *l, const struct ctlmsg *m)
 {
-	if (l->ctl == -1)
-		return -1;
-	if (clm_send_fd(l->ctl, s->msg, strlen(s->msg), s->fd) == -1) {
-		log_warn("clm-logd: cannot hand over %s", s->id);
-		return -1;
+	return clm_send_fd(l->ctl, m->msg, strlen(m->msg), m->s != NULL ?
+	    m->s->fd : -1);
+}
+
+static void
+ctlmsg_free(struct clm_logs *l, struct ctlmsg *m, bool sent)
+{
+	struct stream	*s = m->s;
+
+	free(m->msg);
+	free(m);
+	if (s == NULL)
+		return;
+	s->queued = false;
+	/* A stream whose run has ended is clm-logd's alone once handed
+	 * over (if it was not, the next clm-logd's). */
+	if (s->ended && sent)
+		stream_free(l, s);
+}
+
+/* clm-logd is gone: what waits is for the next one (logd_start hands it
+ * every stream again). */
+static void
+ctl_drop(struct clm_logs *l)
+{
+	struct ctlmsg	*m;
+
+	while ((m = STAILQ_FIRST(&l->outq)) != NULL) {
+		STAILQ_REMOVE_HEAD(&l->outq, entry);
+		ctlmsg_free(l, m, false);
 	}
-	return 0;
+	l->noutq = 0;
+}
+
+static void	ctl_poll_cb(uv_poll_t *, int, int);
+
+static void
+ctl_poll_closed(uv_handle_t *h)
+{
+	struct clm_logs	*l = h->data;
+
+	free(h);
+	logs_unref(l);
+}
+
+/* Stop watching ctl (before it is closed). */
+static void
+ctl_unwatch(struct clm_logs *l)
+{
+	if (l->ctl_poll == NULL)
+		return;
+	uv_close((uv_handle_t *)l->ctl_poll, ctl_poll_closed);
+	l->ctl_poll = NULL;
+}
+
+/* Send what waits, in order, until the socket is full again. */
+static void
+ctl_flush(struct clm_logs *l)
+{
+	struct ctlmsg	*m;
+
+	while (l->ctl != -1 && (m = STAILQ_FIRST(&l->outq)) != NULL) {
+		if (ctl_send_now(l, m) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS)
+				break;
+			log_warn("clm-logd: cannot send %.*s", (int)strcspn(
+			    m->msg, "\n"), m->msg);
+			ctl_drop(l);
+			break;
+		}
+		STAILQ_REMOVE_HEAD(&l->outq, entry);
+		l->noutq--;
+		ctlmsg_free(l, m, true);
+	}
+	if (l->ctl == -1 || STAILQ_EMPTY(&l->outq)) {
+		if (l->ctl_poll != NULL)
+			uv_poll_stop(l->ctl_poll);
+		return;
+	}
+	if (l->ctl_poll == NULL) {
+		l->ctl_poll = clm_calloc(1, sizeof *l->ctl_poll);
+		if (uv_poll_init(l->loop, l->ctl_poll, l->ctl) != 0) {
+			free(l->ctl_poll);
+			l->ctl_poll = NULL;
+			log_warnx("clm-logd: cannot watch its socket: %zu "
+			    "messages dropped", l->noutq);
+			ctl_drop(l);
+			return;
+		}
+		l->ctl_poll->data = l;
+		l->handles++;
+	}
+	uv_poll_start(l->ctl_poll, UV_WRITABLE, ctl_poll_cb);
+}
+
+static void
+ctl_poll_cb(uv_poll_t *p, int status, int events)
+{
+	ctl_flush(p->data);
+}
+
+/* Send msg (owned) to clm-logd, with s's fd for an ADD; or queue it. */
+static void
+ctl_send(struct clm_logs *l, char *msg, struct stream *s)
+{
+	struct ctlmsg	*m = clm_calloc(1, sizeof *m);
+
+	m->msg = msg;
+	m->s = s;
+	if (s != NULL)
+		s->queued = true;
+	STAILQ_INSERT_TAIL(&l->outq, m, entry);
+	l->noutq++;
+	if (l->noutq == 1)
+		ctl_flush(l);
+}
+
+/* Hand one stream to clm-logd. */
+static void
+send_stream(struct clm_logs *l, struct stream *s)
+{
+	if (l->ctl != -1 && !s->queued)
+		ctl_send(l, clm_strdup(s->msg), s);
 }
 
 static void
@@ -291,6 +434,8 @@ logd_exit_cb(uv_process_t *p, int64_t status, int sig)
 
 	l->running = false;
 	uv_close((uv_handle_t *)p, logs_handle_closed);
+	ctl_unwatch(l);
+	ctl_drop(l);
 	if (l->ctl != -1)
 		close(l->ctl);
 	l->ctl = -1;
@@ -366,10 +511,8 @@ logd_start(struct clm_logs *l)
 	log_info("clm-logd started (pid %d)", l->proc.pid);
 	for (s = TAILQ_FIRST(&l->streams); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
+		/* A stream whose run has ended is dropped once sent. */
 		send_stream(l, s);
-		/* A stream whose run has ended is clm-logd's alone now. */
-		if (s->ended)
-			stream_free(l, s);
 	}
 }
 
@@ -391,6 +534,7 @@ logs_new(uv_loop_t *loop, const struct clm_home *home)
 	l->home = home;
 	l->ctl = -1;
 	TAILQ_INIT(&l->streams);
+	STAILQ_INIT(&l->outq);
 	l->runs = nametab_new();
 	l->backoff_ms = 100;
 	uv_timer_init(loop, &l->timer);
@@ -406,6 +550,8 @@ logs_free(struct clm_logs *l)
 {
 	struct stream	*s;
 
+	ctl_drop(l);
+	ctl_unwatch(l);
 	while ((s = TAILQ_FIRST(&l->streams)) != NULL)
 		stream_free(l, s);
 	l->closing = true;
@@ -560,9 +706,7 @@ logs_pid(struct clm_logs *l, const char *app, int slot, unsigned long run,
 	for (s = nametab_get(l->runs, key); s != NULL && l->ctl != -1;
 	    s = s->sib) {
 		msg = clm_asprintf("PID %s %d", s->id, pid);
-		if (clm_send_fd(l->ctl, msg, strlen(msg), -1) == -1)
-			log_warn("clm-logd: cannot send %s", msg);
-		free(msg);
+		ctl_send(l, msg, NULL);
 	}
 	free(key);
 }
@@ -579,9 +723,10 @@ logs_detach(struct clm_logs *l, const char *app, int slot, unsigned long run)
 	for (; s != NULL; s = sib) {
 		sib = s->sib;
 		s->sib = NULL;
-		if (l->ctl == -1 && l->logd != NULL) {
-			/* clm-logd is down: what the run wrote waits in the
-			 * pipe until the next one takes the stream. */
+		if ((l->ctl == -1 && l->logd != NULL) || s->queued) {
+			/* clm-logd is down, or has not got the stream yet:
+			 * what the run wrote waits in the pipe until it
+			 * takes the stream. */
 			s->ended = true;
 			continue;
 		}
@@ -592,9 +737,8 @@ logs_detach(struct clm_logs *l, const char *app, int slot, unsigned long run)
 void
 logs_reopen(struct clm_logs *l)
 {
-	if (l->ctl != -1 && send(l->ctl, "REOPEN", 6, MSG_NOSIGNAL |
-	    MSG_DONTWAIT) == -1)
-		log_warn("clm-logd: REOPEN");
+	if (l->ctl != -1)
+		ctl_send(l, clm_strdup("REOPEN"), NULL);
 }
 
 void
@@ -631,15 +775,12 @@ logs_import(struct clm_logs *l, struct clm_state *st)
 		s->ended = st->streams[i].ended;
 		st->streams[i].id = st->streams[i].msg = NULL;
 		TAILQ_INSERT_TAIL(&l->streams, s, entry);
-		if (send_stream(l, s) == 0 && s->ended) {
-			/* clm-logd's alone now (as in logd_start). */
-			stream_free(l, s);
-			continue;
-		}
 		if (!s->ended && (colon = strrchr(s->id, ':')) != NULL) {
 			key = clm_strndup(s->id, (size_t)(colon - s->id));
 			run_put(l, key, s);
 			free(key);
 		}
+		/* An ended one is dropped once sent (as in logd_start). */
+		send_stream(l, s);
 	}
 }

@@ -2,18 +2,23 @@
 # clm-logd's open files with many workers: two a worker (the read ends of
 # its stdout and stderr pipes) and a bounded number of log files, made at
 # their first line, not four a worker (two pipes and two files opened up
-# front: 20,000 fds for 5,000 workers, the whole hard limit here). N
-# /bin/sleep apps that never write, and one that writes a line, under a
-# lowered limit on open files; the counts are read from /proc/PID/fd.
+# front: 20,000 fds for 5,000 workers, the whole hard limit here). The
+# counts are read from /proc/PID/fd.
+#  1. N /bin/sleep apps that never write, and one that writes a line: no
+#     file for the silent ones, 2 fds a worker; clm-logd killed, the next
+#     one gets all 2N streams at once.
 . "$(dirname "$0")/lib.sh"
 
 N=300
+# 1: room enough for everything, even 4 fds a worker.
 ulimit -Sn 1400 && ulimit -Hn 1400 || fail "cannot lower the open file limit"
 
+# apps_file FILE COUNT [SCRIPT ARGS]
 apps_file() {
 	local i
 	for ((i = 0; i < $2; i++)); do
-		printf '[s%d]\nscript = /bin/sleep\nargs = 100000\nlisten_timeout = 0\n' "$i"
+		printf '[s%d]\nscript = %s\nargs = %s\nlisten_timeout = 0\n' "$i" \
+		    "${3:-/bin/sleep}" "${4:-100000}"
 	done >"$1"
 }
 children() { pgrep -l -P "$(daemon_pid)" | grep -vcE ' clm-(logd|keeper)$'; }
@@ -52,6 +57,19 @@ ok "talk-0-out.log: talk: up"
 assert_eq "$(ls "$LOGS" | wc -l) $(ls "$LOGS" | head -3 | tr '\n' ' ')" \
     "1 talk-0-out.log " "files in logs/ (their count, the first ones)"
 
+check "clm-logd killed: clmd hands the next one every stream"
+# $((2 * (N + 1))) ADD messages at once, more than the socket holds: the
+# rest waits in clmd for room (they were dropped: their output was lost).
+kill -KILL "$L"
+newlogd() { L2=$(pgrep -P "$D" -x clm-logd) && [ -n "$L2" ] && [ "$L2" != "$L" ]; }
+wait_until 20 newlogd
+L=$L2
+logd_pipes() { ls -l "/proc/$L/fd" | grep -c 'pipe:'; }
+wait_until 20 eval '[ "$(logd_pipes)" -ge $((2 * (N + 1))) ]'
+ok "clm-logd $L reads $(logd_pipes) pipes"
+assert_eq "$(grep -c 'cannot hand over\|cannot send' "$CLM_HOME/clmd.log")" 0 \
+    "messages lost, in clmd.log"
+
 check "clm delete all: every worker gone, clm-logd back to its own fds"
 capture clm delete all
 [ "$RC" = 0 ] || { show_capture; fail "clm delete all"; }
@@ -61,3 +79,4 @@ ok "clm-logd: $(fds "$L") fds"
 assert_eq "$(ls "$LOGS" | tr '\n' ' ')" "talk-0-out.log " "files in logs/"
 capture clm kill
 assert_eq "$RC" 0 "clm kill"
+
