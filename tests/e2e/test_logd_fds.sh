@@ -7,6 +7,10 @@
 #  1. N /bin/sleep apps that never write, and one that writes a line: no
 #     file for the silent ones, 2 fds a worker; clm-logd killed, the next
 #     one gets all 2N streams at once.
+#  2. Under a limit with room for 3 fds a worker (clmd's share) but not 4:
+#     N workers that each write a line to stdout and to stderr, then a
+#     second one; clm-logd keeps at most what the limit leaves open (fewer
+#     than the 2N files), every line lands in its file.
 . "$(dirname "$0")/lib.sh"
 
 N=300
@@ -80,3 +84,47 @@ assert_eq "$(ls "$LOGS" | tr '\n' ' ')" "talk-0-out.log " "files in logs/"
 capture clm kill
 assert_eq "$RC" 0 "clm kill"
 
+# 2: 3 fds a worker fit, 4 do not. clm-logd: 2N pipes, and the files in
+# what is left beside its 64 spare: L - 2N - 64 of the 2N files.
+LIM=$((64 + 3 * N + 36))
+BOUND=$((LIM - 2 * N - 64))
+check "under ulimit -n $LIM: $N workers write to both streams, twice"
+new_home
+LOGS=$CLM_HOME/logs
+apps_file "$TEST_TMP/talk.ini" "$N" /bin/sh \
+    "-c 'echo out1; echo err1 >&2; sleep 3; echo out2; echo err2 >&2; exec sleep 100000'"
+(
+	ulimit -Sn "$LIM" && ulimit -Hn "$LIM" || fail "cannot lower the limit"
+	CLM_CMD_TIMEOUT=120 capture clm start "$TEST_TMP/talk.ini"
+	[ "$RC" = 0 ] || { show_capture; fail "clm start talk.ini"; }
+) || exit 1
+D=$(daemon_pid)
+track_pid "$D"
+L=$(pgrep -P "$D" -x clm-logd)
+[ -n "$L" ] || fail "no clm-logd under clmd $D"
+wait_until 60 eval '[ "$(children)" = "$N" ]'
+ok "$N processes under clmd"
+# Every line in its file: out1 out2 in each -out.log, err1 err2 in -err.log.
+lines_ok() {
+	local n
+	n=$(cat "$LOGS"/*-out.log 2>/dev/null | grep -c '^out[12]$')
+	[ "$n" = $((2 * N)) ] || return 1
+	n=$(cat "$LOGS"/*-err.log 2>/dev/null | grep -c '^err[12]$')
+	[ "$n" = $((2 * N)) ]
+}
+wait_until 60 lines_ok
+assert_eq "$(ls "$LOGS" | wc -l)" $((2 * N)) "log files"
+assert_eq "$(cat "$LOGS/s0-0-out.log" "$LOGS/s$((N - 1))-0-err.log" | tr '\n' ' ')" \
+    "out1 out2 err1 err2 " "s0-0-out.log, s$((N - 1))-0-err.log"
+ok "every worker's 4 lines in its 2 files"
+open=$(ls -l "/proc/$L/fd" | grep -c "$LOGS/")
+assert_lt "$open" $((BOUND + 1)) "log files clm-logd holds open (of $((2 * N)))"
+assert_lt "$(fds "$L")" $((2 * N + BOUND + 16)) "clm-logd's fds"
+assert_eq "$(pgrep -P "$D" -x clm-logd)" "$L" "clm-logd's pid (never restarted)"
+capture clm delete all
+[ "$RC" = 0 ] || { show_capture; fail "clm delete all"; }
+wait_until 60 eval '[ "$(children)" = 0 ]'
+wait_until 20 eval '[ "$(fds "$L")" -lt 16 ]'
+ok "clm delete all: no worker left, clm-logd: $(fds "$L") fds"
+capture clm kill
+assert_eq "$RC" 0 "clm kill"
