@@ -21,6 +21,7 @@
 #include "clm/daemon.h"
 #include "clm/events.h"
 #include "clm/handlers.h"
+#include "clm/heap.h"
 #include "clm/keeper.h"
 #include "clm/limits.h"
 #include "clm/listeners.h"
@@ -299,6 +300,7 @@ daemon_close(struct daemon *dm, bool bye)
 		dm->signals_open = false;
 	}
 	reaper_stop();
+	heap_stop();
 	metrics_close();
 	notify_close();
 }
@@ -378,6 +380,7 @@ daemon_keep(void *arg, struct clm_state *st)
 		free(cause);
 		return -1;
 	}
+	heap_used();	/* the keeper's copy of every app and worker */
 	return 0;
 }
 
@@ -594,6 +597,7 @@ daemon_open(struct daemon *dm, char **cause)
 	dm->ctx.sup = supervisor_new(&dm->loop, &dm->ctx.home, &dm->cfg);
 	supervisor_on_change(dm->ctx.sup, daemon_changed, dm);
 	reaper_start(&dm->loop);
+	heap_start(&dm->loop);
 	uv_signal_init(&dm->loop, &dm->sigterm);
 	uv_signal_init(&dm->loop, &dm->sigint);
 	uv_signal_init(&dm->loop, &dm->sigusr1);

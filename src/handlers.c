@@ -11,6 +11,7 @@
 #include "clm/ecosystem.h"
 #include "clm/events.h"
 #include "clm/handlers.h"
+#include "clm/heap.h"
 #include "clm/listeners.h"
 #include "clm/log.h"
 #include "clm/logs.h"
@@ -932,4 +933,5 @@ handlers_dispatch(void *ctx, struct clm_call *call)
 		return;
 	}
 	h->fn(d, call);
+	heap_used();
 }
