@@ -577,12 +577,15 @@ h_delete(struct clm_daemon_ctx *d, struct clm_call *call)
 	const struct clm_request	*req = server_call_request(call);
 	struct clm_worker_info		*w;
 	struct pending			*p;
-	char				**names, *s;
-	size_t				  i, k, nw, running;
+	char				**names;
+	size_t				  i, k, n, nw, running;
 
 	if ((names = select_apps(d, call, req->target)) == NULL)
 		return;
 	p = pending_new(d, call, NULL);
+	n = clm_strv_len(p->notes);
+	p->notes = clm_realloc(p->notes, (n + clm_strv_len(names) + 2) *
+	    sizeof *p->notes);
 	for (i = 0; names[i] != NULL; i++) {
 		supervisor_info(d->sup, names[i], &w, &nw);
 		for (k = 0, running = 0; k < nw; k++) {
@@ -590,12 +593,11 @@ h_delete(struct clm_daemon_ctx *d, struct clm_call *call)
 			proto_worker_info_clear(&w[k]);
 		}
 		free(w);
-		s = clm_asprintf("deleted %s (%zu worker%s, %zu running, "
-		    "stopped; its log files stay)", names[i], nw,
+		p->notes[n++] = clm_asprintf("deleted %s (%zu worker%s, %zu "
+		    "running, stopped; its log files stay)", names[i], nw,
 		    nw == 1 ? "" : "s", running);
-		clm_strv_push(&p->notes, s);
-		free(s);
 	}
+	p->notes[n] = NULL;
 	if (names[0] == NULL)
 		clm_strv_push(&p->notes, "no app to delete");
 	supervisor_delete(d->sup, names, pending_done, p);

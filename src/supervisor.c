@@ -49,6 +49,7 @@ struct app {
 	int			 nstrays;
 	bool			 up;		/* wanted running */
 	bool			 deleting;
+	bool			 removed;	/* apps_remove(): off the list */
 	/* cron_restart: its next time (seconds since the epoch; 0: to be
 	 * computed, -1: never), for the schedule and zone in cron_for. */
 	int64_t			 cron_next;
@@ -206,24 +207,12 @@ app_new(struct clm_supervisor *sup, struct clm_app_spec *spec)
 	return a;
 }
 
-/* Only for an app none of whose workers runs. */
+/* Free what a removed app holds (none of its workers runs). */
 static void
-app_remove(struct app *a)
+app_free(struct app *a)
 {
-	struct clm_supervisor	*sup = a->sup;
-	size_t			 i;
-	int			 j;
+	int	j;
 
-	for (i = 0; i < sup->napps; i++) {
-		if (sup->apps[i] == a) {
-			memmove(&sup->apps[i], &sup->apps[i + 1],
-			    (sup->napps - i - 1) * sizeof *sup->apps);
-			sup->napps--;
-			if (app_find(sup, a->wa.spec->name) == a)
-				nametab_del(sup->byname, a->wa.spec->name);
-			break;
-		}
-	}
 	for (j = 0; j < a->nworkers; j++)
 		worker_destroy(a->workers[j]);
 	if (a->incoming != NULL)
@@ -235,7 +224,6 @@ app_remove(struct app *a)
 	free(a->strays);
 	health_app_forget(&a->wa);
 	listeners_close(&a->wa.listeners);
-	orphans_kill(a->wa.spec->name);	/* what escaped its groups */
 	free(a->wa.listen_fds);
 	free(a->workers);
 	free(a->cron_for);
@@ -244,7 +232,48 @@ app_remove(struct app *a)
 	free(a->watch_for);
 	clm_app_spec_free(a->wa.spec);
 	free(a);
+}
+
+/*
+ * Remove apps none of whose workers runs (NULL-terminated), with what
+ * escaped their process groups: one pass over the list of apps and one
+ * look at clmd's children for them all, however many (delete all).
+ */
+static void
+apps_remove(struct clm_supervisor *sup, struct app **gone)
+{
+	char	**names;
+	size_t	  i, k, n;
+
+	for (n = 0; gone[n] != NULL; n++) {
+		gone[n]->removed = true;
+		if (app_find(sup, gone[n]->wa.spec->name) == gone[n])
+			nametab_del(sup->byname, gone[n]->wa.spec->name);
+	}
+	if (n == 0)
+		return;
+	for (i = 0, k = 0; i < sup->napps; i++) {	/* the others in order */
+		if (!sup->apps[i]->removed)
+			sup->apps[k++] = sup->apps[i];
+	}
+	sup->napps = k;
+	names = clm_calloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = gone[i]->wa.spec->name;
+	orphans_kill_apps(names);
+	free(names);
+	for (i = 0; i < n; i++)
+		app_free(gone[i]);
 	sup_changed(sup);
+}
+
+/* Only for an app none of whose workers runs. */
+static void
+app_remove(struct app *a)
+{
+	struct app	*gone[2] = { a, NULL };
+
+	apps_remove(a->sup, gone);
 }
 
 /* Bind the --listen addresses up front. -1 with *cause. */
@@ -603,22 +632,27 @@ op_late(struct op *op)
 static void
 op_finish(struct op *op, const char *code, const char *msg)
 {
-	size_t		 i;
-	struct app	*a;
+	size_t		 i, k;
+	struct app	*a, **apps;
 	char		**gone;
 
 	if (op->kind == OP_DELETE && code == NULL) {
-		gone = clm_calloc(1, sizeof *gone);
-		for (i = 0; op->names[i] != NULL; i++)
+		gone = clm_calloc(clm_strv_len(op->names) + 1, sizeof *gone);
+		for (i = 0, k = 0; op->names[i] != NULL; i++)
 			if (app_find(op->sup, op->names[i]) != NULL)
-				clm_strv_push(&gone, op->names[i]);
+				gone[k++] = clm_strdup(op->names[i]);
 		logs_apps_deleted(op->sup->wctx.logs, gone);
-		for (i = 0; gone[i] != NULL; i++) {
-			if ((a = app_find(op->sup, gone[i])) != NULL) {
+		apps = clm_calloc(clm_strv_len(gone) + 1, sizeof *apps);
+		for (i = 0, k = 0; gone[i] != NULL; i++) {
+			if ((a = app_find(op->sup, gone[i])) != NULL &&
+			    !a->removed) {
 				log_info("%s: deleted", a->wa.spec->name);
-				app_remove(a);
+				a->removed = true;	/* once, if named twice */
+				apps[k++] = a;
 			}
 		}
+		apps_remove(op->sup, apps);
+		free(apps);
 		clm_strv_free(gone);
 	}
 	if (op->kind == OP_RELOAD)
@@ -856,12 +890,21 @@ post_stop_done(void *arg, bool ok, const char *status, const char *tail)
 static void
 sup_check_deps(struct clm_supervisor *sup)
 {
-	struct app	*a, *b;
+	struct app	*a, *b, **dependents = NULL;
 	char		*cause = NULL;
-	size_t		 i, k;
+	size_t		 i, k, ndependents = 0;
 	int		 j;
 	bool		 wait;
 
+	/* The apps that depend on any: few or none among thousands. */
+	for (i = 0; i < sup->napps; i++) {
+		if (sup->apps[i]->wa.spec->depends_on == NULL)
+			continue;
+		if (ndependents % 16 == 0)
+			dependents = clm_realloc(dependents,
+			    (ndependents + 16) * sizeof *dependents);
+		dependents[ndependents++] = sup->apps[i];
+	}
 	for (i = 0; i < sup->napps; i++) {
 		a = sup->apps[i];
 		if (a->post_stop_due && !app_running(a)) {
@@ -888,8 +931,8 @@ sup_check_deps(struct clm_supervisor *sup)
 		if (!a->stop_pending)
 			continue;
 		wait = false;
-		for (k = 0; k < sup->napps && !wait; k++) {
-			b = sup->apps[k];
+		for (k = 0; k < ndependents && !wait; k++) {
+			b = dependents[k];
 			wait = b != a && !b->up && app_running(b) &&
 			    app_depends_on(b, a->wa.spec->name);
 		}
@@ -903,6 +946,7 @@ sup_check_deps(struct clm_supervisor *sup)
 		if (a->incoming != NULL)
 			worker_want(a->incoming, WANT_DOWN);
 	}
+	free(dependents);
 }
 
 static void
@@ -1831,14 +1875,15 @@ supervisor_select(struct clm_supervisor *sup, const char *target,
     char ***names, const char **code, char **cause)
 {
 	struct app	*a;
-	size_t		 i;
+	size_t		 i, k;
 
 	*names = NULL;
 	if (strcmp(target, "all") == 0) {
-		*names = clm_calloc(1, sizeof **names);
-		for (i = 0; i < sup->napps; i++) {
+		*names = clm_calloc(sup->napps + 1, sizeof **names);
+		for (i = 0, k = 0; i < sup->napps; i++) {
 			if (!sup->apps[i]->deleting)
-				clm_strv_push(names, sup->apps[i]->wa.spec->name);
+				(*names)[k++] = clm_strdup(
+				    sup->apps[i]->wa.spec->name);
 		}
 		return 0;
 	}
@@ -2107,6 +2152,21 @@ worker_find(struct clm_supervisor *sup, const char *target, int *slot)
 	return a != NULL && *slot < a->nworkers ? a : NULL;
 }
 
+/* The app's workers into out (room for nworkers + 1): how many. */
+static size_t
+app_info(struct app *a, struct clm_worker_info *out, uint64_t now)
+{
+	size_t	k = 0;
+	int	j;
+
+	for (j = 0; j < a->nworkers; j++)
+		worker_info(a->workers[j], &out[k++], now);
+	/* A reload's old worker, while it drains and stops. */
+	if (a->retiring != NULL && worker_running(a->retiring))
+		worker_info(a->retiring, &out[k++], now);
+	return k;
+}
+
 void
 supervisor_info(struct clm_supervisor *sup, const char *name,
     struct clm_worker_info **out, size_t *n)
@@ -2126,21 +2186,18 @@ supervisor_info(struct clm_supervisor *sup, const char *name,
 		*n = 1;
 		return;
 	}
-	for (i = 0; i < sup->napps; i++) {
-		if (name == NULL || strcmp(name, sup->apps[i]->wa.spec->name) == 0)
-			total += sup->apps[i]->nworkers + 1;
+	if (name != NULL) {	/* one app, found by name among thousands */
+		a = app_find(sup, name);
+		*out = a != NULL ? clm_calloc(a->nworkers + 1,
+		    sizeof **out) : NULL;
+		*n = a != NULL ? app_info(a, *out, now) : 0;
+		return;
 	}
+	for (i = 0; i < sup->napps; i++)
+		total += sup->apps[i]->nworkers + 1;
 	*out = total ? clm_calloc(total, sizeof **out) : NULL;
-	for (i = 0; i < sup->napps; i++) {
-		a = sup->apps[i];
-		if (name != NULL && strcmp(name, a->wa.spec->name) != 0)
-			continue;
-		for (j = 0; j < a->nworkers; j++)
-			worker_info(a->workers[j], &(*out)[k++], now);
-		/* A reload's old worker, while it drains and stops. */
-		if (a->retiring != NULL && worker_running(a->retiring))
-			worker_info(a->retiring, &(*out)[k++], now);
-	}
+	for (i = 0; i < sup->napps; i++)
+		k += app_info(sup->apps[i], *out + k, now);
 	*n = k;
 }
 

@@ -11,5 +11,8 @@
 /* SIGKILL the app's orphans (and theirs, as they are reparented in
  * turn). Returns how many were killed. */
 int orphans_kill(const char *app);
+/* The same for every app of the NULL-terminated apps, in one look at
+ * clmd's children (a delete of thousands of apps). */
+int orphans_kill_apps(char *const *apps);
 
 #endif
