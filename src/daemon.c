@@ -31,6 +31,7 @@
 #include "clm/metrics.h"
 #include "clm/notify.h"
 #include "clm/reaper.h"
+#include "clm/spawn.h"
 #include "clm/upgrade.h"
 
 struct daemon {
@@ -582,6 +583,7 @@ daemon_start_recovered(struct daemon *dm, char **cause)
 static int
 daemon_open(struct daemon *dm, char **cause)
 {
+	spawn_reserve();	/* low fds, before the loop's and the apps' */
 	uv_loop_init(&dm->loop);
 	dm->loop_open = true;
 	dm->ctx.loop = &dm->loop;

@@ -1,9 +1,12 @@
 /*
  * Starting a program from clmd without copying clmd. uv_spawn() forks: the
- * kernel copies clmd's page tables for every process, milliseconds each
- * once clmd holds thousands of workers, all on clmd's loop. spawn_start()
- * uses posix_spawn() (glibc: clone(CLONE_VM | CLONE_VFORK), the child
- * shares clmd's memory until it execs), with what uv_spawn() gave a
+ * kernel copies clmd's page tables and its table of fds for every process
+ * (the child then closes those thousands of fds at exec), milliseconds
+ * each once clmd holds thousands of workers. spawn_start() uses
+ * clone(CLONE_VM | CLONE_VFORK | CLONE_FILES): the child shares clmd's
+ * memory until it execs and takes only a few low fds of clmd's (see
+ * spawn_reserve()); posix_spawn() when that cannot be. With what
+ * uv_spawn() gave a
  * worker: its fds in place (fds 0-2 blocking), every other fd closed,
  * every signal at its default and none blocked, a session of its own, the
  * program looked up on the PATH of its own environment, a file with no
@@ -28,6 +31,14 @@ struct spawn_opts {
 	bool		  setsid;	/* a session and process group of
 					   its own */
 };
+
+#define SPAWN_SLOTS	16	/* fds a child gets the fast way */
+
+/* Reserve the low fds a child's fds wait in (at clmd's start, before it
+ * opens many): without them, spawn_start() uses posix_spawn(). */
+void	spawn_reserve(void);
+/* The fds are reserved and the kernel takes the fast way. */
+bool	spawn_reserved(void);
 
 /* 0 and *pid, or a negative errno (uv_strerror() reads it) when the
  * program cannot be started (not found, cwd missing, exec failed). */

@@ -47,7 +47,9 @@ run(char *const *argv, char *const *env, const char *cwd, int *fds,
 	return buf;
 }
 
-TEST(spawn_gives_its_fds_cwd_session_and_default_signals)
+/* The sources at fds lo and lo + 1 (6: among the child's own numbers). */
+static void
+fds_cwd_session_signals(int lo)
 {
 	char	*argv[] = { "/bin/sh", "-c",
 		"pwd; cat <&6; cat <&7; ls /proc/$$/fd | tr '\\n' ' '; echo;"
@@ -58,24 +60,24 @@ TEST(spawn_gives_its_fds_cwd_session_and_default_signals)
 	int	 a[2], b[2], fds[8], i, status, sid, pid;
 	sigset_t set;
 
-	/* Two sources among the child's own numbers, crossed: 6 goes to 7
-	 * and 7 to 6; an fd left open without FD_CLOEXEC stays behind. */
+	/* Two sources, crossed: lo goes to 7 and lo + 1 to 6; an fd left
+	 * open without FD_CLOEXEC stays behind. */
 	ASSERT_EQ_INT(pipe(a), 0);
 	ASSERT_EQ_INT(pipe(b), 0);
 	ASSERT_EQ_INT(write(a[1], "seven\n", 6), 6);
 	ASSERT_EQ_INT(write(b[1], "six\n", 4), 4);
 	close(a[1]);
 	close(b[1]);
-	ASSERT_EQ_INT(dup3(a[0], 6, O_CLOEXEC), 6);
-	ASSERT_EQ_INT(dup3(b[0], 7, O_CLOEXEC), 7);
+	ASSERT_EQ_INT(dup3(a[0], lo, O_CLOEXEC), lo);
+	ASSERT_EQ_INT(dup3(b[0], lo + 1, O_CLOEXEC), lo + 1);
 	ASSERT_EQ_INT(dup2(a[0], 20), 20);
 	close(a[0]);
 	close(b[0]);
 	for (i = 0; i < 8; i++)
 		fds[i] = -1;
 	fds[2] = 2;
-	fds[6] = 7;
-	fds[7] = 6;
+	fds[6] = lo + 1;
+	fds[7] = lo;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -87,10 +89,25 @@ TEST(spawn_gives_its_fds_cwd_session_and_default_signals)
 	ASSERT_EQ_INT(sid, pid);	/* a session of its own */
 	ASSERT_EQ_STR(blk, "0000000000000000");
 	ASSERT_EQ_INT(strtoull(ign, NULL, 16) & (1ULL << (SIGPIPE - 1)), 0);
-	close(6);
-	close(7);
+	close(lo);
+	close(lo + 1);
 	close(20);
 }
+
+/* posix_spawn(): no fds reserved. */
+TEST(spawn_gives_its_fds_cwd_session_and_default_signals)
+{
+	fds_cwd_session_signals(6);
+}
+
+/* clone(CLONE_FILES) and the reserved slots: the same worker. */
+TEST(spawn_reserved_gives_its_fds_cwd_session_and_default_signals)
+{
+	spawn_reserve();	/* fds 3 to 19 or so */
+	fds_cwd_session_signals(40);
+	ASSERT_TRUE(spawn_reserved());	/* it went the fast way */
+}
+
 
 TEST(spawn_finds_the_program_on_its_own_path)
 {
@@ -135,4 +152,11 @@ TEST(spawn_says_why_a_program_cannot_start)
 	ASSERT_EQ_INT(spawn_start(&o, &pid), -ENOENT);
 	o.file = "/etc/passwd";		/* no x bit */
 	ASSERT_EQ_INT(spawn_start(&o, &pid), -EACCES);
+}
+
+TEST(spawn_reserved_finds_the_program_and_says_why_not)
+{
+	spawn_reserve();
+	unit_test_spawn_finds_the_program_on_its_own_path();
+	unit_test_spawn_says_why_a_program_cannot_start();
 }
