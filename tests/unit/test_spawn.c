@@ -54,7 +54,10 @@ fds_cwd_session_signals(int lo)
 	char	*argv[] = { "/bin/sh", "-c",
 		"pwd; cat <&6; cat <&7; ls /proc/$$/fd | tr '\\n' ' '; echo;"
 		"cut -d' ' -f6 /proc/$$/stat; echo $$;"
-		"grep -E '^Sig(Blk|Ign)' /proc/$$/status", NULL };
+		/* read by sh itself: it blocks signals while it forks */
+		"while read -r k v; do case $k in SigBlk:|SigIgn:)"
+		" printf '%s\\t%s\\n' $k $v;; esac; done </proc/$$/status",
+		NULL };
 	char	*env[] = { "PATH=/bin:/usr/bin", NULL };
 	char	*out, blk[32], ign[32];
 	int	 a[2], b[2], fds[8], i, status, sid, pid;
