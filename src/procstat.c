@@ -1,4 +1,4 @@
-/* CPU and memory of a process from /proc/PID/stat and /proc/PID/statm. */
+/* CPU and memory of a process from /proc/PID/stat. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,32 +27,38 @@ read_small(const char *path, char *buf, size_t size)
 int
 procstat_read(int pid, uint64_t *cpu_ms, uint64_t *rss_bytes)
 {
+	static long		 hz, pagesize;
 	char			 path[64], buf[1024], *p;
-	unsigned long long	 utime, stime, pages;
-	long			 hz, pagesize;
+	unsigned long long	 v[25];
+	int			 field;
 
+	if (hz == 0) {
+		hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+		pagesize = sysconf(_SC_PAGESIZE) > 0 ?
+		    sysconf(_SC_PAGESIZE) : 4096;
+	}
+	/* One file (thousands of workers are listed): utime is field 14,
+	 * stime 15, rss (pages, as statm's resident) 24. */
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	if (read_small(path, buf, sizeof buf) <= 0)
 		return -1;
 	/* The command name may hold spaces and parentheses: skip past the
-	 * last ')'; then state is field 3, utime 14, stime 15. */
-	p = strrchr(buf, ')');
-	if (p == NULL)
+	 * last ')'; then state is field 3. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
 		return -1;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	    &utime, &stime) != 2)
-		return -1;
-	hz = sysconf(_SC_CLK_TCK);
-	if (hz <= 0)
-		hz = 100;
-	*cpu_ms = (utime + stime) * 1000ULL / (unsigned long long)hz;
-
-	snprintf(path, sizeof path, "/proc/%d/statm", pid);
-	if (read_small(path, buf, sizeof buf) <= 0 ||
-	    sscanf(buf, "%*u %llu", &pages) != 1)
-		return -1;
-	pagesize = sysconf(_SC_PAGESIZE);
-	*rss_bytes = pages * (unsigned long long)(pagesize > 0 ? pagesize : 4096);
+	p += 3;
+	for (field = 4; field <= 24; field++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '-')		/* priority, nice...: not ours */
+			p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (v[field] = 0; *p >= '0' && *p <= '9'; p++)
+			v[field] = v[field] * 10 + (unsigned long long)(*p - '0');
+	}
+	*cpu_ms = (v[14] + v[15]) * 1000ULL / (unsigned long long)hz;
+	*rss_bytes = v[24] * (unsigned long long)pagesize;
 	return 0;
 }
 

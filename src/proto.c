@@ -6,6 +6,7 @@
  * every field's type, range and content, and a failure is a message that
  * names the field.
  */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -209,6 +210,175 @@ proto_workers_to_json(const struct clm_worker_info *w, size_t n)
 	return array;
 }
 
+/*
+ * The workers written straight into a buffer, as cJSON prints them (byte
+ * for byte: clm list --json is read by scripts), without a tree of
+ * thousands of nodes: a list of 5,000 workers is built in a few ms.
+ */
+struct jbuf {
+	char	*s;
+	size_t	 len, cap;
+};
+
+static void
+jb_put(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 4096;
+		b->s = clm_realloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+jb_puts(struct jbuf *b, const char *s)
+{
+	jb_put(b, s, strlen(s));
+}
+
+/* A string as cJSON escapes it. */
+static void
+jb_str(struct jbuf *b, const char *s)
+{
+	const unsigned char	*p, *run;
+	char			 esc[8];
+
+	jb_put(b, "\"", 1);
+	for (p = run = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p >= 32 && *p != '"' && *p != '\\')
+			continue;
+		jb_put(b, (const char *)run, (size_t)(p - run));
+		switch (*p) {
+		case '"':  jb_put(b, "\\\"", 2); break;
+		case '\\': jb_put(b, "\\\\", 2); break;
+		case '\b': jb_put(b, "\\b", 2); break;
+		case '\f': jb_put(b, "\\f", 2); break;
+		case '\n': jb_put(b, "\\n", 2); break;
+		case '\r': jb_put(b, "\\r", 2); break;
+		case '\t': jb_put(b, "\\t", 2); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04x", *p);
+			jb_put(b, esc, 6);
+			break;
+		}
+		run = p + 1;
+	}
+	jb_put(b, (const char *)run, (size_t)(p - run));
+	jb_put(b, "\"", 1);
+}
+
+/* A number as cJSON prints it: integers as integers, others with 15
+ * significant digits, or 17 when 15 do not read back the same. */
+static void
+jb_num(struct jbuf *b, double d)
+{
+	char		 buf[32], *e = buf + sizeof buf;
+	unsigned long long u;
+	double		 back;
+
+	if (!isfinite(d))
+		d = 0;
+	if (d == floor(d) && fabs(d) < 1e15) {
+		u = (unsigned long long)fabs(d);
+		*--e = '\0';
+		do {
+			*--e = (char)('0' + u % 10);
+			u /= 10;
+		} while (u != 0);
+		if (d < 0)
+			*--e = '-';
+		jb_puts(b, e);
+		return;
+	}
+	snprintf(buf, sizeof buf, "%1.15g", d);
+	if (sscanf(buf, "%lg", &back) != 1 || fabs(back - d) >
+	    (fabs(back) > fabs(d) ? fabs(back) : fabs(d)) * DBL_EPSILON)
+		snprintf(buf, sizeof buf, "%1.17g", d);
+	jb_puts(b, buf);
+}
+
+/* One member: its key (after the first, a comma) and what follows. */
+static void
+jb_key(struct jbuf *b, const char *key, bool first, bool pretty)
+{
+	if (!first)
+		jb_put(b, pretty ? ",\n" : ",", pretty ? 2 : 1);
+	if (pretty)
+		jb_put(b, "\t\t", 2);
+	jb_str(b, key);
+	jb_put(b, pretty ? ":\t" : ":", pretty ? 2 : 1);
+}
+
+static void
+jb_worker(struct jbuf *b, const struct clm_worker_info *w, bool pretty)
+{
+	jb_put(b, pretty ? "{\n" : "{", pretty ? 2 : 1);
+	jb_key(b, "name", true, pretty);
+	jb_str(b, w->name != NULL ? w->name : "");
+	jb_key(b, "id", false, pretty);
+	jb_num(b, w->id);
+	jb_key(b, "pid", false, pretty);
+	if (w->pid > 0)
+		jb_num(b, w->pid);
+	else
+		jb_puts(b, "null");
+	jb_key(b, "status", false, pretty);
+	jb_str(b, w->status != NULL ? w->status : "");
+	jb_key(b, "restarts", false, pretty);
+	jb_num(b, w->restarts);
+	jb_key(b, "uptime_ms", false, pretty);
+	jb_num(b, (double)w->uptime_ms);
+	jb_key(b, "cpu", false, pretty);
+	jb_num(b, w->cpu);
+	jb_key(b, "memory", false, pretty);
+	jb_num(b, (double)w->memory);
+	jb_key(b, "cpu_ms", false, pretty);
+	jb_num(b, (double)w->cpu_ms);
+	jb_key(b, "exit_code", false, pretty);
+	if (w->exit_code == -1)
+		jb_puts(b, "null");
+	else
+		jb_num(b, w->exit_code);
+	jb_key(b, "signal", false, pretty);
+	if (w->signal == 0)
+		jb_puts(b, "null");
+	else
+		jb_str(b, clm_signal_name(w->signal));
+	jb_key(b, "reason", false, pretty);
+	if (w->reason != NULL)
+		jb_str(b, w->reason);
+	else
+		jb_puts(b, "null");
+	jb_key(b, "ended_at", false, pretty);
+	if (w->ended_ms != 0)
+		jb_num(b, (double)w->ended_ms);
+	else
+		jb_puts(b, "null");
+	if (w->health != NULL) {
+		jb_key(b, "health", false, pretty);
+		jb_str(b, w->health);
+	}
+	jb_put(b, pretty ? "\n\t}" : "}", pretty ? 3 : 1);
+}
+
+static void
+jb_workers(struct jbuf *b, const struct clm_worker_info *w, size_t n,
+    bool pretty)
+{
+	size_t	i;
+
+	jb_put(b, "[", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			jb_put(b, pretty ? ", " : ",", pretty ? 2 : 1);
+		jb_worker(b, &w[i], pretty);
+	}
+	jb_put(b, "]", 1);
+}
+
 /* Print obj (and free it) followed by '\n'. */
 static char *
 proto_print(cJSON *obj, bool pretty)
@@ -373,7 +543,9 @@ proto_request_encode(const struct clm_request *req)
 char *
 proto_reply_encode(const struct clm_reply *reply)
 {
-	cJSON	*obj, *error;
+	struct jbuf	 b = { NULL, 0, 0 };
+	cJSON		*obj, *error;
+	char		*s;
 
 	obj = proto_check(cJSON_CreateObject());
 	proto_add_number(obj, "v", reply->version);
@@ -389,22 +561,35 @@ proto_reply_encode(const struct clm_reply *reply)
 		proto_add(obj, "error", error);
 	}
 	proto_add_strv(obj, "notes", reply->notes);
-	if (reply->workers != NULL)
-		proto_add(obj, "workers",
-		    proto_workers_to_json(reply->workers, reply->nworkers));
 	if (reply->spec != NULL)
 		proto_add(obj, "spec", proto_spec_to_json(reply->spec));
 	if (reply->daemon_pid != 0)
 		proto_add_number(obj, "daemon_pid", reply->daemon_pid);
 	proto_add_string(obj, "daemon_version", reply->daemon_version);
 	proto_add_string(obj, "text", reply->text);
-	return proto_print(obj, false);
+	if (reply->workers == NULL)
+		return proto_print(obj, false);
+	/* The workers written straight after the rest: {...,"workers":[]} */
+	s = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (s == NULL)
+		proto_oom();
+	jb_put(&b, s, strlen(s) - 1);
+	cJSON_free(s);
+	jb_puts(&b, ",\"workers\":");
+	jb_workers(&b, reply->workers, reply->nworkers, false);
+	jb_puts(&b, "}\n");
+	return b.s;
 }
 
 char *
 proto_workers_json(const struct clm_worker_info *w, size_t n)
 {
-	return proto_print(proto_workers_to_json(w, n), true);
+	struct jbuf	b = { NULL, 0, 0 };
+
+	jb_workers(&b, w, n, true);
+	jb_puts(&b, "\n");
+	return b.s;
 }
 
 char *

@@ -2196,8 +2196,14 @@ supervisor_info(struct clm_supervisor *sup, const char *name,
 	for (i = 0; i < sup->napps; i++)
 		total += sup->apps[i]->nworkers + 1;
 	*out = total ? clm_calloc(total, sizeof **out) : NULL;
+	/* Samples older than a second are read again, WORKER_STAT_BUDGET at
+	 * most (a list of 5,000 would read 5,000 files): those that
+	 * come first now, the next ones at the next list. */
+	sup->wctx.stat_reads = 0;
+	sup->wctx.stat_max = WORKER_STAT_BUDGET;
 	for (i = 0; i < sup->napps; i++)
 		k += app_info(sup->apps[i], *out + k, now);
+	sup->wctx.stat_max = 0;
 	*n = k;
 }
 

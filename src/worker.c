@@ -1108,6 +1108,8 @@ worker_info(struct worker *w, struct clm_worker_info *info, uint64_t now)
 	if (w->pid > 0) {
 		info->uptime_ms = now - w->started_ms;
 		if ((w->stat_at == 0 || now - w->stat_at >= WORKER_STAT_MS) &&
+		    (w->ctx->stat_max == 0 ||
+		    w->ctx->stat_reads++ < w->ctx->stat_max) &&
 		    procstat_read(w->pid, &cpu_ms, &rss) == 0) {
 			w->stat_cpu = procstat_cpu_percent(&w->cpu, cpu_ms,
 			    now, w->started_ms);

@@ -120,6 +120,11 @@ struct worker_ctx {
 							   run ids */
 	unsigned			 sigkills;	/* stops that took a
 							   SIGKILL */
+	/* worker_info(): /proc reads made, and how many it may make (0: no
+	 * limit): a list of thousands refreshes its samples a share at a
+	 * time. */
+	unsigned			 stat_reads;
+	unsigned			 stat_max;
 	/* w's state changed from was (or its failure did: same state). */
 	void				(*changed)(void *arg, struct worker *w,
 					    enum wstate was);
@@ -207,6 +212,9 @@ void		 worker_restart(struct worker *);
 /* From the process side: it ended; it is ready (how: for the log). */
 void		 worker_exited(struct worker *, int64_t status, int sig);
 void		 worker_ready(struct worker *, const char *how);
+
+/* /proc samples a list refreshes at most (each one is a file read). */
+#define WORKER_STAT_BUDGET	1000
 
 /* The sock_key of a reload's new worker of slot. */
 #define WORKER_KEY_INCOMING(slot)	((slot) + (1 << 20))

@@ -965,3 +965,105 @@ TEST(proto_dump_hostile)
 		}
 	}
 }
+
+/* The workers as cJSON printed them, byte for byte (clm list --json is read
+ * by scripts; the list is written without cJSON now, for speed): escapes,
+ * integers past INT_MAX, 15 or 17 digits, exponents, nulls. */
+static struct clm_worker_info *
+odd_workers(void)
+{
+	struct clm_worker_info	*w = clm_calloc(3, sizeof *w);
+
+	w[0].name = clm_strdup("web \"x\"\\\t\x01\xc3\xa9");
+	w[0].pid = 1234;
+	w[0].status = clm_strdup("online");
+	w[0].restarts = 3;
+	w[0].uptime_ms = 3000000000ULL;
+	w[0].cpu = 0.1 + 0.2;
+	w[0].cpu_ms = 12;
+	w[0].memory = 3000000000ULL;
+	w[0].exit_code = -1;
+	w[0].health = clm_strdup("ok");
+	w[1].name = clm_strdup("b");
+	w[1].id = 7;
+	w[1].status = clm_strdup("errored");
+	w[1].restarts = 4294967295U;
+	w[1].cpu = 12.5;
+	w[1].cpu_ms = 1ULL << 53;
+	w[1].memory = 1000000000000000ULL;
+	w[1].exit_code = 3;
+	w[1].signal = SIGKILL;
+	w[1].reason = clm_strdup("exit 3");
+	w[1].ended_ms = 1764495000123ULL;
+	w[2].name = clm_strdup("");
+	w[2].id = 2;
+	w[2].pid = 99;
+	w[2].status = clm_strdup("stopped");
+	w[2].uptime_ms = 1;
+	w[2].cpu = 1e-7;
+	w[2].reason = clm_strdup("clm stop");
+	w[2].ended_ms = 1;
+	return w;
+}
+
+TEST(proto_workers_json_as_cjson_printed_it)
+{
+	struct clm_reply	*r = proto_reply_new();
+	char			*s;
+
+	r->workers = odd_workers();
+	r->nworkers = 3;
+	s = proto_workers_json(r->workers, 3);
+	ASSERT_EQ_STR(s, "[{\n"
+	    "\t\t\"name\":\t\"web \\\"x\\\"\\\\\\t\\u0001\xc3""\xa9""\",\n"
+	    "\t\t\"id\":\t0,\n"
+	    "\t\t\"pid\":\t1234,\n"
+	    "\t\t\"status\":\t\"online\",\n"
+	    "\t\t\"restarts\":\t3,\n"
+	    "\t\t\"uptime_ms\":\t3000000000,\n"
+	    "\t\t\"cpu\":\t0.3,\n"
+	    "\t\t\"memory\":\t3000000000,\n"
+	    "\t\t\"cpu_ms\":\t12,\n"
+	    "\t\t\"exit_code\":\tnull,\n"
+	    "\t\t\"signal\":\tnull,\n"
+	    "\t\t\"reason\":\tnull,\n"
+	    "\t\t\"ended_at\":\tnull,\n"
+	    "\t\t\"health\":\t\"ok\"\n"
+	    "\t}, {\n"
+	    "\t\t\"name\":\t\"b\",\n"
+	    "\t\t\"id\":\t7,\n"
+	    "\t\t\"pid\":\tnull,\n"
+	    "\t\t\"status\":\t\"errored\",\n"
+	    "\t\t\"restarts\":\t4294967295,\n"
+	    "\t\t\"uptime_ms\":\t0,\n"
+	    "\t\t\"cpu\":\t12.5,\n"
+	    "\t\t\"memory\":\t1e+15,\n"
+	    "\t\t\"cpu_ms\":\t9.00719925474099e+15,\n"
+	    "\t\t\"exit_code\":\t3,\n"
+	    "\t\t\"signal\":\t\"SIGKILL\",\n"
+	    "\t\t\"reason\":\t\"exit 3\",\n"
+	    "\t\t\"ended_at\":\t1764495000123\n"
+	    "\t}, {\n"
+	    "\t\t\"name\":\t\"\",\n"
+	    "\t\t\"id\":\t2,\n"
+	    "\t\t\"pid\":\t99,\n"
+	    "\t\t\"status\":\t\"stopped\",\n"
+	    "\t\t\"restarts\":\t0,\n"
+	    "\t\t\"uptime_ms\":\t1,\n"
+	    "\t\t\"cpu\":\t1e-07,\n"
+	    "\t\t\"memory\":\t0,\n"
+	    "\t\t\"cpu_ms\":\t0,\n"
+	    "\t\t\"exit_code\":\t0,\n"
+	    "\t\t\"signal\":\tnull,\n"
+	    "\t\t\"reason\":\t\"clm stop\",\n"
+	    "\t\t\"ended_at\":\t1\n"
+	    "\t}]\n");
+	free(s);
+	s = proto_reply_encode(r);
+	ASSERT_CONTAINS(s, ",\"workers\":" "[{\"name\":\"web \\\"x\\\"\\\\\\t\\u0001\xc3""\xa9""\",\"id\":0,\"pid\":1234,\"status\":\"online\",\"restarts\":3,\"uptime_ms\":3000000000,\"cpu\":0.3,\"memory\":3000000000,\"cpu_ms\":12,\"exit_code\":null,\"signal\":null,\"reason\":null,\"ended_at\":null,\"health\":\"ok\"},{\"name\":\"b\",\"id\":7,\"pid\":null,\"status\":\"errored\",\"restarts\":4294967295,\"uptime_ms\":0,\"cpu\":12.5,\"memory\":1e+15,\"cpu_ms\":9.00719925474099e+15,\"exit_code\":3,\"signal\":\"SIGKILL\",\"reason\":\"exit 3\",\"ended_at\":1764495000123},{\"name\":\"\",\"id\":2,\"pid\":99,\"status\":\"stopped\",\"restarts\":0,\"uptime_ms\":1,\"cpu\":1e-07,\"memory\":0,\"cpu_ms\":0,\"exit_code\":0,\"signal\":null,\"reason\":\"clm stop\",\"ended_at\":1}]" "}\n");
+	free(s);
+	s = proto_workers_json(NULL, 0);
+	ASSERT_EQ_STR(s, "[]\n");
+	free(s);
+	proto_reply_free(r);
+}
