@@ -48,13 +48,14 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
   let draining = false;
 
   // Until a drain, the cost per connection is a Set entry and one shared
-  // 'close' listener, and nothing per request: whether a connection is
-  // busy is read at the drain from its socket (Node's http sets
-  // socket._httpMessage to the response in flight, null once it is done).
+  // 'close' listener (on, not once: once wraps it per call), and nothing
+  // per request: whether a connection is busy is read at the drain from
+  // its socket (Node's http sets socket._httpMessage to the response in
+  // flight, null once it is done).
   function forget() { sockets.delete(this); }
   function onConnection(sock) {
     sockets.add(sock);
-    sock.once('close', forget);
+    sock.on('close', forget);
     if (draining) armIdle(sock);
   }
   const track = (server) => {
