@@ -200,6 +200,7 @@ struct clm_keeper {
 	uv_poll_t		*poll;		/* on conn: its death */
 	uv_process_t		*proc;		/* one we started */
 	uv_timer_t		*timer;		/* checkpoint, or restart */
+	char			*rbuf;		/* KEEPER_MSG_MAX */
 	bool			 dirty;
 	bool			 inflight;	/* a state sent, not yet OK'd */
 	uint32_t		 backoff_ms;
@@ -248,6 +249,37 @@ keeper_disconnect(struct clm_keeper *k)
 }
 
 static void	keeper_timer_cb(uv_timer_t *);
+static int	sent_cmp(const void *, const void *);
+
+/* "HELD NUM DEV INO...": descriptors the keeper holds (after HELLO, for
+ * a clmd that took over: what it need not send again). */
+static void
+keeper_held(struct clm_keeper *k, const char *msg)
+{
+	const char		*p = msg + 4;
+	char			*end;
+	unsigned long long	 v[3];
+	int			 j;
+
+	for (;;) {
+		for (j = 0; j < 3; j++) {
+			if (*p != ' ')
+				return;
+			v[j] = strtoull(p + 1, &end, 10);
+			if (end == p + 1)
+				return;
+			p = end;
+		}
+		if (v[0] > (1 << 24))
+			return;
+		k->sent = clm_realloc(k->sent, (k->nsent + 1) *
+		    sizeof *k->sent);
+		k->sent[k->nsent].num = (int)v[0];
+		k->sent[k->nsent].dev = (dev_t)v[1];
+		k->sent[k->nsent].ino = (ino_t)v[2];
+		k->nsent++;
+	}
+}
 
 /* Until the next state may go. */
 static uint64_t
@@ -269,13 +301,22 @@ static void
 keeper_poll_cb(uv_poll_t *p, int status, int events)
 {
 	struct clm_keeper	*k = p->data;
-	char			 buf[64];
+	char			*buf = k->rbuf;
 	ssize_t			 n;
 
-	while ((n = recv(k->conn, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+	while ((n = recv(k->conn, buf, KEEPER_MSG_MAX - 1, MSG_DONTWAIT)) > 0) {
 		buf[n] = '\0';
-		if (strcmp(buf, "OK") == 0 && k->inflight) {
-			/* Committed: the next state may go. */
+		if (strncmp(buf, "HELD ", 5) == 0) {
+			keeper_held(k, buf);
+			continue;
+		}
+		if (k->inflight && (strcmp(buf, "OK") == 0 ||
+		    strcmp(buf, "HELD.") == 0)) {
+			/* Committed (or, after HELLO, what the keeper holds
+			 * is known): the next state may go. */
+			if (k->nsent > 1)
+				qsort(k->sent, k->nsent, sizeof *k->sent,
+				    sent_cmp);
 			k->inflight = false;
 			uv_timer_stop(k->timer);
 			if (k->dirty)
@@ -378,8 +419,13 @@ keeper_connect(struct clm_keeper *k)
 	if (kmsg_send(k->conn, hello, NULL, 0, MSG_DONTWAIT) == -1)
 		log_warn("clm-keeper: HELLO");
 	free(hello);
+	/* The first state when the keeper has said what it holds (HELD...
+	 * HELD.; a keeper older than that says nothing: everything goes,
+	 * after KEEPER_ACK_WAIT_MS). */
 	k->dirty = true;
-	keeper_schedule(k, 0);
+	k->inflight = true;
+	uv_timer_stop(k->timer);
+	uv_timer_start(k->timer, keeper_timer_cb, KEEPER_ACK_WAIT_MS, 0);
 }
 
 /* The fds a state names (each once after fdlist_sort()). */
@@ -594,6 +640,7 @@ keeper_start(uv_loop_t *loop, const struct clm_home *home, int conn,
 	k->export = export;
 	k->arg = arg;
 	k->backoff_ms = 100;
+	k->rbuf = clm_malloc(KEEPER_MSG_MAX);
 	k->timer = clm_calloc(1, sizeof *k->timer);
 	uv_timer_init(loop, k->timer);
 	k->timer->data = k;
@@ -651,6 +698,7 @@ keeper_stop(struct clm_keeper *k, bool bye)
 	uv_close((uv_handle_t *)k->timer, free_cb);
 	free(k->exe);
 	free(k->config);
+	free(k->rbuf);
 	free(k);
 }
 
@@ -680,6 +728,32 @@ renumber_fd(int *fdp, void *arg)
 	f->seq = 1;	/* used */
 }
 
+/* Tell the keeper our number of each descriptor it handed over and the
+ * state names: "RENUM OLD NEW...", "RENUMBERED"; the others it closes. */
+static void
+keeper_renumber(int s, const struct kset *got)
+{
+	char	msg[KEEPER_MSG_MAX];
+	size_t	i = 0, len, n;
+
+	while (i < got->n) {
+		len = (size_t)snprintf(msg, sizeof msg, "RENUM");
+		for (n = 0; i < got->n && n < KEEPER_NUMS_MAX / 2; i++) {
+			if (got->v[i].seq == 0)
+				continue;
+			len += (size_t)snprintf(msg + len, sizeof msg - len,
+			    " %d %d", got->v[i].num, got->v[i].fd);
+			n++;
+		}
+		if (n > 0 && kmsg_send(s, msg, NULL, 0, 0) == -1)
+			goto fail;
+	}
+	if (kmsg_send(s, "RENUMBERED", NULL, 0, 0) == 0)
+		return;
+fail:
+	log_warn("clm-keeper: RENUM");
+}
+
 int
 keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
     char **cause)
@@ -689,6 +763,7 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 	struct renumber		 rn;
 	char			*path = keeper_sock_path(home), *buf;
 	struct kset		 got = { 0 };
+	bool			 renum = false;
 	int			 fds[KEEPER_FDS_MAX];
 	int			 nums[KEEPER_FDS_MAX], s, r = 0, mfd = -1, sfd;
 	size_t			 nfds, nnums, i;
@@ -711,7 +786,8 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 	}
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	buf = clm_malloc(KEEPER_MSG_MAX);
-	snprintf(buf, KEEPER_MSG_MAX, "TAKE %ld", (long)getpid());
+	/* RENUM: we can tell it our numbers of what it hands over. */
+	snprintf(buf, KEEPER_MSG_MAX, "TAKE %ld RENUM", (long)getpid());
 	if (kmsg_send(s, buf, NULL, 0, 0) == -1)
 		goto out;
 	for (;;) {
@@ -737,8 +813,11 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 				got.n++;
 			}
 			continue;
-		} else if (strcmp(buf, "STATE") == 0 && nfds == 1)
+		} else if ((strcmp(buf, "STATE") == 0 ||
+		    strcmp(buf, "STATE RENUM") == 0) && nfds == 1) {
 			mfd = fds[0];
+			renum = buf[5] != '\0';
+		}
 		for (i = 0; i < nfds; i++) {
 			if (fds[i] != mfd)
 				close(fds[i]);
@@ -767,6 +846,10 @@ keeper_take(const struct clm_home *home, struct clm_state *st, int *conn,
 		if (got.v[i].seq == 0)
 			close(got.v[i].fd);
 	}
+	/* The keeper keeps the rest under our numbers: nothing is sent to
+	 * it again (twice the descriptors may not fit in its limit). */
+	if (renum)
+		keeper_renumber(s, &got);
 	*conn = s;
 	s = -1;
 	got.n = 0;
@@ -964,6 +1047,7 @@ struct keeper_proc {
 	struct kset	 held;		/* the last state's descriptors */
 	int		 state;		/* its memfd; -1 */
 	struct kset	 staging;	/* sent since */
+	struct kset	 renum;		/* RENUM: num old, fd new number */
 	int		*keep;
 	size_t		 nkeep, capkeep;
 	uint64_t	 spawn_at;	/* when to start a clmd; 0: not */
@@ -1116,6 +1200,63 @@ keeper_release(struct keeper_proc *kp)
 	kp->state = -1;
 }
 
+/* RENUMBERED: a clmd that took the state over numbers the descriptors
+ * its own way; those it did not keep are closed. */
+static void
+keeper_apply_renum(struct keeper_proc *kp)
+{
+	struct kfd	*f;
+	size_t		 i, n = 0;
+
+	if (kp->renum.n > 1)
+		qsort(kp->renum.v, kp->renum.n, sizeof *kp->renum.v, kfd_cmp);
+	for (i = 0; i < kp->held.n; i++) {
+		if ((f = kset_find(&kp->renum, kp->held.v[i].num)) == NULL) {
+			close(kp->held.v[i].fd);
+			continue;
+		}
+		kp->held.v[n] = kp->held.v[i];
+		kp->held.v[n].num = f->fd;
+		kp->held.v[n].seq = 0;
+		n++;
+	}
+	kp->held.n = n;
+	if (n > 1)
+		qsort(kp->held.v, n, sizeof *kp->held.v, kfd_cmp);
+	kp->renum.n = 0;
+}
+
+/* After HELLO: what we hold ("HELD NUM DEV INO...", "HELD."), so that a
+ * clmd that took over (or was updated) sends only what we lack. */
+static void
+keeper_send_held(struct keeper_proc *kp)
+{
+	char		msg[KEEPER_MSG_MAX];
+	struct stat	sb;
+	size_t		i, len = 0;
+
+	for (i = 0; i <= kp->held.n; i++) {
+		if (len > 0 && (i == kp->held.n ||
+		    len > sizeof msg - 80)) {
+			if (kmsg_send(kp->conn, msg, NULL, 0, 0) == -1)
+				goto fail;
+			len = 0;
+		}
+		if (i == kp->held.n || fstat(kp->held.v[i].fd, &sb) == -1)
+			continue;
+		if (len == 0)
+			len = (size_t)snprintf(msg, sizeof msg, "HELD");
+		len += (size_t)snprintf(msg + len, sizeof msg - len,
+		    " %d %llu %llu", kp->held.v[i].num,
+		    (unsigned long long)sb.st_dev,
+		    (unsigned long long)sb.st_ino);
+	}
+	if (kmsg_send(kp->conn, "HELD.", NULL, 0, 0) == 0)
+		return;
+fail:
+	klog("cannot say what it holds to clmd: %s", strerror(errno));
+}
+
 /* A message from the clmd we keep for. 0: go on; 1: it said BYE. */
 static int
 keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
@@ -1128,6 +1269,8 @@ keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
 		char	exe[4096];
 		int	fg = 0;
 
+		kp->renum.n = 0;	/* a RENUM without its end */
+		keeper_send_held(kp);
 		nl = strchr(msg, '\n');
 		if (nl != NULL)
 			*nl++ = '\0';
@@ -1162,7 +1305,13 @@ keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
 		if (kmsg_send(kp->conn, "OK", NULL, 0, MSG_DONTWAIT) == -1)
 			klog("cannot say OK to clmd: %s", strerror(errno));
 		return 0;
-	} else if (strcmp(msg, "BYE") == 0)
+	} else if (strncmp(msg, "RENUM ", 6) == 0 &&
+	    kmsg_numbers(msg, nums, KEEPER_NUMS_MAX, &n) == 0 && n % 2 == 0) {
+		for (i = 0; i < n; i += 2)
+			kset_add(&kp->renum, nums[i], nums[i + 1]);
+	} else if (strcmp(msg, "RENUMBERED") == 0)
+		keeper_apply_renum(kp);
+	else if (strcmp(msg, "BYE") == 0)
 		return 1;
 	else
 		klog("a message it does not know: '%.20s'", msg);
@@ -1173,7 +1322,7 @@ keeper_message(struct keeper_proc *kp, char *msg, int *fds, size_t nfds)
 
 /* Give a new clmd everything, on s. */
 static void
-keeper_hand_over(struct keeper_proc *kp, int s, long pid)
+keeper_hand_over(struct keeper_proc *kp, int s, long pid, bool renum)
 {
 	char	msg[KEEPER_MSG_MAX];
 	int	fds[KEEPER_FDS_MAX];
@@ -1189,7 +1338,9 @@ keeper_hand_over(struct keeper_proc *kp, int s, long pid)
 		if (kmsg_send(s, msg, fds, nf, 0) == -1)
 			goto fail;
 	}
-	if (kmsg_send(s, "STATE", &kp->state, 1, 0) == -1)
+	/* RENUM: it tells us its numbers (an older clmd does not). */
+	if (kmsg_send(s, renum ? "STATE RENUM" : "STATE", &kp->state, 1,
+	    0) == -1)
 		goto fail;
 	klog("clmd pid %ld took the state over (%zu descriptors)", pid,
 	    kp->held.n);
@@ -1199,6 +1350,7 @@ keeper_hand_over(struct keeper_proc *kp, int s, long pid)
 	kp->spawn_gap = 1000;
 	kset_clear(&kp->staging);
 	kp->nkeep = 0;
+	kp->renum.n = 0;
 	return;
 fail:
 	klog("cannot hand the state to clmd pid %ld: %s", pid,
@@ -1247,7 +1399,7 @@ keeper_accept(struct keeper_proc *kp)
 		close(s);
 		return;
 	}
-	keeper_hand_over(kp, s, pid);
+	keeper_hand_over(kp, s, pid, strstr(msg, " RENUM") != NULL);
 }
 
 /* Start the next clmd (it detaches, and asks us for the state). */
@@ -1313,6 +1465,7 @@ keeper_lost(struct keeper_proc *kp)
 	kp->conn = -1;
 	kset_clear(&kp->staging);
 	kp->nkeep = 0;
+	kp->renum.n = 0;
 	if (kp->state == -1)
 		return;
 	if (kp->foreground) {
@@ -1421,6 +1574,7 @@ keeper_main(int argc, char **argv)
 	free(kp.keep);
 	free(kp.held.v);
 	free(kp.staging.v);
+	free(kp.renum.v);	/* numbers, not descriptors */
 	free(kp.exe);
 	free(kp.config);
 	return 0;

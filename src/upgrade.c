@@ -4,6 +4,7 @@
 #include <sys/random.h>
 
 #include <ctype.h>
+#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #define UPGRADE_ANSWER_MAX	256	/* bytes of answer kept */
 #define UPGRADE_OUTPUT_MAX	200	/* bytes of stdout/stderr kept */
 #define UPGRADE_EXIT_GRACE_MS	1000	/* for the exit status of a refusal */
+#define CLM_STATE_TRIM_BYTES	(1 << 20)	/* a state this big: trim after */
 
 struct upgrade_check {
 	uv_loop_t		*loop;
@@ -490,6 +492,10 @@ upgrade_state_read(int fd, struct clm_state *st, char **cause)
 	close(fd);
 	r = proto_state_decode(buf, len, st, cause);
 	free(buf);
+	/* The text and its tree of thousands of apps (tens of MB) are freed:
+	 * give the pages back rather than keep them as the daemon's RSS. */
+	if (len > CLM_STATE_TRIM_BYTES)
+		malloc_trim(0);
 	return r;
 }
 

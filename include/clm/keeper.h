@@ -29,9 +29,15 @@
  * "FDS N..." (with the descriptors, numbered as in clmd), "KEEP N..."
  * (the numbers the next state names), "STATE" (with the memfd: commit),
  * "BYE" (a graceful exit: release everything); keeper to clmd: "OK" (a
- * STATE committed). A new clmd on keeper.sock:
- * "TAKE PID"; the keeper answers "BUSY PID" (a clmd is alive), "NONE", or
- * the descriptors ("FDS N...") and "STATE".
+ * STATE committed), and after HELLO "HELD N DEV INO..." and "HELD." (what
+ * it holds: a clmd after clm update or a crash sends only what it lacks;
+ * the first state waits for "HELD.", or 1 s for an older keeper). A new
+ * clmd on keeper.sock: "TAKE PID RENUM"; the keeper answers "BUSY PID" (a
+ * clmd is alive), "NONE", or the descriptors ("FDS N...") and "STATE
+ * RENUM" ("STATE" to a clmd that did not say RENUM); then the new clmd
+ * says "RENUM OLD NEW..." and "RENUMBERED": the keeper holds what the
+ * state names under the new numbers, closes the rest, and nothing is
+ * sent twice (twice 15,000 descriptors do not fit in a limit of 20,000).
  */
 #ifndef CLM_KEEPER_H
 #define CLM_KEEPER_H

@@ -54,6 +54,15 @@ wait_until 30 eval '[ "$(n_online)" = "$W" ]'
 ok "the same $W worker pids"
 echo "  the new clmd holds $(nfds "$D2") fds (pidfds while they fit)"
 assert_lt "$(nfds "$D2")" 600 "the new clmd's fds"
+# The keeper renumbered what it holds to the new clmd's numbers and said
+# so (HELD): nothing was sent to it twice (450 more would not fit in 600).
+K2=$(keeper_pid)
+assert_eq "$K2" "$K" "the same clm-keeper"
+wait_until 10 keeper_fds_fit
+ok "clm-keeper holds $(nfds "$K") fds"
+grep "clm-keeper\[" "$CLM_HOME/clmd.log" | grep -q "does not know" &&
+    fail "clm-keeper got messages it could not read (descriptors dropped)"
+ok "clm-keeper read every message"
 # The first one adopted has a pidfd; the last found no room for one: it
 # is looked at every sweep.
 for app in s0 "s$((W - 1))"; do
@@ -63,6 +72,16 @@ for app in s0 "s$((W - 1))"; do
 	wait_until 30 status_is "$app" 0 online
 	ok "$app: pid $p killed, seen, restarted"
 done
+
+check "clm update: the keeper is not sent its $((3 * W)) descriptors again"
+capture clm update
+assert_eq "$RC" 0 "clm update"
+wait_until 30 eval '[ "$(n_online)" = "$W" ]'
+wait_until 10 keeper_fds_fit
+ok "clm-keeper holds $(nfds "$K") fds"
+grep "clm-keeper\[" "$CLM_HOME/clmd.log" | grep -q "does not know" &&
+    fail "clm-keeper got messages it could not read (descriptors dropped)"
+ok "clm-keeper read every message"
 
 check "$((W + 60)) workers do not fit even at 3 a worker: refused, nothing started"
 apps_file "$TEST_TMP/b.ini" 60 t
