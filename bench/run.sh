@@ -131,11 +131,13 @@ say() { printf '%s\n' "$*" >&2; }
 step() { printf '== %s\n' "$*" >&2; }
 warn() { printf 'run.sh: %s\n' "$*" >&2; }
 
-# Open files: clmd raises its soft limit to the hard one and needs about 4
-# a process (clm-logd holds 2 pipes and 2 log files of each), PM2 about as
-# many. Raise the hard limit of this shell, which both daemons inherit,
-# when it is too low and we may (root).
-FDS_NEED=$((64 + 4 * (PROCS > PM2_PROCS ? PROCS : PM2_PROCS) + 256))
+# Open files: clmd raises its soft limit to the hard one and needs 64 + 3 a
+# process (clmd and clm-keeper hold a channel and 2 log pipes of each,
+# clm-logd the 2 pipes), PM2 about 4. Raise the hard limit of this shell,
+# which both daemons inherit, when it is too low and we may (root).
+FDS_NEED=$((64 + 3 * PROCS + 256))
+[ "$PM2_WANTED" = 1 ] && [ $((64 + 4 * PM2_PROCS + 256)) -gt "$FDS_NEED" ] &&
+	FDS_NEED=$((64 + 4 * PM2_PROCS + 256))
 if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$FDS_NEED" ]
 then
 	if ulimit -Hn "$FDS_NEED" 2>/dev/null; then
