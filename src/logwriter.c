@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
  * [LW_OPEN_MIN, LOGWRITER_OPEN_MAX]. */
 #define LW_FDS_SPARE	64
 #define LW_OPEN_MIN	4
+#define LW_TRIM_STREAMS	512	/* malloc_trim past this many, halved */
 
 struct lw_file {
 	char			*path;
@@ -103,6 +105,7 @@ struct logwriter {
 	struct lw_streams	 dead;
 	struct lw_streams	 pendq;		/* streams pending */
 	size_t			 nstreams;
+	size_t			 peak;		/* most streams since a trim */
 	size_t			 npending;
 	struct nametab		*ids;		/* id -> live stream */
 	struct nametab		*paths;		/* path -> file */
@@ -460,6 +463,12 @@ lw_reap(struct logwriter *lw)
 	while ((s = TAILQ_FIRST(&lw->dead)) != NULL) {
 		TAILQ_REMOVE(&lw->dead, s, entry);
 		stream_free(s);
+	}
+	/* Thousands of workers gone (clm delete all): give the memory of
+	 * their streams back, as the count halves. */
+	if (lw->peak >= LW_TRIM_STREAMS && lw->nstreams <= lw->peak / 2) {
+		malloc_trim(0);
+		lw->peak = lw->nstreams;
 	}
 }
 
@@ -1284,7 +1293,8 @@ logwriter_add(struct logwriter *lw, const struct logwriter_add *a, int fd,
 	stream_set_file(lw, s, a);
 	stream_set_fd(lw, s, fd, &st);
 	TAILQ_INSERT_TAIL(&lw->streams, s, entry);
-	lw->nstreams++;
+	if (++lw->nstreams > lw->peak)
+		lw->peak = lw->nstreams;
 	nametab_put(lw->ids, s->id, s);
 	/* Its pipe may take the room of an open file. */
 	lw_trim(lw, lw_open_max(lw));
