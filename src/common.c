@@ -147,16 +147,128 @@ clm_strv_has(char *const *v, const char *s)
 	return false;
 }
 
+/*
+ * Vectors held by several owners (clm_strv_share()): their references by
+ * address, open addressing. Empty in most programs: clm_strv_free() then
+ * costs one comparison more.
+ */
+static struct strv_share {
+	char	**v;
+	size_t	  refs;
+}		*shares;
+static size_t	 nshares, shares_cap;
+
+static size_t
+share_home(char **v)
+{
+	return (size_t)(((uintptr_t)v >> 4) * 2654435761u) & (shares_cap - 1);
+}
+
+static size_t
+share_find(char **v)
+{
+	size_t	h;
+
+	if (nshares == 0)
+		return SIZE_MAX;
+	for (h = share_home(v); shares[h].v != NULL;
+	    h = (h + 1) & (shares_cap - 1)) {
+		if (shares[h].v == v)
+			return h;
+	}
+	return SIZE_MAX;
+}
+
+static void
+share_grow(void)
+{
+	struct strv_share	*old = shares;
+	size_t			 oldcap = shares_cap, i, h;
+
+	shares_cap = shares_cap ? shares_cap * 2 : 64;
+	shares = clm_calloc(shares_cap, sizeof *shares);
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].v == NULL)
+			continue;
+		h = share_home(old[i].v);
+		while (shares[h].v != NULL)
+			h = (h + 1) & (shares_cap - 1);
+		shares[h] = old[i];
+	}
+	free(old);
+}
+
+/* v is shared: one reference less, and true while others hold it. */
+static bool
+strv_unshare(char **v)
+{
+	size_t	h, j, home;
+
+	if ((h = share_find(v)) == SIZE_MAX)
+		return false;
+	if (--shares[h].refs > 0)
+		return true;
+	/* The last reference: out of the table (moving back the run). */
+	shares[h].v = NULL;
+	nshares--;
+	for (j = (h + 1) & (shares_cap - 1); shares[j].v != NULL;
+	    j = (j + 1) & (shares_cap - 1)) {
+		home = share_home(shares[j].v);
+		if ((h < j) ? (home > h && home <= j) : (home > h || home <= j))
+			continue;
+		shares[h] = shares[j];
+		shares[j].v = NULL;
+		h = j;
+	}
+	return false;
+}
+
 void
 clm_strv_free(char **v)
 {
 	size_t	i;
 
-	if (v == NULL)
+	if (v == NULL || strv_unshare(v))
 		return;
 	for (i = 0; v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+}
+
+bool
+clm_strv_eq(char *const *a, char *const *b)
+{
+	size_t	i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (i = 0; a[i] != NULL && b[i] != NULL; i++) {
+		if (a[i] != b[i] && strcmp(a[i], b[i]) != 0)
+			return false;
+	}
+	return a[i] == NULL && b[i] == NULL;
+}
+
+char **
+clm_strv_share(char **v)
+{
+	size_t	h;
+
+	if (v == NULL)
+		return NULL;
+	if ((h = share_find(v)) != SIZE_MAX) {
+		shares[h].refs++;
+		return v;
+	}
+	if ((nshares + 1) * 2 > shares_cap)
+		share_grow();
+	h = share_home(v);
+	while (shares[h].v != NULL)
+		h = (h + 1) & (shares_cap - 1);
+	shares[h].v = v;
+	shares[h].refs = 2;
+	nshares++;
+	return v;
 }
 
 static uint64_t

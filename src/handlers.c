@@ -380,6 +380,12 @@ request_apps(const struct clm_call *call, const struct clm_request *req,
 		env = clm_env_merge(base, specs[i]->env);
 		clm_strv_free(base);
 		clm_strv_free(specs[i]->env);
+		/* The same as the app before's (an app file's apps mostly
+		 * are): one copy for them all. */
+		if (i > 0 && clm_strv_eq(env, specs[i - 1]->env)) {
+			clm_strv_free(env);
+			env = clm_strv_share(specs[i - 1]->env);
+		}
 		specs[i]->env = env;
 	}
 	return specs;
@@ -525,7 +531,8 @@ static void
 h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 {
 	const struct clm_request	*req = server_call_request(call);
-	char				**names, **env, *one[2] = { NULL, NULL };
+	char				**names, **env, **prev;
+	char				 *one[2] = { NULL, NULL };
 	size_t				  i;
 
 	if (req->spec != NULL && req->target != NULL &&
@@ -559,13 +566,19 @@ h_restart(struct clm_daemon_ctx *d, struct clm_call *call)
 			clm_strv_free(names);
 			return;
 		}
-		for (i = 0; names[i] != NULL; i++) {
+		for (i = 0, prev = NULL; names[i] != NULL; i++) {
 			one[0] = names[i];
 			env = user_env(supervisor_spec(d->sup, names[i]),
 			    req->env);
+			if (prev != NULL && clm_strv_eq(env, prev)) {
+				clm_strv_free(env);	/* one copy for all */
+				env = clm_strv_share(prev);
+			}
 			supervisor_update_env(d->sup, one, env);
-			clm_strv_free(env);
+			clm_strv_free(prev);
+			prev = env;
 		}
+		clm_strv_free(prev);
 		clm_strv_free(names);
 	}
 	target_op(d, call, supervisor_restart, true);

@@ -76,7 +76,7 @@ struct clm_supervisor {
 	const struct clm_home	*home;
 	struct worker_ctx	 wctx;		/* what workers get */
 	struct app	       **apps;
-	size_t			 napps;
+	size_t			 napps, apps_cap;
 	struct nametab		*byname;	/* apps by name */
 	struct op		*ops;
 	uv_idle_t		 kick;
@@ -195,12 +195,25 @@ app_grow(struct app *a, int n)
 static struct app *
 app_new(struct clm_supervisor *sup, struct clm_app_spec *spec)
 {
-	struct app	*a = clm_calloc(1, sizeof *a);
+	struct app	*a = clm_calloc(1, sizeof *a), *last;
 
 	a->sup = sup;
 	a->wa.spec = spec;
+	/* The environment of the app before (an app file's apps, a saved
+	 * list of them): one copy for both. */
+	last = sup->napps > 0 ? sup->apps[sup->napps - 1] : NULL;
+	if (last != NULL && spec->env != NULL &&
+	    spec->env != last->wa.spec->env &&
+	    clm_strv_eq(spec->env, last->wa.spec->env)) {
+		clm_strv_free(spec->env);
+		spec->env = clm_strv_share(last->wa.spec->env);
+	}
 	listeners_own(&a->wa.listeners, spec->name, spec->user, spec->group);
-	sup->apps = clm_realloc(sup->apps, (sup->napps + 1) * sizeof *sup->apps);
+	if (sup->napps == sup->apps_cap) {
+		sup->apps_cap = sup->apps_cap ? sup->apps_cap * 2 : 16;
+		sup->apps = clm_realloc(sup->apps,
+		    sup->apps_cap * sizeof *sup->apps);
+	}
 	sup->apps[sup->napps++] = a;
 	nametab_put(sup->byname, spec->name, a);
 	sup_changed(sup);
@@ -1785,7 +1798,7 @@ supervisor_set_options(struct clm_supervisor *sup, char **names,
 
 int
 supervisor_update_env(struct clm_supervisor *sup, char **names,
-    char *const *env)
+    char **env)
 {
 	struct app	*a;
 	size_t		 i;
@@ -1794,7 +1807,7 @@ supervisor_update_env(struct clm_supervisor *sup, char **names,
 		if ((a = app_find(sup, names[i])) == NULL)
 			continue;
 		clm_strv_free(a->wa.spec->env);
-		a->wa.spec->env = clm_strv_dup(env);
+		a->wa.spec->env = clm_strv_share(env);
 	}
 	return 0;
 }

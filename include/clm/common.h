@@ -56,7 +56,12 @@ char *clm_vasprintf(const char *fmt, va_list ap);
 size_t clm_strv_len(char *const *v);
 char **clm_strv_dup(char *const *v);		/* NULL stays NULL */
 void clm_strv_push(char ***v, const char *s);	/* appends a copy */
-void clm_strv_free(char **v);
+void clm_strv_free(char **v);	/* a shared one: one reference less */
+/* Another reference to v, which its owners then only read and free with
+ * clm_strv_free() (thousands of apps started with one environment hold
+ * one copy of it, not thousands). */
+char **clm_strv_share(char **v);
+bool clm_strv_eq(char *const *a, char *const *b);	/* NULL == NULL */
 bool clm_strv_has(char *const *v, const char *s);	/* v may be NULL */
 
 /* Send len bytes with one fd attached (SCM_RIGHTS), without blocking. */

@@ -70,9 +70,10 @@ void supervisor_specs(struct clm_supervisor *, struct clm_app_spec ***out,
  * restart NAME --listen-timeout 10s). */
 void supervisor_set_options(struct clm_supervisor *, char **names,
     const struct clm_app_spec *set);
-/* Give the named apps a new environment (restart --update-env). */
+/* Give the named apps a new environment (restart --update-env): env is
+ * shared (clm_strv_share()), the caller keeps its own reference. */
 int supervisor_update_env(struct clm_supervisor *, char **names,
-    char *const *env);
+    char **env);
 
 /* The names of the apps that target denotes ("all" or a name), or -1
  * with *code, *cause when there is no such app. */

@@ -110,3 +110,37 @@ TEST(common_clocks)
 	/* Later than 2020-01-01 in wall-clock time. */
 	ASSERT_TRUE(clm_wall_ms() > 1577836800000ULL);
 }
+
+/* A shared vector: one copy, freed with its last reference, however many
+ * are shared at once (the table grows and shrinks). */
+TEST(common_strv_share)
+{
+	char	**v = NULL, **w = NULL, **many[200];
+	size_t	  i;
+
+	clm_strv_push(&v, "A=1");
+	clm_strv_push(&v, "B=2");
+	w = clm_strv_dup(v);
+	ASSERT_TRUE(clm_strv_eq(v, w));
+	ASSERT_TRUE(clm_strv_eq(NULL, NULL));
+	ASSERT_FALSE(clm_strv_eq(v, NULL));
+	clm_strv_push(&w, "C=3");
+	ASSERT_FALSE(clm_strv_eq(v, w));
+	ASSERT_TRUE(clm_strv_share(v) == v);
+	ASSERT_TRUE(clm_strv_share(v) == v);
+	clm_strv_free(v);
+	clm_strv_free(v);
+	ASSERT_EQ_STR(v[1], "B=2");	/* one reference left */
+	for (i = 0; i < 200; i++) {
+		many[i] = clm_strv_dup(w);
+		clm_strv_share(many[i]);
+	}
+	for (i = 0; i < 200; i++)
+		clm_strv_free(many[i]);
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ_STR(many[i][2], "C=3");
+	for (i = 0; i < 200; i++)
+		clm_strv_free(many[i]);
+	clm_strv_free(v);		/* the last: freed (ASan: no leak) */
+	clm_strv_free(w);
+}
