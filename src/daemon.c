@@ -356,7 +356,10 @@ static int
 daemon_export(struct daemon *dm, struct clm_state *st, struct clm_call *call,
     bool anytime, char **cause)
 {
+	bool	borrow = st->borrow_specs;	/* a checkpoint's */
+
 	upgrade_state_init(st);
+	st->borrow_specs = borrow;
 	if (supervisor_export(dm->ctx.sup, st, anytime, cause) == -1)
 		return -1;
 	logs_export(supervisor_logs(dm->ctx.sup), st);
@@ -408,6 +411,7 @@ daemon_upgrade(struct clm_daemon_ctx *ctx, struct clm_call *call,
 	char			*argv[5];
 	int			 mfd, err, i = 0;
 
+	upgrade_state_init(&st);	/* copies: they outlive this image */
 	if (daemon_export(dm, &st, call, false, &cause) == -1) {
 		log_warnx("clm update: %s", cause);
 		if (call != NULL)

@@ -30,7 +30,7 @@
 #define KEEPER_RESTART_MAX_MS	5000	/* clmd restarting the keeper */
 #define KEEPER_TAKE_WAIT_MS	10000	/* for the clmd it started */
 #define KEEPER_SPAWN_MAX_MS	60000
-#define KEEPER_CHECKPOINT_MAX_MS 500	/* the most a state may wait */
+#define KEEPER_CHECKPOINT_MAX_MS 2000	/* the most a state may wait */
 #define KEEPER_COALESCE_MS	20	/* the least between two states */
 #define KEEPER_ACK_WAIT_MS	1000	/* for OK (an older keeper says none) */
 #define KEEPER_BYE_WAIT_MS	2000	/* for it to exit after BYE */
