@@ -4,7 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
 #include "clm/proto.h"
+#include "clm/upgrade.h"
 #include "unit.h"
 
 /* Decode a request that must fail with code and a cause containing part. */
@@ -1066,4 +1071,67 @@ TEST(proto_workers_json_as_cjson_printed_it)
 	ASSERT_EQ_STR(s, "[]\n");
 	free(s);
 	proto_reply_free(r);
+}
+
+/* clmd's state (clm update, the keeper's checkpoints), written one app at a
+ * time without cJSON's printer: the same text cJSON prints, read back
+ * whole. */
+TEST(proto_state_written_as_cjson_prints_it_and_read_back)
+{
+	struct clm_state	 st, back;
+	struct clm_state_worker	*w;
+	char			 buf[65536], *cause = NULL, *again;
+	cJSON			*tree;
+	ssize_t			 n;
+	int			 fd;
+
+	upgrade_state_init(&st);
+	st.ctl_fd = 5;
+	st.runs = 1234567890123ULL;
+	st.napps = 1;
+	st.apps = clm_calloc(1, sizeof *st.apps);
+	st.apps[0].spec = full_spec();
+	st.apps[0].want = 2;
+	st.apps[0].up = true;
+	st.apps[0].nworkers = 1;
+	st.apps[0].workers = w = clm_calloc(1, sizeof *w);
+	w->slot = 0;
+	w->pid = 4242;
+	w->state = clm_strdup("online");
+	w->started_ms = 1732950000123ULL;
+	w->start_time = 123456789;
+	w->exit_code = -1;
+	w->chan_fd = 7;
+	w->pidfd = -1;
+	st.nstreams = 1;
+	st.streams = clm_calloc(1, sizeof *st.streams);
+	st.streams[0].id = clm_strdup("web:0:1:out");
+	st.streams[0].msg = clm_strdup("ADD \"q\" \\ \t\x01 \xc3\xa9");
+	st.streams[0].fd = 9;
+
+	ASSERT_TRUE((fd = upgrade_state_write(&st, true)) >= 0);
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	ASSERT_TRUE(n > 0);
+	buf[n] = '\0';
+	tree = cJSON_Parse(buf);
+	ASSERT_NOT_NULL(tree);
+	again = cJSON_PrintUnformatted(tree);
+	ASSERT_EQ_STR(buf, again);
+	free(again);
+	cJSON_Delete(tree);
+
+	ASSERT_EQ_INT(upgrade_state_read(fd, &back, &cause), 0);
+	ASSERT_EQ_INT(back.ctl_fd, 5);
+	ASSERT_TRUE(back.runs == 1234567890123ULL);
+	ASSERT_EQ_INT((long long)back.napps, 1);
+	check_full_spec(back.apps[0].spec);
+	ASSERT_EQ_INT(back.apps[0].want, 2);
+	ASSERT_EQ_INT(back.apps[0].workers[0].pid, 4242);
+	ASSERT_EQ_STR(back.apps[0].workers[0].state, "online");
+	ASSERT_TRUE(back.apps[0].workers[0].started_ms == 1732950000123ULL);
+	ASSERT_TRUE(back.apps[0].workers[0].start_time == 123456789);
+	ASSERT_EQ_INT(back.apps[0].workers[0].chan_fd, 7);
+	ASSERT_EQ_STR(back.streams[0].msg, st.streams[0].msg);
+	upgrade_state_free(&back);
+	upgrade_state_free(&st);
 }
