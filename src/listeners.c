@@ -478,6 +478,7 @@ group_steer(const struct clm_listeners *ls, size_t i)
 		f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, idx[t]);
 	}
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, idx[nt - 1]);
+	memset(&prog, 0, sizeof prog);	/* its padding goes to the kernel too */
 	prog.len = (unsigned short)k;
 	prog.filter = f;
 	if (setsockopt(ls->v[i].fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF,
