@@ -333,6 +333,38 @@ except urllib.error.HTTPError as e:
 ' "$1" "$2"
 }
 
+# --- valgrind --------------------------------------------------------------
+
+# need_valgrind WHAT: exit 0 saying SKIP (loudly: WHAT is NOT checked) when
+# valgrind is not installed or clmd is an ASan build (the two do not mix).
+need_valgrind() {
+	if ! command -v valgrind >/dev/null 2>&1 ||
+	    ! command -v vgdb >/dev/null 2>&1; then
+		echo "SKIP: $TEST_NAME: valgrind is not installed (apt-get" \
+		    "install valgrind); $1 is NOT checked" >&2
+		exit 0
+	fi
+	if nm -D "$CLM_BIN_DIR/clmd" 2>/dev/null | grep -q __asan_init ||
+	    ldd "$CLM_BIN_DIR/clmd" 2>/dev/null | grep -q libasan; then
+		echo "SKIP: $TEST_NAME: $CLM_BIN_DIR/clmd is an ASan build," \
+		    "which valgrind cannot run; $1 is NOT checked" >&2
+		exit 0
+	fi
+}
+
+# vg_term PID: SIGTERM the clmd that runs under valgrind as PID, wait up to
+# 120 s for it (fails when it still runs) and set VG_RC to its exit status.
+vg_term() {
+	local deadline=$(($(now_ms) + 120000))
+	kill -TERM "$1"
+	while pid_alive "$1" && [ "$(now_ms)" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+	pid_alive "$1" && fail "clmd under valgrind still runs 120 s after SIGTERM"
+	wait "$1"
+	VG_RC=$?
+}
+
 # --- cleanup -----------------------------------------------------------
 
 # _leftovers: one line per process this test left alive: the tracked pids

@@ -15,17 +15,7 @@
 # ASan build (the two do not mix).
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v valgrind >/dev/null 2>&1; then
-	echo "SKIP: $TEST_NAME: valgrind is not installed (apt-get install" \
-	    "valgrind); the close-callback order is NOT checked" >&2
-	exit 0
-fi
-if nm -D "$CLM_BIN_DIR/clmd" 2>/dev/null | grep -q __asan_init ||
-    ldd "$CLM_BIN_DIR/clmd" 2>/dev/null | grep -q libasan; then
-	echo "SKIP: $TEST_NAME: $CLM_BIN_DIR/clmd is an ASan build, which" \
-	    "valgrind cannot run; the close-callback order is NOT checked" >&2
-	exit 0
-fi
+need_valgrind "the close-callback order"
 
 VG_LOG=$TEST_TMP/valgrind.log
 # Slow under valgrind: every clm call gets more time.
@@ -58,14 +48,8 @@ assert_eq "$RC" 0 "clm scale vga 1"
 wait_until 60 all_online vga 1
 
 check "SIGTERM: every app stops, clmd exits, valgrind saw no error"
-kill -TERM "$VG_PID"
-deadline=$(($(now_ms) + 120000))
-while pid_alive "$VG_PID" && [ "$(now_ms)" -lt "$deadline" ]; do
-	sleep 0.1
-done
-pid_alive "$VG_PID" && fail "clmd under valgrind still runs 120 s after SIGTERM"
-wait "$VG_PID"
-rc=$?
+vg_term "$VG_PID"
+rc=$VG_RC
 if [ "$rc" -ne 0 ] || grep -q "Invalid \(read\|write\)" "$VG_LOG"; then
 	sed 's/^/  valgrind| /' "$VG_LOG" | head -n 80
 	fail "clmd's teardown under valgrind: exit status $rc (99: valgrind" \
