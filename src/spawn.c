@@ -15,6 +15,18 @@
 
 #include "clm/spawn.h"
 
+/* valgrind stops a program at a clone() that is neither a fork nor a
+ * thread ("Unsupported clone() flags"): under it, posix_spawn(). */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define SPAWN_UNDER_VALGRIND()	RUNNING_ON_VALGRIND
+#endif
+#endif
+#ifndef SPAWN_UNDER_VALGRIND
+#define SPAWN_UNDER_VALGRIND()	0
+#endif
+
 #define SPAWN_DEFAULT_PATH	"/bin:/usr/bin"	/* execvp's */
 
 static const char *
@@ -296,7 +308,7 @@ spawn_reserve(void)
 {
 	int	i;
 
-	if (devnull != -1)
+	if (devnull != -1 || SPAWN_UNDER_VALGRIND())
 		return;
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		return;
