@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 
 #include "clm/reaper.h"
-#include "clm/spawn.h"
 #include "unit.h"
 
 static int	exits, exit_pid;
@@ -117,24 +116,15 @@ burst_timeout(uv_timer_t *t)
  */
 TEST(reaper_reaps_a_burst_of_spawned_children)
 {
-	struct spawn_opts	 o;
 	uv_loop_t		 loop;
-	char			*argv[] = { "/bin/true", NULL };
-	char			*env[] = { NULL };
-	int			 fds[3] = { -1, -1, -1 }, pid, i;
+	int			 pid, i;
 	static int		 pids[BURST];
 
 	burst_exits = burst_known = 0;
 	uv_loop_init(&loop);
 	reaper_start(&loop);
-	memset(&o, 0, sizeof o);
-	o.file = argv[0];
-	o.argv = argv;
-	o.env = env;
-	o.fds = fds;
-	o.nfds = 3;
 	for (i = 0; i < BURST; i++) {
-		ASSERT_EQ_INT(spawn_start(&o, &pid), 0);
+		pid = unit_spawn_true();
 		reaper_child(pid, burst_exited, NULL);
 		ASSERT_TRUE(reaper_knows(pid));
 		pids[i] = pid;

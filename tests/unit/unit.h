@@ -23,6 +23,8 @@ void unit_register(const char *name, unit_fn fn, const char *file, int line);
 void unit_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 const char *unit_str(const char *s);	/* "(null)" for NULL */
+/* spawn_start() of /bin/true, fds on /dev/null: its pid (test_spawn.c). */
+int unit_spawn_true(void);
 /* Write a whole file with this mode (chmod'ed), or fail the test. */
 void unit_write_file(const char *path, const char *text, unsigned mode);
 
