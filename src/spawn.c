@@ -209,10 +209,12 @@ spawn_child(void *arg)
 	sigset_t		 none;
 	int			 tmp[SPAWN_SLOTS], i, hi;
 
-	/* clmd's handlers are not the worker's (signals are blocked). */
+	/* clmd's handlers are not the worker's (signals are blocked). The
+	 * standard signals, as uv_spawn() did: clmd handles no real-time
+	 * one, and each is a system call while clmd waits. */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
-	for (i = 1; i < NSIG; i++) {
+	for (i = 1; i < 32; i++) {
 		if (i != SIGKILL && i != SIGSTOP)
 			(void)sigaction(i, &sa, NULL);
 	}
