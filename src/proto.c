@@ -239,6 +239,15 @@ jb_puts(struct jbuf *b, const char *s)
 	jb_put(b, s, strlen(s));
 }
 
+/* The string, in an allocation of its size: a reply waits in the queue of
+ * a client that reads slowly, thousands of them for one that never does
+ * (SERVER_QUEUE_MAX counts their bytes, not a doubled buffer's). */
+static char *
+jb_take(struct jbuf *b)
+{
+	return clm_realloc(b->s, b->len + 1);
+}
+
 /* A string as cJSON escapes it. */
 static void
 jb_str(struct jbuf *b, const char *s)
@@ -627,7 +636,7 @@ proto_reply_encode(const struct clm_reply *reply)
 	jb_puts(&b, ",\"workers\":");
 	jb_workers(&b, reply->workers, reply->nworkers, false);
 	jb_puts(&b, "}\n");
-	return b.s;
+	return jb_take(&b);
 }
 
 char *
@@ -637,7 +646,7 @@ proto_workers_json(const struct clm_worker_info *w, size_t n)
 
 	jb_workers(&b, w, n, true);
 	jb_puts(&b, "\n");
-	return b.s;
+	return jb_take(&b);
 }
 
 char *
