@@ -1320,7 +1320,9 @@ cli_print_list(const struct clm_reply *reply, void *arg)
 	char			*json;
 	size_t			 i, k = 0;
 
-	if (l->json) {
+	if (l->json && reply->text != NULL)	/* printed by clmd */
+		fputs(reply->text, stdout);
+	else if (l->json) {		/* an older clmd's */
 		json = proto_workers_json(reply->workers, reply->nworkers);
 		fputs(json, stdout);
 		free(json);
@@ -2177,6 +2179,7 @@ cli_verb_list(const struct cli_verb *v, int argc, char **argv)
 	struct clm_home		 home;
 	struct clm_client	*c;
 	struct cli_list		 l = { NULL, false, NULL };
+	struct clm_request	*req;
 	struct cli_args		 a;
 	bool			 no_daemon;
 	int			 rc;
@@ -2205,8 +2208,9 @@ cli_verb_list(const struct cli_verb *v, int argc, char **argv)
 		}
 		goto out;
 	}
-	rc = cli_exchange(c, proto_request_new("list"), cli_print_list, &l,
-	    NULL);
+	req = proto_request_new("list");
+	req->json = l.json;
+	rc = cli_exchange(c, req, cli_print_list, &l, NULL);
 	clm_client_close(c);
 out:
 	clm_home_free(&home);

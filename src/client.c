@@ -490,9 +490,9 @@ clm_client_recv(struct clm_client *c, struct clm_reply **out, char **cause)
 			return proto_reply_decode(line, linelen, out, cause);
 		}
 		c->scanned = c->len;
-		if (c->len - c->off > CLM_MAX_FRAME) {
+		if (c->len - c->off > CLM_MAX_REPLY) {
 			*cause = clm_asprintf("a reply from the daemon is "
-			    "longer than %d bytes", CLM_MAX_FRAME);
+			    "longer than %d bytes", CLM_MAX_REPLY);
 			return -1;
 		}
 		if (c->off > 0) {

@@ -181,9 +181,21 @@ h_reload_logs(struct clm_daemon_ctx *d, struct clm_call *call)
 static void
 h_list(struct clm_daemon_ctx *d, struct clm_call *call)
 {
-	struct clm_reply	*r = proto_reply_new();
+	const struct clm_request	*req = server_call_request(call);
+	struct clm_reply		*r = proto_reply_new();
+	size_t				 i;
 
 	supervisor_info(d->sup, NULL, &r->workers, &r->nworkers);
+	if (req->json) {
+		/* clm list --json: printed here, once; the CLI need not
+		 * decode thousands of workers to print them again. */
+		r->text = proto_workers_json(r->workers, r->nworkers);
+		for (i = 0; i < r->nworkers; i++)
+			proto_worker_info_clear(&r->workers[i]);
+		free(r->workers);
+		r->workers = NULL;
+		r->nworkers = 0;
+	}
 	server_reply(call, r);
 }
 

@@ -593,6 +593,8 @@ proto_request_encode(const struct clm_request *req)
 		    req->napps));
 	if (req->update_env)
 		proto_add_bool(obj, "update_env", true);
+	if (req->json)
+		proto_add_bool(obj, "json", true);
 	proto_add_strv(obj, "env", req->env);
 	return proto_print(obj, false);
 }
@@ -1246,6 +1248,7 @@ proto_request_decode(const char *line, size_t len, struct clm_request **out,
 	    proto_get_bool(&d, root, "", "raw", false, &req->raw) != 0 ||
 	    proto_get_bool(&d, root, "", "update_env", false,
 	    &req->update_env) != 0 ||
+	    proto_get_bool(&d, root, "", "json", false, &req->json) != 0 ||
 	    proto_get_strv(&d, root, "", "env", true, &req->env) != 0 ||
 	    proto_get_object(&d, root, "", "spec", &spec) != 0)
 		goto fail;
@@ -1380,7 +1383,7 @@ proto_reply_decode(const char *line, size_t len, struct clm_reply **out,
 	long long		 v = 0;
 
 	*out = NULL;
-	if ((root = proto_parse(&d, line, len, CLM_MAX_FRAME, "reply")) == NULL)
+	if ((root = proto_parse(&d, line, len, CLM_MAX_REPLY, "reply")) == NULL)
 		goto fail;
 
 	if (proto_get_version(&d, root, &v) != 0)

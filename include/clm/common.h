@@ -17,8 +17,11 @@
  */
 #define CLM_PROTOCOL_VERSION 1
 
-/* Largest request or reply line accepted on the control socket. */
+/* Largest request line accepted on the control socket. */
 #define CLM_MAX_FRAME (1024 * 1024)
+/* Largest reply line the CLI accepts from its daemon: a list of thousands
+ * of workers is more than a MiB (5,000: 1 to 2 MiB). */
+#define CLM_MAX_REPLY (64 * 1024 * 1024)
 
 #define CLM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -53,6 +53,9 @@ struct clm_request {
 	bool			 raw;		/* logs: control bytes as they
 						   are (else escaped) */
 	bool			 update_env;	/* restart --update-env */
+	bool			 json;		/* list: the workers as clm list
+						   --json prints them, in the
+						   reply's text */
 	char		       **env;		/* ... with this environment;
 						   with apps: the environment
 						   they share, under their own */

@@ -1135,3 +1135,26 @@ TEST(proto_state_written_as_cjson_prints_it_and_read_back)
 	upgrade_state_free(&back);
 	upgrade_state_free(&st);
 }
+
+/* clm list --json asks clmd for the printed text ("json"); an older clmd
+ * ignores the field and sends the workers. */
+TEST(proto_request_list_json)
+{
+	struct clm_request	*req = proto_request_new("list"), *back;
+	const char		*code = NULL;
+	char			*line, *cause = NULL;
+
+	req->json = true;
+	line = proto_request_encode(req);
+	ASSERT_CONTAINS(line, "\"json\":true");
+	ASSERT_EQ_INT(proto_request_decode(line, strlen(line) - 1, &back,
+	    &code, &cause), 0);
+	ASSERT_TRUE(back->json);
+	proto_request_free(back);
+	free(line);
+	req->json = false;
+	line = proto_request_encode(req);
+	ASSERT_TRUE(strstr(line, "json") == NULL);
+	free(line);
+	proto_request_free(req);
+}
