@@ -286,26 +286,28 @@ BG_PIDS=()
 # by up to ~200 kB of a ~2 MB RSS (how much backlog they read first): its
 # RSS may grow by 5 % or 256 kB, whichever is more.
 LAST=$((TOTAL / 3 < 60 ? TOTAL / 3 : 60))
-# stat COLUMN: "warm-up max, last-window median, max after the warm-up".
+# stat COLUMN: "warm-up max, last-window median, max after the warm-up,
+# first sample".
 stat() {
-	local wm am m
-	read -r wm am < <(awk -v c="$1" -v w="$WARM" '/^#/ || $c == 0 { next }
+	local wm am m f
+	read -r wm am f < <(awk -v c="$1" -v w="$WARM" '/^#/ || $c == 0 { next }
+	    f == "" { f = $c }
 	    $1 <= w && $c > wm { wm = $c } $1 > w && $c > am { am = $c }
-	    END { print wm + 0, am + 0 }' "$DAT")
+	    END { print wm + 0, am + 0, f + 0 }' "$DAT")
 	m=$(awk -v c="$1" -v l=$((TOTAL - LAST)) '!/^#/ && $1 >= l && $c > 0 { print $c }' \
 	    "$DAT" | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0;
 	    else if (NR % 2) print v[(NR + 1) / 2];
 	    else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	echo "$wm $m $am"
+	echo "$wm $m $am $f"
 }
-read -r B_CRSS E_CRSS M_CRSS < <(stat 2)
-read -r B_CFDS E_CFDS M_CFDS < <(stat 3)
-read -r B_LRSS E_LRSS M_LRSS < <(stat 4)
-read -r B_LFDS E_LFDS M_LFDS < <(stat 5)
-read -r B_KRSS E_KRSS M_KRSS < <(stat 8)
-read -r B_KFDS E_KFDS M_KFDS < <(stat 9)
-read -r B_CANON E_CANON M_CANON < <(stat 10)
-read -r B_LANON E_LANON M_LANON < <(stat 11)
+read -r B_CRSS E_CRSS M_CRSS F_CRSS < <(stat 2)
+read -r B_CFDS E_CFDS M_CFDS F_CFDS < <(stat 3)
+read -r B_LRSS E_LRSS M_LRSS F_LRSS < <(stat 4)
+read -r B_LFDS E_LFDS M_LFDS F_LFDS < <(stat 5)
+read -r B_KRSS E_KRSS M_KRSS F_KRSS < <(stat 8)
+read -r B_KFDS E_KFDS M_KFDS F_KFDS < <(stat 9)
+read -r B_CANON E_CANON M_CANON F_CANON < <(stat 10)
+read -r B_LANON E_LANON M_LANON F_LANON < <(stat 11)
 B_STARTED=$(awk -v w="$WARM" '!/^#/ && $1 <= w { s = $6 } END { print s + 0 }' "$DAT")
 E_STARTED=$(awk '!/^#/ { s = $6 } END { print s + 0 }' "$DAT")
 STARTED_SINCE=$((E_STARTED - B_STARTED))
@@ -320,6 +322,7 @@ C_GROWTH=$(pct "$E_CRSS" "$B_CRSS")
 L_GROWTH=$(pct "$E_LRSS" "$B_LRSS")
 FD_GROWTH=$((E_CFDS - B_CFDS))
 L_FD_GROWTH=$((E_LFDS - B_LFDS))
+say "first samples: clmd $F_CRSS kB, $F_CFDS fds; clm-logd $F_LRSS kB, $F_LFDS fds; clm-keeper $F_KRSS kB, $F_KFDS fds"
 say "clmd RSS: at most $B_CRSS kB in the warm-up, $E_CRSS kB (median) in the last $LAST s: $C_GROWTH % (largest after: $M_CRSS kB)"
 say "clm-logd RSS: at most $B_LRSS kB in the warm-up, $E_LRSS kB (median) in the last $LAST s: $L_GROWTH % (largest after: $M_LRSS kB)"
 say "private memory (RssAnon, kB; warm-up max, last median, max after): clmd $B_CANON, $E_CANON, $M_CANON; clm-logd $B_LANON, $E_LANON, $M_LANON"
@@ -396,22 +399,22 @@ LEFT_FDS=$(find /proc/[0-9]*/fd -lname "$CLM_HOME/*" 2>/dev/null |
 	    "$(json_str "$(cut -d' ' -f1-3 /proc/loadavg)")"
 	printf '  "periods_s": {"warmup": %s, "reload": %s, "scale": %s, "logd_kill": %s, "update": %s, "sample": %s},\n' \
 	    "$WARM" "$RELOAD_EVERY" "$SCALE_EVERY" "$LOGD_EVERY" "$UPDATE_EVERY" "$SAMPLE_EVERY"
-	printf '  "clmd_rss_kb": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth_pct": %s},\n' \
-	    "$B_CRSS" "$E_CRSS" "$M_CRSS" "$C_GROWTH"
-	printf '  "logd_rss_kb": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth_pct": %s},\n' \
-	    "$B_LRSS" "$E_LRSS" "$M_LRSS" "$L_GROWTH"
-	printf '  "clmd_fds": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
-	    "$B_CFDS" "$E_CFDS" "$M_CFDS" "$FD_GROWTH"
-	printf '  "logd_fds": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
-	    "$B_LFDS" "$E_LFDS" "$M_LFDS" "$L_FD_GROWTH"
-	printf '  "clmd_anon_kb": {"warmup_max": %s, "last_median": %s, "max_after": %s},\n' \
-	    "$B_CANON" "$E_CANON" "$M_CANON"
-	printf '  "logd_anon_kb": {"warmup_max": %s, "last_median": %s, "max_after": %s},\n' \
-	    "$B_LANON" "$E_LANON" "$M_LANON"
-	printf '  "keeper_rss_kb": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth_pct": %s},\n' \
-	    "$B_KRSS" "$E_KRSS" "$M_KRSS" "$K_GROWTH"
-	printf '  "keeper_fds": {"warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
-	    "$B_KFDS" "$E_KFDS" "$M_KFDS" "$K_FD_GROWTH"
+	printf '  "clmd_rss_kb": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s, "growth_pct": %s},\n' \
+	    "$F_CRSS" "$B_CRSS" "$E_CRSS" "$M_CRSS" "$C_GROWTH"
+	printf '  "logd_rss_kb": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s, "growth_pct": %s},\n' \
+	    "$F_LRSS" "$B_LRSS" "$E_LRSS" "$M_LRSS" "$L_GROWTH"
+	printf '  "clmd_fds": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
+	    "$F_CFDS" "$B_CFDS" "$E_CFDS" "$M_CFDS" "$FD_GROWTH"
+	printf '  "logd_fds": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
+	    "$F_LFDS" "$B_LFDS" "$E_LFDS" "$M_LFDS" "$L_FD_GROWTH"
+	printf '  "clmd_anon_kb": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s},\n' \
+	    "$F_CANON" "$B_CANON" "$E_CANON" "$M_CANON"
+	printf '  "logd_anon_kb": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s},\n' \
+	    "$F_LANON" "$B_LANON" "$E_LANON" "$M_LANON"
+	printf '  "keeper_rss_kb": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s, "growth_pct": %s},\n' \
+	    "$F_KRSS" "$B_KRSS" "$E_KRSS" "$M_KRSS" "$K_GROWTH"
+	printf '  "keeper_fds": {"first": %s, "warmup_max": %s, "last_median": %s, "max_after": %s, "growth": %s},\n' \
+	    "$F_KFDS" "$B_KFDS" "$E_KFDS" "$M_KFDS" "$K_FD_GROWTH"
 	printf '  "workers_started": %s, "workers_started_since_warmup": %s,\n' \
 	    "$E_STARTED" "$STARTED_SINCE"
 	printf '  "requests": %s,\n' "${LOAD:-null}"
@@ -435,10 +438,16 @@ LEFT_FDS=$(find /proc/[0-9]*/fd -lname "$CLM_HOME/*" 2>/dev/null |
 say "figures: $OUT/soak.json, $DAT"
 
 if command -v gnuplot >/dev/null; then
+	# A grey line at each clm update (a new clmd image: its RSS dips);
+	# no point where clm-logd was not there (killed, not back yet).
+	UPDATE_MARKS=
+	for ((u = UPDATE_FIRST; u < TOTAL; u += UPDATE_EVERY)); do
+		UPDATE_MARKS+="set arrow from $u, graph 0 to $u, graph 1 nohead dt 4 lc rgb 'gray'"$'\n'
+	done
 	gnuplot >/dev/null 2>&1 <<EOF || true
 set terminal pngcairo size 1100,600 noenhanced
 set output "$OUT/soak.png"
-set title "clm soak, $MINUTES min: RSS and open fds (warm-up until $WARM s)"
+set title "clm soak, $MINUTES min: RSS and open fds (warm-up until $WARM s; grey: clm update)"
 set xlabel "seconds"
 set ylabel "RSS (MB)"
 set y2label "open fds"
@@ -447,10 +456,11 @@ set y2tics
 set key outside bottom center horizontal
 set grid
 set arrow from $WARM, graph 0 to $WARM, graph 1 nohead dt 2
+$UPDATE_MARKS
 plot "$DAT" using 1:(\$2/1024) with lines lw 2 title "clmd RSS", \
-     "" using 1:(\$4/1024) with lines lw 2 title "clm-logd RSS", \
+     "" using 1:(\$4 > 0 ? \$4/1024 : 1/0) with lines lw 2 title "clm-logd RSS", \
      "" using 1:3 axes x1y2 with lines dt 3 title "clmd fds", \
-     "" using 1:5 axes x1y2 with lines dt 3 title "clm-logd fds", \
+     "" using 1:(\$4 > 0 ? \$5 : 1/0) axes x1y2 with lines dt 3 title "clm-logd fds", \
      "" using 1:(\$8/1024) with lines lw 2 title "clm-keeper RSS", \
      "" using 1:(\$10/1024) with lines lw 1 title "clmd RssAnon", \
      "" using 1:9 axes x1y2 with lines dt 3 title "clm-keeper fds"
