@@ -15,11 +15,13 @@
 #   - clm-logd killed (SIGKILL) every minute, `clm update` every 2 minutes.
 # Every 5 s it samples the RSS and open fds of clmd, clm-logd and clm-keeper
 # (which gets clmd's checks), and clmd's and clm-logd's RssAnon (their
-# private memory: the RSS less the code and files they map; figures only). It fails if,
-# after the first minute (the warm-up), an RSS grows by more than 5 % over
-# its value at the end of the warm-up, or the fds by more than the workers
-# started since; if any request failed; or if, after `clm kill`, a process
-# or an open fd of that CLM_HOME is left.
+# private memory: the RSS less the code and files they map; figures
+# only). It fails if, after the first minute (the warm-up), an RSS grows
+# by more than 5 % over its value at the end of the warm-up, or the fds by
+# more than the workers started since; if any request failed; if, after
+# `clm kill`, a process or an open fd of that CLM_HOME is left; or, with
+# an ASan/UBSan build (tests/run.sh runs the 1-minute soak on one), if a
+# sanitizer reported anything (LeakSanitizer: at each exit).
 # The baseline is fair only once clmd is the image the rest of the run
 # looks like: `clm update` re-executes clmd (same pid, so the same sampled
 # process), and the new image starts from an untouched heap and unmapped
@@ -99,7 +101,13 @@ LOAD_CONC=4 LOAD_RATE=100	# requests a second, new connections
 SCRATCH=$(mktemp -d /tmp/clm-soak.XXXXXX) || exit 1
 export CLM_HOME=$SCRATCH/home
 LOGS=$SCRATCH/logs
-mkdir -p "$LOGS" "$OUT" || exit 1
+# Sanitizer reports of an ASan/UBSan build (LeakSanitizer's at each exit:
+# the last clmd image's after clm kill, every clm-logd's) go to files that
+# fail the run: a detached clmd's stderr is /dev/null.
+SAN_DIR=$SCRATCH/san
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN_DIR/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SAN_DIR/ubsan"
+mkdir -p "$LOGS" "$OUT" "$SAN_DIR" || exit 1
 BG_PIDS=()
 FAILS=()
 
@@ -390,6 +398,11 @@ LEFT_FDS=$(find /proc/[0-9]*/fd -lname "$CLM_HOME/*" 2>/dev/null |
 [ -z "$LEFT_PROCS" ] || bad "processes of $CLM_HOME left after clm kill:$LEFT_PROCS"
 [ -z "$LEFT_FDS" ] || bad "open fds into $CLM_HOME left after clm kill:$LEFT_FDS"
 [ -n "$LEFT_PROCS$LEFT_FDS" ] || say "clm kill: no process and no fd of $CLM_HOME left"
+SAN_REPORTS=$(ls "$SAN_DIR")
+if [ -n "$SAN_REPORTS" ]; then
+	head -n 40 "$SAN_DIR"/* >&2
+	bad "sanitizer reports: $(echo $SAN_REPORTS)"
+fi
 
 # ---------------------------------------------------------------- figures
 
