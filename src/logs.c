@@ -279,8 +279,8 @@ logd_find(void)
  * socket has no room for (a start of thousands of workers, or every
  * stream handed to a new clm-logd, is a burst of ADDs faster than it
  * takes them) waits in outq and goes when the socket is writable again.
- * A message that is sent was dropped before: a stream it lost was read
- * only by the next clm-logd.
+ * (Such an ADD used to be dropped: its stream was then read by no one
+ * until the next clm-logd.)
  */
 static int
 ctl_send_now(struct clm_logs *l, const struct ctlmsg *m)
