@@ -219,10 +219,12 @@ int
 channel_open(uv_loop_t *loop, const struct channel_cbs *cbs, void *arg,
     struct clm_channel **out, int *child_fd, char **cause)
 {
-	int	sv[2];
+	int	sv[2], e;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		*cause = clm_asprintf("socketpair: %s", strerror(errno));
+		e = errno;
+		*cause = clm_asprintf("socketpair: %s", strerror(e));
+		errno = e;	/* EMFILE: the caller says so */
 		return -1;
 	}
 	if (channel_adopt(loop, cbs, arg, sv[0], out, cause) == -1) {

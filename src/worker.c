@@ -817,17 +817,35 @@ proc_spawn(struct worker *w, char **cause)
 
 	if ((listen_fds = worker_listen_fds(w, cause)) == NULL)
 		return -1;
+	/* Without its channel a worker cannot be drained nor watched, and
+	 * without its pipes its output is lost: out of fds, it does not
+	 * start (a start does not need a single fd of clmd's own). */
 	if (channel_open(ctx->loop, &worker_chan_cbs, w, &w->chan,
 	    &chan_fd, &why) == -1) {
-		log_warnx("%s:%d: %s", wname(w), w->slot, why);
+		if (errno == EMFILE || errno == ENFILE)
+			*cause = clm_asprintf("cannot start %s:%d: too many "
+			    "open files in clmd for its channel", wname(w),
+			    w->slot);
+		else
+			*cause = clm_asprintf("cannot start %s:%d: %s",
+			    wname(w), w->slot, why);
 		free(why);
+		free(listen_fds);
 		w->chan = NULL;
+		return -1;
 	}
 	w->run_id = ++ctx->runs;
 	if (logs_attach(ctx->logs, spec, w->slot, w->run_id, &out,
-	    &err) == -1)
+	    &err) == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			*cause = clm_asprintf("cannot start %s:%d: too many "
+			    "open files in clmd for its log pipes", wname(w),
+			    w->slot);
+			goto fail;
+		}
 		log_warnx("%s:%d: its output is not logged", spec->name,
 		    w->slot);
+	}
 	/* fds 0-2, then LISTEN_FDS from 3, then the channel. */
 	nfds = 3 + (int)a->nlisten_fds + (chan_fd != -1);
 	fds = clm_calloc(nfds, sizeof *fds);
@@ -883,6 +901,17 @@ proc_spawn(struct worker *w, char **cause)
 	clm_strv_free(argv);
 	clm_strv_free(env);
 	return pid;
+fail:
+	logs_detach(ctx->logs, spec->name, w->slot, w->run_id);
+	if (out != -1)
+		close(out);
+	if (err != -1)
+		close(err);
+	channel_close(w->chan);
+	w->chan = NULL;
+	close(chan_fd);
+	free(listen_fds);
+	return -1;
 }
 
 static void

@@ -4,9 +4,9 @@
 # keeps answering, nothing that already ran is lost, and it recovers.
 . "$(dirname "$0")/lib.sh"
 
-check "clmd with RLIMIT_NOFILE 120, 80 of them held by idle clients: starts fail clearly"
-# clmd refuses up front a start its limit cannot hold (64 + 4 a worker:
-# test_limits); here the limit would hold 14 workers, but clients have
+check "clmd with RLIMIT_NOFILE 120, 70 of them held by idle clients: starts fail clearly"
+# clmd refuses up front a start its limit cannot hold (64 + 3 a worker:
+# test_limits); here the limit would hold 18 workers, but clients have
 # taken the fds, so a start runs into EMFILE for real.
 mkdir -p "$CLM_HOME"
 chmod 700 "$CLM_HOME"
@@ -14,7 +14,7 @@ prlimit --nofile=120:120 "$CLM_BIN_DIR/clmd" --foreground \
     >"$TEST_TMP/clmd.out" 2>&1 &
 track_pid "$!"
 wait_until 10 clm ping
-"$PY" - "$CLM_HOME/clm.sock" 80 "$TEST_TMP/held" <<'PYEOF' &
+"$PY" - "$CLM_HOME/clm.sock" 70 "$TEST_TMP/held" <<'PYEOF' &
 import socket, sys, time
 socks = [socket.socket(socket.AF_UNIX) for _ in range(int(sys.argv[2]))]
 for s in socks:
@@ -26,7 +26,7 @@ holder=$!
 track_pid "$holder"
 held() { [ -s "$TEST_TMP/held" ]; }
 wait_until 10 held
-ok "80 idle clients hold clmd's fds"
+ok "70 idle clients hold clmd's fds"
 ok=0 failed=0 first_pids=
 for i in $(seq 1 12); do
 	capture clm start "$FIXTURES/sleeper.sh" --name "s$i" --listen-timeout 0
