@@ -1,12 +1,15 @@
 /*
  * The reaper's registry of clmd's children: a child spawned through
  * reaper_spawn() is known until libuv has reaped it and the spawner's exit
- * callback ran; reaper_forget(), reaper_child() and reaper_adopt() change what is known.
+ * callback ran; reaper_forget(), reaper_child() and reaper_adopt() change
+ * what is known.
  * (tests/e2e/test_reaper.sh races the sweep against libuv for real.)
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "clm/reaper.h"
 #include "unit.h"
@@ -148,6 +151,75 @@ TEST(reaper_reaps_a_burst_of_spawned_children)
 	ASSERT_EQ_INT(burst_known, 0);
 	reaper_stop();
 	uv_close((uv_handle_t *)&burst_guard, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+static int	adopt_calls, adopt_status;
+
+static void
+adopted_exited(void *arg, int pid, int wstatus)
+{
+	adopt_calls++;
+	adopt_status = wstatus;
+	uv_stop(arg);
+}
+
+static void
+adopt_guard_cb(uv_timer_t *t)
+{
+	uv_stop(t->loop);
+}
+
+/*
+ * A worker adopted after clm update or a crash of clmd is checked against
+ * the start time its state recorded (/proc/PID/stat field 22): a process
+ * of that pid that started at another time is another one, and the worker
+ * has ended (reported from the loop, status unknown); the right one is
+ * watched until it ends (ours: reaped, with its status).
+ */
+TEST(reaper_adopt_checks_the_start_time)
+{
+	uv_loop_t	loop;
+	uv_timer_t	guard;
+	uint64_t	start;
+	int		pid;
+
+	uv_loop_init(&loop);
+	reaper_start(&loop);
+	uv_timer_init(&loop, &guard);
+	if ((pid = fork()) == 0) {
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_TRUE(pid > 0);
+	start = reaper_start_time(pid);
+	ASSERT_TRUE(start > 0);
+
+	adopt_calls = 0;
+	reaper_adopt(pid, start + 1, adopted_exited, &loop);
+	ASSERT_EQ_INT(adopt_calls, 0);		/* from the loop, not here */
+	uv_timer_start(&guard, adopt_guard_cb, 4000, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(adopt_calls, 1);
+	ASSERT_EQ_INT(adopt_status, REAPER_STATUS_UNKNOWN);
+	ASSERT_FALSE(reaper_knows(pid));
+
+	adopt_calls = 0;
+	reaper_adopt(pid, start, adopted_exited, &loop);
+	uv_timer_start(&guard, adopt_guard_cb, 300, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(adopt_calls, 0);		/* alive: the same process */
+	ASSERT_TRUE(reaper_knows(pid));
+	kill(pid, SIGKILL);
+	uv_timer_start(&guard, adopt_guard_cb, 4000, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(adopt_calls, 1);
+	ASSERT_TRUE(WIFSIGNALED(adopt_status) &&
+	    WTERMSIG(adopt_status) == SIGKILL);
+
+	reaper_stop();
+	uv_close((uv_handle_t *)&guard, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ASSERT_EQ_INT(uv_loop_close(&loop), 0);
 }
