@@ -60,21 +60,33 @@ fds_cwd_session_signals(int lo)
 		" printf '%s\\t%s\\n' $k $v;; esac; done </proc/$$/status",
 		NULL };
 	char	*env[] = { "PATH=/bin:/usr/bin", NULL };
-	char	*out, blk[32], ign[32];
+	char	*out, *p, *tok, blk[32], ign[32];
 	int	 a[2], b[2], fds[8], i, status, sid, pid;
 	sigset_t set;
 
 	/* Two sources, crossed: lo goes to 7 and lo + 1 to 6; an fd left
-	 * open without FD_CLOEXEC stays behind. */
+	 * open without FD_CLOEXEC (50) stays behind. */
 	ASSERT_EQ_INT(pipe(a), 0);
 	ASSERT_EQ_INT(pipe(b), 0);
+	/* Out of the way of lo and lo + 1 (ctest leaves other fds open:
+	 * the pipes may be 6 and 7 themselves). */
+	for (i = 0; i < 2; i++) {
+		int	*fd = i == 0 ? a : b, k, moved;
+
+		for (k = 0; k < 2; k++) {
+			ASSERT_TRUE((moved = fcntl(fd[k], F_DUPFD_CLOEXEC,
+			    60)) >= 60);
+			close(fd[k]);
+			fd[k] = moved;
+		}
+	}
 	ASSERT_EQ_INT(write(a[1], "seven\n", 6), 6);
 	ASSERT_EQ_INT(write(b[1], "six\n", 4), 4);
 	close(a[1]);
 	close(b[1]);
 	ASSERT_EQ_INT(dup3(a[0], lo, O_CLOEXEC), lo);
 	ASSERT_EQ_INT(dup3(b[0], lo + 1, O_CLOEXEC), lo + 1);
-	ASSERT_EQ_INT(dup2(a[0], 20), 20);
+	ASSERT_EQ_INT(dup2(a[0], 50), 50);
 	close(a[0]);
 	close(b[0]);
 	for (i = 0; i < 8; i++)
@@ -88,14 +100,29 @@ fds_cwd_session_signals(int lo)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	out = run(argv, env, "/tmp", fds, 8, &status);
 	ASSERT_EQ_INT(status, 0);
-	ASSERT_EQ_INT(sscanf(out, "/tmp\nsix\nseven\n0 1 2 3 4 5 6 7 \n%d\n%d\n"
-	    "SigBlk:\t%31s\nSigIgn:\t%31s", &sid, &pid, blk, ign), 4);
+	if (strncmp(out, "/tmp\nsix\nseven\n", 15) != 0 ||
+	    (p = strchr(out + 15, '\n')) == NULL ||
+	    sscanf(p + 1, "%d\n%d\nSigBlk:\t%31s\nSigIgn:\t%31s", &sid, &pid,
+	    blk, ign) != 4)
+		unit_fail(__FILE__, __LINE__, "the child said: %s", out);
+	/* Its fds: 0 to 7, none of clmd's others (lo, 50, the pipes at 60
+	 * and up); sh's own pipe for ls | tr may show as 8 or 9. */
+	*p = '\0';
+	for (i = 0, tok = strtok(out + 15, " "); tok != NULL;
+	    tok = strtok(NULL, " ")) {
+		if (atoi(tok) >= 20)
+			unit_fail(__FILE__, __LINE__, "fd %s leaked into the "
+			    "child", tok);
+		if (atoi(tok) < 8)
+			i++;
+	}
+	ASSERT_EQ_INT(i, 8);
 	ASSERT_EQ_INT(sid, pid);	/* a session of its own */
 	ASSERT_EQ_STR(blk, "0000000000000000");
 	ASSERT_EQ_INT(strtoull(ign, NULL, 16) & (1ULL << (SIGPIPE - 1)), 0);
 	close(lo);
 	close(lo + 1);
-	close(20);
+	close(50);
 }
 
 /* posix_spawn(): no fds reserved. */
