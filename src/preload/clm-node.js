@@ -42,27 +42,42 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
   }
 
   const servers = new Set();
-  const sockets = new Set();	// every open connection of those servers
   const killSignal = process.env.CLM_KILL_SIGNAL || 'SIGINT';
   const graceMs = Number(process.env.CLM_DRAIN_GRACE_MS) || 500;
   let draining = false;
 
-  // Until a drain, the cost per connection is a Set entry and one shared
-  // 'close' listener (on, not once: once wraps it per call), and nothing
-  // per request: whether a connection is busy is read at the drain from
-  // its socket (Node's http sets socket._httpMessage to the response in
-  // flight, null once it is done).
-  function forget() { sockets.delete(this); }
+  // Nothing per connection nor per request until a drain: the open
+  // connections are Node's own list (http.Server keeps one since 18.2, for
+  // closeIdleConnections), read at the drain; whether one is busy is read
+  // from its socket (Node's http sets socket._httpMessage to the response
+  // in flight, null once it is done). Even a listener per connection cost
+  // a tenth of the throughput of new connections (more garbage collected).
+  // A server without that list (another Node) gets a Set of its own.
+  const nodeList = (server) => {
+    const sym = Object.getOwnPropertySymbols(server)
+      .find((k) => k.description === 'http.server.connections');
+    const list = sym && server[sym];
+    return list && typeof list.all === 'function' ? list : null;
+  };
+  const connectionsOf = (server) => {
+    const list = nodeList(server);
+    if (list) return list.all().map((parser) => parser.socket).filter(Boolean);
+    return server.__clmSockets ? [...server.__clmSockets] : [];
+  };
+  function forget() { this.server.__clmSockets.delete(this); }
   function onConnection(sock) {
-    sockets.add(sock);
+    this.__clmSockets.add(sock);
     sock.on('close', forget);
-    if (draining) armIdle(sock);
   }
   const track = (server) => {
     if (servers.has(server)) return;
     servers.add(server);
     server.on('close', () => servers.delete(server));
-    server.on('connection', onConnection);
+    server.once('listening', () => {
+      if (nodeList(server)) return;
+      server.__clmSockets = new Set();
+      server.on('connection', onConnection);
+    });
   };
 
   const busy = (sock) => sock._httpMessage != null;
@@ -105,15 +120,17 @@ if (Number.isInteger(fd) && fd > 2 && process.env.CLM_APP_NAME) {
     const done = () => { if (--open === 0) finish(); };
     for (const server of servers) {
       open++;
+      const socks = connectionsOf(server);
       server.prependListener('request', onDrainRequest);
+      server.on('connection', armIdle);
       // Node 19+ closes idle connections in close(), at once: that is the
       // race above. Idle connections get the grace period instead.
       server.closeIdleConnections = () => {};
       server.close(done);
-    }
-    for (const sock of sockets) {
-      if (busy(sock)) drainResponse(sock, sock._httpMessage);
-      else armIdle(sock);
+      for (const sock of socks) {
+        if (busy(sock)) drainResponse(sock, sock._httpMessage);
+        else armIdle(sock);
+      }
     }
     if (open === 0) finish();
   };
