@@ -81,7 +81,7 @@ static int
 spawn_actions(posix_spawn_file_actions_t *fa, const struct spawn_opts *o,
     int *dups)
 {
-	int	i, src, fl;
+	int	i, src;
 
 	for (i = 0; i < o->nfds; i++) {
 		dups[i] = -1;
@@ -100,11 +100,6 @@ spawn_actions(posix_spawn_file_actions_t *fa, const struct spawn_opts *o,
 				return -errno;
 			src = dups[i];
 		}
-		/* stdin, stdout and stderr blocking, as uv_spawn() made
-		 * them (the open file is shared with clmd's end). */
-		if (i <= 2 && (fl = fcntl(src, F_GETFL)) != -1 &&
-		    (fl & O_NONBLOCK) != 0)
-			(void)fcntl(src, F_SETFL, fl & ~O_NONBLOCK);
 		if (posix_spawn_file_actions_adddup2(fa, src, i) != 0)
 			return -ENOMEM;
 	}
@@ -255,7 +250,7 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 	struct child	c;
 	sigset_t	all, old;
 	size_t		n, i;
-	int		r = 0, fl, k;
+	int		r = 0, k;
 
 	memset(&c, 0, sizeof c);
 	c.o = o;
@@ -270,11 +265,6 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 	for (k = 0; k < o->nfds && r == 0; k++) {
 		if (o->fds[k] == -1)
 			continue;
-		/* stdin, stdout and stderr blocking, as uv_spawn() made them
-		 * (the open file is shared with clmd's end). */
-		if (k <= 2 && (fl = fcntl(o->fds[k], F_GETFL)) != -1 &&
-		    (fl & O_NONBLOCK) != 0)
-			(void)fcntl(o->fds[k], F_SETFL, fl & ~O_NONBLOCK);
 		if (dup3(o->fds[k], slots[k], O_CLOEXEC) == -1)
 			r = -errno;
 	}
@@ -338,10 +328,17 @@ int
 spawn_start(const struct spawn_opts *o, int *pid)
 {
 	char	*path = NULL;
-	int	 r;
+	int	 r, i, fl;
 
 	if ((r = spawn_lookup(o->file, o->env, &path)) != 0)
 		return r;
+	/* stdin, stdout and stderr blocking, as uv_spawn() made them (the
+	 * open file is shared with clmd's end), whichever way starts it. */
+	for (i = 0; i < o->nfds && i <= 2; i++) {
+		if (o->fds[i] != -1 && (fl = fcntl(o->fds[i], F_GETFL)) != -1 &&
+		    (fl & O_NONBLOCK) != 0)
+			(void)fcntl(o->fds[i], F_SETFL, fl & ~O_NONBLOCK);
+	}
 	if (devnull == -1 || slots_broken || o->nfds > SPAWN_SLOTS ||
 	    ((r = spawn_clone(o, path, pid)) != 0 && slots_broken))
 		r = spawn_posix(o, path, pid);
