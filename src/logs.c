@@ -687,12 +687,16 @@ logs_attach(struct clm_logs *l, const struct clm_app_spec *spec, int slot,
 {
 	struct stream	*so, *se;
 	char		*key = run_key(spec->name, slot, run);
+	int		 e = 0;
 
-	*out = attach_one(l, spec, slot, run, "out", &so);
-	*err = attach_one(l, spec, slot, run, "err", &se);
+	if ((*out = attach_one(l, spec, slot, run, "out", &so)) == -1)
+		e = errno;
+	if ((*err = attach_one(l, spec, slot, run, "err", &se)) == -1)
+		e = errno;
 	run_put(l, key, so);
 	run_put(l, key, se);
 	free(key);
+	errno = e;	/* EMFILE: the caller does not start the worker */
 	return *out == -1 || *err == -1 ? -1 : 0;
 }
 

@@ -28,7 +28,8 @@ char *logs_path(const struct clm_home *, const struct clm_app_spec *,
 /*
  * The fds a worker's run writes its stdout and stderr to (the caller
  * hands them to the child, then closes them). run identifies the run, for
- * logs_detach(). -1 on failure (the worker then runs without logs).
+ * logs_detach(). -1 on failure, errno saying why (the worker then runs
+ * without logs, unless clmd is out of fds).
  */
 int logs_attach(struct clm_logs *, const struct clm_app_spec *, int slot,
     unsigned long run, int *out, int *err);
