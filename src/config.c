@@ -35,7 +35,7 @@
 #include "clm/listeners.h"
 #include "clm/options.h"
 
-#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_FILE_MAX		(16 * 1024 * 1024)
 #define CONFIG_ERRORS_MAX	50
 #define CONFIG_SUN_PATH_MAX	107		/* sizeof sun_path - 1 */
 
@@ -70,7 +70,7 @@ config_read_file(const char *path, char **out, size_t *outlen, char **cause)
 {
 	struct stat	 sb;
 	char		*buf;
-	size_t		 len = 0;
+	size_t		 len = 0, cap;
 	ssize_t		 n;
 	int		 fd;
 
@@ -84,9 +84,17 @@ config_read_file(const char *path, char **out, size_t *outlen, char **cause)
 		close(fd);
 		return -1;
 	}
-	buf = clm_malloc(CONFIG_FILE_MAX + 2);
+	/* Its size now, one more byte to see the end, grown if it grew. */
+	cap = sb.st_size < CONFIG_FILE_MAX ? (size_t)sb.st_size + 2 :
+	    CONFIG_FILE_MAX + 2;
+	buf = clm_malloc(cap);
 	for (;;) {
-		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (len + 1 == cap) {
+			cap = cap * 2 < CONFIG_FILE_MAX + 2 ? cap * 2 :
+			    CONFIG_FILE_MAX + 2;
+			buf = clm_realloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -98,8 +106,8 @@ config_read_file(const char *path, char **out, size_t *outlen, char **cause)
 			break;
 		len += (size_t)n;
 		if (len > CONFIG_FILE_MAX) {
-			*cause = clm_asprintf("larger than %d KiB (is it the "
-			    "right file?)", CONFIG_FILE_MAX / 1024);
+			*cause = clm_asprintf("larger than %d MiB (is it the "
+			    "right file?)", CONFIG_FILE_MAX >> 20);
 			goto fail;
 		}
 	}

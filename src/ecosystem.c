@@ -26,7 +26,7 @@
 #include "clm/tree.h"
 
 #define ECO_NODE_TIMEOUT_MS	10000
-#define ECO_OUT_MAX		(4 * 1024 * 1024)
+#define ECO_OUT_MAX		CLM_MAX_FRAME
 #define ECO_ERR_MAX		(64 * 1024)
 #define ECO_ERR_LINES		12
 #define ECO_DEPTH		64

@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -271,6 +272,16 @@ conn_fail(struct conn *c, const char *code, const char *msg)
 	conn_finish(c);
 }
 
+static void
+conn_toobig(struct conn *c)
+{
+	char	msg[80];
+
+	snprintf(msg, sizeof msg, "request line longer than the limit of %d "
+	    "MiB", CLM_MAX_FRAME >> 20);
+	conn_fail(c, CLM_E_TOOBIG, msg);
+}
+
 /* Handle the complete lines in the buffer, one request at a time. */
 static void
 conn_process(struct conn *c)
@@ -291,8 +302,7 @@ conn_process(struct conn *c)
 		nl = memchr(c->buf, '\n', c->len);
 		if (nl == NULL) {
 			if (c->len > CLM_MAX_FRAME) {
-				conn_fail(c, CLM_E_TOOBIG, "request line "
-				    "longer than the limit of 1 MiB");
+				conn_toobig(c);
 				return;
 			}
 			uv_read_start((uv_stream_t *)&c->pipe, alloc_cb,
@@ -303,8 +313,7 @@ conn_process(struct conn *c)
 		cause = NULL;
 		req = NULL;
 		if (linelen > CLM_MAX_FRAME) {
-			conn_fail(c, CLM_E_TOOBIG,
-			    "request line longer than the limit of 1 MiB");
+			conn_toobig(c);
 			return;
 		}
 		if (proto_request_decode(c->buf, linelen, &req, &code,

@@ -17,8 +17,9 @@
  */
 #define CLM_PROTOCOL_VERSION 1
 
-/* Largest request line accepted on the control socket. */
-#define CLM_MAX_FRAME (1024 * 1024)
+/* Largest request line accepted on the control socket: a start of an app
+ * file is one line of about 400 bytes an app (2,500 apps: 1 MiB). */
+#define CLM_MAX_FRAME (16 * 1024 * 1024)
 /* Largest reply line the CLI accepts from its daemon: a list of thousands
  * of workers is more than a MiB (5,000: 1 to 2 MiB). */
 #define CLM_MAX_REPLY (64 * 1024 * 1024)

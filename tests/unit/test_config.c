@@ -936,12 +936,26 @@ TEST(config_apps_files)
 		ASSERT_EQ_STR(errors[0], "fifo.ini: not a regular file");
 		clm_strv_free(errors);
 	}
-	/* Over 1 MiB: refused before parsing. */
-	big = clm_malloc(1024 * 1024 + 2);
-	memset(big, ';', 1024 * 1024 + 1);
-	big[1024 * 1024 + 1] = '\0';
-	apps_fail(&fx, "big.ini", big, NULL, "big.ini: larger than 1024 KiB "
+	/* Over 16 MiB: refused before parsing. */
+	big = clm_malloc(16 * 1024 * 1024 + 2);
+	memset(big, ';', 16 * 1024 * 1024 + 1);
+	big[16 * 1024 * 1024 + 1] = '\0';
+	apps_fail(&fx, "big.ini", big, NULL, "big.ini: larger than 16 MiB "
 	    "(is it the right file?)", NULL);
+	/* Under it, read whole: 3 MiB of comments, then the app (the first
+	 * limit, 1 MiB, refused an app file of a few thousand apps). */
+	{
+		struct clm_app_spec	**apps;
+		size_t			  n, i, len = 3 * 1024 * 1024;
+
+		for (i = 0; i < len; i += 4)
+			memcpy(big + i, ";..\n", 4);
+		strcpy(big + len, "[last]\nscript = app.js\n");
+		apps = apps_ok(&fx, "big.ini", big, NULL, &n);
+		ASSERT_EQ_INT(n, 1);
+		ASSERT_EQ_STR(apps[0]->name, "last");
+		free_apps(apps, n);
+	}
 	free(big);
 
 	/* Lines over inih's buffer are refused, not cut in pieces. */
