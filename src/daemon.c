@@ -301,6 +301,7 @@ daemon_close(struct daemon *dm, bool bye)
 		dm->signals_open = false;
 	}
 	reaper_stop();
+	spawn_unwatch();
 	heap_stop();
 	metrics_close();
 	notify_close();
@@ -590,6 +591,7 @@ daemon_open(struct daemon *dm, char **cause)
 	spawn_reserve();	/* low fds, before the loop's and the apps' */
 	uv_loop_init(&dm->loop);
 	dm->loop_open = true;
+	spawn_watch(&dm->loop);
 	dm->ctx.loop = &dm->loop;
 	dm->ctx.shutdown = daemon_shutdown;
 	dm->ctx.resurrected = daemon_ready;

@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "clm/spawn.h"
 
 /* valgrind stops a program at a clone() that is neither a fork nor a
@@ -171,17 +173,56 @@ spawn_posix(const struct spawn_opts *o, const char *path, int *pid)
 }
 
 /*
- * The fast way: clone(CLONE_VM | CLONE_VFORK | CLONE_FILES). The child
- * shares clmd's memory and table of fds until close_range(slots_end, ~0,
+ * The fast ways: clone(CLONE_VM | CLONE_FILES), the child sharing clmd's
+ * memory and table of fds until close_range(slots_end, ~0,
  * CLOSE_RANGE_UNSHARE) gives it a table of its own holding only the fds
  * below slots_end: clmd's first few, the slots and /dev/null. The worker's
- * fds wait in the slots, low fds reserved by spawn_reserve() (each holds
- * /dev/null between spawns), so that nothing of clmd's thousands of fds is
- * copied nor closed for a worker.
+ * fds wait in a group of slots, low fds reserved by spawn_reserve() (each
+ * holds /dev/null between spawns), so that nothing of clmd's thousands of
+ * fds is copied nor closed for a worker.
+ *
+ * A group's slots are a child's from the dup3() that fills them until the
+ * child has its own table; then spawn_sweep() gives them back (a pipe's
+ * end held here would never see its reader's EOF).
  */
-static int	slots[SPAWN_SLOTS], slots_end, devnull = -1;
-static bool	slots_broken;	/* close_range(UNSHARE) refused: posix_spawn */
+#define SPAWN_GROUPS	2
 
+static int	slots[SPAWN_GROUPS][SPAWN_SLOTS], slots_end, devnull = -1;
+static int	held[SPAWN_GROUPS];	/* slots [0, held) hold a child's */
+static bool	slots_broken;	/* close_range(UNSHARE) refused: posix_spawn */
+static bool	unshare_seen;	/* a child had a table of its own */
+
+/* Give group g's slots back. */
+static void
+slots_release(int g)
+{
+	int	k;
+
+	for (k = 0; k < held[g]; k++)
+		(void)dup3(devnull, slots[g][k], O_CLOEXEC);
+	held[g] = 0;
+}
+
+/* Fill group g's slots with the child's fds (-1: /dev/null there). */
+static int
+slots_fill(int g, const struct spawn_opts *o)
+{
+	int	k;
+
+	held[g] = o->nfds;
+	for (k = 0; k < o->nfds; k++) {
+		if (o->fds[k] != -1 &&
+		    dup3(o->fds[k], slots[g][k], O_CLOEXEC) == -1)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The way that waits: CLONE_VFORK, clmd sleeps until the child has
+ * exec'd (or failed: why is in c->err), the child on a static stack.
+ * Group 0's slots.
+ */
 struct child {
 	const struct spawn_opts	*o;
 	const char		*path;
@@ -222,7 +263,7 @@ spawn_child(void *arg)
 	/* Its own table now: sources above every target, then in place. */
 	hi = o->nfds > slots_end ? o->nfds : slots_end;
 	for (i = 0; i < o->nfds; i++) {
-		if ((tmp[i] = fcntl(o->fds[i] == -1 ? devnull : slots[i],
+		if ((tmp[i] = fcntl(o->fds[i] == -1 ? devnull : slots[0][i],
 		    F_DUPFD, hi)) == -1)
 			goto fail;
 	}
@@ -244,13 +285,15 @@ fail:
 	_exit(127);
 }
 
+static void	group_wait(int);
+
 static int
 spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 {
 	struct child	c;
 	sigset_t	all, old;
 	size_t		n, i;
-	int		r = 0, k;
+	int		r;
 
 	memset(&c, 0, sizeof c);
 	c.o = o;
@@ -262,13 +305,8 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 	c.sh_argv[1] = (char *)path;
 	for (i = 1; i < n; i++)
 		c.sh_argv[i + 1] = o->argv[i];
-	for (k = 0; k < o->nfds && r == 0; k++) {
-		if (o->fds[k] == -1)
-			continue;
-		if (dup3(o->fds[k], slots[k], O_CLOEXEC) == -1)
-			r = -errno;
-	}
-	if (r == 0) {
+	group_wait(0);
+	if ((r = slots_fill(0, o)) == 0) {
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		*pid = clone(spawn_child, spawn_stack + SPAWN_STACK,
@@ -277,12 +315,7 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 			r = -errno;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
-	/* The slots let go of the worker's fds (a pipe's end held here
-	 * would never see its reader's EOF). */
-	for (k = 0; k < o->nfds; k++) {
-		if (o->fds[k] != -1)
-			(void)dup3(devnull, slots[k], O_CLOEXEC);
-	}
+	slots_release(0);
 	if (r == 0 && c.err != 0) {
 		(void)waitpid(*pid, NULL, 0);
 		r = -c.err;
@@ -291,31 +324,398 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 		if (!c.unshared)
 			slots_broken = true;
 	}
+	if (r == 0)
+		unshare_seen = true;
 	free(c.sh_argv);
 	return r;
+}
+
+/*
+ * The way that does not wait, on x86-64: the same clone without
+ * CLONE_VFORK, so that clmd goes on while the child reaches its execve
+ * (a spawn was mostly that wait: the child waiting for a core, then its
+ * execve, while clmd's core idled). The child runs beside clmd in its
+ * memory, so it touches nothing clmd may change: it works from a block of
+ * its own (a copy of path, argv, env and cwd; its stack at the end), with
+ * a group of slots of its own, and makes raw system calls (a libc wrapper
+ * would write errno into clmd's thread). The kernel clears the block's
+ * ctid at the child's execve or exit (CLONE_CHILD_CLEARTID): the block and
+ * its group are free again.
+ *
+ * What the execve would refuse is checked before (the program and the cwd
+ * exist and may be run and entered; arguments that do not fit in a block
+ * take the way that waits, which reports E2BIG). What changes in between
+ * is a worker that exits with 127.
+ */
+#if defined(__x86_64__)
+#include <linux/futex.h>
+#include <sys/mman.h>
+
+#define BLOCK_SIZE	(512 * 1024)	/* the copies, then the stack */
+#define BLOCK_STACK	(64 * 1024)
+#define BLOCK_ARG_MAX	(128 * 1024)	/* MAX_ARG_STRLEN: one string */
+
+struct block {
+	volatile int	 ctid;		/* != 0: a child uses the block */
+	volatile int	 stage;		/* 1: its own fds, -1: failed */
+	int		 err;		/* -1: why */
+	int		 nfds;
+	int		 src[SPAWN_SLOTS];	/* its fds wait there */
+	int		 hi;		/* above every fd of its own */
+	bool		 setsid;
+	char		*path;
+	char		*cwd;
+	char	       **argv;
+	char	       **env;
+	char	       **sh_argv;
+	char		 data[];
+};
+
+static struct block	*blocks[SPAWN_GROUPS];
+
+static inline long
+raw_sc(long n, long a1, long a2, long a3, long a4)
+{
+	register long	r10 __asm__("r10") = a4;
+	long		ret;
+
+	__asm__ volatile ("syscall" : "=a"(ret) : "a"(n), "D"(a1), "S"(a2),
+	    "d"(a3), "r"(r10) : "rcx", "r11", "memory");
+	return ret;
+}
+
+struct k_sigaction {
+	void		(*handler)(int);
+	unsigned long	 flags;
+	void		(*restorer)(void);
+	unsigned long	 mask;
+};
+
+__attribute__((no_sanitize("address", "undefined"), noinline))
+static void
+block_fail(struct block *b, long r)
+{
+	b->err = (int)-r;
+	__atomic_store_n(&b->stage, -1, __ATOMIC_RELEASE);
+	raw_sc(SYS_exit, 127, 0, 0, 0);
+}
+
+/* The child, on its block's stack: raw system calls, its block only. */
+__attribute__((no_sanitize("address", "undefined")))
+static int
+block_child(void *arg)
+{
+	struct block		*b = arg;
+	struct k_sigaction	 sa = { SIG_DFL, 0, NULL, 0 };
+	unsigned long		 none = 0;
+	long			 r, tmp[SPAWN_SLOTS];
+	int			 i;
+
+	for (i = 1; i < 32; i++) {
+		if (i != SIGKILL && i != SIGSTOP)
+			(void)raw_sc(SYS_rt_sigaction, i, (long)&sa, 0,
+			    sizeof sa.mask);
+	}
+	if (b->setsid && (r = raw_sc(SYS_setsid, 0, 0, 0, 0)) < 0)
+		block_fail(b, r);
+	if ((r = raw_sc(SYS_close_range, slots_end, ~0U,
+	    CLOSE_RANGE_UNSHARE, 0)) < 0)
+		block_fail(b, r);
+	for (i = 0; i < b->nfds; i++) {
+		if ((tmp[i] = raw_sc(SYS_fcntl, b->src[i], F_DUPFD, b->hi,
+		    0)) < 0)
+			block_fail(b, tmp[i]);
+	}
+	/* Its fds are its own: clmd may have the slots back. */
+	__atomic_store_n(&b->stage, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < b->nfds; i++) {
+		if ((r = raw_sc(SYS_dup2, tmp[i], i, 0, 0)) < 0)
+			block_fail(b, r);
+	}
+	if ((r = raw_sc(SYS_close_range, b->nfds, ~0U, 0, 0)) < 0)
+		block_fail(b, r);
+	if (b->cwd != NULL && (r = raw_sc(SYS_chdir, (long)b->cwd, 0, 0,
+	    0)) < 0)
+		block_fail(b, r);
+	raw_sc(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, sizeof none);
+	r = raw_sc(SYS_execve, (long)b->path, (long)b->argv, (long)b->env, 0);
+	if (r == -ENOEXEC)
+		r = raw_sc(SYS_execve, (long)"/bin/sh", (long)b->sh_argv,
+		    (long)b->env, 0);
+	block_fail(b, r);
+	return 0;
+}
+
+static bool
+block_busy(int g)
+{
+	return blocks[g] != NULL &&
+	    __atomic_load_n(&blocks[g]->ctid, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Until group g's child has left its block. */
+static void
+group_wait(int g)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		v;
+
+	while (blocks[g] != NULL &&
+	    (v = __atomic_load_n(&blocks[g]->ctid, __ATOMIC_ACQUIRE)) != 0)
+		(void)syscall(SYS_futex, &blocks[g]->ctid, FUTEX_WAIT, v, &ts,
+		    NULL, 0);
+	if (held[g] > 0)
+		slots_release(g);
+}
+
+/* Copy a string into the block at *at; NULL if it does not fit. */
+static char *
+block_str(struct block *b, size_t *at, size_t cap, const char *str)
+{
+	size_t	n = strlen(str) + 1;
+	char	*d;
+
+	if (n > BLOCK_ARG_MAX || *at + n > cap)
+		return NULL;
+	d = b->data + *at;
+	memcpy(d, str, n);
+	*at += n;
+	return d;
+}
+
+/* A copy of v (NULL-terminated) after `extra` entries left for the
+ * caller; NULL if it does not fit. */
+static char **
+block_strv(struct block *b, size_t *at, size_t cap, char *const *v,
+    size_t extra)
+{
+	char	**d;
+	size_t	  n, i;
+
+	for (n = 0; v != NULL && v[n] != NULL; n++)
+		;
+	*at = (*at + sizeof(char *) - 1) & ~(sizeof(char *) - 1);
+	if (*at + (n + extra + 1) * sizeof *d > cap)
+		return NULL;
+	d = (char **)(void *)(b->data + *at);
+	*at += (n + extra + 1) * sizeof *d;
+	for (i = 0; i < n; i++) {
+		if ((d[extra + i] = block_str(b, at, cap, v[i])) == NULL)
+			return NULL;
+	}
+	d[extra + n] = NULL;
+	return d;
+}
+
+/* A group whose block is free (waiting for the oldest child's execve
+ * when none is), or -1. */
+static int
+group_take(void)
+{
+	static int	next;
+	int		i, g;
+
+	for (i = 0; i < SPAWN_GROUPS; i++) {
+		g = (next + i) % SPAWN_GROUPS;
+		if (blocks[g] == NULL) {
+			blocks[g] = mmap(NULL, BLOCK_SIZE, PROT_READ |
+			    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			    MAP_NORESERVE, -1, 0);
+			if (blocks[g] == MAP_FAILED) {
+				blocks[g] = NULL;
+				return -1;
+			}
+		}
+		if (!block_busy(g))
+			break;
+	}
+	if (i == SPAWN_GROUPS)
+		g = next;
+	group_wait(g);
+	next = (g + 1) % SPAWN_GROUPS;
+	return g;
+}
+
+/* What the execve and the chdir would refuse. */
+static int
+spawn_check(const char *path, const char *cwd)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EACCES;
+	if (access(path, X_OK) == -1)
+		return -errno;
+	if (cwd == NULL)
+		return 0;
+	if (stat(cwd, &st) == -1)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (access(cwd, X_OK) == -1)
+		return -errno;
+	return 0;
+}
+
+/* 0 and *pid, 1: not this way (take the one that waits), or a negative
+ * errno. */
+static int
+spawn_nowait(const struct spawn_opts *o, const char *path, int *pid)
+{
+	struct block	*b;
+	sigset_t	 all, old;
+	size_t		 at = 0, cap = BLOCK_SIZE - BLOCK_STACK - sizeof *b;
+	int		 r, g, k;
+
+	if ((r = spawn_check(path, o->cwd)) != 0)
+		return r;
+	if ((g = group_take()) == -1)
+		return 1;
+	b = blocks[g];
+	b->nfds = o->nfds;
+	b->setsid = o->setsid;
+	b->err = 0;
+	b->stage = 0;
+	b->cwd = NULL;
+	b->hi = o->nfds > slots_end ? o->nfds : slots_end;
+	if ((b->path = block_str(b, &at, cap, path)) == NULL ||
+	    (o->cwd != NULL &&
+	    (b->cwd = block_str(b, &at, cap, o->cwd)) == NULL) ||
+	    (b->argv = block_strv(b, &at, cap, o->argv, 0)) == NULL ||
+	    (b->env = block_strv(b, &at, cap, o->env, 0)) == NULL ||
+	    (b->sh_argv = block_strv(b, &at, cap, o->argv + 1, 2)) == NULL)
+		return 1;
+	/* /bin/sh path arg1 ...: as execvp() runs a file with no #!. */
+	b->sh_argv[0] = "/bin/sh";
+	b->sh_argv[1] = b->path;
+	for (k = 0; k < o->nfds; k++)
+		b->src[k] = o->fds[k] == -1 ? devnull : slots[g][k];
+	if ((r = slots_fill(g, o)) != 0) {
+		slots_release(g);
+		return r;
+	}
+	b->ctid = 1;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	*pid = clone(block_child, (char *)b + BLOCK_SIZE, CLONE_VM |
+	    CLONE_FILES | CLONE_CHILD_CLEARTID | SIGCHLD, b, NULL, NULL,
+	    &b->ctid);
+	if (*pid == -1) {
+		r = -errno;
+		b->ctid = 0;
+		slots_release(g);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+/* Give back the slots of the children that have their own fds. */
+static bool
+spawn_sweep(void)
+{
+	bool	left = false;
+	int	g;
+
+	for (g = 0; g < SPAWN_GROUPS; g++) {
+		if (held[g] == 0)
+			continue;
+		if (!block_busy(g) ||
+		    __atomic_load_n(&blocks[g]->stage, __ATOMIC_ACQUIRE) != 0)
+			slots_release(g);
+		else
+			left = true;
+	}
+	return left;
+}
+#else
+static void
+group_wait(int g)
+{
+	if (held[g] > 0)
+		slots_release(g);
+}
+
+static int
+spawn_nowait(const struct spawn_opts *o, const char *path, int *pid)
+{
+	(void)o;
+	(void)path;
+	(void)pid;
+	return 1;
+}
+
+static bool
+spawn_sweep(void)
+{
+	return false;
+}
+#endif
+
+/* While a child may hold slots: a sweep every millisecond. */
+static uv_timer_t	*sweep_timer;
+
+static void
+sweep_cb(uv_timer_t *t)
+{
+	if (!spawn_sweep())
+		uv_timer_stop(t);
 }
 
 void
 spawn_reserve(void)
 {
-	int	i;
+	int	g, i;
 
 	if (devnull != -1 || SPAWN_UNDER_VALGRIND())
 		return;
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		return;
 	slots_end = devnull + 1;
-	for (i = 0; i < SPAWN_SLOTS; i++) {
-		if ((slots[i] = fcntl(devnull, F_DUPFD_CLOEXEC, 0)) == -1) {
-			while (i-- > 0)
-				close(slots[i]);
-			close(devnull);
-			devnull = -1;
-			return;
+	for (g = 0; g < SPAWN_GROUPS; g++) {
+		for (i = 0; i < SPAWN_SLOTS; i++) {
+			if ((slots[g][i] = fcntl(devnull, F_DUPFD_CLOEXEC,
+			    0)) == -1)
+				goto fail;
+			if (slots[g][i] >= slots_end)
+				slots_end = slots[g][i] + 1;
 		}
-		if (slots[i] >= slots_end)
-			slots_end = slots[i] + 1;
 	}
+	return;
+fail:
+	while (i-- > 0)
+		close(slots[g][i]);
+	while (g-- > 0) {
+		for (i = 0; i < SPAWN_SLOTS; i++)
+			close(slots[g][i]);
+	}
+	close(devnull);
+	devnull = -1;
+}
+
+void
+spawn_watch(uv_loop_t *loop)
+{
+	if (sweep_timer != NULL || devnull == -1)
+		return;
+	sweep_timer = clm_calloc(1, sizeof *sweep_timer);
+	uv_timer_init(loop, sweep_timer);
+}
+
+static void
+sweep_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+void
+spawn_unwatch(void)
+{
+	if (sweep_timer == NULL)
+		return;
+	uv_close((uv_handle_t *)sweep_timer, sweep_closed);
+	sweep_timer = NULL;
 }
 
 bool
@@ -328,7 +728,7 @@ int
 spawn_start(const struct spawn_opts *o, int *pid)
 {
 	char	*path = NULL;
-	int	 r, i, fl;
+	int	 r = 1, i, fl;
 
 	if ((r = spawn_lookup(o->file, o->env, &path)) != 0)
 		return r;
@@ -339,9 +739,20 @@ spawn_start(const struct spawn_opts *o, int *pid)
 		    (fl & O_NONBLOCK) != 0)
 			(void)fcntl(o->fds[i], F_SETFL, fl & ~O_NONBLOCK);
 	}
-	if (devnull == -1 || slots_broken || o->nfds > SPAWN_SLOTS ||
-	    ((r = spawn_clone(o, path, pid)) != 0 && slots_broken))
+	if (devnull == -1 || slots_broken || o->nfds > SPAWN_SLOTS) {
 		r = spawn_posix(o, path, pid);
+		goto out;
+	}
+	(void)spawn_sweep();
+	/* The way that waits until a child has shown that the kernel gives
+	 * it a table of its own, and while no sweep can give slots back. */
+	r = unshare_seen && sweep_timer != NULL ? spawn_nowait(o, path, pid) :
+	    1;
+	if (r == 0 && !uv_is_active((uv_handle_t *)sweep_timer))
+		uv_timer_start(sweep_timer, sweep_cb, 1, 1);
+	if (r == 1 && (r = spawn_clone(o, path, pid)) != 0 && slots_broken)
+		r = spawn_posix(o, path, pid);
+out:
 	free(path);
 	return r;
 }

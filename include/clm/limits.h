@@ -14,7 +14,9 @@
 
 #include "clm/common.h"
 
-#define LIMITS_FDS_BASE		64	/* the daemons' own, clients, spares */
+#define LIMITS_FDS_BASE		96	/* the daemons' own (clmd: 50, 32
+					   of them spawn's slots), clients,
+					   spares */
 #define LIMITS_FDS_PER_WORKER	3	/* clmd's and clm-keeper's: the
 					   larger share */
 

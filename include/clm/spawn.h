@@ -3,11 +3,11 @@
  * kernel copies clmd's page tables and its table of fds for every process
  * (the child then closes those thousands of fds at exec), milliseconds
  * each once clmd holds thousands of workers. spawn_start() uses
- * clone(CLONE_VM | CLONE_VFORK | CLONE_FILES): the child shares clmd's
- * memory until it execs and takes only a few low fds of clmd's (see
- * spawn_reserve()); posix_spawn() when that cannot be. With what
- * uv_spawn() gave a
- * worker: its fds in place (fds 0-2 blocking), every other fd closed,
+ * clone(CLONE_VM | CLONE_FILES): the child shares clmd's memory until it
+ * execs and takes only a few low fds of clmd's (see spawn_reserve()); on
+ * x86-64 with spawn_watch(), clmd does not wait for the child's execve,
+ * else CLONE_VFORK; posix_spawn() when neither can be. With what
+ * uv_spawn() gave a worker: its fds in place (fds 0-2 blocking), every other fd closed,
  * every signal at its default and none blocked, a session of its own, the
  * program looked up on the PATH of its own environment, a file with no
  * #! run by /bin/sh (as execvp does).
@@ -17,6 +17,8 @@
  */
 #ifndef CLM_SPAWN_H
 #define CLM_SPAWN_H
+
+#include <uv.h>
 
 #include "clm/common.h"
 
@@ -39,6 +41,11 @@ struct spawn_opts {
 void	spawn_reserve(void);
 /* The fds are reserved and the kernel takes the fast way. */
 bool	spawn_reserved(void);
+/* With the loop (once it runs), spawn_start() need not wait for each child
+ * to exec: a timer gives the reserved fds back as the children leave them.
+ * spawn_unwatch() closes the timer (before the loop is closed). */
+void	spawn_watch(uv_loop_t *);
+void	spawn_unwatch(void);
 
 /* 0 and *pid, or a negative errno (uv_strerror() reads it) when the
  * program cannot be started (not found, cwd missing, exec failed). */

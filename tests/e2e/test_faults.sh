@@ -4,13 +4,14 @@
 # keeps answering, nothing that already ran is lost, and it recovers.
 . "$(dirname "$0")/lib.sh"
 
-check "clmd with RLIMIT_NOFILE 120, 70 of them held by idle clients: starts fail clearly"
-# clmd refuses up front a start its limit cannot hold (64 + 3 a worker:
-# test_limits); here the limit would hold 18 workers, but clients have
-# taken the fds, so a start runs into EMFILE for real.
+check "clmd with RLIMIT_NOFILE 136, 70 of them held by idle clients: starts fail clearly"
+# clmd refuses up front a start its limit cannot hold (96 + 3 a worker:
+# test_limits); here the limit would hold 13 workers, but clients have
+# taken the fds (clmd holds about 50 of its own), so a start runs into
+# EMFILE for real.
 mkdir -p "$CLM_HOME"
 chmod 700 "$CLM_HOME"
-prlimit --nofile=120:120 "$CLM_BIN_DIR/clmd" --foreground \
+prlimit --nofile=136:136 "$CLM_BIN_DIR/clmd" --foreground \
     >"$TEST_TMP/clmd.out" 2>&1 &
 track_pid "$!"
 wait_until 10 clm ping

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Low limits for everything this shell starts, the daemon included:
-# room for (400 - 64) / 3 = 112 workers.
+# room for (400 - 96) / 3 = 101 workers.
 ulimit -Sn 200 && ulimit -Hn 400 || fail "cannot lower the open file limit"
 
 # children: clmd's child processes other than clm-logd.
@@ -25,12 +25,12 @@ L=$(pgrep -P "$D" -x clm-logd)
 assert_eq "$(awk '/^Max open files/ { print $4 }' "/proc/$L/limits")" 400 \
     "clm-logd's soft limit on open files"
 
-check "120 more workers (427 files) are refused, none of them started"
+check "120 more workers (459 files) are refused, none of them started"
 apps_file "$TEST_TMP/many.ini" 120 m
 capture clm start "$TEST_TMP/many.ini"
 show_capture
 assert_eq "$RC" 1 "clm start many.ini exit status"
-assert_contains "$ERR" "121 workers need about 427 open files" "stderr"
+assert_contains "$ERR" "121 workers need about 459 open files" "stderr"
 assert_contains "$ERR" "limit of 400" "stderr"
 assert_contains "$ERR" "nothing was started" "stderr"
 assert_contains "$ERR" "ulimit -Hn 1024" "stderr"

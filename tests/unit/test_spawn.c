@@ -264,3 +264,152 @@ TEST(spawn_reserved_costs_the_same_with_thousands_of_fds)
 		unit_fail(__FILE__, __LINE__, "200 spawns cost %.1f ms of CPU "
 		    "with %d fds open, %.1f ms without", many, nfds, few);
 }
+
+/* ---- the way that does not wait (x86-64) ---- */
+
+/* spawn_start() of argv, its stdout a pipe: the read end (non-blocking). */
+static int
+spawn_piped(char *const *argv, const char *cwd, int *pid)
+{
+	struct spawn_opts	 o;
+	char			*env[] = { "PATH=/bin:/usr/bin", NULL };
+	int			 p[2], fds[3] = { -1, -1, 2 }, r;
+
+	ASSERT_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	fds[1] = p[1];
+	memset(&o, 0, sizeof o);
+	o.file = argv[0];
+	o.argv = argv;
+	o.env = env;
+	o.cwd = cwd;
+	o.fds = fds;
+	o.nfds = 3;
+	o.setsid = true;
+	r = spawn_start(&o, pid);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		return r;
+	}
+	return p[0];
+}
+
+/* All of fd's bytes until its EOF, the loop running meanwhile (its sweep
+ * gives the slots back: the last holder of the pipe's write end but the
+ * child); NULL at the deadline. */
+static char *
+read_to_eof(uv_loop_t *loop, int fd, int deadline_ms)
+{
+	static char	buf[4096];
+	size_t		off = 0;
+	ssize_t		n;
+	int		waited;
+
+	for (waited = 0; waited < deadline_ms; waited++) {
+		while ((n = read(fd, buf + off, sizeof buf - 1 - off)) > 0)
+			off += (size_t)n;
+		if (n == 0) {
+			buf[off] = '\0';
+			return buf;
+		}
+		uv_run(loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void
+watched(uv_loop_t *loop)
+{
+	char	*argv[] = { "/bin/true", NULL };
+	int	 fd, pid, status;
+
+	ASSERT_EQ_INT(uv_loop_init(loop), 0);
+	spawn_reserve();
+	ASSERT_TRUE(spawn_reserved());
+	spawn_watch(loop);
+	/* The first child shows that the kernel gives it its own table. */
+	ASSERT_TRUE((fd = spawn_piped(argv, NULL, &pid)) >= 0);
+	ASSERT_NOT_NULL(read_to_eof(loop, fd, 5000));
+	close(fd);
+	ASSERT_EQ_INT(waitpid(pid, &status, 0), pid);
+}
+
+static void
+unwatched(uv_loop_t *loop)
+{
+	spawn_unwatch();
+	uv_run(loop, UV_RUN_DEFAULT);
+	ASSERT_EQ_INT(uv_loop_close(loop), 0);
+}
+
+/*
+ * Each child gets its own arguments, cwd and stdout, though clmd started
+ * the next ones before it ran: 50 at once, each printing who it is.
+ */
+TEST(spawn_watched_children_each_get_their_own)
+{
+	uv_loop_t	 loop;
+	char		*argv[] = { "/bin/sh", "-c", NULL, NULL }, cmd[64];
+	char		*out, want[64];
+	int		 fd[50], pid[50], i, status;
+
+	watched(&loop);
+	for (i = 0; i < 50; i++) {
+		snprintf(cmd, sizeof cmd, "echo %d $(pwd)", i);
+		argv[2] = cmd;
+		ASSERT_TRUE((fd[i] = spawn_piped(argv, i % 2 ? "/tmp" : "/",
+		    &pid[i])) >= 0);
+	}
+	for (i = 0; i < 50; i++) {
+		ASSERT_NOT_NULL(out = read_to_eof(&loop, fd[i], 10000));
+		snprintf(want, sizeof want, "%d %s\n", i, i % 2 ? "/tmp" : "/");
+		ASSERT_EQ_STR(out, want);
+		close(fd[i]);
+		ASSERT_EQ_INT(waitpid(pid[i], &status, 0), pid[i]);
+		ASSERT_EQ_INT(status, 0);
+	}
+	unwatched(&loop);
+}
+
+#if defined(__x86_64__)
+/*
+ * clmd does not wait for the child: the slot that held the pipe's write
+ * end still does after the child has exited, until the loop's sweep
+ * gives it back (then the reader sees its EOF).
+ */
+TEST(spawn_watched_gives_the_slots_back_on_the_loop)
+{
+	uv_loop_t	 loop;
+	char		*argv[] = { "/bin/true", NULL }, c;
+	int		 fd, pid, status;
+
+	watched(&loop);
+	ASSERT_TRUE((fd = spawn_piped(argv, NULL, &pid)) >= 0);
+	ASSERT_EQ_INT(waitpid(pid, &status, 0), pid);
+	ASSERT_EQ_INT(read(fd, &c, 1), -1);	/* no EOF: a slot holds it */
+	ASSERT_EQ_INT(errno, EAGAIN);
+	ASSERT_NOT_NULL(read_to_eof(&loop, fd, 5000));
+	close(fd);
+	/* Nothing left to sweep: the timer stopped. */
+	ASSERT_EQ_INT(uv_run(&loop, UV_RUN_NOWAIT), 0);
+	unwatched(&loop);
+}
+#endif
+
+/* What the execve or the chdir would refuse is said at once. */
+TEST(spawn_watched_says_why_a_program_cannot_start)
+{
+	uv_loop_t	 loop;
+	char		*argv[] = { "/bin/true", NULL };
+	char		*noexec[] = { "/etc/passwd", NULL };
+	char		*dir[] = { "/tmp", NULL };
+	int		 pid;
+
+	watched(&loop);
+	ASSERT_EQ_INT(spawn_piped(argv, "/nonexistent/clm", &pid), -ENOENT);
+	ASSERT_EQ_INT(spawn_piped(argv, "/etc/passwd", &pid), -ENOTDIR);
+	ASSERT_EQ_INT(spawn_piped(noexec, NULL, &pid), -EACCES);
+	ASSERT_EQ_INT(spawn_piped(dir, NULL, &pid), -EACCES);
+	unwatched(&loop);
+}
