@@ -813,6 +813,7 @@ proc_spawn(struct worker *w, char **cause)
 	int				 out, err, chan_fd = -1, nfds, r;
 	int				*listen_fds, *fds;
 	int				 pid = -1;
+	uint64_t			 t0;
 	size_t				 i;
 
 	if ((listen_fds = worker_listen_fds(w, cause)) == NULL)
@@ -870,6 +871,7 @@ proc_spawn(struct worker *w, char **cause)
 	opts.nfds = nfds;
 	/* A session and process group of its own: stop signals the group. */
 	opts.setsid = true;
+	t0 = reaper_boottime_ns();
 	if ((r = spawn_start(&opts, &pid)) != 0) {
 		pid = -1;
 		channel_close(w->chan);
@@ -888,7 +890,8 @@ proc_spawn(struct worker *w, char **cause)
 			    pid);
 		/* Who adopts it after a crash of clmd checks this: libuv
 		 * sees the end of our own child, no pidfd is held. */
-		w->start_time = reaper_start_time(pid);
+		w->start_time = reaper_start_time_between(pid, t0,
+		    reaper_boottime_ns());
 	}
 	if (out != -1)
 		close(out);

@@ -61,6 +61,12 @@ struct reaper_stat {
 int	reaper_proc_stat(int pid, struct reaper_stat *);
 /* pid's start time (field 22 of /proc/PID/stat); 0 if it is gone. */
 uint64_t reaper_start_time(int pid);
+/* CLOCK_BOOTTIME in ns: before and after a clone, what the next gives. */
+uint64_t reaper_boottime_ns(void);
+/* The start time of a child cloned between t0 and t1 (reaper_boottime_ns()
+ * before and after): the clock tick both fall in, which is what
+ * /proc/PID/stat says, without reading it; read when they straddle one. */
+uint64_t reaper_start_time_between(int pid, uint64_t t0, uint64_t t1);
 
 /* Become a subreaper (unless PID 1) and reap orphans from now on. */
 /* Whether pid is a child clmd spawned or adopted (not yet reaped). */
