@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "clm/config.h"
 #include "clm/dotenv.h"
 #include "clm/listeners.h"
+#include "clm/nametab.h"
 #include "clm/options.h"
 
 #define CONFIG_FILE_MAX		(16 * 1024 * 1024)
@@ -803,6 +805,7 @@ struct config_apps {
 	size_t			 n;
 	struct config_app	*cur;	/* NULL: outside any good section */
 	bool			 bad_header;
+	struct nametab		*lines;	/* app name -> its section's line */
 };
 
 static void
@@ -848,7 +851,7 @@ config_apps_section(struct config_parser *p, const char *name)
 	struct config_apps	*f = (struct config_apps *)p;
 	struct config_app	*a;
 	char			*cause;
-	size_t			 i;
+	intptr_t		 line;
 
 	f->cur = NULL;
 	f->bad_header = true;
@@ -860,13 +863,10 @@ config_apps_section(struct config_parser *p, const char *name)
 		free(cause);
 		return;
 	}
-	for (i = 0; i < f->n; i++) {
-		if (strcmp(f->v[i].name, name) == 0) {
-			config_error(p, p->line, "duplicate section [%s] (also "
-			    "on line %d; each app needs a name of its own)",
-			    name, f->v[i].line);
-			return;
-		}
+	if ((line = (intptr_t)nametab_get(f->lines, name)) != 0) {
+		config_error(p, p->line, "duplicate section [%s] (also on line "
+		    "%d; each app needs a name of its own)", name, (int)line);
+		return;
 	}
 	if (f->n == CLM_APPS_MAX) {
 		config_error(p, p->line, "more than %d apps in one file",
@@ -881,6 +881,7 @@ config_apps_section(struct config_parser *p, const char *name)
 	a->line = p->line;
 	a->spec = clm_app_spec_new();
 	a->spec->name = clm_strdup(name);
+	nametab_put(f->lines, name, (void *)(intptr_t)p->line);
 	f->cur = a;
 	f->bad_header = false;
 }
@@ -1154,6 +1155,7 @@ config_load_apps(const char *path, char *const *env, char *const *only,
 	*napps = 0;
 	*errors = NULL;
 	memset(&f, 0, sizeof f);
+	f.lines = nametab_new();
 	f.p.section = config_apps_section;
 	f.p.key = config_apps_key;
 	f.p.path = path;
@@ -1171,11 +1173,7 @@ config_load_apps(const char *path, char *const *env, char *const *only,
 
 	/* Every name of --only must be in the file. */
 	for (i = 0; only != NULL && only[i] != NULL; i++) {
-		for (j = 0; j < f.n; j++) {
-			if (strcmp(f.v[j].name, only[i]) == 0)
-				break;
-		}
-		if (j < f.n || f.n == 0)
+		if (nametab_get(f.lines, only[i]) != NULL || f.n == 0)
 			continue;
 		list = clm_strdup(f.v[0].name);
 		for (j = 1; j < f.n && j < 10; j++) {
@@ -1218,6 +1216,7 @@ out:
 	for (i = 0; i < f.n; i++)
 		config_app_clear(&f.v[i]);
 	free(f.v);
+	nametab_free(f.lines);
 	if (f.p.nerrors > 0) {
 		for (i = 0; i < n; i++)
 			clm_app_spec_free(out[i]);
