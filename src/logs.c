@@ -340,6 +340,8 @@ ctl_unwatch(struct clm_logs *l)
 	l->ctl_poll = NULL;
 }
 
+static void	ctl_wait(struct clm_logs *);
+
 /* Send what waits, in order, until the socket is full again. */
 static void
 ctl_flush(struct clm_logs *l)
@@ -365,6 +367,16 @@ ctl_flush(struct clm_logs *l)
 			uv_poll_stop(l->ctl_poll);
 		return;
 	}
+	ctl_wait(l);
+}
+
+/* Flush when the socket is writable: at once if it has room, from the
+ * loop's next turn. */
+static void
+ctl_wait(struct clm_logs *l)
+{
+	if (l->ctl == -1)
+		return;
 	if (l->ctl_poll == NULL) {
 		l->ctl_poll = clm_calloc(1, sizeof *l->ctl_poll);
 		if (uv_poll_init(l->loop, l->ctl_poll, l->ctl) != 0) {
@@ -387,7 +399,9 @@ ctl_poll_cb(uv_poll_t *p, int status, int events)
 	ctl_flush(p->data);
 }
 
-/* Send msg (owned) to clm-logd, with s's fd for an ADD; or queue it. */
+/* Queue msg (owned) for clm-logd, with s's fd for an ADD: it goes from
+ * the loop's next turn, with every other message queued meanwhile (a start
+ * of thousands of workers wakes clm-logd once, not twice a worker). */
 static void
 ctl_send(struct clm_logs *l, char *msg, struct stream *s)
 {
@@ -400,7 +414,7 @@ ctl_send(struct clm_logs *l, char *msg, struct stream *s)
 	STAILQ_INSERT_TAIL(&l->outq, m, entry);
 	l->noutq++;
 	if (l->noutq == 1)
-		ctl_flush(l);
+		ctl_wait(l);
 }
 
 /* Hand one stream to clm-logd. */
@@ -550,6 +564,7 @@ logs_free(struct clm_logs *l)
 {
 	struct stream	*s;
 
+	ctl_flush(l);	/* what this turn queued, if it fits */
 	ctl_drop(l);
 	ctl_unwatch(l);
 	while ((s = TAILQ_FIRST(&l->streams)) != NULL)
