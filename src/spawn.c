@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "clm/nametab.h"
 #include "clm/spawn.h"
 
 /* valgrind stops a program at a clone() that is neither a fork nor a
@@ -191,6 +192,8 @@ static int	slots[SPAWN_GROUPS][SPAWN_SLOTS], slots_end, devnull = -1;
 static int	held[SPAWN_GROUPS];	/* slots [0, held) hold a child's */
 static bool	slots_broken;	/* close_range(UNSHARE) refused: posix_spawn */
 static bool	unshare_seen;	/* a child had a table of its own */
+static struct nametab	*started;	/* programs that exec'd the way
+					   that waits */
 
 /* Give group g's slots back. */
 static void
@@ -285,7 +288,7 @@ fail:
 	_exit(127);
 }
 
-static void	group_wait(int);
+static bool	group_wait(int);
 
 static int
 spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
@@ -305,7 +308,10 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 	c.sh_argv[1] = (char *)path;
 	for (i = 1; i < n; i++)
 		c.sh_argv[i + 1] = o->argv[i];
-	group_wait(0);
+	if (!group_wait(0)) {
+		free(c.sh_argv);
+		return 1;	/* a child stopped before its execve holds it */
+	}
 	if ((r = slots_fill(0, o)) == 0) {
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -324,8 +330,12 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 		if (!c.unshared)
 			slots_broken = true;
 	}
-	if (r == 0)
+	if (r == 0) {
 		unshare_seen = true;
+		if (started == NULL)
+			started = nametab_new();
+		nametab_put(started, path, started);
+	}
 	free(c.sh_argv);
 	return r;
 }
@@ -342,10 +352,12 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
  * ctid at the child's execve or exit (CLONE_CHILD_CLEARTID): the block and
  * its group are free again.
  *
- * What the execve would refuse is checked before (the program and the cwd
- * exist and may be run and entered; arguments that do not fit in a block
- * take the way that waits, which reports E2BIG). What changes in between
- * is a worker that exits with 127.
+ * Only a program that has started once the way that waits starts this
+ * way (what its execve could refuse, a missing #! interpreter, was said
+ * then, at once), in a cwd that exists and may be entered (checked); so do
+ * arguments that fit a block (E2BIG is said the way that waits). What
+ * fails later (the file changed) is a worker that says why on its stderr
+ * and exits with 127.
  */
 #if defined(__x86_64__)
 #include <linux/futex.h>
@@ -358,13 +370,14 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 struct block {
 	volatile int	 ctid;		/* != 0: a child uses the block */
 	volatile int	 stage;		/* 1: its own fds, -1: failed */
-	int		 err;		/* -1: why */
 	int		 nfds;
 	int		 src[SPAWN_SLOTS];	/* its fds wait there */
 	int		 hi;		/* above every fd of its own */
 	bool		 setsid;
 	char		*path;
 	char		*cwd;
+	char		*said;		/* "clm: cannot start PROG: " */
+	char		*where;		/* " (in CWD)\n" */
 	char	       **argv;
 	char	       **env;
 	char	       **sh_argv;
@@ -373,6 +386,7 @@ struct block {
 
 static struct block	*blocks[SPAWN_GROUPS];
 
+__attribute__((always_inline, no_sanitize("address", "undefined")))
 static inline long
 raw_sc(long n, long a1, long a2, long a3, long a4)
 {
@@ -391,12 +405,53 @@ struct k_sigaction {
 	unsigned long	 mask;
 };
 
+/* What uv_strerror() says, for what a changed file can make an execve or
+ * a chdir refuse (the child cannot call libc). */
+static const struct {
+	int		 err;
+	const char	*text;
+} block_errors[] = {
+	{ ENOENT, "no such file or directory" },
+	{ EACCES, "permission denied" },
+	{ ENOEXEC, "exec format error" },
+	{ ENOTDIR, "not a directory" },
+	{ ETXTBSY, "text file is busy" },
+	{ E2BIG, "argument list too long" },
+	{ ELOOP, "too many symbolic links encountered" },
+	{ EISDIR, "illegal operation on a directory" },
+	{ ENOMEM, "not enough memory" },
+	{ EPERM, "operation not permitted" },
+	{ 0, "cannot exec" },
+};
+
+__attribute__((always_inline, no_sanitize("address", "undefined")))
+static inline void
+block_say(const char *s)
+{
+	long	n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		;
+	(void)raw_sc(SYS_write, 2, (long)s, n, 0);
+}
+
+/* The child gives up: with its fds in place, it says why on its stderr
+ * (the worker's error log), as the way that waits has clmd say. */
 __attribute__((no_sanitize("address", "undefined"), noinline))
 static void
-block_fail(struct block *b, long r)
+block_fail(struct block *b, long r, bool say)
 {
-	b->err = (int)-r;
+	int	i;
+
 	__atomic_store_n(&b->stage, -1, __ATOMIC_RELEASE);
+	if (say) {
+		for (i = 0; block_errors[i].err != 0 &&
+		    block_errors[i].err != (int)-r; i++)
+			;
+		block_say(b->said);
+		block_say(block_errors[i].text);
+		block_say(b->where);
+	}
 	raw_sc(SYS_exit, 127, 0, 0, 0);
 }
 
@@ -405,8 +460,8 @@ __attribute__((no_sanitize("address", "undefined")))
 static int
 block_child(void *arg)
 {
+	static const struct k_sigaction	sa = { SIG_DFL, 0, NULL, 0 };
 	struct block		*b = arg;
-	struct k_sigaction	 sa = { SIG_DFL, 0, NULL, 0 };
 	unsigned long		 none = 0;
 	long			 r, tmp[SPAWN_SLOTS];
 	int			 i;
@@ -417,32 +472,32 @@ block_child(void *arg)
 			    sizeof sa.mask);
 	}
 	if (b->setsid && (r = raw_sc(SYS_setsid, 0, 0, 0, 0)) < 0)
-		block_fail(b, r);
+		block_fail(b, r, false);
 	if ((r = raw_sc(SYS_close_range, slots_end, ~0U,
 	    CLOSE_RANGE_UNSHARE, 0)) < 0)
-		block_fail(b, r);
+		block_fail(b, r, false);
 	for (i = 0; i < b->nfds; i++) {
 		if ((tmp[i] = raw_sc(SYS_fcntl, b->src[i], F_DUPFD, b->hi,
 		    0)) < 0)
-			block_fail(b, tmp[i]);
+			block_fail(b, tmp[i], false);
 	}
 	/* Its fds are its own: clmd may have the slots back. */
 	__atomic_store_n(&b->stage, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < b->nfds; i++) {
 		if ((r = raw_sc(SYS_dup2, tmp[i], i, 0, 0)) < 0)
-			block_fail(b, r);
+			block_fail(b, r, false);
 	}
 	if ((r = raw_sc(SYS_close_range, b->nfds, ~0U, 0, 0)) < 0)
-		block_fail(b, r);
+		block_fail(b, r, true);
 	if (b->cwd != NULL && (r = raw_sc(SYS_chdir, (long)b->cwd, 0, 0,
 	    0)) < 0)
-		block_fail(b, r);
+		block_fail(b, r, true);
 	raw_sc(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, sizeof none);
 	r = raw_sc(SYS_execve, (long)b->path, (long)b->argv, (long)b->env, 0);
 	if (r == -ENOEXEC)
 		r = raw_sc(SYS_execve, (long)"/bin/sh", (long)b->sh_argv,
 		    (long)b->env, 0);
-	block_fail(b, r);
+	block_fail(b, r, true);
 	return 0;
 }
 
@@ -453,19 +508,24 @@ block_busy(int g)
 	    __atomic_load_n(&blocks[g]->ctid, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Until group g's child has left its block. */
-static void
+/* Until group g's child has left its block (a second at most: a child
+ * stopped before its execve holds it): true when it has. */
+static bool
 group_wait(int g)
 {
 	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		v;
+	int		v, n;
 
-	while (blocks[g] != NULL &&
-	    (v = __atomic_load_n(&blocks[g]->ctid, __ATOMIC_ACQUIRE)) != 0)
+	for (n = 0; blocks[g] != NULL && (v = __atomic_load_n(&blocks[g]->ctid,
+	    __ATOMIC_ACQUIRE)) != 0; n++) {
+		if (n == 100)
+			return false;
 		(void)syscall(SYS_futex, &blocks[g]->ctid, FUTEX_WAIT, v, &ts,
 		    NULL, 0);
+	}
 	if (held[g] > 0)
 		slots_release(g);
+	return true;
 }
 
 /* Copy a string into the block at *at; NULL if it does not fit. */
@@ -531,23 +591,18 @@ group_take(void)
 	}
 	if (i == SPAWN_GROUPS)
 		g = next;
-	group_wait(g);
+	if (!group_wait(g))
+		return -1;
 	next = (g + 1) % SPAWN_GROUPS;
 	return g;
 }
 
-/* What the execve and the chdir would refuse. */
+/* The cwd exists and may be entered. */
 static int
-spawn_check(const char *path, const char *cwd)
+spawn_check_cwd(const char *cwd)
 {
 	struct stat	st;
 
-	if (stat(path, &st) == -1)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EACCES;
-	if (access(path, X_OK) == -1)
-		return -errno;
 	if (cwd == NULL)
 		return 0;
 	if (stat(cwd, &st) == -1)
@@ -566,17 +621,21 @@ spawn_nowait(const struct spawn_opts *o, const char *path, int *pid)
 {
 	struct block	*b;
 	sigset_t	 all, old;
-	size_t		 at = 0, cap = BLOCK_SIZE - BLOCK_STACK - sizeof *b;
+	size_t		 at = 0, cap = BLOCK_SIZE - BLOCK_STACK - sizeof *b, n;
 	int		 r, g, k;
 
-	if ((r = spawn_check(path, o->cwd)) != 0)
+	/* A program that has not started yet, or one relative to a cwd
+	 * of its own (checked from clmd's), goes the way that waits. */
+	if (o->argv[0] == NULL || nametab_get(started, path) == NULL ||
+	    (path[0] != '/' && o->cwd != NULL))
+		return 1;
+	if ((r = spawn_check_cwd(o->cwd)) != 0)
 		return r;
 	if ((g = group_take()) == -1)
 		return 1;
 	b = blocks[g];
 	b->nfds = o->nfds;
 	b->setsid = o->setsid;
-	b->err = 0;
 	b->stage = 0;
 	b->cwd = NULL;
 	b->hi = o->nfds > slots_end ? o->nfds : slots_end;
@@ -585,11 +644,28 @@ spawn_nowait(const struct spawn_opts *o, const char *path, int *pid)
 	    (b->cwd = block_str(b, &at, cap, o->cwd)) == NULL) ||
 	    (b->argv = block_strv(b, &at, cap, o->argv, 0)) == NULL ||
 	    (b->env = block_strv(b, &at, cap, o->env, 0)) == NULL ||
-	    (b->sh_argv = block_strv(b, &at, cap, o->argv + 1, 2)) == NULL)
+	    (b->said = block_str(b, &at, cap, "clm: cannot start ")) == NULL)
+		return 1;
+	/* "clm: cannot start PROG: ", " (in CWD)\n": as the way that waits
+	 * has clmd say it. */
+	at--;
+	if (block_str(b, &at, cap, o->argv[0]) == NULL ||
+	    (at--, block_str(b, &at, cap, ": ")) == NULL ||
+	    (b->where = block_str(b, &at, cap, " (in ")) == NULL ||
+	    (at--, block_str(b, &at, cap, o->cwd != NULL ? o->cwd : ".")) ==
+	    NULL || (at--, block_str(b, &at, cap, ")\n")) == NULL)
 		return 1;
 	/* /bin/sh path arg1 ...: as execvp() runs a file with no #!. */
+	for (n = 0; b->argv[n] != NULL; n++)
+		;
+	at = (at + sizeof(char *) - 1) & ~(sizeof(char *) - 1);
+	if (at + (n + 2) * sizeof(char *) > cap)
+		return 1;
+	b->sh_argv = (char **)(void *)(b->data + at);
 	b->sh_argv[0] = "/bin/sh";
 	b->sh_argv[1] = b->path;
+	for (k = 1; (size_t)k <= n; k++)
+		b->sh_argv[k + 1] = b->argv[k];
 	for (k = 0; k < o->nfds; k++)
 		b->src[k] = o->fds[k] == -1 ? devnull : slots[g][k];
 	if ((r = slots_fill(g, o)) != 0) {
@@ -630,11 +706,12 @@ spawn_sweep(void)
 	return left;
 }
 #else
-static void
+static bool
 group_wait(int g)
 {
 	if (held[g] > 0)
 		slots_release(g);
+	return true;
 }
 
 static int
@@ -714,6 +791,7 @@ spawn_unwatch(void)
 {
 	if (sweep_timer == NULL)
 		return;
+	(void)spawn_sweep();
 	uv_close((uv_handle_t *)sweep_timer, sweep_closed);
 	sweep_timer = NULL;
 }
@@ -750,7 +828,9 @@ spawn_start(const struct spawn_opts *o, int *pid)
 	    1;
 	if (r == 0 && !uv_is_active((uv_handle_t *)sweep_timer))
 		uv_timer_start(sweep_timer, sweep_cb, 1, 1);
-	if (r == 1 && (r = spawn_clone(o, path, pid)) != 0 && slots_broken)
+	if (r == 1)
+		r = spawn_clone(o, path, pid);
+	if (r == 1 || (r != 0 && slots_broken))
 		r = spawn_posix(o, path, pid);
 out:
 	free(path);

@@ -533,7 +533,14 @@ worker_exited(struct worker *w, int64_t status, int sig)
 static void
 signal_group(struct worker *w, int sig)
 {
-	if (w->pid > 0 && kill(-w->pid, sig) == -1 && errno != ESRCH)
+	if (w->pid <= 0 || kill(-w->pid, sig) == 0)
+		return;
+	/* No group yet: our child, started without waiting for it, has not
+	 * made its session (its signals are blocked until its execve: this
+	 * one waits for it). Its pid is ours until the reaper reaps it. */
+	if (errno == ESRCH && !w->adopted && kill(w->pid, sig) == 0)
+		return;
+	if (errno != ESRCH)
 		log_warn("%s:%d: kill %s to group %d", wname(w), w->slot,
 		    clm_signal_name(sig), w->pid);
 }

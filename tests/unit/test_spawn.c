@@ -16,6 +16,11 @@
 #include "clm/spawn.h"
 #include "unit.h"
 
+static char	*read_to_eof(uv_loop_t *, int, int);
+/* With spawn_watch(): the loop that gives the slots back (run while run()
+ * reads, or the child's stdout would not end). */
+static uv_loop_t	*run_loop;
+
 /* Run argv with fds and env in cwd; its stdout (fd 1), its exit status. */
 static char *
 run(char *const *argv, char *const *env, const char *cwd, int *fds,
@@ -39,6 +44,15 @@ run(char *const *argv, char *const *env, const char *cwd, int *fds,
 	o.setsid = true;
 	ASSERT_EQ_INT(spawn_start(&o, &pid), 0);
 	close(p[1]);
+	if (run_loop != NULL) {
+		char	*out;
+
+		ASSERT_EQ_INT(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+		ASSERT_NOT_NULL(out = read_to_eof(run_loop, p[0], 10000));
+		close(p[0]);
+		ASSERT_EQ_INT(waitpid(pid, status, 0), pid);
+		return out;
+	}
 	while (off < sizeof buf - 1 &&
 	    (n = read(p[0], buf + off, sizeof buf - 1 - off)) > 0)
 		off += (size_t)n;
@@ -267,16 +281,23 @@ TEST(spawn_reserved_costs_the_same_with_thousands_of_fds)
 
 /* ---- the way that does not wait (x86-64) ---- */
 
-/* spawn_start() of argv, its stdout a pipe: the read end (non-blocking). */
+/* spawn_start() of argv, its stdout (and its stderr when err is not NULL)
+ * a pipe: the read end (non-blocking). */
 static int
-spawn_piped(char *const *argv, const char *cwd, int *pid)
+spawn_piped2(char *const *argv, const char *cwd, int *pid, int *err)
 {
 	struct spawn_opts	 o;
 	char			*env[] = { "PATH=/bin:/usr/bin", NULL };
-	int			 p[2], fds[3] = { -1, -1, 2 }, r;
+	int			 p[2], e[2] = { -1, -1 }, fds[3] = { -1, -1, 2 };
+	int			 r;
 
 	ASSERT_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	fds[1] = p[1];
+	if (err != NULL) {
+		ASSERT_EQ_INT(pipe2(e, O_CLOEXEC | O_NONBLOCK), 0);
+		fds[2] = e[1];
+		*err = e[0];
+	}
 	memset(&o, 0, sizeof o);
 	o.file = argv[0];
 	o.argv = argv;
@@ -287,11 +308,21 @@ spawn_piped(char *const *argv, const char *cwd, int *pid)
 	o.setsid = true;
 	r = spawn_start(&o, pid);
 	close(p[1]);
+	if (e[1] != -1)
+		close(e[1]);
 	if (r != 0) {
 		close(p[0]);
+		if (err != NULL)
+			close(*err);
 		return r;
 	}
 	return p[0];
+}
+
+static int
+spawn_piped(char *const *argv, const char *cwd, int *pid)
+{
+	return spawn_piped2(argv, cwd, pid, NULL);
 }
 
 /* All of fd's bytes until its EOF, the loop running meanwhile (its sweep
@@ -318,17 +349,38 @@ read_to_eof(uv_loop_t *loop, int fd, int deadline_ms)
 	return NULL;
 }
 
+/*
+ * argv went the way that does not wait: once it has exited, a slot still
+ * holds its stdout's write end (no EOF) until the loop's sweep. (The way
+ * that waits gives the slots back before spawn_start() returns.)
+ */
 static void
-watched(uv_loop_t *loop)
+went_without_waiting(uv_loop_t *loop, char *const *argv)
 {
-	char	*argv[] = { "/bin/true", NULL };
+	char	buf[512];
+	int	fd, pid, status;
+
+	ASSERT_TRUE((fd = spawn_piped(argv, NULL, &pid)) >= 0);
+	ASSERT_EQ_INT(waitpid(pid, &status, 0), pid);
+	while (read(fd, buf, sizeof buf) > 0)	/* what it wrote */
+		;
+	ASSERT_EQ_INT(read(fd, buf, 1), -1);	/* and no EOF */
+	ASSERT_EQ_INT(errno, EAGAIN);
+	ASSERT_NOT_NULL(read_to_eof(loop, fd, 5000));
+	close(fd);
+}
+
+/* The loop and a first start of each program (the way that waits: it
+ * shows the program starts), so that the next ones do not wait. */
+static void
+watched(uv_loop_t *loop, char *const *argv)
+{
 	int	 fd, pid, status;
 
 	ASSERT_EQ_INT(uv_loop_init(loop), 0);
 	spawn_reserve();
 	ASSERT_TRUE(spawn_reserved());
 	spawn_watch(loop);
-	/* The first child shows that the kernel gives it its own table. */
 	ASSERT_TRUE((fd = spawn_piped(argv, NULL, &pid)) >= 0);
 	ASSERT_NOT_NULL(read_to_eof(loop, fd, 5000));
 	close(fd);
@@ -343,6 +395,7 @@ unwatched(uv_loop_t *loop)
 	ASSERT_EQ_INT(uv_loop_close(loop), 0);
 }
 
+#if defined(__x86_64__)
 /*
  * Each child gets its own arguments, cwd and stdout, though clmd started
  * the next ones before it ran: 50 at once, each printing who it is.
@@ -350,11 +403,12 @@ unwatched(uv_loop_t *loop)
 TEST(spawn_watched_children_each_get_their_own)
 {
 	uv_loop_t	 loop;
-	char		*argv[] = { "/bin/sh", "-c", NULL, NULL }, cmd[64];
-	char		*out, want[64];
+	char		*argv[] = { "/bin/sh", "-c", "exit 0", NULL };
+	char		*out, want[64], cmd[64];
 	int		 fd[50], pid[50], i, status;
 
-	watched(&loop);
+	watched(&loop, argv);
+	went_without_waiting(&loop, argv);
 	for (i = 0; i < 50; i++) {
 		snprintf(cmd, sizeof cmd, "echo %d $(pwd)", i);
 		argv[2] = cmd;
@@ -372,32 +426,94 @@ TEST(spawn_watched_children_each_get_their_own)
 	unwatched(&loop);
 }
 
-#if defined(__x86_64__)
+/* The same worker as the other ways give: its fds in place and no
+ * others, its cwd, a session of its own, signals at their defaults. */
+TEST(spawn_watched_gives_its_fds_cwd_session_and_default_signals)
+{
+	uv_loop_t	 loop;
+	char		*argv[] = { "/bin/sh", "-c", "exit 0", NULL };
+
+	watched(&loop, argv);
+	went_without_waiting(&loop, argv);
+	run_loop = &loop;
+	fds_cwd_session_signals(40);
+	run_loop = NULL;
+	unwatched(&loop);
+}
+
+/* A file with no #! (ENOEXEC): /bin/sh runs it, with its arguments. */
+TEST(spawn_watched_runs_a_file_with_no_interpreter_line)
+{
+	uv_loop_t	 loop;
+	char		 dir[] = "/tmp/clm-spawn.XXXXXX", prog[300], *out;
+	char		*argv[] = { prog, "one", "two", NULL };
+	int		 fd, pid, status;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(prog, sizeof prog, "%s/prog", dir);
+	unit_write_file(prog, "echo ran \"$1\" \"$2\"\n", 0755);
+	watched(&loop, argv);
+	went_without_waiting(&loop, argv);
+	ASSERT_TRUE((fd = spawn_piped(argv, dir, &pid)) >= 0);
+	ASSERT_NOT_NULL(out = read_to_eof(&loop, fd, 5000));
+	ASSERT_EQ_STR(out, "ran one two\n");
+	close(fd);
+	ASSERT_EQ_INT(waitpid(pid, &status, 0), pid);
+	ASSERT_EQ_INT(status, 0);
+	unlink(prog);
+	rmdir(dir);
+	unwatched(&loop);
+}
+
 /*
- * clmd does not wait for the child: the slot that held the pipe's write
- * end still does after the child has exited, until the loop's sweep
- * gives it back (then the reader sees its EOF).
+ * A program that started once and then changed (its x bit gone): the
+ * child says why on its stderr, as clmd says it the way that waits, and
+ * exits with 127.
  */
+TEST(spawn_watched_child_says_why_its_execve_failed)
+{
+	uv_loop_t	 loop;
+	char		 dir[] = "/tmp/clm-spawn.XXXXXX", prog[300], *out;
+	char		*argv[] = { prog, NULL }, want[400];
+	int		 fd, err, pid, status;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(prog, sizeof prog, "%s/prog", dir);
+	unit_write_file(prog, "#!/bin/sh\nexit 0\n", 0755);
+	watched(&loop, argv);
+	ASSERT_EQ_INT(chmod(prog, 0644), 0);
+	ASSERT_TRUE((fd = spawn_piped2(argv, dir, &pid, &err)) >= 0);
+	ASSERT_NOT_NULL(read_to_eof(&loop, fd, 5000));
+	ASSERT_NOT_NULL(out = read_to_eof(&loop, err, 5000));
+	snprintf(want, sizeof want, "clm: cannot start %s: permission "
+	    "denied (in %s)\n", prog, dir);
+	ASSERT_EQ_STR(out, want);
+	close(fd);
+	close(err);
+	ASSERT_EQ_INT(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 127);
+	unlink(prog);
+	rmdir(dir);
+	unwatched(&loop);
+}
+
+/* clmd does not wait for the child: the slot that held the pipe's write
+ * end still does after the child has exited, until the loop's sweep
+ * gives it back; then the timer stops. */
 TEST(spawn_watched_gives_the_slots_back_on_the_loop)
 {
 	uv_loop_t	 loop;
-	char		*argv[] = { "/bin/true", NULL }, c;
-	int		 fd, pid, status;
+	char		*argv[] = { "/bin/true", NULL };
 
-	watched(&loop);
-	ASSERT_TRUE((fd = spawn_piped(argv, NULL, &pid)) >= 0);
-	ASSERT_EQ_INT(waitpid(pid, &status, 0), pid);
-	ASSERT_EQ_INT(read(fd, &c, 1), -1);	/* no EOF: a slot holds it */
-	ASSERT_EQ_INT(errno, EAGAIN);
-	ASSERT_NOT_NULL(read_to_eof(&loop, fd, 5000));
-	close(fd);
-	/* Nothing left to sweep: the timer stopped. */
+	watched(&loop, argv);
+	went_without_waiting(&loop, argv);
 	ASSERT_EQ_INT(uv_run(&loop, UV_RUN_NOWAIT), 0);
 	unwatched(&loop);
 }
 #endif
 
-/* What the execve or the chdir would refuse is said at once. */
+/* What the chdir would refuse is said at once, and a program not started
+ * yet goes the way that waits, which says what its execve refused. */
 TEST(spawn_watched_says_why_a_program_cannot_start)
 {
 	uv_loop_t	 loop;
@@ -406,7 +522,7 @@ TEST(spawn_watched_says_why_a_program_cannot_start)
 	char		*dir[] = { "/tmp", NULL };
 	int		 pid;
 
-	watched(&loop);
+	watched(&loop, argv);
 	ASSERT_EQ_INT(spawn_piped(argv, "/nonexistent/clm", &pid), -ENOENT);
 	ASSERT_EQ_INT(spawn_piped(argv, "/etc/passwd", &pid), -ENOTDIR);
 	ASSERT_EQ_INT(spawn_piped(noexec, NULL, &pid), -EACCES);
