@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "clm/config.h"
 #include "clm/supervisor.h"
@@ -951,4 +953,41 @@ TEST(supervisor_apply_waits_for_a_reload_to_end)
 	ASSERT_EQ_INT(r.done, 1);
 	ASSERT_NULL(r.code);
 	srig_free(&r);
+}
+
+/*
+ * A stop right after a start: the child, started without waiting for it,
+ * may not have made its session yet, so that no process group has its
+ * pid. The signal then goes to the pid itself (a child of ours, not yet
+ * reaped: the pid is ours); a worker adopted from another clmd is only
+ * ever signalled as a group.
+ */
+TEST(worker_signal_reaches_a_child_before_its_session)
+{
+	struct rig	r;
+	int		pid, status, i;
+
+	rig_init(&r);
+	/* A child in our own group: kill(-pid) finds no group. */
+	if ((pid = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	ASSERT_TRUE(pid > 0);
+	ASSERT_EQ_INT(kill(-pid, 0), -1);
+	r.w->pid = pid;
+	r.w->adopted = true;
+	worker_procs_uv.signal(r.w, SIGTERM);
+	ASSERT_EQ_INT(kill(pid, 0), 0);		/* not signalled */
+	r.w->adopted = false;
+	worker_procs_uv.signal(r.w, SIGTERM);
+	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 500) {
+		kill(pid, SIGKILL);
+		unit_fail(__FILE__, __LINE__, "the child got no SIGTERM");
+	}
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	r.w->pid = 0;
+	rig_free(&r);
 }
