@@ -7,10 +7,10 @@
  * execs and takes only a few low fds of clmd's (see spawn_reserve()); on
  * x86-64 with spawn_watch(), clmd does not wait for the child's execve,
  * else CLONE_VFORK; posix_spawn() when neither can be. With what
- * uv_spawn() gave a worker: its fds in place (fds 0-2 blocking), every other fd closed,
- * every signal at its default and none blocked, a session of its own, the
- * program looked up on the PATH of its own environment, a file with no
- * #! run by /bin/sh (as execvp does).
+ * uv_spawn() gave a worker: its fds in place (fds 0-2 blocking), every
+ * other fd closed, every signal at its default and none blocked, a session
+ * of its own, the program looked up on the PATH of its own environment, a
+ * file with no #! run by /bin/sh (as execvp does).
  *
  * Nobody reaps the child here: the caller registers it with the reaper
  * (reaper_adopt()), which reports its end.
