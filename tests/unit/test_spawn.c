@@ -21,6 +21,21 @@ static char	*read_to_eof(uv_loop_t *, int, int);
  * reads, or the child's stdout would not end). */
 static uv_loop_t	*run_loop;
 
+/* A worker's options: argv with env and fds in cwd, a session of its own. */
+static void
+opts_of(struct spawn_opts *o, char *const *argv, char *const *env,
+    const char *cwd, const int *fds, int nfds)
+{
+	memset(o, 0, sizeof *o);
+	o->file = argv[0];
+	o->argv = argv;
+	o->env = env;
+	o->cwd = cwd;
+	o->fds = fds;
+	o->nfds = nfds;
+	o->setsid = true;
+}
+
 /* Run argv with fds and env in cwd; its stdout (fd 1), its exit status. */
 static char *
 run(char *const *argv, char *const *env, const char *cwd, int *fds,
@@ -34,14 +49,7 @@ run(char *const *argv, char *const *env, const char *cwd, int *fds,
 
 	ASSERT_EQ_INT(pipe2(p, O_CLOEXEC), 0);
 	fds[1] = p[1];
-	memset(&o, 0, sizeof o);
-	o.file = argv[0];
-	o.argv = argv;
-	o.env = env;
-	o.cwd = cwd;
-	o.fds = fds;
-	o.nfds = nfds;
-	o.setsid = true;
+	opts_of(&o, argv, env, cwd, fds, nfds);
 	ASSERT_EQ_INT(spawn_start(&o, &pid), 0);
 	close(p[1]);
 	if (run_loop != NULL) {
@@ -298,14 +306,7 @@ spawn_piped2(char *const *argv, const char *cwd, int *pid, int *err)
 		fds[2] = e[1];
 		*err = e[0];
 	}
-	memset(&o, 0, sizeof o);
-	o.file = argv[0];
-	o.argv = argv;
-	o.env = env;
-	o.cwd = cwd;
-	o.fds = fds;
-	o.nfds = 3;
-	o.setsid = true;
+	opts_of(&o, argv, env, cwd, fds, 3);
 	r = spawn_start(&o, pid);
 	close(p[1]);
 	if (e[1] != -1)
