@@ -64,14 +64,16 @@ ok "clmd answers under valgrind (pid $VG_PID)"
 
 logd_pid() { pgrep -P "$VG_PID" -x clm-logd | head -n1; }
 new_logd() { local p; p=$(logd_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
-# clm update refuses while a worker launches (the crash loop's often is).
+# clm update refuses while a worker launches (the crash loop's often is,
+# about 90 ms of its 400): tries at random gaps, since tries at a fixed
+# one can fall in step with the loop and hit its launch every time.
 update() {
 	local i
 	for ((i = 0; i < 120; i++)); do
 		capture clm update
 		[ "$RC" = 0 ] && return 0
 		case $ERR in
-		*"try again"*) sleep 0.5 ;;
+		*"try again"*) sleep "0.$((RANDOM % 9 + 1))" ;;
 		*) break ;;
 		esac
 	done
