@@ -21,6 +21,15 @@
 /* Replies a client has not read yet, at most: past it, clmd reads no
  * more requests from it until it has caught up. */
 #define SERVER_QUEUE_MAX	(4 * 1024 * 1024)
+/*
+ * A request line may be up to CLM_MAX_FRAME (an app file of thousands of
+ * apps), but only SERVER_BIG_SLOTS clients at once hold more than
+ * SERVER_SMALL_FRAME of one: the others wait, their reading stopped, for
+ * a slot (256 clients cannot make clmd hold 256 times 16 MiB).
+ */
+#define SERVER_SMALL_FRAME	(1024 * 1024)
+#define SERVER_BIG_SLOTS	2
+
 /* At shutdown, a client further behind is not waited for. */
 #define SERVER_SHUTDOWN_QUEUE	(64 * 1024)
 
@@ -38,6 +47,8 @@ struct conn {
 						   queued */
 	bool			 closing;
 	bool			 close_after;	/* close once writes are out */
+	bool			 big;		/* holds a big slot */
+	bool			 wants_big;	/* reading stopped for one */
 	uid_t			 uid;		/* the client's (SO_PEERCRED) */
 	struct conn		*prev, *next;
 };
@@ -58,6 +69,7 @@ struct clm_server {
 	unsigned		 open_handles;
 	gid_t			 group;		/* also served; -1: none */
 	unsigned		 nconns;
+	unsigned		 nbig;		/* big slots taken */
 	uv_timer_t		 sweep;
 };
 
@@ -92,12 +104,41 @@ conn_close_cb(uv_handle_t *h)
 	server_maybe_free(srv);
 }
 
+/* c's line is no longer big: its slot (and the memory) back, and the slot
+ * to a client waiting for one. */
+static void
+big_give(struct conn *c)
+{
+	struct conn	*o;
+	size_t		 cap = 65536;
+
+	if (!c->big)
+		return;
+	c->big = false;
+	c->srv->nbig--;
+	if (!c->closing) {
+		while (cap <= c->len)
+			cap *= 2;
+		c->buf = clm_realloc(c->buf, cap);
+		c->cap = cap;
+	}
+	for (o = c->srv->conns; o != NULL; o = o->next) {
+		if (o->wants_big && !o->closing) {
+			o->wants_big = false;
+			uv_read_start((uv_stream_t *)&o->pipe, alloc_cb,
+			    read_cb);
+			break;
+		}
+	}
+}
+
 static void
 conn_close(struct conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = true;
+	big_give(c);
 	if (c->call != NULL)
 		c->call->conn = NULL;
 	c->srv->nconns--;
@@ -327,6 +368,8 @@ conn_process(struct conn *c)
 		}
 		memmove(c->buf, nl + 1, c->len - linelen - 1);
 		c->len -= linelen + 1;
+		if (c->len < SERVER_SMALL_FRAME / 2)
+			big_give(c);
 		if (req == NULL)
 			continue;
 		call = clm_calloc(1, sizeof *call);
@@ -342,9 +385,21 @@ static void
 alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct conn	*c = h->data;
+	size_t		 cap;
 
 	if (c->cap - c->len < 65536) {
-		c->cap = c->cap ? c->cap * 2 : 65536;
+		cap = c->cap ? c->cap * 2 : 65536;
+		if (cap > SERVER_SMALL_FRAME && !c->big) {
+			if (c->srv->nbig == SERVER_BIG_SLOTS) {
+				/* read_cb gets UV_ENOBUFS: wait for a slot. */
+				c->wants_big = true;
+				*buf = uv_buf_init(NULL, 0);
+				return;
+			}
+			c->big = true;
+			c->srv->nbig++;
+		}
+		c->cap = cap;
 		c->buf = clm_realloc(c->buf, c->cap);
 	}
 	*buf = uv_buf_init(c->buf + c->len, c->cap - c->len);
@@ -355,6 +410,10 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn	*c = s->data;
 
+	if (n == UV_ENOBUFS && c->wants_big) {
+		uv_read_stop(s);	/* until big_give() */
+		return;
+	}
 	if (n < 0) {
 		conn_close(c);
 		return;
