@@ -809,6 +809,15 @@ worker_listen_fds(struct worker *w, char **cause)
 	return fds;
 }
 
+/* Why w does not start when clmd is out of fds for what: its channel,
+ * its log pipes. */
+static char *
+proc_no_fds(struct worker *w, const char *what)
+{
+	return clm_asprintf("cannot start %s:%d: too many open files in clmd "
+	    "for its %s", wname(w), w->slot, what);
+}
+
 static int
 proc_spawn(struct worker *w, char **cause)
 {
@@ -831,9 +840,7 @@ proc_spawn(struct worker *w, char **cause)
 	if (channel_open(ctx->loop, &worker_chan_cbs, w, &w->chan,
 	    &chan_fd, &why) == -1) {
 		if (errno == EMFILE || errno == ENFILE)
-			*cause = clm_asprintf("cannot start %s:%d: too many "
-			    "open files in clmd for its channel", wname(w),
-			    w->slot);
+			*cause = proc_no_fds(w, "channel");
 		else
 			*cause = clm_asprintf("cannot start %s:%d: %s",
 			    wname(w), w->slot, why);
@@ -846,10 +853,8 @@ proc_spawn(struct worker *w, char **cause)
 	if (logs_attach(ctx->logs, spec, w->slot, w->run_id, &out,
 	    &err) == -1) {
 		if (errno == EMFILE || errno == ENFILE) {
-			*cause = clm_asprintf("cannot start %s:%d: too many "
-			    "open files in clmd for its log pipes", wname(w),
-			    w->slot);
-			goto fail;
+			*cause = proc_no_fds(w, "log pipes");
+			goto out;
 		}
 		log_warnx("%s:%d: its output is not logged", spec->name,
 		    w->slot);
@@ -881,9 +886,6 @@ proc_spawn(struct worker *w, char **cause)
 	t0 = reaper_boottime_ns();
 	if ((r = spawn_start(&opts, &pid)) != 0) {
 		pid = -1;
-		channel_close(w->chan);
-		w->chan = NULL;
-		logs_detach(ctx->logs, spec->name, w->slot, w->run_id);
 		*cause = clm_asprintf("cannot start %s: %s (in %s)", argv[0],
 		    uv_strerror(r), spec->cwd ? spec->cwd : ".");
 		if (err != -1 && dprintf(err, "clm: %s\n", *cause) < 0)
@@ -900,28 +902,23 @@ proc_spawn(struct worker *w, char **cause)
 		w->start_time = reaper_start_time_between(pid, t0,
 		    reaper_boottime_ns());
 	}
+	free(fds);
+	clm_strv_free(argv);
+	clm_strv_free(env);
+out:
+	if (pid == -1) {
+		channel_close(w->chan);
+		w->chan = NULL;
+		logs_detach(ctx->logs, spec->name, w->slot, w->run_id);
+	}
 	if (out != -1)
 		close(out);
 	if (err != -1)
 		close(err);
 	if (chan_fd != -1)
 		close(chan_fd);
-	free(fds);
 	free(listen_fds);
-	clm_strv_free(argv);
-	clm_strv_free(env);
 	return pid;
-fail:
-	logs_detach(ctx->logs, spec->name, w->slot, w->run_id);
-	if (out != -1)
-		close(out);
-	if (err != -1)
-		close(err);
-	channel_close(w->chan);
-	w->chan = NULL;
-	close(chan_fd);
-	free(listen_fds);
-	return -1;
 }
 
 static void
