@@ -114,23 +114,42 @@ spawn_actions(posix_spawn_file_actions_t *fa, const struct spawn_opts *o,
 	return 0;
 }
 
-/* A file execve() refused as no program (ENOEXEC): /bin/sh runs it, as
- * execvp() would. */
+/*
+ * A file execve() refused as no program (ENOEXEC): /bin/sh runs it, as
+ * execvp() would, with /bin/sh, path, argv[1]... (argv[0] gives way):
+ * spawn_sh_argc() entries, the NULL included, that spawn_sh_fill() sets.
+ */
+static size_t
+spawn_sh_argc(char *const *argv)
+{
+	size_t	n;
+
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	return (n > 0 ? n : 1) + 2;
+}
+
+static void
+spawn_sh_fill(char **dst, const char *path, char *const *argv)
+{
+	size_t	i;
+
+	dst[0] = "/bin/sh";
+	dst[1] = (char *)path;
+	for (i = 1; argv[0] != NULL && argv[i] != NULL; i++)
+		dst[i + 1] = argv[i];
+	dst[i + 1] = NULL;
+}
+
 static int
 spawn_sh(int *pid, const char *path, const posix_spawn_file_actions_t *fa,
     const posix_spawnattr_t *at, const struct spawn_opts *o)
 {
 	char	**argv;
-	size_t	  n, i;
 	int	  r;
 
-	for (n = 0; o->argv[n] != NULL; n++)
-		;
-	argv = clm_calloc(n + 2, sizeof *argv);
-	argv[0] = "/bin/sh";
-	argv[1] = (char *)path;
-	for (i = 1; i < n; i++)
-		argv[i + 1] = o->argv[i];
+	argv = clm_calloc(spawn_sh_argc(o->argv), sizeof *argv);
+	spawn_sh_fill(argv, path, o->argv);
 	r = posix_spawn(pid, "/bin/sh", fa, at, argv, o->env);
 	free(argv);
 	return r;
@@ -191,9 +210,9 @@ spawn_posix(const struct spawn_opts *o, const char *path, int *pid)
 static int	slots[SPAWN_GROUPS][SPAWN_SLOTS], slots_end, devnull = -1;
 static int	held[SPAWN_GROUPS];	/* slots [0, held) hold a child's */
 static bool	slots_broken;	/* close_range(UNSHARE) refused: posix_spawn */
-static bool	unshare_seen;	/* a child had a table of its own */
 static struct nametab	*started;	/* programs that exec'd the way
-					   that waits */
+					   that waits (each child had a
+					   table of its own) */
 
 /* Give group g's slots back. */
 static void
@@ -295,19 +314,13 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 {
 	struct child	c;
 	sigset_t	all, old;
-	size_t		n, i;
 	int		r;
 
 	memset(&c, 0, sizeof c);
 	c.o = o;
 	c.path = path;
-	for (n = 0; o->argv[n] != NULL; n++)
-		;
-	c.sh_argv = clm_calloc(n + 2, sizeof *c.sh_argv);
-	c.sh_argv[0] = "/bin/sh";
-	c.sh_argv[1] = (char *)path;
-	for (i = 1; i < n; i++)
-		c.sh_argv[i + 1] = o->argv[i];
+	c.sh_argv = clm_calloc(spawn_sh_argc(o->argv), sizeof *c.sh_argv);
+	spawn_sh_fill(c.sh_argv, path, o->argv);
 	if (!group_wait(0)) {
 		free(c.sh_argv);
 		return 1;	/* a child stopped before its execve holds it */
@@ -331,7 +344,6 @@ spawn_clone(const struct spawn_opts *o, const char *path, int *pid)
 			slots_broken = true;
 	}
 	if (r == 0) {
-		unshare_seen = true;
 		if (started == NULL)
 			started = nametab_new();
 		nametab_put(started, path, started);
@@ -622,11 +634,13 @@ spawn_nowait(const struct spawn_opts *o, const char *path, int *pid)
 	struct block	*b;
 	sigset_t	 all, old;
 	size_t		 at = 0, cap = BLOCK_SIZE - BLOCK_STACK - sizeof *b, n;
+	char		*said, *where;
 	int		 r, g, k;
 
 	/* A program that has not started yet, or one relative to a cwd
 	 * of its own (checked from clmd's), goes the way that waits. */
-	if (o->argv[0] == NULL || nametab_get(started, path) == NULL ||
+	if (o->argv[0] == NULL || started == NULL ||
+	    nametab_get(started, path) == NULL ||
 	    (path[0] != '/' && o->cwd != NULL))
 		return 1;
 	if ((r = spawn_check_cwd(o->cwd)) != 0)
@@ -643,29 +657,24 @@ spawn_nowait(const struct spawn_opts *o, const char *path, int *pid)
 	    (o->cwd != NULL &&
 	    (b->cwd = block_str(b, &at, cap, o->cwd)) == NULL) ||
 	    (b->argv = block_strv(b, &at, cap, o->argv, 0)) == NULL ||
-	    (b->env = block_strv(b, &at, cap, o->env, 0)) == NULL ||
-	    (b->said = block_str(b, &at, cap, "clm: cannot start ")) == NULL)
+	    (b->env = block_strv(b, &at, cap, o->env, 0)) == NULL)
 		return 1;
-	/* "clm: cannot start PROG: ", " (in CWD)\n": as the way that waits
+	/* What the child says if its execve fails, as the way that waits
 	 * has clmd say it. */
-	at--;
-	if (block_str(b, &at, cap, o->argv[0]) == NULL ||
-	    (at--, block_str(b, &at, cap, ": ")) == NULL ||
-	    (b->where = block_str(b, &at, cap, " (in ")) == NULL ||
-	    (at--, block_str(b, &at, cap, o->cwd != NULL ? o->cwd : ".")) ==
-	    NULL || (at--, block_str(b, &at, cap, ")\n")) == NULL)
+	said = clm_asprintf("clm: cannot start %s: ", o->argv[0]);
+	where = clm_asprintf(" (in %s)\n", o->cwd != NULL ? o->cwd : ".");
+	b->said = block_str(b, &at, cap, said);
+	b->where = block_str(b, &at, cap, where);
+	free(said);
+	free(where);
+	if (b->said == NULL || b->where == NULL)
 		return 1;
-	/* /bin/sh path arg1 ...: as execvp() runs a file with no #!. */
-	for (n = 0; b->argv[n] != NULL; n++)
-		;
+	n = spawn_sh_argc(b->argv);
 	at = (at + sizeof(char *) - 1) & ~(sizeof(char *) - 1);
-	if (at + (n + 2) * sizeof(char *) > cap)
+	if (at + n * sizeof(char *) > cap)
 		return 1;
 	b->sh_argv = (char **)(void *)(b->data + at);
-	b->sh_argv[0] = "/bin/sh";
-	b->sh_argv[1] = b->path;
-	for (k = 1; (size_t)k <= n; k++)
-		b->sh_argv[k + 1] = b->argv[k];
+	spawn_sh_fill(b->sh_argv, b->path, b->argv);
 	for (k = 0; k < o->nfds; k++)
 		b->src[k] = o->fds[k] == -1 ? devnull : slots[g][k];
 	if ((r = slots_fill(g, o)) != 0) {
@@ -822,10 +831,9 @@ spawn_start(const struct spawn_opts *o, int *pid)
 		goto out;
 	}
 	(void)spawn_sweep();
-	/* The way that waits until a child has shown that the kernel gives
-	 * it a table of its own, and while no sweep can give slots back. */
-	r = unshare_seen && sweep_timer != NULL ? spawn_nowait(o, path, pid) :
-	    1;
+	/* The way that waits while no sweep can give slots back, and for a
+	 * program not started that way yet (spawn_nowait()). */
+	r = sweep_timer != NULL ? spawn_nowait(o, path, pid) : 1;
 	if (r == 0 && !uv_is_active((uv_handle_t *)sweep_timer))
 		uv_timer_start(sweep_timer, sweep_cb, 1, 1);
 	if (r == 1)
