@@ -28,6 +28,8 @@
  * a slot (256 clients cannot make clmd hold 256 times 16 MiB).
  */
 #define SERVER_SMALL_FRAME	(1024 * 1024)
+#define SERVER_BUF_MIN		65536	/* a client's buffer, and a read's
+					   room in it, at least */
 #define SERVER_BIG_SLOTS	2
 
 /* At shutdown, a client further behind is not waited for. */
@@ -110,7 +112,7 @@ static void
 big_give(struct conn *c)
 {
 	struct conn	*o;
-	size_t		 cap = 65536;
+	size_t		 cap = SERVER_BUF_MIN;
 
 	if (!c->big)
 		return;
@@ -387,8 +389,8 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct conn	*c = h->data;
 	size_t		 cap;
 
-	if (c->cap - c->len < 65536) {
-		cap = c->cap ? c->cap * 2 : 65536;
+	if (c->cap - c->len < SERVER_BUF_MIN) {
+		cap = c->cap ? c->cap * 2 : SERVER_BUF_MIN;
 		if (cap > SERVER_SMALL_FRAME && !c->big) {
 			if (c->srv->nbig == SERVER_BIG_SLOTS) {
 				/* read_cb gets UV_ENOBUFS: wait for a slot. */
